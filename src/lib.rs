@@ -1,0 +1,15 @@
+//! stm32-opts: set the flash bank mode (`nDBANK`) and the other option bytes of STM32F76x/F77x
+//! microcontrollers through a debug probe, from the command line or from a live GDB session.
+//!
+//! Layers, bottom up (see `docs/architecture.md`):
+//! - [`chip`]: pure chip facts (registers, typed fields, geometry, part detection). No I/O.
+//! - [`sim`]: a simulated STM32F76x that plugs underneath probe-rs as a debug probe.
+//! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator).
+//! - [`optbytes`]: the option-byte engine (plan, program, report), shared by the CLI and GDB.
+//! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
+
+pub mod chip;
+pub mod gdb;
+pub mod optbytes;
+pub mod probe;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! A simulated STM32F76x/F77x that probe-rs drives like a real board.
