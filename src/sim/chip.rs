@@ -1,0 +1,202 @@
+//! One simulated chip: the bus, the core and the debug port, tied together. Lives on the
+//! simulator thread (see [`super::worker`]); nothing here is `Send`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::bus::{scs, Bus, CoreRequest, CoreState, Initiator};
+use super::cpu::{Cpu, Stop};
+use super::dap::Dap;
+use super::faults::Faults;
+use super::flash::{Flash, OptionStore, RdpLevel};
+use super::variant::Variant;
+
+/// Instructions run between two looks at the debugger's requests while the core runs.
+pub const RUN_SLICE: usize = 20_000;
+
+pub struct Chip {
+    pub variant: Variant,
+    pub bus: Rc<RefCell<Bus>>,
+    pub cpu: Cpu,
+    pub dap: Dap,
+    pub faults: Faults,
+    /// NRST held low by the probe.
+    pub in_reset: bool,
+    /// Set when the last stop was a lockup: what the emulator could not execute.
+    pub lockup_reason: Option<String>,
+}
+
+impl Chip {
+    pub fn new(variant: Variant, store: OptionStore) -> Self {
+        let flash = Flash::new(variant, store);
+        let bus = Rc::new(RefCell::new(Bus::new(flash)));
+        let cpu = Cpu::new(&bus);
+        let mut chip = Chip {
+            variant,
+            bus,
+            cpu,
+            dap: Dap::new(),
+            faults: Faults::default(),
+            in_reset: false,
+            lockup_reason: None,
+        };
+        chip.system_reset();
+        chip
+    }
+
+    pub fn core_state(&self) -> CoreState {
+        self.bus.borrow().core
+    }
+
+    pub fn running(&self) -> bool {
+        !self.in_reset && self.core_state() == CoreState::Running
+    }
+
+    /// System reset (AIRCR.SYSRESETREQ or NRST): the FLASH interface reloads the option bytes,
+    /// the core fetches SP and PC from the boot address (FLASH_OPTCR1.BOOT_ADD0, BOOT0 pin low)
+    /// and halts there if DEMCR.VC_CORERESET is set. Debug registers, FPB, DWT and RAM keep their
+    /// contents, as on silicon.
+    pub fn system_reset(&mut self) {
+        let vtor = {
+            let mut bus = self.bus.borrow_mut();
+            bus.flash.reset(Instant::now());
+            bus.requests.clear();
+            bus.reset_sticky = true;
+            bus.watch_hit = None;
+            let boot_add0 = bus.flash.store().optcr1 & 0xFFFF;
+            boot_add0 << 14
+        };
+        self.cpu.reset(&self.bus, vtor);
+        self.lockup_reason = None;
+        let mut bus = self.bus.borrow_mut();
+        let catch =
+            bus.demcr & scs::DEMCR_VC_CORERESET != 0 && bus.dhcsr_ctrl & scs::C_DEBUGEN != 0;
+        if catch {
+            bus.core = CoreState::Halted;
+            bus.dfsr |= scs::DFSR_VCATCH;
+        } else {
+            bus.core = CoreState::Running;
+        }
+        log::debug!(
+            "sim: system reset, vector table at 0x{vtor:08X}, {}",
+            if catch {
+                "halted (vector catch)"
+            } else {
+                "running"
+            }
+        );
+    }
+
+    fn halt(&mut self, dfsr: u32) {
+        let mut bus = self.bus.borrow_mut();
+        bus.core = CoreState::Halted;
+        bus.dfsr |= dfsr;
+    }
+
+    /// Carries out what the last debug writes asked of the core.
+    pub fn service_requests(&mut self) {
+        loop {
+            let request = {
+                let mut bus = self.bus.borrow_mut();
+                if bus.requests.is_empty() {
+                    return;
+                }
+                bus.requests.remove(0)
+            };
+            match request {
+                CoreRequest::Halt => {
+                    if self.core_state() != CoreState::Halted {
+                        self.halt(scs::DFSR_HALTED);
+                    }
+                }
+                CoreRequest::Resume { step } => {
+                    if self.in_reset {
+                        continue;
+                    }
+                    self.bus.borrow_mut().core = CoreState::Running;
+                    if step {
+                        let stop = self.cpu.run(&self.bus, 1);
+                        match stop {
+                            Stop::Budget => self.halt(scs::DFSR_HALTED),
+                            other => self.handle_stop(other),
+                        }
+                        if self.core_state() == CoreState::Running {
+                            self.halt(scs::DFSR_HALTED);
+                        }
+                    }
+                }
+                CoreRequest::RegisterTransfer { regsel, write } => {
+                    let mut bus = self.bus.borrow_mut();
+                    if write {
+                        let value = bus.dcrdr;
+                        drop(bus);
+                        if !self.cpu.write_register(regsel, value) {
+                            log::debug!("sim: write to unknown core register {regsel}");
+                        }
+                    } else {
+                        bus.dcrdr = self.cpu.read_register(regsel).unwrap_or(0);
+                    }
+                }
+                CoreRequest::SystemReset => self.system_reset(),
+            }
+        }
+    }
+
+    fn handle_stop(&mut self, stop: Stop) {
+        match stop {
+            Stop::Budget => {}
+            Stop::Bkpt(_) | Stop::Breakpoint(_) => self.halt(scs::DFSR_BKPT),
+            Stop::Watchpoint(_) => self.halt(scs::DFSR_DWTTRAP),
+            Stop::ResetRequest => self.system_reset(),
+            Stop::Lockup(what) => {
+                self.bus.borrow_mut().core = CoreState::LockedUp;
+                self.lockup_reason = Some(what);
+            }
+        }
+    }
+
+    /// Runs the core for one slice, if it is running.
+    pub fn run_slice(&mut self) {
+        if !self.running() {
+            return;
+        }
+        let stop = self.cpu.run(&self.bus, RUN_SLICE);
+        self.handle_stop(stop);
+        self.service_requests();
+    }
+
+    /// A debugger memory access through the AHB-AP.
+    pub fn debug_read(&mut self, address: u32, size: u32) -> Result<u32, super::bus::BusError> {
+        self.bus.borrow_mut().read(address, size, Initiator::Debug)
+    }
+
+    pub fn debug_write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+    ) -> Result<(), super::bus::BusError> {
+        let result = self
+            .bus
+            .borrow_mut()
+            .write(address, value, size, Initiator::Debug);
+        self.service_requests();
+        result
+    }
+
+    /// RDP level 2 closes the debug port for good.
+    pub fn debug_port_closed(&self) -> bool {
+        self.bus.borrow().flash.rdp() == RdpLevel::Level2
+    }
+
+    /// NRST: held low, the core does not run; released, the chip comes out of reset.
+    pub fn set_nrst(&mut self, asserted: bool) {
+        if asserted {
+            self.in_reset = true;
+        } else if self.in_reset {
+            self.in_reset = false;
+            self.system_reset();
+        }
+    }
+}
