@@ -1,1 +1,130 @@
 //! Opening a probe-rs `Session` from the common options, for a real probe or the simulator.
+//!
+//! Everything above this module sees only probe-rs types: whether the chip is simulated is
+//! decided here and nowhere else.
+
+use std::path::PathBuf;
+
+use probe_rs::probe::list::Lister;
+use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector, Probe, WireProtocol};
+use probe_rs::{Permissions, Session};
+
+use crate::sim::{SimError, Simulator};
+
+/// The chip the simulator is when `--sim` is given without `--chip`.
+pub const DEFAULT_SIM_CHIP: &str = "STM32F767ZI";
+
+/// The common probe options, as probe-rs users know them.
+#[derive(Clone, Debug, Default)]
+pub struct ProbeOptions {
+    /// probe-rs target name, e.g. `STM32F767ZI`.
+    pub chip: Option<String>,
+    /// `VID:PID[:SERIAL]` selector (hex); the serial may contain colons (`tcp:host:port`).
+    pub probe: Option<String>,
+    /// SWD/JTAG clock in kHz.
+    pub speed_khz: Option<u32>,
+    /// Wire protocol.
+    pub protocol: Option<WireProtocol>,
+    /// Attach with NRST asserted.
+    pub connect_under_reset: bool,
+    /// Use the simulated chip in this process.
+    pub sim: bool,
+    /// Persisted simulator state (implies `sim`).
+    pub sim_state: Option<PathBuf>,
+}
+
+impl ProbeOptions {
+    /// Whether the simulated chip is asked for.
+    pub fn simulated(&self) -> bool {
+        self.sim || self.sim_state.is_some()
+    }
+
+    /// The chip name: as given, or the simulator's default part.
+    pub fn chip_name(&self) -> Result<String, ProbeError> {
+        match (&self.chip, self.simulated()) {
+            (Some(chip), _) => Ok(chip.clone()),
+            (None, true) => Ok(DEFAULT_SIM_CHIP.to_string()),
+            (None, false) => Err(ProbeError::NoChip),
+        }
+    }
+
+    /// Starts the simulated chip these options describe (`--sim`, `--sim-state`).
+    pub fn simulator(&self) -> Result<Simulator, ProbeError> {
+        let chip = self.chip_name()?;
+        Ok(match &self.sim_state {
+            Some(path) => Simulator::with_state_file(&chip, path)?,
+            None => Simulator::new(&chip)?,
+        })
+    }
+}
+
+/// Why no session could be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("no chip given: pass --chip (e.g. --chip STM32F767ZI); probe-rs cannot detect STM32F7 parts")]
+    NoChip,
+    #[error("no debug probe found; attach one (check USB and udev permissions), select one with --probe VID:PID[:SERIAL], or use the simulated chip with --sim")]
+    NoProbe,
+    #[error("--probe and --sim cannot be combined: --sim runs the simulated chip in this process; to reach a simulator over a socket use --probe 20b7:9db1:tcp:HOST:PORT without --sim")]
+    ProbeAndSim,
+    #[error("bad --probe selector '{0}': expected VID:PID[:SERIAL] in hex, e.g. 0483:374b or 20b7:9db1:tcp:127.0.0.1:4444")]
+    Selector(String),
+    #[error("the simulated chip cannot start: {0}")]
+    Sim(#[from] SimError),
+    #[error("cannot attach to {chip}: {source}")]
+    Attach {
+        chip: String,
+        source: probe_rs::Error,
+    },
+    #[error("cannot open the debug probe: {0}")]
+    Probe(#[from] probe_rs::probe::DebugProbeError),
+}
+
+/// Opens a session on the chip the options name. The simulator, when asked for, lives as long
+/// as the session does.
+pub fn open_session(opts: &ProbeOptions) -> Result<Session, ProbeError> {
+    let chip = opts.chip_name()?;
+    let mut probe = if opts.simulated() {
+        if opts.probe.is_some() {
+            return Err(ProbeError::ProbeAndSim);
+        }
+        opts.simulator()?.probe()
+    } else {
+        open_probe(opts.probe.as_deref())?
+    };
+    if let Some(protocol) = opts.protocol {
+        probe.select_protocol(protocol)?;
+    }
+    if let Some(khz) = opts.speed_khz {
+        probe.set_speed(khz)?;
+    }
+    let attached = if opts.connect_under_reset {
+        probe.attach_under_reset(chip.as_str(), Permissions::default())
+    } else {
+        probe.attach(chip.as_str(), Permissions::default())
+    };
+    attached.map_err(|source| ProbeError::Attach { chip, source })
+}
+
+fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
+    let lister = Lister::new();
+    match selector {
+        Some(text) => {
+            let selector: DebugProbeSelector = text
+                .parse()
+                .map_err(|_| ProbeError::Selector(text.to_string()))?;
+            Ok(lister.open(selector)?)
+        }
+        None => {
+            let probes = lister.list_all();
+            let first = probes.first().ok_or(ProbeError::NoProbe)?;
+            Ok(first.open()?)
+        }
+    }
+}
+
+/// The debug probes attached to this machine (socket probes such as a `sim-probe` are never
+/// listed: they are reached only through an explicit `--probe` selector).
+pub fn list_probes() -> Vec<DebugProbeInfo> {
+    Lister::new().list_all()
+}

@@ -74,6 +74,7 @@ impl Chip {
             bus.demcr & scs::DEMCR_VC_CORERESET != 0 && bus.dhcsr_ctrl & scs::C_DEBUGEN != 0;
         if catch {
             bus.core = CoreState::Halted;
+            bus.dhcsr_ctrl |= scs::C_HALT;
             bus.dfsr |= scs::DFSR_VCATCH;
         } else {
             bus.core = CoreState::Running;
@@ -91,6 +92,8 @@ impl Chip {
     fn halt(&mut self, dfsr: u32) {
         let mut bus = self.bus.borrow_mut();
         bus.core = CoreState::Halted;
+        // Entering Debug state sets C_HALT, as on silicon; a later write of C_HALT = 0 resumes.
+        bus.dhcsr_ctrl |= scs::C_HALT;
         bus.dfsr |= dfsr;
     }
 
@@ -106,11 +109,13 @@ impl Chip {
             };
             match request {
                 CoreRequest::Halt => {
+                    log::trace!("sim: halt request at 0x{:08X}", self.cpu.pc());
                     if self.core_state() != CoreState::Halted {
                         self.halt(scs::DFSR_HALTED);
                     }
                 }
                 CoreRequest::Resume { step } => {
+                    log::trace!("sim: resume (step: {step}) at 0x{:08X}", self.cpu.pc());
                     if self.in_reset {
                         continue;
                     }
@@ -131,6 +136,7 @@ impl Chip {
                     if write {
                         let value = bus.dcrdr;
                         drop(bus);
+                        log::trace!("sim: core register {regsel} <- 0x{value:08X}");
                         if !self.cpu.write_register(regsel, value) {
                             log::debug!("sim: write to unknown core register {regsel}");
                         }

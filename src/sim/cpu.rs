@@ -228,11 +228,18 @@ impl Cpu {
             match result {
                 Ok(Ok(Event::Instruction { .. })) => {}
                 Ok(Ok(Event::Break(_))) => {
+                    // armagnac queues an `Instruction` event before the `Break` one and hands out
+                    // the last first: take the stale one now, or the next step would return it
+                    // without executing anything.
+                    let _ = self.proc.next_event();
                     // armagnac reports the PC past the BKPT; the core halts on it.
                     self.proc.set_pc(pc);
                     return Stop::Bkpt(pc);
                 }
-                Ok(Ok(Event::Reset)) => return Stop::ResetRequest,
+                Ok(Ok(Event::Reset)) => {
+                    let _ = self.proc.next_event(); // the queued `Instruction` event, as above
+                    return Stop::ResetRequest;
+                }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     let what = format!(

@@ -51,6 +51,7 @@ impl SimHandle {
         make: impl FnOnce() -> Chip + Send + 'static,
         on_exit: impl FnOnce(&mut Chip) + Send + 'static,
     ) -> SimHandle {
+        quiet_emulator_panics();
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("stm32-sim".into())
@@ -107,4 +108,18 @@ fn serve(chip: &mut Chip, receiver: Receiver<Job>) {
             }
         }
     }
+}
+
+/// The CPU emulator panics on some guest actions; the simulator turns those into a core lockup
+/// with a log line, so the default panic message on the simulator thread is only noise.
+fn quiet_emulator_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some("stm32-sim") {
+                previous(info);
+            }
+        }));
+    });
 }

@@ -1,0 +1,110 @@
+//! Real execution on the simulated core, through probe-rs: flashing with probe-rs's own
+//! algorithms (run by the emulated CPU), reset, halt, step, breakpoints and watchpoints.
+
+mod sim_support;
+
+use std::time::Duration;
+
+use probe_rs::{CoreStatus, HaltReason, MemoryInterface, RegisterId};
+use sim_support::{flash_firmware, symbol};
+use stm32_opts::sim::Simulator;
+
+const TIMEOUT: Duration = Duration::from_millis(500);
+const PC: RegisterId = RegisterId(15);
+
+fn wait_halted(core: &mut probe_rs::Core) -> HaltReason {
+    for _ in 0..400 {
+        if let CoreStatus::Halted(reason) = core.status().unwrap() {
+            return reason;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("core did not halt within 2 s");
+}
+
+#[test]
+fn flashes_and_runs_to_a_hardware_breakpoint() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let mut session = sim.attach().unwrap();
+    flash_firmware(&mut session, "stm32f7x_2048")
+        .expect("single-bank algorithm programs and verifies");
+    let mut core = session.core(0).unwrap();
+    core.reset_and_halt(TIMEOUT).unwrap();
+    // SP and PC come from the vector table (BOOT_ADD0 = 0x0080: flash on ITCM).
+    let sp: u32 = core.read_core_reg(RegisterId(13)).unwrap();
+    let pc: u32 = core.read_core_reg(PC).unwrap();
+    assert_eq!(sp, 0x2008_0000);
+    assert_eq!(pc, symbol("reset_handler"));
+
+    let tick = symbol("tick");
+    core.set_hw_breakpoint(tick as u64).unwrap();
+    core.run().unwrap();
+    assert!(matches!(wait_halted(&mut core), HaltReason::Breakpoint(_)));
+    let pc: u32 = core.read_core_reg(PC).unwrap();
+    assert_eq!(pc, tick);
+
+    // Stepping executes one instruction at a time.
+    let info = core.step().unwrap();
+    assert_eq!(info.pc, u64::from(tick + 2));
+    core.clear_hw_breakpoint(tick as u64).unwrap();
+}
+
+#[test]
+fn a_dwt_watchpoint_halts_with_the_watchpoint_reason() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let mut session = sim.attach().unwrap();
+    flash_firmware(&mut session, "stm32f7x_2048").unwrap();
+    let mut core = session.core(0).unwrap();
+    core.reset_and_halt(TIMEOUT).unwrap();
+    let counter = symbol("counter");
+    // DEMCR.TRCENA, then comparator 0 on `counter`, function 6 = write.
+    let demcr = core.read_word_32(0xE000_EDFC).unwrap();
+    core.write_word_32(0xE000_EDFC, demcr | (1 << 24)).unwrap();
+    core.write_word_32(0xE000_1020, counter).unwrap();
+    core.write_word_32(0xE000_1024, 0).unwrap();
+    core.write_word_32(0xE000_1028, 6).unwrap();
+    core.run().unwrap();
+    assert_eq!(wait_halted(&mut core), HaltReason::Watchpoint);
+}
+
+#[test]
+fn halts_a_running_core_and_block_memory_round_trips() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let mut session = sim.attach().unwrap();
+    flash_firmware(&mut session, "stm32f7x_2048").unwrap();
+    let mut core = session.core(0).unwrap();
+    core.reset().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(core.status().unwrap(), CoreStatus::Running);
+    core.halt(TIMEOUT).unwrap();
+    let counter = core.read_word_32(u64::from(symbol("counter"))).unwrap();
+    assert!(counter > 0, "the firmware ran: counter = {counter}");
+
+    let data: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+    core.write(0x2001_0000, &data).unwrap();
+    let mut back = vec![0u8; data.len()];
+    core.read(0x2001_0000, &mut back).unwrap();
+    assert_eq!(back, data);
+}
+
+#[test]
+fn dual_bank_chip_flashes_with_the_dual_algorithm() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    // Put the store in dual-bank mode as if programmed earlier, then reset to load it.
+    sim.with(|chip| {
+        let mut store = chip.bus.borrow().flash.store();
+        store.optcr &= !(1 << 29);
+        chip.bus
+            .borrow_mut()
+            .flash
+            .set_store(store, std::time::Instant::now());
+    })
+    .unwrap();
+    let mut session = sim.attach().unwrap();
+    flash_firmware(&mut session, "stm32f7x_2048dual")
+        .expect("dual-bank algorithm programs and verifies");
+    let mut core = session.core(0).unwrap();
+    core.reset_and_halt(TIMEOUT).unwrap();
+    let pc: u32 = core.read_core_reg(PC).unwrap();
+    assert_eq!(pc, symbol("reset_handler"));
+}
