@@ -19,7 +19,7 @@ pub struct Change {
 pub enum ParseError {
     /// No `=`.
     #[error(
-        "`{arg}` is not FIELD=VALUE (e.g. nDBANK=0); fields: {}",
+        "`{arg}` is not FIELD=VALUE (e.g. nDBANK=0); accepted fields (any case): {}",
         Field::all_names()
     )]
     NotAssignment {
@@ -58,7 +58,7 @@ pub enum ParseError {
         field: Field,
     },
     /// Nothing to do.
-    #[error("no FIELD=VALUE given; fields: {}", Field::all_names())]
+    #[error("no FIELD=VALUE given; accepted fields (any case): {}", Field::all_names())]
     Empty,
 }
 
