@@ -164,61 +164,10 @@ pub(crate) fn execute<T: Target + ?Sized>(
             .map_err(untouched("halting the core"))?;
     }
 
-    // 2. Watchdogs stop counting while the core is halted.
-    let fz = t
-        .read32(DBGMCU_APB1_FZ)
-        .map_err(untouched("reading DBGMCU_APB1_FZ"))?;
-    let freeze = DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP;
-    if fz & freeze != freeze {
-        t.write32(DBGMCU_APB1_FZ, fz | freeze)
-            .map_err(untouched("freezing the watchdogs (DBGMCU_APB1_FZ)"))?;
-    }
-    progress(
-        "watchdogs frozen while the core is halted (DBGMCU_APB1_FZ.DBG_IWDG_STOP/DBG_WWDG_STOP)",
-    );
-
-    // 3. The chip must be the part the plan was made for, before any FLASH write.
-    let identity = read_identity(t).map_err(|e| e.with_lock(LockState::Untouched))?;
-    let part = identity.part().map_err(|source| Error::UnsupportedChip {
-        source,
-        state: LeftState::UNTOUCHED,
-    })?;
-    if part != plan.part {
-        return Err(Error::WrongChip {
-            detail: format!(
-                "the plan is for {} but the chip reports DEV_ID {:#05x} with {} KB of flash",
-                plan.part.describe(),
-                identity.dev_id(),
-                identity.flash_size_kb
-            ),
-            state: LeftState::UNTOUCHED,
-        });
-    }
-    progress(&format!("chip checked: {}", identity.describe()));
-
-    // 4–8. Program, then relock whatever happened.
-    let programmed = program(t, plan, opts, progress);
-    let relocked = ensure_locked(t);
-    let result = match (programmed, relocked) {
-        (Ok(()), Ok(())) => {
-            progress("option registers locked again (OPTLOCK)");
-            Ok(())
-        }
-        (Ok(()), Err(e)) => Err(Error::probe(
-            "locking the option registers again",
-            e,
-            LeftState {
-                options: OptionsState::Programmed,
-                lock: LockState::NotRelocked,
-            },
-        )),
-        (Err(e), Ok(())) => Err(e.with_lock(LockState::Locked)),
-        (Err(e), Err(lock_err)) => {
-            log::error!("relocking after an error failed too: {lock_err}");
-            Err(e.with_lock(LockState::NotRelocked))
-        }
-    };
-    if let Err(e) = result {
+    // 2–8. Check the chip, program, relock.
+    if let Err(e) =
+        check_chip(t, plan, progress).and_then(|()| program_and_relock(t, plan, opts, progress))
+    {
         // Resume only when nothing was committed; otherwise the user should look first.
         let unchanged = e
             .left_state()
@@ -301,6 +250,75 @@ pub(crate) fn execute<T: Target + ?Sized>(
         words: loaded,
         core,
     })
+}
+
+/// Steps 2–3: freeze the watchdogs, then check that the chip is the part the plan was made for
+/// — before any FLASH register is touched.
+fn check_chip<T: Target + ?Sized>(
+    t: &mut T,
+    plan: &Plan,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    let untouched = |step: &'static str| move |e| Error::probe(step, e, LeftState::UNTOUCHED);
+    let fz = t
+        .read32(DBGMCU_APB1_FZ)
+        .map_err(untouched("reading DBGMCU_APB1_FZ"))?;
+    let freeze = DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP;
+    if fz & freeze != freeze {
+        t.write32(DBGMCU_APB1_FZ, fz | freeze)
+            .map_err(untouched("freezing the watchdogs (DBGMCU_APB1_FZ)"))?;
+    }
+    progress(
+        "watchdogs frozen while the core is halted (DBGMCU_APB1_FZ.DBG_IWDG_STOP/DBG_WWDG_STOP)",
+    );
+    let identity = read_identity(t)?;
+    let part = identity.part().map_err(|source| Error::UnsupportedChip {
+        source,
+        state: LeftState::UNTOUCHED,
+    })?;
+    if part != plan.part {
+        return Err(Error::WrongChip {
+            detail: format!(
+                "the plan is for {} but the chip reports DEV_ID {:#05x} with {} KB of flash",
+                plan.part.describe(),
+                identity.dev_id(),
+                identity.flash_size_kb
+            ),
+            state: LeftState::UNTOUCHED,
+        });
+    }
+    progress(&format!("chip checked: {}", identity.describe()));
+    Ok(())
+}
+
+/// Steps 4–8, then the relock — on every path.
+fn program_and_relock<T: Target + ?Sized>(
+    t: &mut T,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    let programmed = program(t, plan, opts, progress);
+    let relocked = ensure_locked(t);
+    match (programmed, relocked) {
+        (Ok(()), Ok(())) => {
+            progress("option registers locked again (OPTLOCK)");
+            Ok(())
+        }
+        (Ok(()), Err(e)) => Err(Error::probe(
+            "locking the option registers again",
+            e,
+            LeftState {
+                options: OptionsState::Programmed,
+                lock: LockState::NotRelocked,
+            },
+        )),
+        (Err(e), Ok(())) => Err(e.with_lock(LockState::Locked)),
+        (Err(e), Err(lock_err)) => {
+            log::error!("relocking after an error failed too: {lock_err}");
+            Err(e.with_lock(LockState::NotRelocked))
+        }
+    }
 }
 
 fn finish_run_state<T: Target + ?Sized>(
