@@ -1,1 +1,17 @@
-//! (work in progress)
+//! Chip facts for STM32F76x/F77x (RM0410): register addresses, typed option-byte fields with
+//! their meanings, the stored option-byte layout, sector geometry per bank mode and flash size,
+//! and part identification.
+//!
+//! Pure data and functions — no I/O. Used by the option-byte engine, the reports and the GDB
+//! memory map.
+
+pub mod fields;
+pub mod geometry;
+pub mod option_area;
+pub mod part;
+pub mod registers;
+
+pub use fields::{BorLevel, Field, FieldKind, OptionWords, RdpLevel, Register};
+pub use geometry::{BankMode, FlashLayout, Sector};
+pub use option_area::OptionArea;
+pub use part::{Family, Part, PartError};

@@ -1,0 +1,346 @@
+//! Command-line definitions (clap) and the mapping of the common options to [`ProbeOptions`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use probe_rs::probe::WireProtocol;
+
+use stm32_opts::optbytes::parse::parse_ndbank;
+use stm32_opts::probe::ProbeOptions;
+
+/// Exit codes, shown in `--help` and documented in docs/option-bytes.md.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success, including \"nothing to change\"
+  1  error talking to the probe or the chip: no probe, attach failed, transfer fault,
+     BSY timeout, flash error flags, unlock failed
+  2  usage error: bad arguments, unknown field, bad value
+  3  refused: confirmation missing (--yes, --i-understand-rdp2-is-permanent),
+     wrong or unsupported chip, field not present on this part
+  4  verify failed: the values read back differ from the values written";
+
+const LONG_ABOUT: &str = "\
+Read and set the option bytes of STM32F76x/F77x microcontrollers through a debug probe (probe-rs):
+the flash bank mode nDBANK, boot addresses, watchdog and reset bits, write protection and read
+protection.
+
+Without a board, add --sim (a fresh simulated STM32F767ZI) or --sim-state FILE (a simulated chip
+whose option bytes and flash persist in FILE between runs).
+
+Examples:
+  stm32-opts --chip STM32F767ZI ndbank                 show nDBANK
+  stm32-opts --chip STM32F767ZI ndbank false           switch to dual bank
+  stm32-opts --chip STM32F767ZI optbytes               every field, decoded
+  stm32-opts --chip STM32F767ZI optbytes --json
+  stm32-opts --chip STM32F767ZI optbytes set nDBANK=0 nDBOOT=0 BOOT_ADD1=0x2040 --dry-run";
+
+/// stm32-opts: option bytes of STM32F76x/F77x through a debug probe.
+#[derive(Debug, Parser)]
+#[command(
+    name = "stm32-opts",
+    version,
+    about = "Read and set the option bytes (nDBANK and the rest) of STM32F76x/F77x through a debug probe",
+    long_about = LONG_ABOUT,
+    after_long_help = EXIT_CODES,
+)]
+pub struct Cli {
+    /// Probe and chip selection.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Wire protocol names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// Serial Wire Debug.
+    Swd,
+    /// JTAG.
+    Jtag,
+}
+
+impl From<Protocol> for WireProtocol {
+    fn from(p: Protocol) -> Self {
+        match p {
+            Protocol::Swd => WireProtocol::Swd,
+            Protocol::Jtag => WireProtocol::Jtag,
+        }
+    }
+}
+
+/// Options shared by every command, as probe-rs users know them.
+#[derive(Clone, Debug, Default, Args)]
+pub struct GlobalArgs {
+    /// Target chip as probe-rs names it, e.g. STM32F767ZI (also read from PROBE_RS_CHIP).
+    /// Defaults to STM32F767ZI with --sim.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "STM32_OPTS_CHIP",
+        value_name = "CHIP"
+    )]
+    pub chip: Option<String>,
+    /// Debug probe to use, as VID:PID[:SERIAL] (see `stm32-opts list`).
+    #[arg(
+        long,
+        global = true,
+        env = "PROBE_RS_PROBE",
+        value_name = "VID:PID[:SERIAL]"
+    )]
+    pub probe: Option<String>,
+    /// SWD/JTAG clock in kHz.
+    #[arg(long, global = true, env = "PROBE_RS_SPEED", value_name = "KHZ")]
+    pub speed: Option<u32>,
+    /// Wire protocol.
+    #[arg(long, global = true, env = "PROBE_RS_PROTOCOL", value_enum)]
+    pub protocol: Option<Protocol>,
+    /// Attach while holding the chip in reset (needs NRST wired to the probe).
+    #[arg(long, global = true)]
+    pub connect_under_reset: bool,
+    /// Use a simulated chip instead of a probe (a fresh factory chip on every run).
+    #[arg(long, global = true)]
+    pub sim: bool,
+    /// Use a simulated chip whose state persists in FILE between runs (implies --sim).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub sim_state: Option<PathBuf>,
+}
+
+impl GlobalArgs {
+    /// The probe layer's options. `--chip` falls back to PROBE_RS_CHIP (clap reads only one
+    /// variable per option: STM32_OPTS_CHIP).
+    pub fn probe_options(&self) -> ProbeOptions {
+        self.probe_options_with(std::env::var("PROBE_RS_CHIP").ok())
+    }
+
+    /// As [`probe_options`](Self::probe_options), with the PROBE_RS_CHIP value given.
+    pub fn probe_options_with(&self, probe_rs_chip: Option<String>) -> ProbeOptions {
+        let chip = self
+            .chip
+            .clone()
+            .or(probe_rs_chip)
+            .filter(|c| !c.trim().is_empty());
+        ProbeOptions {
+            chip,
+            probe: self.probe.clone(),
+            speed_khz: self.speed,
+            protocol: self.protocol.map(Into::into),
+            connect_under_reset: self.connect_under_reset,
+            sim: self.sim || self.sim_state.is_some(),
+            sim_state: self.sim_state.clone(),
+        }
+    }
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show nDBANK, or set it: true = single bank (factory), false = dual bank.
+    #[command(after_long_help = EXIT_CODES)]
+    Ndbank(NdbankArgs),
+    /// Show every option-byte field decoded, or change fields with `set`.
+    #[command(after_long_help = EXIT_CODES)]
+    Optbytes(OptbytesArgs),
+    /// List the attached debug probes.
+    List,
+}
+
+/// `ndbank [VALUE]`.
+#[derive(Debug, Args)]
+pub struct NdbankArgs {
+    /// New value: true/1/single (single bank) or false/0/dual (dual bank). Omit to show.
+    #[arg(value_parser = ndbank_value, value_name = "VALUE")]
+    pub value: Option<bool>,
+    /// Show what would change, without touching the chip.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Program without resetting: the new mode loads at the next reset.
+    #[arg(long)]
+    pub no_reset: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn ndbank_value(text: &str) -> Result<bool, String> {
+    parse_ndbank(text).ok_or_else(|| {
+        format!("`{text}` is not a bank mode; use true/1/single (single bank) or false/0/dual (dual bank)")
+    })
+}
+
+/// `optbytes [--json] [set ...]`.
+#[derive(Debug, Args)]
+pub struct OptbytesArgs {
+    /// Machine-readable output (JSON; shape documented in docs/option-bytes.md).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Change fields.
+    #[command(subcommand)]
+    pub action: Option<OptbytesAction>,
+}
+
+/// `optbytes` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OptbytesAction {
+    /// Change one or more fields under a single OPTSTRT: FIELD=VALUE ...
+    ///
+    /// Fields (any case): BOR_LEV (off, 1, 2, 3), WWDG_SW, IWDG_SW, nRST_STOP, nRST_STDBY,
+    /// nDBOOT, nDBANK, IWDG_STDBY, IWDG_STOP (true/false, 1/0), RDP (level 0/1/2 or a hex byte),
+    /// nWRP (12-bit mask, 0 bit = protected), BOOT_ADD0/BOOT_ADD1 (address >> 14, or a 16 KB
+    /// aligned address, or itcm-ram/system/flash-itcm/flash/dtcm).
+    #[command(after_long_help = EXIT_CODES)]
+    Set(SetArgs),
+}
+
+/// `optbytes set FIELD=VALUE ...`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// FIELD=VALUE pairs, e.g. nDBANK=0 nDBOOT=0 BOOT_ADD1=0x2040.
+    #[arg(required = true, value_name = "FIELD=VALUE")]
+    pub changes: Vec<String>,
+    /// Show old and new words and fields, without touching the chip.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm changes that erase or read-protect the chip (RDP level 0 ↔ 1).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// With --yes: confirm RDP level 2, which disables debug access FOREVER.
+    #[arg(long = "i-understand-rdp2-is-permanent")]
+    pub permanent_rdp2: bool,
+    /// Program without resetting: the new values load at the next reset.
+    #[arg(long)]
+    pub no_reset: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("stm32-opts").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn original_tool_command_lines() {
+        let cli = parse(&["--chip", "STM32F767ZI", "ndbank"]).unwrap();
+        assert_eq!(cli.global.chip.as_deref(), Some("STM32F767ZI"));
+        assert!(matches!(
+            cli.command,
+            Command::Ndbank(NdbankArgs { value: None, .. })
+        ));
+        let cli = parse(&["--chip", "STM32F767ZI", "ndbank", "false"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Ndbank(NdbankArgs {
+                value: Some(false),
+                ..
+            })
+        ));
+        let cli = parse(&["-c", "STM32F767ZI", "ndbank", "true"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Ndbank(NdbankArgs {
+                value: Some(true),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn ndbank_values() {
+        for (v, expected) in [("1", true), ("single", true), ("0", false), ("dual", false)] {
+            let cli = parse(&["ndbank", v]).unwrap();
+            match cli.command {
+                Command::Ndbank(a) => assert_eq!(a.value, Some(expected)),
+                _ => unreachable!(),
+            }
+        }
+        let err = parse(&["ndbank", "maybe"]).unwrap_err().to_string();
+        assert!(err.contains("not a bank mode"), "{err}");
+    }
+
+    #[test]
+    fn global_options_anywhere() {
+        let cli = parse(&[
+            "optbytes",
+            "--json",
+            "--sim-state",
+            "/tmp/x",
+            "--speed",
+            "4000",
+        ])
+        .unwrap();
+        let opts = cli.global.probe_options_with(None);
+        assert!(opts.sim);
+        assert_eq!(opts.sim_state, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(opts.speed_khz, Some(4000));
+        assert_eq!(opts.chip, None);
+        match cli.command {
+            Command::Optbytes(a) => {
+                assert!(a.json);
+                assert!(a.action.is_none());
+            }
+            _ => unreachable!(),
+        }
+        let cli = parse(&["--protocol", "jtag", "--connect-under-reset", "list"]).unwrap();
+        let opts = cli.global.probe_options_with(Some("STM32F767ZG".into()));
+        assert_eq!(opts.protocol, Some(WireProtocol::Jtag));
+        assert!(opts.connect_under_reset);
+        assert!(!opts.sim);
+        assert_eq!(
+            opts.chip.as_deref(),
+            Some("STM32F767ZG"),
+            "PROBE_RS_CHIP fallback"
+        );
+        let cli = parse(&["--chip", "STM32F767ZI", "list"]).unwrap();
+        let opts = cli.global.probe_options_with(Some("STM32F767ZG".into()));
+        assert_eq!(opts.chip.as_deref(), Some("STM32F767ZI"), "--chip wins");
+    }
+
+    #[test]
+    fn optbytes_set() {
+        let cli = parse(&[
+            "--chip",
+            "STM32F767ZI",
+            "optbytes",
+            "set",
+            "nDBANK=0",
+            "nDBOOT=0",
+            "BOOT_ADD1=0x2040",
+            "--dry-run",
+            "--yes",
+            "--no-reset",
+            "--i-understand-rdp2-is-permanent",
+            "--json",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Optbytes(OptbytesArgs {
+                json,
+                action: Some(OptbytesAction::Set(s)),
+            }) => {
+                assert!(json);
+                assert_eq!(s.changes, vec!["nDBANK=0", "nDBOOT=0", "BOOT_ADD1=0x2040"]);
+                assert!(s.dry_run && s.yes && s.no_reset && s.permanent_rdp2);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["optbytes", "set"]).is_err(), "needs FIELD=VALUE");
+    }
+
+    #[test]
+    fn help_documents_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:"), "{help}");
+        assert!(help.contains("4  verify failed"));
+        assert!(help.contains("--sim-state"));
+    }
+}

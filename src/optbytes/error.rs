@@ -1,0 +1,327 @@
+//! Errors of the option-byte engine. Every error that can happen after the chip was touched
+//! says what state the chip is left in.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::chip::{OptionWords, PartError};
+
+use super::parse::ParseError;
+use super::plan::PlanError;
+
+/// What happened to the option store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionsState {
+    /// Nothing was committed (no OPTSTRT, or the store reads back the old values).
+    Unchanged,
+    /// The new values were programmed into the option store.
+    Programmed,
+    /// Programming was started and its result is not known.
+    Unknown,
+}
+
+/// The state of FLASH_OPTCR.OPTLOCK when the engine gave up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockState {
+    /// The engine had not touched any FLASH register yet.
+    Untouched,
+    /// OPTLOCK is set (checked by reading back).
+    Locked,
+    /// OPTLOCK could not be set or checked; a reset sets it again.
+    NotRelocked,
+}
+
+/// The state the chip is left in after an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeftState {
+    /// The option store.
+    pub options: OptionsState,
+    /// The option lock.
+    pub lock: LockState,
+}
+
+impl LeftState {
+    /// Nothing touched.
+    pub const UNTOUCHED: LeftState = LeftState {
+        options: OptionsState::Unchanged,
+        lock: LockState::Untouched,
+    };
+    /// Unchanged and locked.
+    pub const UNCHANGED_LOCKED: LeftState = LeftState {
+        options: OptionsState::Unchanged,
+        lock: LockState::Locked,
+    };
+}
+
+impl fmt::Display for LeftState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.options {
+            OptionsState::Unchanged => f.write_str("option bytes unchanged")?,
+            OptionsState::Programmed => f.write_str("new option bytes programmed")?,
+            OptionsState::Unknown => f.write_str(
+                "option bytes in an unknown state (programming may be incomplete; \
+                 check them with `stm32-opts optbytes` before resetting or powering off)",
+            )?,
+        }
+        match self.lock {
+            LockState::Untouched => f.write_str(", option registers not touched"),
+            LockState::Locked => f.write_str(", OPTLOCK set"),
+            LockState::NotRelocked => {
+                f.write_str(", OPTLOCK could not be restored (the next reset sets it again)")
+            }
+        }
+    }
+}
+
+/// How the CLI maps an error to an exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCategory {
+    /// Bad input: field name or value (exit 2).
+    Usage,
+    /// Refused: missing confirmation, wrong or unsupported chip, field not on this part (exit 3).
+    Refused,
+    /// Talking to the chip failed, or the chip reported an error (exit 1).
+    Chip,
+    /// The values read back differ from the values written (exit 4).
+    Verify,
+}
+
+/// An option-byte engine error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A FIELD=VALUE argument is malformed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The request does not fit this part.
+    #[error("{0}; option bytes unchanged")]
+    Plan(#[from] PlanError),
+    /// A change needs an explicit confirmation that was not given.
+    #[error("refused: {what}. {how}; option bytes unchanged")]
+    ConfirmationRequired {
+        /// What the change does.
+        what: String,
+        /// Which CLI flags allow it.
+        how: String,
+        /// The confirmations that were missing (for callers with their own words, e.g. GDB).
+        missing: Vec<super::plan::Confirmation>,
+    },
+    /// The chip is not a supported part.
+    #[error("unsupported chip: {source}; {state}")]
+    UnsupportedChip {
+        /// Why.
+        #[source]
+        source: PartError,
+        /// State left.
+        state: LeftState,
+    },
+    /// The chip is not the part named by --chip.
+    #[error("wrong chip: {detail}; {state}")]
+    WrongChip {
+        /// What differs.
+        detail: String,
+        /// State left.
+        state: LeftState,
+    },
+    /// A probe operation failed.
+    #[error("probe error while {step}: {source}; {state}")]
+    Probe {
+        /// What the engine was doing.
+        step: String,
+        /// The probe-rs error.
+        #[source]
+        source: probe_rs::Error,
+        /// State left.
+        state: LeftState,
+    },
+    /// FLASH_SR.BSY did not clear in time.
+    #[error("FLASH_SR.BSY still set after {} s while {step}; {state}; the core is left halted and was not reset (never reset while BSY is set)", .waited.as_secs_f32())]
+    BusyTimeout {
+        /// What the engine was waiting for.
+        step: String,
+        /// How long it waited.
+        waited: Duration,
+        /// State left.
+        state: LeftState,
+    },
+    /// The flash interface raised error flags during option programming.
+    #[error("option programming failed: FLASH_SR = {sr:#010x} ({}); {state}", crate::chip::registers::flash_sr_flag_names(*.sr).join(", "))]
+    FlashFlags {
+        /// FLASH_SR as read.
+        sr: u32,
+        /// State left.
+        state: LeftState,
+    },
+    /// The key sequence did not clear OPTLOCK.
+    #[error("unlock failed: FLASH_OPTCR.OPTLOCK is still set after the key sequence (FLASH_OPTKEYR refuses keys until the next reset); {state}")]
+    UnlockFailed {
+        /// State left.
+        state: LeftState,
+    },
+    /// The chip's option registers no longer match the plan.
+    #[error("the option registers changed since the plan was made (planned from OPTCR {:#010x} OPTCR1 {:#010x}, chip has OPTCR {:#010x} OPTCR1 {:#010x}); {state}", .planned.optcr, .planned.optcr1, .found.optcr, .found.optcr1)]
+    StalePlan {
+        /// Words the plan was made from.
+        planned: OptionWords,
+        /// Words on the chip.
+        found: OptionWords,
+        /// State left.
+        state: LeftState,
+    },
+    /// Read-back differs from what was written.
+    #[error("verify failed: {what}: expected {expected}, read {actual}; {state}")]
+    VerifyFailed {
+        /// Which read-back.
+        what: String,
+        /// Expected value.
+        expected: String,
+        /// Value read.
+        actual: String,
+        /// State left.
+        state: LeftState,
+    },
+}
+
+impl Error {
+    /// Exit-code category.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Error::Parse(_) => ErrorCategory::Usage,
+            Error::Plan(_)
+            | Error::ConfirmationRequired { .. }
+            | Error::UnsupportedChip { .. }
+            | Error::WrongChip { .. } => ErrorCategory::Refused,
+            Error::Probe { .. }
+            | Error::BusyTimeout { .. }
+            | Error::FlashFlags { .. }
+            | Error::UnlockFailed { .. }
+            | Error::StalePlan { .. } => ErrorCategory::Chip,
+            Error::VerifyFailed { .. } => ErrorCategory::Verify,
+        }
+    }
+
+    /// The state the chip is left in, if the error carries one.
+    pub fn left_state(&self) -> Option<LeftState> {
+        match self {
+            Error::Parse(_) | Error::Plan(_) | Error::ConfirmationRequired { .. } => {
+                Some(LeftState::UNTOUCHED)
+            }
+            Error::UnsupportedChip { state, .. }
+            | Error::WrongChip { state, .. }
+            | Error::Probe { state, .. }
+            | Error::BusyTimeout { state, .. }
+            | Error::FlashFlags { state, .. }
+            | Error::UnlockFailed { state }
+            | Error::StalePlan { state, .. }
+            | Error::VerifyFailed { state, .. } => Some(*state),
+        }
+    }
+
+    /// The same error with its lock state replaced (after the engine's final relock attempt).
+    pub(crate) fn with_lock(mut self, lock: LockState) -> Self {
+        if let Some(state) = self.state_mut() {
+            state.lock = lock;
+        }
+        self
+    }
+
+    fn state_mut(&mut self) -> Option<&mut LeftState> {
+        match self {
+            Error::Parse(_) | Error::Plan(_) | Error::ConfirmationRequired { .. } => None,
+            Error::UnsupportedChip { state, .. }
+            | Error::WrongChip { state, .. }
+            | Error::Probe { state, .. }
+            | Error::BusyTimeout { state, .. }
+            | Error::FlashFlags { state, .. }
+            | Error::UnlockFailed { state }
+            | Error::StalePlan { state, .. }
+            | Error::VerifyFailed { state, .. } => Some(state),
+        }
+    }
+
+    /// A probe error during `step`, with `state`.
+    pub(crate) fn probe(
+        step: impl Into<String>,
+        source: probe_rs::Error,
+        state: LeftState,
+    ) -> Self {
+        Error::Probe {
+            step: step.into(),
+            source,
+            state,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_well() {
+        assert_eq!(
+            LeftState::UNTOUCHED.to_string(),
+            "option bytes unchanged, option registers not touched"
+        );
+        assert_eq!(
+            LeftState::UNCHANGED_LOCKED.to_string(),
+            "option bytes unchanged, OPTLOCK set"
+        );
+        let s = LeftState {
+            options: OptionsState::Unknown,
+            lock: LockState::NotRelocked,
+        };
+        assert!(s.to_string().contains("unknown state"));
+        assert!(s.to_string().contains("OPTLOCK could not be restored"));
+        let p = LeftState {
+            options: OptionsState::Programmed,
+            lock: LockState::Locked,
+        };
+        assert_eq!(p.to_string(), "new option bytes programmed, OPTLOCK set");
+    }
+
+    #[test]
+    fn messages_and_categories() {
+        let e = Error::FlashFlags {
+            sr: 0x10,
+            state: LeftState::UNCHANGED_LOCKED,
+        };
+        assert_eq!(
+            e.to_string(),
+            "option programming failed: FLASH_SR = 0x00000010 (WRPERR); option bytes unchanged, OPTLOCK set"
+        );
+        assert_eq!(e.category(), ErrorCategory::Chip);
+        let e = Error::BusyTimeout {
+            step: "waiting for option programming".into(),
+            waited: Duration::from_secs(5),
+            state: LeftState {
+                options: OptionsState::Unknown,
+                lock: LockState::Locked,
+            },
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("FLASH_SR.BSY still set after 5 s while waiting"),
+            "{text}"
+        );
+        assert!(text.contains("not reset"), "{text}");
+        let e = e.with_lock(LockState::NotRelocked);
+        assert_eq!(e.left_state().unwrap().lock, LockState::NotRelocked);
+        let e = Error::VerifyFailed {
+            what: "FLASH_OPTCR".into(),
+            expected: "0x1".into(),
+            actual: "0x2".into(),
+            state: LeftState::UNCHANGED_LOCKED,
+        };
+        assert_eq!(e.category(), ErrorCategory::Verify);
+        let e = Error::ConfirmationRequired {
+            what: "x".into(),
+            how: "add --yes".into(),
+            missing: vec![],
+        };
+        assert_eq!(e.category(), ErrorCategory::Refused);
+        assert_eq!(
+            e.to_string(),
+            "refused: x. add --yes; option bytes unchanged"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! The real binary without any probe or simulator: bad input fails before probe access, `list`
+//! with no probe, and the documented exit codes in `--help`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("stm32-opts").unwrap();
+    for var in [
+        "STM32_OPTS_CHIP",
+        "PROBE_RS_CHIP",
+        "PROBE_RS_PROBE",
+        "PROBE_RS_SPEED",
+        "PROBE_RS_PROTOCOL",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn bad_input_fails_before_any_probe_access() {
+    // No simulator and a probe that does not exist: only parsing can fail first.
+    for (args, needle) in [
+        (vec!["optbytes", "set", "DBANK=0"], "unknown field `DBANK`"),
+        (
+            vec!["optbytes", "set", "nDBANK=2"],
+            "bad value `2` for nDBANK",
+        ),
+        (
+            vec!["optbytes", "set", "BOR_LEV=0b11"],
+            "not a BOR level name",
+        ),
+        (vec!["optbytes", "set", "RDP=170"], "raw byte in hex"),
+        (vec!["optbytes", "set", "OPTLOCK=0"], "control bit"),
+        (vec!["optbytes", "set", "nDBANK"], "is not FIELD=VALUE"),
+        (
+            vec!["optbytes", "set", "nDBANK=0", "ndbank=1"],
+            "given more than once",
+        ),
+        (
+            vec!["optbytes", "set", "BOOT_ADD0=0x08100004"],
+            "16 KB aligned",
+        ),
+    ] {
+        bin()
+            .args(["--chip", "STM32F767ZI", "--probe", "1234:5678"])
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(needle))
+            .stderr(
+                predicate::str::contains("accepted").or(predicate::str::contains("more than once")),
+            );
+    }
+    bin()
+        .args([
+            "--chip",
+            "STM32F767ZI",
+            "--probe",
+            "1234:5678",
+            "ndbank",
+            "maybe",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a bank mode"));
+}
+
+#[test]
+fn list_says_when_no_probe_is_attached() {
+    let out = bin().arg("list").assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    // Build machines have no probe; on a desk with probes attached each is listed instead.
+    if stdout.starts_with("No debug probes found") {
+        assert!(stdout.contains("--sim"), "{stdout}");
+    } else {
+        assert!(stdout.lines().all(|l| l.starts_with('[')), "{stdout}");
+    }
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    bin()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes:"))
+        .stdout(predicate::str::contains("3  refused"));
+    bin()
+        .args(["optbytes", "set", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--i-understand-rdp2-is-permanent"));
+}
+
+#[test]
+fn rdp_level_2_is_refused_before_any_probe_access() {
+    for extra in [
+        vec![],
+        vec!["--yes"],
+        vec!["--i-understand-rdp2-is-permanent"],
+    ] {
+        bin()
+            .args(["--chip", "STM32F767ZI", "--probe", "1234:5678"])
+            .args(["optbytes", "set", "RDP=2"])
+            .args(&extra)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("PERMANENT"))
+            .stderr(predicate::str::contains(
+                "--yes and --i-understand-rdp2-is-permanent",
+            ))
+            .stderr(predicate::str::contains("option bytes unchanged"));
+    }
+}
+
+#[test]
+fn a_missing_probe_is_a_chip_error_naming_the_way_out() {
+    bin()
+        .args(["--chip", "STM32F767ZI", "--probe", "1234:5678", "ndbank"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("could not open a debug session"));
+}
