@@ -8,7 +8,7 @@ use gdbstub::target::ext::extended_mode::{
 };
 use gdbstub::target::TargetResult;
 
-use super::target::{soft, ChipTarget, TargetFault, HALT_TIMEOUT};
+use super::target::{soft, ChipTarget, Exec, TargetFault, HALT_TIMEOUT};
 
 /// The one "process": the chip.
 pub const CHIP_PID: Pid = match Pid::new(1) {
@@ -21,7 +21,9 @@ impl ChipTarget<'_> {
     fn restart_chip(&mut self, why: &str) -> Result<(), probe_rs::Error> {
         log::info!("{why}: reset and halt");
         self.clear_debug_units()?;
-        self.reset_and_halt()
+        self.reset_and_halt()?;
+        self.exec = Exec::Halted;
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
 use crate::optbytes::{self, report, ApplyOptions, Change, CoreAfter};
 
-use super::target::{ChipTarget, Exec, TargetFault, HALT_TIMEOUT};
+use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
 /// One line per command, for `monitor help`.
 pub const HELP: &[(&str, &str)] = &[
@@ -189,8 +189,8 @@ impl ChipTarget<'_> {
         match cmd {
             Command::Help => print(out, &help_text()),
             Command::Halt => {
+                // While GDB waits for a stop (exec = Running), the event loop reports this halt.
                 let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-                self.exec = Exec::Halted;
                 self.forget_registers();
                 let pc = self.pc_text();
                 if was_running {
@@ -304,7 +304,6 @@ impl ChipTarget<'_> {
         });
         let outcome = result.map_err(|e| e.to_string())?;
         outputln!(out, "{}", report::outcome_line(&outcome));
-        self.exec = Exec::Halted;
         if outcome.reset {
             let layout_changed = prepared.plan.old.ndbank() != prepared.plan.new.ndbank();
             if layout_changed {

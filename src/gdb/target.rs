@@ -169,7 +169,7 @@ impl<'s> ChipTarget<'s> {
     pub(crate) fn reset_and_halt(&mut self) -> Result<(), probe_rs::Error> {
         self.last_regs = None;
         self.core()?.reset_and_halt(HALT_TIMEOUT)?;
-        self.exec = Exec::Halted;
+        // While GDB waits for a stop (exec = Running) the event loop reports this halt.
         Ok(())
     }
 
