@@ -4,10 +4,17 @@ use gdbstub::common::Signal;
 use gdbstub::target::ext::base::singlethread::{
     SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps,
 };
-use probe_rs::{CoreStatus, HaltReason};
+use probe_rs::{CoreStatus, HaltReason, MemoryInterface};
 
 use super::breakpoints::BreakpointUse;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault, HALT_TIMEOUT};
+
+/// Debug Halting Control and Status Register.
+const DHCSR: u64 = 0xE000_EDF0;
+/// DHCSR write key.
+const DBGKEY: u32 = 0xA05F << 16;
+/// DHCSR.C_DEBUGEN.
+const C_DEBUGEN: u32 = 1;
 
 impl SingleThreadResume for ChipTarget<'_> {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), TargetFault> {
@@ -16,7 +23,13 @@ impl SingleThreadResume for ChipTarget<'_> {
         let mut core = self.core()?;
         // After `monitor reset run` the core may already be running while GDB thinks it stopped.
         if core.core_halted()? {
-            core.run()?;
+            if let Err(e) = core.run() {
+                // probe-rs steps once before running; if that step cannot complete (a WFI, say),
+                // release the core directly: DHCSR = DBGKEY | C_DEBUGEN.
+                log::warn!("resume: {e}; releasing the core without the initial step");
+                core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
+                core.flush()?;
+            }
         }
         drop(core);
         self.exec = Exec::Running;

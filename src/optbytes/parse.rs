@@ -58,7 +58,10 @@ pub enum ParseError {
         field: Field,
     },
     /// Nothing to do.
-    #[error("no FIELD=VALUE given; accepted fields (any case): {}", Field::all_names())]
+    #[error(
+        "no FIELD=VALUE given; accepted fields (any case): {}",
+        Field::all_names()
+    )]
     Empty,
 }
 
