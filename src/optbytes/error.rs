@@ -100,8 +100,10 @@ pub enum Error {
     ConfirmationRequired {
         /// What the change does.
         what: String,
-        /// Which flags allow it.
+        /// Which CLI flags allow it.
         how: String,
+        /// The confirmations that were missing (for callers with their own words, e.g. GDB).
+        missing: Vec<super::plan::Confirmation>,
     },
     /// The chip is not a supported part.
     #[error("unsupported chip: {source}; {state}")]
@@ -314,6 +316,7 @@ mod tests {
         let e = Error::ConfirmationRequired {
             what: "x".into(),
             how: "add --yes".into(),
+            missing: vec![],
         };
         assert_eq!(e.category(), ErrorCategory::Refused);
         assert_eq!(

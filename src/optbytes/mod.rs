@@ -29,5 +29,5 @@ mod target;
 pub use error::{Error, ErrorCategory, LeftState, LockState, OptionsState};
 pub use parse::{parse_change, parse_changes, parse_value, Change, ParseError};
 pub use plan::{plan, precheck, Confirmation, FieldDiff, Plan, PlanError};
-pub use program::{apply, ApplyOptions, CoreAfter, Outcome};
+pub use program::{apply, apply_on_core, ApplyOptions, CoreAfter, Outcome};
 pub use read::{identify, inspect, prepare, read, ChipIdentity, FieldValue, OptionBytes, Prepared};

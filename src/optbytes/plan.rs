@@ -183,6 +183,7 @@ fn check(needed: &[Confirmation], yes: bool, permanent_rdp2: bool) -> Result<(),
             .collect::<Vec<_>>()
             .join("; "),
         how: format!("Run again with {} to confirm", worst.flags()),
+        missing,
     })
 }
 

@@ -98,19 +98,23 @@ pub fn apply(
 ) -> Result<Outcome, Error> {
     plan.check_confirmations(opts.yes, opts.permanent_rdp2)?;
     if plan.is_noop() {
-        progress(&already_set_line(plan));
-        return Ok(Outcome {
-            written: false,
-            reset: false,
-            pending_reset: false,
-            words: plan.old,
-            core: CoreAfter::Untouched,
-        });
+        return Ok(nothing_to_write(plan, progress));
     }
     let mut core = session
         .core(0)
         .map_err(|e| Error::probe("opening core 0", e, LeftState::UNTOUCHED))?;
     execute(&mut core, plan, opts, progress)
+}
+
+fn nothing_to_write(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Outcome {
+    progress(&already_set_line(plan));
+    Outcome {
+        written: false,
+        reset: false,
+        pending_reset: false,
+        words: plan.old,
+        core: CoreAfter::Untouched,
+    }
 }
 
 fn already_set_line(plan: &Plan) -> String {
@@ -123,6 +127,20 @@ fn already_set_line(plan: &Plan) -> String {
             names.join(", ")
         }
     )
+}
+
+/// As [`apply`], for a caller that already holds the core (core 0 of an STM32F7).
+pub fn apply_on_core(
+    core: &mut probe_rs::Core,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Outcome, Error> {
+    plan.check_confirmations(opts.yes, opts.permanent_rdp2)?;
+    if plan.is_noop() {
+        return Ok(nothing_to_write(plan, progress));
+    }
+    execute(core, plan, opts, progress)
 }
 
 /// The sequence, against any [`Target`].
