@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
-use crate::optbytes::{self, report, ApplyOptions, Change, CoreAfter};
+use crate::optbytes::{self, report, ApplyOptions, Change, Confirmation, CoreAfter};
 
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
@@ -259,12 +259,12 @@ impl ChipTarget<'_> {
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
         let refusal = |e: optbytes::Error| match e {
-            optbytes::Error::ConfirmationRequired { what, .. } => format!(
-                "refused: {what}\nconfirm with `yes`{} (e.g. monitor optbytes set ... yes)",
-                if what.contains("PERMANENT") {
-                    " and `permanent-rdp2`"
+            optbytes::Error::ConfirmationRequired { what, missing, .. } => format!(
+                "refused: {what}\nto confirm, add {} to the command",
+                if missing.contains(&Confirmation::PermanentRdp2) {
+                    "`yes permanent-rdp2`"
                 } else {
-                    ""
+                    "`yes`"
                 }
             ),
             other => other.to_string(),
