@@ -11,15 +11,22 @@ use std::collections::BTreeMap;
 use gdbstub::target::ext::flash::Flash;
 use gdbstub::target::{TargetError, TargetResult};
 use probe_rs::flashing::DownloadOptions;
+use probe_rs::MemoryInterface;
 
 use super::registers;
 use super::target::ChipTarget;
+
+/// RAM the flash loader may use for its algorithm and buffers (DTCM, SRAM1, SRAM2, ITCM RAM).
+const LOADER_RAM: [(u32, u32); 2] = [(0x2000_0000, 0x2008_0000), (0x0000_0000, 0x0000_4000)];
 
 /// Collected flash operations of one `load`.
 #[derive(Debug, Default)]
 pub struct PendingFlash {
     erases: Vec<(u32, u32)>,
     writes: BTreeMap<u32, Vec<u8>>,
+    /// RAM sections GDB wrote during the load (before `vFlashDone`): written again after
+    /// programming, since the flash algorithm runs from RAM.
+    ram_writes: Vec<(u32, Vec<u8>)>,
 }
 
 impl PendingFlash {
@@ -59,6 +66,25 @@ impl PendingFlash {
         }
         out.sort_by_key(|(a, _)| *a);
         out
+    }
+
+    /// Notes a plain memory write made while a load is in progress (RAM only).
+    pub fn note_memory_write(&mut self, start: u32, data: &[u8]) {
+        if self.is_empty() {
+            return;
+        }
+        let end = u64::from(start) + data.len() as u64;
+        if LOADER_RAM
+            .iter()
+            .any(|&(lo, hi)| u64::from(start) < u64::from(hi) && end > u64::from(lo))
+        {
+            self.ram_writes.push((start, data.to_vec()));
+        }
+    }
+
+    /// RAM writes to repeat after programming.
+    pub fn ram_writes(&self) -> &[(u32, Vec<u8>)] {
+        &self.ram_writes
     }
 
     /// Total bytes written by GDB.
@@ -114,6 +140,17 @@ impl ChipTarget<'_> {
             .and_then(|mut core| registers::write_all(&mut core, &saved, None, fpu))
         {
             log::warn!("restoring registers after flashing: {e}");
+        }
+        for (addr, data) in pending.ram_writes() {
+            if let Err(e) = self
+                .core()
+                .and_then(|mut core| core.write(u64::from(*addr), data))
+            {
+                log::warn!(
+                    "rewriting {} bytes of RAM at {addr:#010x} after flashing: {e}",
+                    data.len()
+                );
+            }
         }
         result
     }
@@ -175,5 +212,21 @@ mod tests {
         );
         assert!(!p.is_empty());
         assert!(PendingFlash::default().is_empty());
+    }
+
+    #[test]
+    fn ram_writes_during_a_load_are_kept() {
+        let mut idle = PendingFlash::default();
+        idle.note_memory_write(0x2000_0000, &[1]);
+        assert!(idle.ram_writes().is_empty(), "no load in progress");
+        let mut p = PendingFlash::default();
+        p.erase(0x0800_0000, 0x4000);
+        p.note_memory_write(0x2000_0100, &[1, 2]);
+        p.note_memory_write(0x4002_3C14, &[0; 4]);
+        p.note_memory_write(0x0000_0010, &[3]);
+        assert_eq!(
+            p.ram_writes(),
+            &[(0x2000_0100, vec![1, 2]), (0x0000_0010, vec![3])]
+        );
     }
 }

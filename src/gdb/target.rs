@@ -261,8 +261,8 @@ impl SingleThreadBase for ChipTarget<'_> {
             .write(u64::from(start_addr), data)
             .and_then(|_| core.flush());
         drop(core);
-        // A write to the register file's memory image is unlikely, but a write to the stack
-        // or to SCS registers can change what GDB would read back.
+        self.flash.note_memory_write(start_addr, data);
+        // A write to the stack or to SCS registers can change what GDB would read back.
         self.last_regs = None;
         soft(
             &format!("writing {} bytes at {start_addr:#010x}", data.len()),
