@@ -110,25 +110,26 @@ pub fn serve_client(session: &mut Session, stream: std::net::TcpStream) -> Sessi
     end
 }
 
-/// Tells a client that another one is being served, then closes the connection.
-fn refuse(mut stream: std::net::TcpStream, holder: &str) {
-    let text = format!(
-        "stm32-opts: another GDB client ({holder}) is using the chip; only one client at a time is served\n"
-    );
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    // Let the client send its first packet (usually qSupported), then answer it.
-    let mut buf = [0u8; 1024];
-    let _ = Read::read(&mut stream, &mut buf);
-    let console = packet(&format!("O{}", hex(text.as_bytes())));
-    let _ = Write::write_all(&mut stream, b"+");
-    let _ = Write::write_all(&mut stream, console.as_bytes());
-    let _ = Write::write_all(&mut stream, packet("E01").as_bytes());
-    let _ = Write::flush(&mut stream);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
+/// The refusal a second client gets, as the reply to its first packet. GDB shows an `E.text`
+/// reply to qSupported as "Remote failure reply: E.text".
+pub fn refusal_text(holder: &str) -> String {
+    format!(
+        "E.stm32-opts: another GDB client ({holder}) is using the chip; one client at a time is served"
+    )
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Answers a client's first packet with the refusal, then closes the connection.
+fn refuse(mut stream: std::net::TcpStream, holder: &str) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    // Wait for the client's first packet (usually qSupported) so the refusal is its reply.
+    let mut buf = [0u8; 1024];
+    let _ = Read::read(&mut stream, &mut buf);
+    let _ = Write::write_all(&mut stream, b"+");
+    let _ = Write::write_all(&mut stream, packet(&refusal_text(holder)).as_bytes());
+    let _ = Write::flush(&mut stream);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    // Give the client a moment to read before the socket goes away.
+    let _ = Read::read(&mut stream, &mut buf);
 }
 
 fn packet(body: &str) -> String {
@@ -289,7 +290,9 @@ mod tests {
     fn packets_carry_their_checksum() {
         assert_eq!(packet("E01"), "$E01#a6");
         assert_eq!(packet("OK"), "$OK#9a");
-        assert_eq!(hex(b"hi\n"), "68690a");
+        let refusal = refusal_text("127.0.0.1:5000");
+        assert!(refusal.starts_with("E."));
+        assert!(!refusal.contains(['$', '#', '}', '*']));
     }
 
     #[test]
