@@ -74,7 +74,8 @@ fn bank_switch_load_and_debug() {
             "printf \"next=%#x\\n\", $pc".into(),
             "echo @@WATCH\\n".into(),
             "delete".into(),
-            format!("watch {VAR}"),
+            // Assembly symbols carry no type: watch the word at the symbol.
+            format!("watch *(unsigned int *)&{VAR}"),
             "continue".into(),
             "echo @@DETACH\\n".into(),
             "delete".into(),
