@@ -120,10 +120,8 @@ fn bank_switch_load_and_debug() {
     assert_eq!(sp, vec_sp & !3, "{s}");
     assert_eq!(hex_after(s, "msp="), sp, "{s}");
     assert_ne!(xpsr & (1 << 24), 0, "Thumb bit: {s}");
-    assert!(
-        s.contains("s0=") && s.contains("d0=") && s.contains("fpscr="),
-        "{s}"
-    );
+    // p $s0, p/x $d0, p/x $fpscr print "$N = value".
+    assert!(s.matches("\n$").count() >= 3, "FPU registers readable: {s}");
     // 4. After starti GDB has the dual-bank map: 16 KB sectors, bank 2 at 0x0810_0000.
     let s = section(t, "@@MEM", "@@LOAD");
     assert!(
