@@ -1,0 +1,316 @@
+//! The client connection: a TCP stream with a framing guard in front of gdbstub.
+//!
+//! gdbstub treats a framing error (a stray byte, a bad checksum, an over-long packet) as fatal
+//! for the session. The guard checks every packet before gdbstub sees it: stray bytes are
+//! dropped, a packet with a bad checksum is answered with `-` (or `E01` once acknowledgements
+//! are off), an over-long one with `E01`. Well-formed packets, acks and Ctrl-C pass through.
+//! Writes are buffered until gdbstub flushes.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use gdbstub::conn::{Connection, ConnectionExt};
+
+/// Why the framing guard dropped input (counted for logs and tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Bytes outside any packet that were not `+`, `-` or Ctrl-C.
+    pub stray_bytes: usize,
+    /// Packets whose checksum was missing, malformed or wrong.
+    pub bad_checksums: usize,
+    /// Packets longer than the packet buffer.
+    pub oversized: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Frame {
+    Outside,
+    Body,
+    Checksum1,
+    Checksum2,
+}
+
+/// The framing guard, independent of the socket (unit-tested on its own).
+#[derive(Debug)]
+pub struct Framer {
+    state: Frame,
+    packet: Vec<u8>,
+    max_packet: usize,
+    no_ack: bool,
+    /// Checked bytes for gdbstub.
+    pub ready: VecDeque<u8>,
+    /// Replies the guard itself owes the client.
+    pub replies: Vec<u8>,
+    /// What was dropped so far.
+    pub dropped: Dropped,
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+impl Framer {
+    /// A guard for packets of at most `max_packet` bytes (including `$`, `#` and checksum).
+    pub fn new(max_packet: usize) -> Framer {
+        Framer {
+            state: Frame::Outside,
+            packet: Vec::new(),
+            max_packet,
+            no_ack: false,
+            ready: VecDeque::new(),
+            replies: Vec::new(),
+            dropped: Dropped::default(),
+        }
+    }
+
+    fn reject(&mut self) {
+        if self.no_ack {
+            self.replies.extend_from_slice(b"$E01#a6");
+        } else {
+            self.replies.push(b'-');
+        }
+    }
+
+    /// Feeds raw bytes from the socket.
+    pub fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match self.state {
+                Frame::Outside => match b {
+                    b'$' => {
+                        self.packet.clear();
+                        self.packet.push(b);
+                        self.state = Frame::Body;
+                    }
+                    b'+' | b'-' | 0x03 => self.ready.push_back(b),
+                    _ => {
+                        self.dropped.stray_bytes += 1;
+                        log::debug!("dropping stray byte {b:#04x} outside a packet");
+                    }
+                },
+                Frame::Body | Frame::Checksum1 | Frame::Checksum2 => {
+                    self.packet.push(b);
+                    if self.packet.len() > self.max_packet {
+                        self.dropped.oversized += 1;
+                        log::warn!("dropping a packet longer than {} bytes", self.max_packet);
+                        self.packet.clear();
+                        // Skip the rest of it: resynchronise on the next '$' or ack.
+                        self.state = Frame::Outside;
+                        self.replies.extend_from_slice(b"$E01#a6");
+                        continue;
+                    }
+                    self.state = match (self.state, b) {
+                        (Frame::Body, b'#') => Frame::Checksum1,
+                        (Frame::Body, _) => Frame::Body,
+                        (Frame::Checksum1, _) => Frame::Checksum2,
+                        _ => {
+                            self.finish_packet();
+                            Frame::Outside
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    fn finish_packet(&mut self) {
+        let n = self.packet.len();
+        let body = &self.packet[1..n - 3];
+        let sum = body.iter().fold(0u8, |acc, &x| acc.wrapping_add(x));
+        let given = match (hex_value(self.packet[n - 2]), hex_value(self.packet[n - 1])) {
+            (Some(h), Some(l)) => Some(h << 4 | l),
+            _ => None,
+        };
+        if given != Some(sum) {
+            self.dropped.bad_checksums += 1;
+            log::warn!(
+                "dropping a packet with a bad checksum: {}",
+                String::from_utf8_lossy(&self.packet[..n.min(64)])
+            );
+            self.reject();
+            return;
+        }
+        if body == b"QStartNoAckMode" {
+            self.no_ack = true;
+        }
+        self.ready.extend(self.packet.iter().copied());
+    }
+}
+
+/// A GDB client connection over TCP.
+pub struct GdbConnection {
+    stream: TcpStream,
+    framer: Framer,
+    out: Vec<u8>,
+    read_timeout: Option<Duration>,
+}
+
+impl GdbConnection {
+    /// Wraps an accepted stream; packets longer than `max_packet` bytes are refused.
+    pub fn new(stream: TcpStream, max_packet: usize) -> io::Result<GdbConnection> {
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(None)?;
+        Ok(GdbConnection {
+            stream,
+            framer: Framer::new(max_packet),
+            out: Vec::new(),
+            read_timeout: None,
+        })
+    }
+
+    /// What the framing guard dropped so far.
+    pub fn dropped(&self) -> Dropped {
+        self.framer.dropped
+    }
+
+    fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if self.read_timeout != timeout {
+            self.stream.set_read_timeout(timeout)?;
+            self.read_timeout = timeout;
+        }
+        Ok(())
+    }
+
+    /// Reads once from the socket (waiting at most `timeout`, or forever with `None`) and
+    /// feeds the guard. Returns false when the wait timed out.
+    fn fill(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        self.set_timeout(timeout)?;
+        let mut buf = [0u8; 4096];
+        let n = match Read::read(&mut self.stream, &mut buf) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the client closed the connection",
+                ))
+            }
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(false)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
+            Err(e) => return Err(e),
+        };
+        self.framer.push(&buf[..n]);
+        if !self.framer.replies.is_empty() {
+            let replies = std::mem::take(&mut self.framer.replies);
+            Write::write_all(&mut self.stream, &replies)?;
+        }
+        Ok(true)
+    }
+
+    /// The next checked byte if one arrives within `timeout`.
+    pub fn poll(&mut self, timeout: Duration) -> io::Result<Option<u8>> {
+        if self.framer.ready.is_empty() {
+            self.fill(Some(timeout))?;
+        }
+        Ok(self.framer.ready.pop_front())
+    }
+}
+
+impl Connection for GdbConnection {
+    type Error = io::Error;
+
+    fn write(&mut self, byte: u8) -> io::Result<()> {
+        self.out.push(byte);
+        Ok(())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.out.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            Write::write_all(&mut self.stream, &self.out)?;
+            self.out.clear();
+        }
+        Write::flush(&mut self.stream)
+    }
+}
+
+impl ConnectionExt for GdbConnection {
+    fn read(&mut self) -> io::Result<u8> {
+        loop {
+            if let Some(b) = self.framer.ready.pop_front() {
+                return Ok(b);
+            }
+            self.fill(None)?;
+        }
+    }
+
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        if self.framer.ready.is_empty() {
+            self.fill(Some(Duration::from_millis(1)))?;
+        }
+        Ok(self.framer.ready.front().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready(f: &mut Framer) -> Vec<u8> {
+        f.ready.drain(..).collect()
+    }
+
+    #[test]
+    fn good_packets_acks_and_ctrl_c_pass() {
+        let mut f = Framer::new(64);
+        f.push(b"+$qSupported:multiprocess+#c6");
+        f.push(&[0x03]);
+        f.push(b"-$g#67");
+        assert_eq!(
+            ready(&mut f),
+            b"+$qSupported:multiprocess+#c6\x03-$g#67".to_vec()
+        );
+        assert_eq!(f.dropped, Dropped::default());
+        assert!(f.replies.is_empty());
+    }
+
+    #[test]
+    fn split_packets_are_reassembled() {
+        let mut f = Framer::new(64);
+        for b in b"$m8000000,4#" {
+            f.push(&[*b]);
+        }
+        assert!(f.ready.is_empty());
+        f.push(b"2");
+        f.push(b"5");
+        assert_eq!(ready(&mut f), b"$m8000000,4#25".to_vec());
+    }
+
+    #[test]
+    fn bad_checksums_are_refused() {
+        let mut f = Framer::new(64);
+        f.push(b"$g#00$g#zz");
+        assert!(f.ready.is_empty());
+        assert_eq!(f.dropped.bad_checksums, 2);
+        assert_eq!(f.replies, b"--".to_vec());
+        f.replies.clear();
+        f.push(b"$QStartNoAckMode#b0");
+        assert_eq!(ready(&mut f), b"$QStartNoAckMode#b0".to_vec());
+        f.push(b"$g#01");
+        assert_eq!(f.replies, b"$E01#a6".to_vec());
+    }
+
+    #[test]
+    fn stray_bytes_and_oversized_packets_are_dropped() {
+        let mut f = Framer::new(16);
+        f.push(b"hello\n");
+        assert_eq!(f.dropped.stray_bytes, 6);
+        f.push(b"$0123456789abcdef0123#00");
+        assert_eq!(f.dropped.oversized, 1);
+        assert_eq!(f.replies, b"$E01#a6".to_vec());
+        // The tail of the dropped packet is stray input; the next packet is fine.
+        f.push(b"$g#67");
+        assert_eq!(ready(&mut f), b"$g#67".to_vec());
+    }
+}

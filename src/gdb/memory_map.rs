@@ -1,0 +1,325 @@
+//! The memory-map XML (`qXfer:memory-map:read`), generated from the live chip on every request.
+//!
+//! Flash regions follow the current FLASH_OPTCR.nDBANK and the flash size register, one
+//! `flash` element per run of equal sectors with the sector size as `blocksize`, so that GDB's
+//! `load` erases and writes real sectors. RAMs, the peripheral space and the system areas are
+//! listed as `ram` so that GDB does not refuse reads such as `x/wx 0x40023C14`.
+
+use std::fmt::Write as _;
+
+use probe_rs::{Core, MemoryInterface};
+
+use crate::chip::geometry::{FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
+use crate::chip::registers::{DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR};
+use crate::chip::{BankMode, Part};
+
+/// FLASH_OPTCR.nDBANK (bit 29): 1 = single bank, 0 = dual bank.
+pub const OPTCR_NDBANK: u32 = 1 << 29;
+
+/// Regions listed besides the flash: (type, start, length, what).
+const FIXED_REGIONS: &[(&str, u32, u32, &str)] = &[
+    ("ram", 0x0000_0000, 0x4000, "ITCM RAM"),
+    (
+        "ram",
+        0x1FF0_0000,
+        0x0001_0000,
+        "system memory, OTP, unique ID, flash size",
+    ),
+    ("ram", 0x1FFF_0000, 0x0000_1000, "option bytes"),
+    ("ram", 0x2000_0000, 0x0002_0000, "DTCM RAM"),
+    ("ram", 0x2002_0000, 0x0006_0000, "SRAM1 and SRAM2"),
+    ("ram", 0x4000_0000, 0x2000_0000, "peripherals"),
+    ("ram", 0xE000_0000, 0x2000_0000, "Cortex-M7 system space"),
+];
+
+/// What the server knows about the chip's flash right now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveFlash {
+    /// FLASH_OPTCR as read.
+    pub optcr: u32,
+    /// The part, when DBGMCU_IDCODE and the flash size register identify it.
+    pub part: Option<Part>,
+    /// The sector layout in the current bank mode, when known.
+    pub layout: Option<FlashLayout>,
+}
+
+impl LiveFlash {
+    /// FLASH_OPTCR.nDBANK (true = single bank).
+    pub fn ndbank(&self) -> bool {
+        self.optcr & OPTCR_NDBANK != 0
+    }
+}
+
+/// Works out the layout from raw register values; `fallback_kb` is the flash size of the chip
+/// name the session was opened with, used when the size register is unusable.
+pub fn layout_from_registers(
+    idcode: u32,
+    flash_size_kb: u16,
+    optcr: u32,
+    fallback_kb: Option<u32>,
+) -> LiveFlash {
+    let ndbank = optcr & OPTCR_NDBANK != 0;
+    let dev_id = (idcode & 0xFFF) as u16;
+    let part = Part::from_ids(dev_id, flash_size_kb).ok();
+    let layout = match part {
+        Some(part) => Some(part.layout_for_ndbank(ndbank)),
+        None => [Some(u32::from(flash_size_kb)), fallback_kb]
+            .into_iter()
+            .flatten()
+            .find_map(|kb| FlashLayout::new(kb, BankMode::from_ndbank(ndbank)).ok()),
+    };
+    LiveFlash {
+        optcr,
+        part,
+        layout,
+    }
+}
+
+/// Reads FLASH_OPTCR, DBGMCU_IDCODE and the flash size register through the core.
+pub fn read_live_flash(core: &mut Core, target_name: &str) -> Result<LiveFlash, probe_rs::Error> {
+    let optcr = core.read_word_32(u64::from(FLASH_OPTCR))?;
+    let idcode = core.read_word_32(u64::from(DBGMCU_IDCODE))?;
+    // The size register is a half-word at 0x1FF0_F442: read the aligned word around it.
+    let size_word = core.read_word_32(u64::from(FLASHSIZE_BASE & !3))?;
+    let flash_size_kb = (size_word >> (8 * (FLASHSIZE_BASE & 3))) as u16;
+    let fallback = Part::from_name(target_name).ok().map(|p| p.flash_kb);
+    Ok(layout_from_registers(
+        idcode,
+        flash_size_kb,
+        optcr,
+        fallback,
+    ))
+}
+
+/// Runs of equal, contiguous sectors: (start, total length, sector size).
+pub fn flash_blocks(layout: &FlashLayout) -> Vec<(u32, u32, u32)> {
+    let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
+    for s in &layout.sectors {
+        match blocks.last_mut() {
+            Some((start, len, size)) if *size == s.size && *start + *len == s.address => {
+                *len += s.size
+            }
+            _ => blocks.push((s.address, s.size, s.size)),
+        }
+    }
+    blocks
+}
+
+/// The memory-map document for a layout (`None`: flash unknown, listed as read-only).
+pub fn memory_map_xml(layout: Option<&FlashLayout>, fallback_flash_kb: u32) -> String {
+    let mut regions: Vec<(u32, String)> = FIXED_REGIONS
+        .iter()
+        .map(|&(kind, start, len, what)| {
+            (
+                start,
+                format!(
+                    "  <!-- {what} -->\n  <memory type=\"{kind}\" start=\"{start:#x}\" length=\"{len:#x}\"/>\n"
+                ),
+            )
+        })
+        .collect();
+    let flash_bytes = layout.map_or(fallback_flash_kb, |l| l.flash_kb) * 1024;
+    regions.push((
+        FLASH_ITCM_BASE,
+        format!(
+            "  <!-- flash through ITCM (read-only alias) -->\n  <memory type=\"rom\" start=\"{FLASH_ITCM_BASE:#x}\" length=\"{flash_bytes:#x}\"/>\n"
+        ),
+    ));
+    match layout {
+        Some(layout) => {
+            let mut text = format!("  <!-- flash: {} -->\n", layout.summary());
+            for (start, len, size) in flash_blocks(layout) {
+                let _ = writeln!(
+                    text,
+                    "  <memory type=\"flash\" start=\"{start:#x}\" length=\"{len:#x}\"><property name=\"blocksize\">{size:#x}</property></memory>"
+                );
+            }
+            regions.push((FLASH_AXIM_BASE, text));
+        }
+        None => regions.push((
+            FLASH_AXIM_BASE,
+            format!(
+                "  <!-- flash: layout unknown, read-only -->\n  <memory type=\"rom\" start=\"{FLASH_AXIM_BASE:#x}\" length=\"{flash_bytes:#x}\"/>\n"
+            ),
+        )),
+    }
+    regions.sort_by_key(|(start, _)| *start);
+    let mut xml = String::from(concat!(
+        "<?xml version=\"1.0\"?>\n",
+        "<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\" ",
+        "\"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n",
+        "<memory-map>\n"
+    ));
+    for (_, text) in regions {
+        xml.push_str(&text);
+    }
+    xml.push_str("</memory-map>\n");
+    xml
+}
+
+/// Copies `document[offset..]` into `buf` as qXfer wants it; returns the number of bytes.
+pub fn copy_chunk(document: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(document.len());
+    let n = (document.len() - start).min(buf.len());
+    buf[..n].copy_from_slice(&document[start..start + n]);
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTCR_FACTORY: u32 = 0xFFFF_AAFD;
+    const OPTCR_DUAL: u32 = OPTCR_FACTORY & !OPTCR_NDBANK;
+    const IDCODE_F76X: u32 = 0x1000_6451;
+
+    fn flash_elements(xml: &str) -> Vec<(u32, u32, u32)> {
+        xml.lines()
+            .filter(|l| l.contains("type=\"flash\""))
+            .map(|l| {
+                let attr = |name: &str| {
+                    let i = l.find(&format!("{name}=\"0x")).unwrap() + name.len() + 4;
+                    let end = l[i..].find('"').unwrap();
+                    u32::from_str_radix(&l[i..i + end], 16).unwrap()
+                };
+                let b = l.find("\"blocksize\">0x").unwrap() + 14;
+                let e = l[b..].find('<').unwrap();
+                (
+                    attr("start"),
+                    attr("length"),
+                    u32::from_str_radix(&l[b..b + e], 16).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn xml_for(optcr: u32, kb: u16) -> String {
+        let live = layout_from_registers(IDCODE_F76X, kb, optcr, None);
+        memory_map_xml(live.layout.as_ref(), u32::from(kb))
+    }
+
+    #[test]
+    fn two_mb_single_bank() {
+        let xml = xml_for(OPTCR_FACTORY, 2048);
+        assert_eq!(
+            flash_elements(&xml),
+            vec![
+                (0x0800_0000, 0x2_0000, 0x8000),
+                (0x0802_0000, 0x2_0000, 0x2_0000),
+                (0x0804_0000, 0x1C_0000, 0x4_0000),
+            ]
+        );
+    }
+
+    #[test]
+    fn two_mb_dual_bank() {
+        let xml = xml_for(OPTCR_DUAL, 2048);
+        assert_eq!(
+            flash_elements(&xml),
+            vec![
+                (0x0800_0000, 0x1_0000, 0x4000),
+                (0x0801_0000, 0x1_0000, 0x1_0000),
+                (0x0802_0000, 0xE_0000, 0x2_0000),
+                (0x0810_0000, 0x1_0000, 0x4000),
+                (0x0811_0000, 0x1_0000, 0x1_0000),
+                (0x0812_0000, 0xE_0000, 0x2_0000),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_mb_single_bank() {
+        let xml = xml_for(OPTCR_FACTORY, 1024);
+        assert_eq!(
+            flash_elements(&xml),
+            vec![
+                (0x0800_0000, 0x2_0000, 0x8000),
+                (0x0802_0000, 0x2_0000, 0x2_0000),
+                (0x0804_0000, 0xC_0000, 0x4_0000),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_mb_dual_bank_has_bank2_at_0x0808_0000() {
+        let xml = xml_for(OPTCR_DUAL, 1024);
+        assert_eq!(
+            flash_elements(&xml),
+            vec![
+                (0x0800_0000, 0x1_0000, 0x4000),
+                (0x0801_0000, 0x1_0000, 0x1_0000),
+                (0x0802_0000, 0x6_0000, 0x2_0000),
+                (0x0808_0000, 0x1_0000, 0x4000),
+                (0x0809_0000, 0x1_0000, 0x1_0000),
+                (0x080A_0000, 0x6_0000, 0x2_0000),
+            ]
+        );
+    }
+
+    #[test]
+    fn ram_peripherals_and_system_areas_are_listed() {
+        let xml = xml_for(OPTCR_FACTORY, 2048);
+        for needle in [
+            r#"<memory type="ram" start="0x0" length="0x4000"/>"#,
+            r#"<memory type="ram" start="0x20000000" length="0x20000"/>"#,
+            r#"<memory type="ram" start="0x20020000" length="0x60000"/>"#,
+            r#"<memory type="ram" start="0x40000000" length="0x20000000"/>"#,
+            r#"<memory type="ram" start="0x1ff00000" length="0x10000"/>"#,
+            r#"<memory type="ram" start="0x1fff0000" length="0x1000"/>"#,
+            r#"<memory type="ram" start="0xe0000000" length="0x20000000"/>"#,
+            r#"<memory type="rom" start="0x200000" length="0x200000"/>"#,
+        ] {
+            assert!(xml.contains(needle), "missing {needle} in\n{xml}");
+        }
+        // Regions are in address order and do not overlap.
+        let spans: Vec<(u64, u64)> = xml
+            .lines()
+            .filter(|l| l.contains("<memory "))
+            .map(|l| {
+                let get = |name: &str| {
+                    let i = l.find(&format!("{name}=\"0x")).unwrap() + name.len() + 4;
+                    let end = l[i..].find('"').unwrap();
+                    u64::from_str_radix(&l[i..i + end], 16).unwrap()
+                };
+                (get("start"), get("length"))
+            })
+            .collect();
+        let sorted = {
+            let mut s = spans.clone();
+            s.sort();
+            s
+        };
+        assert_eq!(spans, sorted);
+        spans
+            .windows(2)
+            .for_each(|w| assert!(w[0].0 + w[0].1 <= w[1].0));
+        assert!(xml.starts_with("<?xml"));
+        assert!(xml.trim_end().ends_with("</memory-map>"));
+    }
+
+    #[test]
+    fn unknown_chip_falls_back_to_the_session_size() {
+        let live = layout_from_registers(0x0000_0000, 0xFFFF, OPTCR_DUAL, Some(1024));
+        assert!(live.part.is_none());
+        assert!(!live.ndbank());
+        assert_eq!(live.layout.as_ref().unwrap().flash_kb, 1024);
+        let live = layout_from_registers(0, 0xFFFF, OPTCR_DUAL, None);
+        let xml = memory_map_xml(live.layout.as_ref(), 2048);
+        assert!(flash_elements(&xml).is_empty());
+        assert!(xml.contains(r#"<memory type="rom" start="0x8000000" length="0x200000"/>"#));
+    }
+
+    #[test]
+    fn chunks() {
+        let doc = b"0123456789";
+        let mut buf = [0u8; 4];
+        assert_eq!(copy_chunk(doc, 0, &mut buf), 4);
+        assert_eq!(&buf, b"0123");
+        assert_eq!(copy_chunk(doc, 8, &mut buf), 2);
+        assert_eq!(&buf[..2], b"89");
+        assert_eq!(copy_chunk(doc, 10, &mut buf), 0);
+        assert_eq!(copy_chunk(doc, u64::MAX, &mut buf), 0);
+    }
+}

@@ -1,0 +1,406 @@
+//! `monitor` commands. Option-byte work goes through the option-byte engine
+//! ([`crate::optbytes`]), exactly as the CLI does.
+//!
+//! A mistyped command or a bad argument prints the usage and changes nothing: the handler never
+//! returns `Err` for user input (that would end the GDB session). Commands that find the core
+//! running halt it first and let it run again afterwards, unless they reset it themselves.
+
+use std::time::Duration;
+
+use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
+
+use crate::optbytes::{self, report, ApplyOptions, Change, Confirmation, CoreAfter};
+
+use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
+
+/// One line per command, for `monitor help`.
+pub const HELP: &[(&str, &str)] = &[
+    ("help", "this list"),
+    (
+        "ndbank",
+        "show FLASH_OPTCR.nDBANK and the flash layout it selects",
+    ),
+    (
+        "ndbank true|false",
+        "set single (true) or dual (false) bank, verify, reset and halt",
+    ),
+    ("optbytes", "show every option-byte field, decoded"),
+    ("optbytes json", "the same as JSON"),
+    (
+        "optbytes set FIELD=VALUE... [dry-run] [yes] [permanent-rdp2] [no-reset]",
+        "change option bytes (same rules as the CLI)",
+    ),
+    (
+        "reset [halt|run]",
+        "reset the chip; halt (default) or let it run",
+    ),
+    ("halt", "halt the core"),
+];
+
+/// A parsed monitor command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `help`.
+    Help,
+    /// `ndbank`.
+    ShowNdbank,
+    /// `ndbank VALUE` (the value as typed, checked by the engine's parser).
+    SetNdbank(String),
+    /// `optbytes`, or `optbytes json`.
+    ShowOptbytes {
+        /// JSON instead of the table.
+        json: bool,
+    },
+    /// `optbytes set ...`.
+    SetOptbytes(SetRequest),
+    /// `reset`, `reset halt`, `reset run`.
+    Reset {
+        /// Halt at the reset vector (true) or run.
+        halt: bool,
+    },
+    /// `halt`.
+    Halt,
+}
+
+/// The words of `optbytes set`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SetRequest {
+    /// FIELD=VALUE arguments, as typed.
+    pub assignments: Vec<String>,
+    /// `dry-run`: show the plan only.
+    pub dry_run: bool,
+    /// `yes`: confirm changes that erase or lock the chip.
+    pub yes: bool,
+    /// `permanent-rdp2`: with `yes`, confirm RDP level 2.
+    pub permanent_rdp2: bool,
+    /// `no-reset`: leave the new values pending until the next reset.
+    pub no_reset: bool,
+}
+
+/// Why a command line was not understood (the usage follows it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Usage(pub String);
+
+/// Parses a command line. Words are separated by blanks; command names ignore case.
+pub fn parse(line: &str) -> Result<Command, Usage> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    match lower.as_slice() {
+        [] | ["help"] | ["?"] => Ok(Command::Help),
+        ["ndbank"] => Ok(Command::ShowNdbank),
+        ["ndbank", _] => Ok(Command::SetNdbank(words[1].to_string())),
+        ["ndbank", ..] => Err(Usage("ndbank takes one value: true or false".into())),
+        ["optbytes"] => Ok(Command::ShowOptbytes { json: false }),
+        ["optbytes", "json" | "--json"] => Ok(Command::ShowOptbytes { json: true }),
+        ["optbytes", "set", rest @ ..] => {
+            let mut req = SetRequest::default();
+            for (i, w) in rest.iter().enumerate() {
+                match *w {
+                    "dry-run" | "--dry-run" | "dryrun" => req.dry_run = true,
+                    "yes" | "--yes" => req.yes = true,
+                    "permanent-rdp2" | "--i-understand-rdp2-is-permanent" => {
+                        req.permanent_rdp2 = true
+                    }
+                    "no-reset" | "--no-reset" => req.no_reset = true,
+                    _ if w.contains('=') => req.assignments.push(words[2 + i].to_string()),
+                    _ => {
+                        return Err(Usage(format!(
+                            "`{}` is neither FIELD=VALUE nor one of dry-run, yes, permanent-rdp2, no-reset",
+                            words[2 + i]
+                        )))
+                    }
+                }
+            }
+            if req.assignments.is_empty() {
+                return Err(Usage(
+                    "optbytes set needs at least one FIELD=VALUE (e.g. nDBANK=0)".into(),
+                ));
+            }
+            Ok(Command::SetOptbytes(req))
+        }
+        ["optbytes", ..] => Err(Usage(format!(
+            "unknown optbytes form `{}`",
+            words.join(" ")
+        ))),
+        ["reset"] | ["reset", "halt"] | ["reset", "init"] => Ok(Command::Reset { halt: true }),
+        ["reset", "run"] => Ok(Command::Reset { halt: false }),
+        ["reset", ..] => Err(Usage(format!(
+            "reset takes halt or run, not `{}`",
+            words[1..].join(" ")
+        ))),
+        ["halt"] => Ok(Command::Halt),
+        ["halt", ..] => Err(Usage("halt takes no arguments".into())),
+        _ => Err(Usage(format!("unknown command `{}`", words[0]))),
+    }
+}
+
+/// The help text, one line per command.
+pub fn help_text() -> String {
+    let width = HELP.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    HELP.iter()
+        .map(|(c, what)| format!("monitor {c:<width$}  {what}\n"))
+        .collect()
+}
+
+fn print(out: &mut ConsoleOutput<'_>, text: &str) {
+    for line in text.lines() {
+        outputln!(out, "{}", line);
+    }
+}
+
+const MAP_NOTE: &str = "GDB still uses the memory map it read at connect: `run` (extended-remote) or a reconnect loads the new one.";
+const REGS_NOTE: &str =
+    "GDB may show cached registers: `maintenance flush register-cache` (or `run`) refreshes them.";
+
+impl ChipTarget<'_> {
+    /// Halts a running core; returns whether it was running.
+    fn pause(&mut self) -> Result<bool, probe_rs::Error> {
+        let mut core = self.core()?;
+        if core.core_halted()? {
+            return Ok(false);
+        }
+        core.halt(HALT_TIMEOUT)?;
+        Ok(true)
+    }
+
+    /// Lets the core run again if `pause` stopped it.
+    fn unpause(&mut self, was_running: bool) -> Result<(), probe_rs::Error> {
+        if was_running {
+            let mut core = self.core()?;
+            if core.core_halted()? {
+                core.run()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn pc_text(&mut self) -> String {
+        match self
+            .core()
+            .and_then(|mut c| c.read_core_reg::<u32>(c.program_counter()))
+        {
+            Ok(pc) => format!("{pc:#010x}"),
+            Err(_) => "unknown".into(),
+        }
+    }
+
+    fn run_command(&mut self, cmd: Command, out: &mut ConsoleOutput<'_>) -> Result<(), String> {
+        match cmd {
+            Command::Help => print(out, &help_text()),
+            Command::Halt => {
+                // While GDB waits for a stop (exec = Running), the event loop reports this halt.
+                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+                self.forget_registers();
+                let pc = self.pc_text();
+                if was_running {
+                    outputln!(out, "halted at pc {}", pc);
+                } else {
+                    outputln!(out, "already halted at pc {}", pc);
+                }
+            }
+            Command::Reset { halt } => {
+                self.forget_registers();
+                if halt {
+                    self.reset_and_halt().map_err(|e| format!("reset: {e}"))?;
+                    let pc = self.pc_text();
+                    outputln!(out, "reset; core halted at pc {}", pc);
+                } else {
+                    let mut core = self.core().map_err(|e| format!("reset: {e}"))?;
+                    core.reset().map_err(|e| format!("reset: {e}"))?;
+                    outputln!(
+                        out,
+                        "reset; core running (GDB still believes it is stopped: use Ctrl-C or `monitor halt`)"
+                    );
+                }
+            }
+            Command::ShowNdbank => {
+                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+                let shown = optbytes::inspect(self.session())
+                    .map(|(snapshot, part)| report::ndbank_line(&snapshot, &part));
+                self.unpause(was_running)
+                    .map_err(|e| format!("resume: {e}"))?;
+                outputln!(out, "{}", shown.map_err(|e| e.to_string())?);
+            }
+            Command::ShowOptbytes { json } => {
+                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+                let name = self.target_name().to_string();
+                let shown = optbytes::inspect(self.session()).map(|(snapshot, part)| {
+                    if json {
+                        serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
+                            .unwrap_or_default()
+                    } else {
+                        report::table(&snapshot, &part, &name)
+                    }
+                });
+                self.unpause(was_running)
+                    .map_err(|e| format!("resume: {e}"))?;
+                print(out, &shown.map_err(|e| e.to_string())?);
+            }
+            Command::SetNdbank(value) => {
+                let change = optbytes::parse_change(&format!("nDBANK={value}"))
+                    .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
+                self.change_options(&[change], &SetRequest::default(), out)?;
+            }
+            Command::SetOptbytes(req) => {
+                let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
+                    .map_err(|e| e.to_string())?;
+                self.change_options(&changes, &req, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Plan and (unless a dry run) apply option-byte changes through the engine.
+    fn change_options(
+        &mut self,
+        changes: &[Change],
+        req: &SetRequest,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        let refusal = |e: optbytes::Error| match e {
+            optbytes::Error::ConfirmationRequired { what, missing, .. } => format!(
+                "refused: {what}\nto confirm, add {} to the command",
+                if missing.contains(&Confirmation::PermanentRdp2) {
+                    "`yes permanent-rdp2`"
+                } else {
+                    "`yes`"
+                }
+            ),
+            other => other.to_string(),
+        };
+        optbytes::precheck(changes, req.yes, req.permanent_rdp2).map_err(refusal)?;
+        let prepared = optbytes::prepare(self.session(), changes).map_err(|e| e.to_string())?;
+        print(out, &report::plan_text(&prepared.plan));
+        if req.dry_run {
+            outputln!(out, "dry run: nothing written");
+            return Ok(());
+        }
+        if prepared.plan.is_noop() {
+            return Ok(());
+        }
+        prepared
+            .plan
+            .check_confirmations(req.yes, req.permanent_rdp2)
+            .map_err(refusal)?;
+        out.flush();
+
+        let was_running = !self
+            .core()
+            .and_then(|mut c| c.core_halted())
+            .map_err(|e| format!("core status: {e}"))?;
+        let opts = ApplyOptions {
+            yes: req.yes,
+            permanent_rdp2: req.permanent_rdp2,
+            reset: !req.no_reset,
+            leave_halted: !was_running,
+            ..ApplyOptions::default()
+        };
+        self.forget_registers();
+        let session = self.session();
+        let result = optbytes::apply(session, &prepared.plan, &opts, &mut |line: &str| {
+            outputln!(out, "{}", line);
+            out.flush();
+        });
+        let outcome = result.map_err(|e| e.to_string())?;
+        outputln!(out, "{}", report::outcome_line(&outcome));
+        if outcome.reset {
+            let layout_changed = prepared.plan.old.ndbank() != prepared.plan.new.ndbank();
+            if layout_changed {
+                outputln!(out, "{}", MAP_NOTE);
+            }
+            if outcome.core == CoreAfter::Halted {
+                outputln!(out, "{}", REGS_NOTE);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MonitorCmd for ChipTarget<'_> {
+    fn handle_monitor_cmd(
+        &mut self,
+        cmd: &[u8],
+        mut out: ConsoleOutput<'_>,
+    ) -> Result<(), TargetFault> {
+        let Ok(line) = std::str::from_utf8(cmd) else {
+            outputln!(out, "monitor commands are plain text; see `monitor help`");
+            return Ok(());
+        };
+        log::info!("monitor {}", line.trim());
+        match parse(line) {
+            Ok(command) => {
+                if let Err(message) = self.run_command(command, &mut out) {
+                    print(&mut out, &format!("error: {message}"));
+                }
+            }
+            Err(Usage(why)) => {
+                outputln!(out, "{}", why);
+                outputln!(out, "usage:");
+                print(&mut out, &help_text());
+            }
+        }
+        // Let any wait above settle before the reply (keeps the core state observable).
+        std::thread::sleep(Duration::from_millis(0));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse() {
+        assert_eq!(parse(""), Ok(Command::Help));
+        assert_eq!(parse("help"), Ok(Command::Help));
+        assert_eq!(parse("  NDBANK "), Ok(Command::ShowNdbank));
+        assert_eq!(
+            parse("ndbank false"),
+            Ok(Command::SetNdbank("false".into()))
+        );
+        assert_eq!(parse("optbytes"), Ok(Command::ShowOptbytes { json: false }));
+        assert_eq!(
+            parse("optbytes json"),
+            Ok(Command::ShowOptbytes { json: true })
+        );
+        assert_eq!(parse("reset"), Ok(Command::Reset { halt: true }));
+        assert_eq!(parse("reset halt"), Ok(Command::Reset { halt: true }));
+        assert_eq!(parse("reset run"), Ok(Command::Reset { halt: false }));
+        assert_eq!(parse("halt"), Ok(Command::Halt));
+        assert_eq!(
+            parse("optbytes set nDBANK=0 BOOT_ADD1=0x2040 dry-run yes"),
+            Ok(Command::SetOptbytes(SetRequest {
+                assignments: vec!["nDBANK=0".into(), "BOOT_ADD1=0x2040".into()],
+                dry_run: true,
+                yes: true,
+                permanent_rdp2: false,
+                no_reset: false,
+            }))
+        );
+    }
+
+    #[test]
+    fn mistakes_are_usage_errors() {
+        for bad in [
+            "frobnicate",
+            "ndbank true false",
+            "optbytes set",
+            "optbytes set nDBANK",
+            "optbytes frob",
+            "reset sideways",
+            "halt now",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn help_has_one_line_per_command() {
+        let text = help_text();
+        assert_eq!(text.lines().count(), HELP.len());
+        for (cmd, _) in HELP {
+            assert!(text.contains(cmd));
+        }
+    }
+}

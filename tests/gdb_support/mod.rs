@@ -1,0 +1,362 @@
+//! Shared helpers for the GDB server tests: the server on the simulated chip (in process),
+//! gdb-multiarch in batch and MI mode with bounded waits, and a raw protocol client.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use stm32_opts::gdb::{Server, ServerHandle};
+use stm32_opts::probe::{open_session, ProbeOptions};
+
+/// Upper bound for one GDB batch run.
+pub const BATCH_TIMEOUT: Duration = Duration::from_secs(120);
+/// Upper bound for one MI command.
+pub const MI_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The GDB executable, or a failing test that says how to install it.
+pub fn gdb() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("gdb-multiarch"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "gdb-multiarch is not installed: apt-get install gdb-multiarch (the GDB tests need it)"
+        )
+    })
+}
+
+/// Probe options for a fresh simulated STM32F767ZI (or `chip`).
+pub fn sim_options(chip: Option<&str>) -> ProbeOptions {
+    ProbeOptions {
+        chip: chip.map(str::to_string),
+        probe: None,
+        speed_khz: None,
+        protocol: None,
+        connect_under_reset: false,
+        sim: true,
+        sim_state: None,
+    }
+}
+
+/// The GDB server on a fresh simulated chip, on a free loopback port.
+pub fn start_server(chip: Option<&str>) -> ServerHandle {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let session = open_session(&sim_options(chip)).expect("opening the simulated chip");
+    let server = Server::bind(session, "127.0.0.1:0".parse().unwrap()).expect("binding");
+    server.spawn().expect("starting the server")
+}
+
+/// The example firmware (ELF) from examples/firmware.
+pub fn firmware() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware");
+    let mut elfs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "elf"))
+        .collect();
+    elfs.sort();
+    elfs.into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no .elf in {}", dir.display()))
+}
+
+/// Output of a finished GDB run.
+pub struct GdbRun {
+    /// stdout + stderr, in that order.
+    pub text: String,
+    /// Exit status success.
+    pub success: bool,
+}
+
+fn wait_bounded(mut child: Child, timeout: Duration) -> GdbRun {
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = format!(
+        "{}{}",
+        out_thread.join().unwrap_or_default(),
+        err_thread.join().unwrap_or_default()
+    );
+    match status {
+        Some(s) => GdbRun {
+            text,
+            success: s.success(),
+        },
+        None => panic!("gdb did not finish within {timeout:?}; output so far:\n{text}"),
+    }
+}
+
+/// Runs gdb-multiarch in batch mode on `elf` (if any) with `commands` after connecting to `addr`.
+pub fn batch(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRun {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("session.gdb");
+    let mut text =
+        String::from("set confirm off\nset pagination off\nset width 0\nset remotetimeout 30\n");
+    text.push_str(&format!("target extended-remote {addr}\n"));
+    for c in commands {
+        text.push_str(c);
+        text.push('\n');
+    }
+    std::fs::write(&script, text).unwrap();
+    let mut cmd = Command::new(gdb());
+    cmd.args(["-nx", "-q", "-batch", "-x"]).arg(&script);
+    if let Some(elf) = elf {
+        cmd.arg(elf);
+    }
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting gdb-multiarch");
+    wait_bounded(child, BATCH_TIMEOUT)
+}
+
+/// Builds a command list from string literals.
+pub fn cmds(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The text between `begin` and `end` echo markers in a batch output.
+pub fn section<'a>(text: &'a str, begin: &str, end: &str) -> &'a str {
+    let b = text
+        .find(begin)
+        .unwrap_or_else(|| panic!("marker {begin} missing in:\n{text}"))
+        + begin.len();
+    let e = text[b..]
+        .find(end)
+        .map(|i| b + i)
+        .unwrap_or_else(|| panic!("marker {end} missing in:\n{text}"));
+    &text[b..e]
+}
+
+/// gdb-multiarch driven through GDB/MI, as VS Code cortex-debug drives it.
+pub struct Mi {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    token: u32,
+    /// Every line received so far.
+    pub log: Vec<String>,
+}
+
+impl Mi {
+    /// Starts `gdb-multiarch -q --interpreter=mi2`.
+    pub fn start() -> Mi {
+        let mut child = Command::new(gdb())
+            .args(["-nx", "-q", "--interpreter=mi2"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting gdb-multiarch");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                match line {
+                    Ok(l) => {
+                        if tx.send(l).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        let mut mi = Mi {
+            child,
+            stdin,
+            lines: rx,
+            token: 0,
+            log: Vec::new(),
+        };
+        mi.wait_for(|l| l.starts_with("(gdb)"), MI_TIMEOUT);
+        mi
+    }
+
+    /// Waits for a line matching `pred`; returns every line received until then (inclusive).
+    pub fn wait_for(&mut self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut got = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    let done = pred(&line);
+                    got.push(line);
+                    if done {
+                        return got;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "no matching MI record within {timeout:?}; transcript:\n{}",
+                    self.log.join("\n")
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("gdb exited; transcript:\n{}", self.log.join("\n"))
+                }
+            }
+        }
+    }
+
+    /// Sends `<token><command>` and waits for its result record; returns the lines.
+    pub fn cmd(&mut self, command: &str) -> Vec<String> {
+        self.token += 1;
+        let token = self.token;
+        writeln!(self.stdin, "{token}{command}").unwrap();
+        self.stdin.flush().unwrap();
+        let prefix = format!("{token}^");
+        self.wait_for(|l| l.starts_with(&prefix), MI_TIMEOUT)
+    }
+
+    /// A console command the way cortex-debug sends it.
+    pub fn console(&mut self, command: &str) -> Vec<String> {
+        let escaped = command.replace('\\', "\\\\").replace('"', "\\\"");
+        self.cmd(&format!("-interpreter-exec console \"{escaped}\""))
+    }
+
+    /// Ends gdb (bounded).
+    pub fn quit(mut self) {
+        let _ = writeln!(self.stdin, "-gdb-exit");
+        let _ = self.stdin.flush();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Mi {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The console text of MI `~"…"`/`@"…"` records, unescaped and joined.
+pub fn stream_text(lines: &[String], kind: char) -> String {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(kind))
+        .map(|s| unescape(s.trim_matches('"')))
+        .collect()
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other)
+                }
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A minimal remote-protocol client on a raw socket.
+pub struct RawClient {
+    /// The socket.
+    pub stream: TcpStream,
+}
+
+/// `$body#xx`.
+pub fn packet(body: &str) -> Vec<u8> {
+    let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    format!("${body}#{sum:02x}").into_bytes()
+}
+
+impl RawClient {
+    /// Connects with a read timeout.
+    pub fn connect(addr: SocketAddr) -> RawClient {
+        let stream = TcpStream::connect(addr).expect("connecting");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        RawClient { stream }
+    }
+
+    /// Sends raw bytes.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Reads one reply packet body (skipping acks); `None` on timeout or close.
+    pub fn reply(&mut self) -> Option<String> {
+        let mut body = Vec::new();
+        let mut in_packet = false;
+        let mut byte = [0u8; 1];
+        loop {
+            match self.stream.read(&mut byte) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            match (in_packet, byte[0]) {
+                (false, b'$') => in_packet = true,
+                (false, _) => {}
+                (true, b'#') => {
+                    let mut sum = [0u8; 2];
+                    self.stream.read_exact(&mut sum).ok()?;
+                    return Some(String::from_utf8_lossy(&body).into_owned());
+                }
+                (true, b) => body.push(b),
+            }
+        }
+    }
+
+    /// Sends a packet and returns the reply (acks are sent for replies).
+    pub fn ask(&mut self, body: &str) -> Option<String> {
+        self.send(&packet(body));
+        let r = self.reply();
+        self.send(b"+");
+        r
+    }
+}
