@@ -3,7 +3,8 @@
 //! gdbstub treats a framing error (a stray byte, a bad checksum, an over-long packet) as fatal
 //! for the session. The guard checks every packet before gdbstub sees it: stray bytes are
 //! dropped, a packet with a bad checksum is answered with `-` (or `E01` once acknowledgements
-//! are off), an over-long one with `E01`. Well-formed packets, acks and Ctrl-C pass through.
+//! are off), an over-long one with `E01`; `qCRC`, which gdbstub cannot parse, is answered as
+//! unsupported. Other well-formed packets, acks and Ctrl-C pass through.
 //! Writes are buffered until gdbstub flushes.
 
 use std::collections::VecDeque;
@@ -133,6 +134,16 @@ impl Framer {
         }
         if body == b"QStartNoAckMode" {
             self.no_ack = true;
+        }
+        if body.starts_with(b"qCRC:") {
+            // gdbstub 0.7 rejects qCRC as a malformed command, which ends the session. Answer
+            // "not supported" here instead: GDB's `compare-sections` then reads the memory back
+            // and compares it itself.
+            if !self.no_ack {
+                self.replies.push(b'+');
+            }
+            self.replies.extend_from_slice(b"$#00");
+            return;
         }
         self.ready.extend(self.packet.iter().copied());
     }
@@ -273,6 +284,14 @@ mod tests {
         );
         assert_eq!(f.dropped, Dropped::default());
         assert!(f.replies.is_empty());
+    }
+
+    #[test]
+    fn qcrc_is_answered_as_unsupported_without_reaching_gdbstub() {
+        let mut f = Framer::new(64);
+        f.push(b"$qCRC:8000000,40#6b");
+        assert!(f.ready.is_empty());
+        assert_eq!(f.replies, b"+$#00".to_vec());
     }
 
     #[test]

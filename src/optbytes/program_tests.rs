@@ -595,7 +595,11 @@ fn wrong_chip_is_refused_before_any_flash_access() {
             fake.writes
         );
         assert_eq!(err.category(), super::super::error::ErrorCategory::Refused);
-        assert_eq!(fake.events, vec!["halt", "run"], "the running core runs again");
+        assert_eq!(
+            fake.events,
+            vec!["halt", "run"],
+            "the running core runs again"
+        );
     }
 }
 

@@ -68,23 +68,19 @@ pub fn firmware() -> PathBuf {
 
 /// Output of a finished GDB run.
 pub struct GdbRun {
-    /// stdout + stderr, in that order.
+    /// stdout and stderr, interleaved as GDB wrote them.
     pub text: String,
     /// Exit status success.
     pub success: bool,
 }
 
-fn wait_bounded(mut child: Child, timeout: Duration) -> GdbRun {
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
+fn wait_bounded(mut child: Child, output: std::io::PipeReader, timeout: Duration) -> GdbRun {
+    // One pipe carries stdout and stderr, so the text keeps GDB's own order (monitor output
+    // goes to stderr in batch mode, echo markers to stdout).
+    let mut output = output;
+    let reader = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
+        let _ = output.read_to_string(&mut s);
         s
     });
     let start = Instant::now();
@@ -99,11 +95,8 @@ fn wait_bounded(mut child: Child, timeout: Duration) -> GdbRun {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let text = format!(
-        "{}{}",
-        out_thread.join().unwrap_or_default(),
-        err_thread.join().unwrap_or_default()
-    );
+    drop(child);
+    let text = reader.join().unwrap_or_default();
     match status {
         Some(s) => GdbRun {
             text,
@@ -130,13 +123,16 @@ pub fn batch(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRu
     if let Some(elf) = elf {
         cmd.arg(elf);
     }
+    let (reader, writer) = std::io::pipe().expect("a pipe for gdb's output");
     let child = cmd
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(writer.try_clone().expect("pipe clone"))
+        .stderr(writer)
         .spawn()
         .expect("starting gdb-multiarch");
-    wait_bounded(child, BATCH_TIMEOUT)
+    // The command keeps the write ends; dropping it here leaves only the child's.
+    drop(cmd);
+    wait_bounded(child, reader, BATCH_TIMEOUT)
 }
 
 /// Builds a command list from string literals.
