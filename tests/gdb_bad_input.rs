@@ -61,10 +61,20 @@ fn monitor_raw(c: &mut RawClient, bytes: &[u8]) -> (String, String) {
 }
 
 fn handshake(addr: SocketAddr) -> RawClient {
-    let mut c = RawClient::connect(addr);
-    let r = c
-        .ask("qSupported:multiprocess+;swbreak+;hwbreak+")
-        .expect("qSupported");
+    // The server notices a vanished client when its socket closes; until then a new client is
+    // refused. Retry for a bounded time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (mut c, r) = loop {
+        let mut c = RawClient::connect(addr);
+        let r = c
+            .ask("qSupported:multiprocess+;swbreak+;hwbreak+")
+            .expect("qSupported");
+        if !r.starts_with("E.") || std::time::Instant::now() > deadline {
+            break (c, r);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = &mut c;
     assert!(r.contains("PacketSize=4000"), "{r}");
     assert!(r.contains("qXfer:memory-map:read+"), "{r}");
     c

@@ -304,6 +304,24 @@ pub struct RawClient {
     pub stream: TcpStream,
 }
 
+/// Expands run-length encoding (`c*n`: `c` repeated `n - 29` more times), as GDB does.
+pub fn expand_rle(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'*' && i + 1 < body.len() && !out.is_empty() {
+            let last = *out.last().unwrap();
+            let count = body[i + 1].saturating_sub(29) as usize;
+            out.extend(std::iter::repeat_n(last, count));
+            i += 2;
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// `$body#xx`.
 pub fn packet(body: &str) -> Vec<u8> {
     let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
@@ -341,7 +359,7 @@ impl RawClient {
                 (true, b'#') => {
                     let mut sum = [0u8; 2];
                     self.stream.read_exact(&mut sum).ok()?;
-                    return Some(String::from_utf8_lossy(&body).into_owned());
+                    return Some(String::from_utf8_lossy(&expand_rle(&body)).into_owned());
                 }
                 (true, b) => body.push(b),
             }
