@@ -145,6 +145,20 @@ pub enum Command {
     Optbytes(OptbytesArgs),
     /// List the attached debug probes.
     List,
+    /// Serve GDB's remote protocol: `target extended-remote 127.0.0.1:3333` in GDB.
+    ///
+    /// All standard debugging is forwarded to the chip (registers incl. FPU, memory,
+    /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor ndbank`,
+    /// `monitor optbytes`, `monitor reset`, `monitor halt` and `monitor help`.
+    Gdb(GdbArgs),
+}
+
+/// `gdb [--listen ADDR]`.
+#[derive(Debug, Args)]
+pub struct GdbArgs {
+    /// Address to listen on. Loopback by default; anything else exposes the chip to the network.
+    #[arg(long, value_name = "ADDR:PORT", default_value = stm32_opts::gdb::DEFAULT_LISTEN, env = "STM32_OPTS_GDB_LISTEN")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `ndbank [VALUE]`.

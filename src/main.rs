@@ -23,8 +23,15 @@ mod exit {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
+    // The GDB server reports one line per connection at info; the one-shot commands stay quiet.
+    let default_level = if matches!(cli.command, Command::Gdb(_)) {
+        "warn,stm32_opts::gdb=info"
+    } else {
+        "warn"
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
+        .init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -63,6 +70,7 @@ fn run(cli: Cli) -> Result<()> {
             action: Some(OptbytesAction::Set(args)),
         }) => set(&cli.global, args, json),
         Command::List => list(),
+        Command::Gdb(args) => stm32_opts::gdb::run(&cli.global.probe_options(), args.listen),
     }
 }
 

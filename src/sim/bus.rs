@@ -407,7 +407,7 @@ impl Bus {
                 }
             }
             // Rest of the private peripheral bus (ITM, TPIU, ROM tables…): read as zero.
-            a if a >= 0xE000_0000 => 0,
+            a if (0xE000_0000..0xE010_0000).contains(&a) => 0,
             _ => return None,
         })
     }
@@ -474,7 +474,7 @@ impl Bus {
                     _ => {}
                 }
             }
-            a if a >= 0xE000_0000 => {}
+            a if (0xE000_0000..0xE010_0000).contains(&a) => {}
             _ => return None,
         }
         Some(())

@@ -219,7 +219,14 @@ impl Cpu {
             }
             // WFI (0xBF30) and WFE (0xBF20): nothing wakes a halted-debug core model, so they
             // retire as hints instead of blocking the emulator.
-            let halfword = bus.borrow_mut().read(pc, 2, Initiator::Cpu).unwrap_or(0);
+            let fetched = bus.borrow_mut().read(pc, 2, Initiator::Cpu);
+            let Ok(halfword) = fetched else {
+                // On silicon the fetch faults, and with no valid handler the core locks up: the
+                // usual state of a chip with erased flash (reset vector 0xFFFF_FFFF).
+                let what = format!("instruction fetch from 0x{pc:08X} is a bus error");
+                log::info!("sim: core lockup: {what}");
+                return Stop::Lockup(what);
+            };
             if halfword == 0xBF30 || halfword == 0xBF20 {
                 self.proc.set_pc(pc + 2);
                 continue;
