@@ -456,10 +456,8 @@ impl Flash {
             reg::FLASH_SR => self.sr &= !(value & mask & sr::W1C),
             reg::FLASH_CR => self.write_cr(merge(self.cr), now),
             reg::FLASH_OPTCR => self.write_optcr(merge(self.optcr), now),
-            reg::FLASH_OPTCR1 => {
-                if self.optcr & optcr::OPTLOCK == 0 && !self.is_busy(now) {
-                    self.optcr1 = merge(self.optcr1);
-                }
+            reg::FLASH_OPTCR1 if self.optcr & optcr::OPTLOCK == 0 && !self.is_busy(now) => {
+                self.optcr1 = merge(self.optcr1);
             }
             _ => {}
         }
@@ -662,7 +660,7 @@ impl Flash {
             self.sr |= sr::ERSERR;
             return Ok(());
         }
-        if offset % size != 0 {
+        if !offset.is_multiple_of(size) {
             self.sr |= sr::PGAERR;
             return Ok(());
         }
