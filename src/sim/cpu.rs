@@ -274,7 +274,11 @@ impl Cpu {
             if let Some(n) = bus.borrow_mut().watch_hit.take() {
                 return Stop::Watchpoint(n);
             }
-            if bus.borrow().requests.contains(&super::bus::CoreRequest::SystemReset) {
+            if bus
+                .borrow()
+                .requests
+                .contains(&super::bus::CoreRequest::SystemReset)
+            {
                 return Stop::ResetRequest;
             }
         }

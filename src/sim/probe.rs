@@ -14,6 +14,9 @@ use probe_rs::CoreStatus;
 use super::dap::Ack;
 use super::worker::SimHandle;
 
+/// DP ABORT: STKCMPCLR | STKERRCLR | WDERRCLR | ORUNERRCLR.
+const ABORT_CLEAR_STICKY: u32 = 0b1_1110;
+
 /// Why the simulated link failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SimLinkError {
@@ -61,6 +64,11 @@ impl SimProbe {
                     let stop = !matches!(ack, Ack::Ok(_));
                     out.push(ack);
                     if stop {
+                        if ack == Ack::Fault {
+                            // As probe firmware does after a FAULT: clear the sticky error flags
+                            // through DP ABORT, so the next transfer is not refused too.
+                            chip.dap_transfer(false, false, 0x0, ABORT_CLEAR_STICKY);
+                        }
                         break;
                     }
                 }
