@@ -151,6 +151,19 @@ pub enum Command {
     /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor ndbank`,
     /// `monitor optbytes`, `monitor reset`, `monitor halt` and `monitor help`.
     Gdb(GdbArgs),
+    /// Serve the simulated chip as a probe-rs Glasgow socket probe, for any probe-rs tool.
+    ///
+    /// Attach with `--probe 20b7:9db1:tcp:ADDR:PORT --chip STM32F767ZI` (stm32-opts itself, or
+    /// `probe-rs info`, `probe-rs download`, …). Uses `--chip` and `--sim-state` like `--sim`.
+    SimProbe(SimProbeArgs),
+}
+
+/// `sim-probe --listen ADDR`.
+#[derive(Debug, Args)]
+pub struct SimProbeArgs {
+    /// Address to listen on (port 0 picks a free port, printed at start).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:4444")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `gdb [--listen ADDR]`.

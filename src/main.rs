@@ -25,8 +25,8 @@ mod exit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The GDB server reports one line per connection at info; the one-shot commands stay quiet.
-    let default_level = if matches!(cli.command, Command::Gdb(_)) {
-        "warn,stm32_opts::gdb=info"
+    let default_level = if matches!(cli.command, Command::Gdb(_) | Command::SimProbe(_)) {
+        "warn,stm32_opts::gdb=info,stm32_opts::sim::glasgow=info"
     } else {
         "warn"
     };
@@ -71,6 +71,11 @@ fn run(cli: Cli) -> Result<()> {
         }) => set(&cli.global, args, json),
         Command::List => list(),
         Command::Gdb(args) => stm32_opts::gdb::run(&cli.global.probe_options(), args.listen),
+        Command::SimProbe(args) => {
+            let mut opts = cli.global.probe_options();
+            opts.sim = true;
+            stm32_opts::sim::glasgow::serve(&opts, args.listen)
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod dap;
 pub mod faults;
 pub mod flash;
 pub mod geometry;
+pub mod glasgow;
 pub mod probe;
 pub mod state;
 pub mod variant;
@@ -52,6 +53,7 @@ pub enum SimError {
 pub struct Simulator {
     handle: SimHandle,
     variant: Variant,
+    state_file: Option<PathBuf>,
 }
 
 impl Simulator {
@@ -104,7 +106,20 @@ impl Simulator {
                 }
             });
         }
-        Simulator { handle, variant }
+        Simulator {
+            handle,
+            variant,
+            state_file: path,
+        }
+    }
+
+    /// Saves the state file now (it is also saved when the last handle goes away).
+    pub fn save(&self) -> Result<(), SimError> {
+        let Some(path) = self.state_file.clone() else {
+            return Ok(());
+        };
+        self.with(move |chip| state::save(&path, &chip.variant, &chip.bus.borrow().flash))??;
+        Ok(())
     }
 
     pub fn variant(&self) -> &Variant {
