@@ -110,10 +110,7 @@ impl Session {
     /// Parses complete root commands; returns the reply bytes.
     fn root(&mut self) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
-        loop {
-            let Some(&cmd) = self.root_in.first() else {
-                break;
-            };
+        while let Some(&cmd) = self.root_in.first() {
             let needed = if cmd == root::SET_DIVISOR { 3 } else { 1 };
             if self.root_in.len() < needed {
                 break;
@@ -139,10 +136,7 @@ impl Session {
     /// Parses complete SWD commands and runs their transfers in one visit to the chip.
     fn swd(&mut self) -> Result<Vec<u8>, String> {
         let mut commands = Vec::new();
-        loop {
-            let Some(&cmd) = self.swd_in.first() else {
-                break;
-            };
+        while let Some(&cmd) = self.swd_in.first() {
             if cmd & swd::SEQUENCE_MASK == swd::SEQUENCE {
                 if self.swd_in.len() < 5 {
                     break;
