@@ -1,0 +1,54 @@
+//! The committed test firmware is what its source builds to (so the ELF the tests and docs use
+//! cannot drift from `examples/firmware/firmware.s`).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[test]
+fn committed_firmware_matches_its_source() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/firmware");
+    let out = tempfile::tempdir().unwrap();
+    let obj = out.path().join("firmware.o");
+    let elf = out.path().join("firmware.elf");
+    let as_status = Command::new("arm-none-eabi-as")
+        .args(["-mcpu=cortex-m7", "-mthumb", "-o"])
+        .arg(&obj)
+        .arg(dir.join("firmware.s"))
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("arm-none-eabi-as is missing ({e}): apt-get install binutils-arm-none-eabi")
+        });
+    assert!(as_status.success());
+    let ld_status = Command::new("arm-none-eabi-ld")
+        .arg("-T")
+        .arg(dir.join("firmware.ld"))
+        .arg("-o")
+        .arg(&elf)
+        .arg(&obj)
+        .status()
+        .expect("arm-none-eabi-ld");
+    assert!(ld_status.success());
+    // Compare the loadable bytes (debug info carries build paths).
+    let dump = |path: &PathBuf| {
+        let o = Command::new("arm-none-eabi-objcopy")
+            .args([
+                "-O",
+                "binary",
+                "--only-section=.vectors",
+                "--only-section=.text",
+            ])
+            .arg(path)
+            .arg(out.path().join("image.bin"))
+            .status()
+            .expect("arm-none-eabi-objcopy");
+        assert!(o.success());
+        std::fs::read(out.path().join("image.bin")).unwrap()
+    };
+    let built = dump(&elf);
+    let committed = dump(&dir.join("firmware.elf"));
+    assert!(!built.is_empty());
+    assert_eq!(
+        built, committed,
+        "examples/firmware/firmware.elf is stale: run examples/firmware/build.sh"
+    );
+}
