@@ -5,6 +5,9 @@
 //!
 //! Needs gdb-multiarch for the `load` figure (skipped with a note if it is missing).
 
+#[path = "../tests/gdb_support/mod.rs"]
+mod gdb_support;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -50,7 +53,7 @@ impl Client {
                 (true, b'#') => {
                     let mut sum = [0u8; 2];
                     self.stream.read_exact(&mut sum).unwrap();
-                    return out;
+                    return gdb_support::expand_rle(&out);
                 }
                 (true, x) => out.push(x),
             }

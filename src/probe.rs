@@ -69,14 +69,14 @@ pub enum ProbeError {
     ProbeAndSim,
     #[error("bad --probe selector '{0}': expected VID:PID[:SERIAL] in hex, e.g. 0483:374b or 20b7:9db1:tcp:127.0.0.1:4444")]
     Selector(String),
-    #[error("the simulated chip cannot start: {0}")]
+    #[error("the simulated chip cannot start")]
     Sim(#[from] SimError),
-    #[error("cannot attach to {chip}: {source}")]
+    #[error("cannot attach to {chip}")]
     Attach {
         chip: String,
         source: probe_rs::Error,
     },
-    #[error("cannot open the debug probe: {0}")]
+    #[error("cannot open the debug probe")]
     Probe(#[from] probe_rs::probe::DebugProbeError),
 }
 

@@ -43,7 +43,7 @@ pub enum SimError {
     State(#[from] StateError),
     #[error(transparent)]
     Gone(#[from] SimGone),
-    #[error("attaching probe-rs to the simulated chip failed: {0}")]
+    #[error("attaching probe-rs to the simulated chip failed")]
     Attach(#[from] probe_rs::Error),
 }
 
