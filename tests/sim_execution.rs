@@ -108,3 +108,25 @@ fn dual_bank_chip_flashes_with_the_dual_algorithm() {
     let pc: u32 = core.read_core_reg(PC).unwrap();
     assert_eq!(pc, symbol("reset_handler"));
 }
+
+#[test]
+fn an_instruction_the_emulator_cannot_run_locks_the_core_up_without_harming_the_process() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let mut session = sim.attach().unwrap();
+    let mut core = session.core(0).unwrap();
+    core.halt(TIMEOUT).unwrap();
+    // `smulbb r0, r1, r2` (0xFB11 0xF002): a DSP instruction the emulator does not implement.
+    core.write_16(0x2000_1000, &[0xFB11, 0xF002, 0xE7FE])
+        .unwrap();
+    core.write_core_reg(PC, 0x2000_1000u32).unwrap();
+    core.write_core_reg(RegisterId(16), 0x0100_0000u32).unwrap();
+    let _ = core.step();
+    let reason = sim.with(|chip| chip.lockup_reason.clone()).unwrap();
+    let reason = reason.expect("the core locked up");
+    assert!(reason.contains("0x20001000"), "{reason}");
+    // The simulator still answers, and the debugger can take the core back.
+    core.halt(TIMEOUT).unwrap();
+    core.write_core_reg(PC, 0x2000_1004u32).unwrap();
+    let pc: u32 = core.read_core_reg(PC).unwrap();
+    assert_eq!(pc, 0x2000_1004);
+}

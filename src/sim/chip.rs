@@ -120,6 +120,7 @@ impl Chip {
                         continue;
                     }
                     self.bus.borrow_mut().core = CoreState::Running;
+                    self.lockup_reason = None;
                     if step {
                         let stop = self.cpu.run(&self.bus, 1);
                         match stop {

@@ -33,6 +33,9 @@ pub mod regsel {
     pub const S31: u32 = 95;
 }
 
+/// SCB_VTOR, which armagnac's own system-control block keeps for exception entry.
+const SCB_VTOR: u32 = 0xE000_ED08;
+
 /// The CPU's view of the bus: the same [`Bus`] the debugger uses, as a CPU initiator.
 struct CpuPort {
     bus: Rc<RefCell<Bus>>,
@@ -161,6 +164,10 @@ impl Cpu {
         r.lr = 0xFFFF_FFFF;
         r.psr.set(0x0100_0000);
         self.proc.set_pc(pc & !1);
+        // VTOR resets to the boot address, so exceptions find the boot image's vectors.
+        if self.proc.write_u32_aligned(SCB_VTOR, vtor).is_err() {
+            log::warn!("sim: VTOR could not be set to 0x{vtor:08X}");
+        }
     }
 
     pub fn read_register(&self, regsel: u32) -> Option<u32> {
