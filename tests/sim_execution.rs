@@ -130,3 +130,56 @@ fn an_instruction_the_emulator_cannot_run_locks_the_core_up_without_harming_the_
     let pc: u32 = core.read_core_reg(PC).unwrap();
     assert_eq!(pc, 0x2000_1004);
 }
+
+fn dual_bank_store(sim: &Simulator) {
+    sim.with(|chip| {
+        let mut store = chip.bus.borrow().flash.store();
+        store.optcr &= !(1 << 29);
+        chip.bus
+            .borrow_mut()
+            .flash
+            .set_store(store, std::time::Instant::now());
+    })
+    .unwrap();
+}
+
+#[test]
+fn one_mb_dual_bank_chip_flashes_bank_2_with_the_1024dual_algorithm() {
+    let sim = Simulator::new("STM32F767ZG").unwrap();
+    dual_bank_store(&sim);
+    let mut session = sim.attach().unwrap();
+    let image: Vec<u8> = (0..0x800u32).map(|i| (i * 13) as u8).collect();
+    let mut loader = session.target().flash_loader();
+    // Bank 2 of a 1 MB part starts at 0x0808_0000 (sector 12, SNB 0x10).
+    loader.add_data(0x0808_0000, &image).unwrap();
+    let mut options = probe_rs::flashing::DownloadOptions::default();
+    options.verify = true;
+    options.preferred_algos = vec!["stm32f7x_1024dual".into()];
+    loader
+        .commit(&mut session, options)
+        .expect("programs and verifies bank 2");
+    let mut core = session.core(0).unwrap();
+    let mut back = vec![0u8; image.len()];
+    core.read(0x0808_0000, &mut back).unwrap();
+    assert_eq!(back, image);
+}
+
+#[test]
+fn probe_rs_option_byte_algorithm_runs_unmodified() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let mut session = sim.attach().unwrap();
+    // The algorithm's page image is [FLASH_OPTCR, FLASH_OPTCR1]; dual bank, BOOT_ADD1 = 0x2040.
+    let mut page = Vec::new();
+    page.extend_from_slice(&0xDFFF_AAFCu32.to_le_bytes());
+    page.extend_from_slice(&0x2040_0080u32.to_le_bytes());
+    let mut loader = session.target().flash_loader();
+    loader.add_data(0x1FFF_0000, &page).unwrap();
+    let mut options = probe_rs::flashing::DownloadOptions::default();
+    // Its verify compares the register image with the option-byte memory layout, which differ.
+    options.verify = false;
+    loader
+        .commit(&mut session, options)
+        .expect("stm32f76x_77x_opt programs the option bytes");
+    let store = sim.option_store().unwrap();
+    assert_eq!((store.optcr, store.optcr1), (0xDFFF_AAFC, 0x2040_0080));
+}
