@@ -363,3 +363,32 @@ fn state_files_persist_and_refuse_another_chip() {
     );
     assert_eq!(std::fs::read(&corrupt).unwrap(), b"{not json");
 }
+
+#[test]
+fn mass_erase_follows_the_bank_mode_and_wrong_widths_are_refused() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let mut s = session(&sim);
+    let mut core = s.core(0).unwrap();
+    unlock_options(&mut core);
+    program_optcr(&mut core, 0xDFFF_AAFC);
+    system_reset(&mut core);
+    unlock_flash(&mut core);
+    core.write_word_32(CR, 1 | (2 << 8)).unwrap();
+    core.write_word_32(FLASH, 0).unwrap();
+    core.write_word_32(0x0810_0000, 0).unwrap();
+    core.write_word_32(SR, 0xF2).unwrap();
+    core.write_word_16(FLASH + 0x102, 0).unwrap(); // x16 write with PSIZE x32: PGPERR
+    assert_eq!(core.read_word_32(SR).unwrap() & PGPERR, PGPERR);
+    core.write_word_32(SR, 0xF2).unwrap();
+    // MER2 erases bank 2 only.
+    core.write_word_32(CR, 1 << 15).unwrap();
+    core.write_word_32(CR, (1 << 15) | (1 << 16)).unwrap();
+    wait_not_busy(&mut core);
+    assert_eq!(core.read_word_32(0x0810_0000).unwrap(), 0xFFFF_FFFF);
+    assert_eq!(core.read_word_32(FLASH).unwrap(), 0, "bank 1 untouched");
+    // MER (MER1) then erases bank 1.
+    core.write_word_32(CR, 1 << 2).unwrap();
+    core.write_word_32(CR, (1 << 2) | (1 << 16)).unwrap();
+    wait_not_busy(&mut core);
+    assert_eq!(core.read_word_32(FLASH).unwrap(), 0xFFFF_FFFF);
+}
