@@ -76,6 +76,8 @@ impl Client {
         let mut text = String::new();
         loop {
             let r = self.reply();
+            // Acknowledge every packet: harmless once acknowledgements are off, needed before.
+            let _ = self.stream.write_all(b"+");
             if let Some(h) = r.strip_prefix(b"O") {
                 let bytes: Vec<u8> = h
                     .chunks(2)
@@ -208,6 +210,7 @@ fn load(addr: SocketAddr) {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
+    env_logger::init();
     let server = sim_server();
     let addr = server.local_addr();
     println!("GDB server on the simulated STM32F767ZI at {addr}");
