@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use stm32_opts::sim::{OptionStore, Simulator};
 use tempfile::TempDir;
 
 const OPTCR_NDBANK: u64 = 1 << 29;
@@ -222,10 +223,18 @@ fn no_reset_reports_pending_until_reset() {
         .stderr(predicate::str::contains("resetting").not());
 }
 
-/// The option store as seen from a fresh process: registers and the stored words.
-fn store(board: &Board) -> (Value, Value, Value) {
+/// The option store as seen from a fresh process (registers and the stored words), and as the
+/// simulator's state file holds it.
+fn store(board: &Board) -> (Value, Value, Value, OptionStore) {
     let v = board.json();
-    (v["optcr"].clone(), v["optcr1"].clone(), v["stored"].clone())
+    let sim = Simulator::with_state_file(board.chip, &board.state).expect("state file opens");
+    let programmed = sim.option_store().unwrap();
+    (
+        v["optcr"].clone(),
+        v["optcr1"].clone(),
+        v["stored"].clone(),
+        programmed,
+    )
 }
 
 #[test]
@@ -383,4 +392,54 @@ fn human_table_lists_every_field() {
             "BOOT_ADD1   0x0040  0x0010_0000, system memory",
         ))
         .stdout(predicate::str::contains("nothing pending"));
+}
+
+#[test]
+fn a_state_file_of_another_chip_is_refused_and_left_untouched() {
+    let board = Board::new("STM32F767ZI");
+    board.run(&["ndbank", "false"]).success();
+    let before = std::fs::read(&board.state).unwrap();
+    bin()
+        .args(["--chip", "STM32F767ZG", "--sim-state"])
+        .arg(&board.state)
+        .args(["ndbank", "true"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "holds a simulated STM32F767ZI, not a STM32F767ZG",
+        ))
+        .stderr(predicate::str::contains("left untouched"));
+    assert_eq!(std::fs::read(&board.state).unwrap(), before);
+}
+
+#[test]
+fn a_corrupt_state_file_is_refused_and_left_untouched() {
+    let board = Board::new("STM32F767ZI");
+    std::fs::write(&board.state, b"{ not a board").unwrap();
+    board
+        .run(&["ndbank", "false"])
+        .failure()
+        .stderr(predicate::str::contains(
+            "is not a stm32-opts simulator state file",
+        ));
+    assert_eq!(std::fs::read(&board.state).unwrap(), b"{ not a board");
+}
+
+#[test]
+fn values_reload_after_a_reset_in_a_later_process() {
+    let board = Board::new("STM32F767ZI");
+    board.run(&["ndbank", "false", "--no-reset"]).success();
+    let sim = Simulator::with_state_file(board.chip, &board.state).unwrap();
+    assert_eq!(
+        sim.option_store().unwrap().optcr & OPTCR_NDBANK as u32,
+        0,
+        "programmed into the option store"
+    );
+    drop(sim);
+    // A later run attaches to a board that has been reset (or power-cycled) since.
+    board
+        .run(&["ndbank"])
+        .success()
+        .stdout(predicate::str::starts_with("nDBANK = false (dual bank"));
+    assert_eq!(board.json()["flash"]["bank_mode"], "dual");
 }

@@ -123,13 +123,12 @@ pub enum Error {
         state: LeftState,
     },
     /// A probe operation failed.
-    #[error("probe error while {step}: {source}; {state}")]
+    #[error("probe error while {step}: {}; {state}", error_chain(.cause))]
     Probe {
         /// What the engine was doing.
         step: String,
         /// The probe-rs error.
-        #[source]
-        source: probe_rs::Error,
+        cause: probe_rs::Error,
         /// State left.
         state: LeftState,
     },
@@ -157,8 +156,8 @@ pub enum Error {
         /// State left.
         state: LeftState,
     },
-    /// The chip's option registers no longer match the plan.
-    #[error("the option registers changed since the plan was made (planned from OPTCR {:#010x} OPTCR1 {:#010x}, chip has OPTCR {:#010x} OPTCR1 {:#010x}); {state}", .planned.optcr, .planned.optcr1, .found.optcr, .found.optcr1)]
+    /// The programmed option values no longer match the plan.
+    #[error("the option bytes changed since the plan was made (planned from OPTCR {:#010x} OPTCR1 {:#010x}, chip has OPTCR {:#010x} OPTCR1 {:#010x}); {state}", .planned.optcr, .planned.optcr1, .found.optcr, .found.optcr1)]
     StalePlan {
         /// Words the plan was made from.
         planned: OptionWords,
@@ -246,10 +245,27 @@ impl Error {
     ) -> Self {
         Error::Probe {
             step: step.into(),
-            source,
+            cause: source,
             state,
         }
     }
+}
+
+/// An error and its causes on one line ("a: b: c"), leaving out a cause whose text its parent
+/// already contains. The probe error is part of the message rather than a `source()`, so that
+/// callers printing the chain do not print it twice.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::chip::{OptionWords, RdpLevel};
 
 use super::error::{Error, LeftState, LockState, OptionsState};
 use super::plan::Plan;
-use super::read::{read_identity, read_option_area, read_words};
+use super::read::{programmed_words, read_identity, read_option_area, read_words};
 use super::target::Target;
 
 /// How long a halt request may take.
@@ -29,6 +29,10 @@ const RESET_TIMEOUT: Duration = Duration::from_secs(2);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Pause between BSY polls.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
+/// How often relocking is tried before giving up.
+const RELOCK_ATTEMPTS: u32 = 3;
+/// Consecutive failed FLASH_SR reads a BSY wait tolerates.
+const MAX_FAILED_POLLS: u32 = 3;
 /// How often a long wait reports that it is still waiting.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -160,8 +164,16 @@ pub(crate) fn execute<T: Target + ?Sized>(
     let was_halted = t.is_halted().map_err(untouched("reading the core state"))?;
     if !was_halted {
         progress("halting the core");
-        t.halt_core(HALT_TIMEOUT)
-            .map_err(untouched("halting the core"))?;
+        if let Err(e) = t.halt_core(HALT_TIMEOUT) {
+            // The halt request can reach the core even when its confirmation is lost: put the
+            // core back the way it was.
+            if !opts.leave_halted && t.is_halted().unwrap_or(false) {
+                if let Err(run_err) = t.run_core() {
+                    log::warn!("could not resume the core after the failed halt: {run_err}");
+                }
+            }
+            return Err(untouched("halting the core")(e));
+        }
     }
 
     // 2–8. Check the chip, program, relock.
@@ -341,8 +353,30 @@ fn finish_run_state<T: Target + ?Sized>(
     }
 }
 
-fn words_text(w: &OptionWords) -> String {
+pub(crate) fn words_text(w: &OptionWords) -> String {
     format!("OPTCR {:#010x} OPTCR1 {:#010x}", w.optcr & !3, w.optcr1)
+}
+
+/// The FLASH_OPTKEYR key sequence, for a register known to be locked.
+fn write_option_keys<T: Target + ?Sized>(t: &mut T, unchanged: LeftState) -> Result<(), Error> {
+    const STEP: &str = "unlocking the option registers (FLASH_OPTKEYR)";
+    t.write32(FLASH_OPTKEYR, FLASH_OPTKEY1)
+        .map_err(|e| Error::probe(STEP, e, unchanged))?;
+    let Err(first) = t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2) else {
+        return Ok(());
+    };
+    // KEY1 was accepted, so FLASH_OPTKEYR now waits for KEY2. Left half-way, the next attempt's
+    // KEY1 would be a wrong key and lock the register until reset. Complete the sequence, unless
+    // the lost write did arrive (OPTLOCK already clear: one more key would lock it).
+    log::warn!("writing the second option key failed ({first}); checking OPTLOCK before retrying");
+    let optcr = t
+        .read32(FLASH_OPTCR)
+        .map_err(|_| Error::probe(STEP, first, unchanged))?;
+    if optcr & FLASH_OPTCR_OPTLOCK != 0 {
+        t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2)
+            .map_err(|e| Error::probe(STEP, e, unchanged))?;
+    }
+    Ok(())
 }
 
 /// Steps 4–7: everything between "registers touched" and the relock.
@@ -357,16 +391,18 @@ fn program<T: Target + ?Sized>(
         options: OptionsState::Unchanged,
         lock: LockState::NotRelocked,
     };
-    let unknown = LeftState {
-        options: OptionsState::Unknown,
-        lock: LockState::NotRelocked,
-    };
 
+    // The plan starts from the programmed values (see `OptionBytes::programmed`); check that
+    // nobody changed them since, the same way.
     let current = read_words(t, "reading the option registers", unchanged)?;
-    if !current.same_options(&plan.old) {
+    let stored = read_option_area(t)
+        .inspect_err(|e| log::warn!("could not read the option bytes at 0x1FFF_0000: {e}"))
+        .ok();
+    let programmed = programmed_words(current, stored.as_ref());
+    if !programmed.same_options(&plan.old) {
         return Err(Error::StalePlan {
             planned: plan.old,
-            found: current,
+            found: programmed,
             state: unchanged,
         });
     }
@@ -394,15 +430,7 @@ fn program<T: Target + ?Sized>(
 
     // A key sequence on an unlocked register counts as a wrong sequence and locks it until reset.
     if current.optcr & FLASH_OPTCR_OPTLOCK != 0 {
-        t.write32(FLASH_OPTKEYR, FLASH_OPTKEY1)
-            .and_then(|()| t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2))
-            .map_err(|e| {
-                Error::probe(
-                    "unlocking the option registers (FLASH_OPTKEYR)",
-                    e,
-                    unchanged,
-                )
-            })?;
+        write_option_keys(t, unchanged)?;
         let optcr = t
             .read32(FLASH_OPTCR)
             .map_err(|e| Error::probe("checking the unlock", e, unchanged))?;
@@ -437,11 +465,28 @@ fn program<T: Target + ?Sized>(
         ));
     }
 
+    let bound = opts.busy_timeout.unwrap_or(plan.busy_timeout);
+    commit(t, plan, optcr, bound, progress)
+        .map_err(|e| settle_after_failed_commit(t, plan, bound, e))
+}
+
+/// Steps 5–7 from OPTSTRT on: start programming, wait for BSY, check the error flags.
+/// Errors carry `OptionsState::Unknown` unless the flags were read; the caller settles them.
+fn commit<T: Target + ?Sized>(
+    t: &mut T,
+    plan: &Plan,
+    optcr: u32,
+    bound: Duration,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    let unknown = LeftState {
+        options: OptionsState::Unknown,
+        lock: LockState::NotRelocked,
+    };
     progress("programming the option bytes (OPTSTRT)");
     let started = Instant::now();
     t.write32(FLASH_OPTCR, optcr | FLASH_OPTCR_OPTSTRT)
         .map_err(|e| Error::probe("starting option programming (OPTSTRT)", e, unknown))?;
-    let bound = opts.busy_timeout.unwrap_or(plan.busy_timeout);
     let step = if plan.lowers_rdp() {
         "waiting for option programming and the mass erase (BSY)"
     } else {
@@ -473,6 +518,40 @@ fn program<T: Target + ?Sized>(
     Ok(())
 }
 
+/// The link failed somewhere after OPTSTRT was sent, so whether programming started, and how it
+/// ended, is not known. Let a running operation finish (bounded, and never for a BSY that already
+/// timed out) before the caller relocks, then find out from the option bytes what was committed.
+fn settle_after_failed_commit<T: Target + ?Sized>(
+    t: &mut T,
+    plan: &Plan,
+    bound: Duration,
+    mut error: Error,
+) -> Error {
+    let Error::Probe { state, .. } = &mut error else {
+        return error;
+    };
+    if state.options != OptionsState::Unknown {
+        return error;
+    }
+    let deadline = Instant::now() + bound;
+    loop {
+        match t.read32(FLASH_SR) {
+            Ok(sr) if sr & FLASH_SR_BSY == 0 => break,
+            Ok(_) | Err(_) if Instant::now() >= deadline => {
+                log::warn!("FLASH_SR.BSY did not clear after the failed commit");
+                return error;
+            }
+            _ => t.pause(POLL_INTERVAL),
+        }
+    }
+    state.options = stored_state(t, plan);
+    log::info!(
+        "after the failed commit the option store is {:?}",
+        state.options
+    );
+    error
+}
+
 /// After a failed programming step: which values does the option store hold?
 fn stored_state<T: Target + ?Sized>(t: &mut T, plan: &Plan) -> OptionsState {
     match read_option_area(t) {
@@ -500,10 +579,22 @@ fn wait_not_busy<T: Target + ?Sized>(
 ) -> Result<(), Error> {
     let start = Instant::now();
     let mut next_report = PROGRESS_INTERVAL;
+    let mut failed_reads = 0;
     loop {
-        let sr = t
-            .read32(FLASH_SR)
-            .map_err(|e| Error::probe(format!("{step}: reading FLASH_SR"), e, state))?;
+        let sr = match t.read32(FLASH_SR) {
+            Ok(sr) => {
+                failed_reads = 0;
+                sr
+            }
+            // One lost read is no reason to abandon a wait that guards the option store.
+            Err(e) if failed_reads < MAX_FAILED_POLLS && start.elapsed() < bound => {
+                failed_reads += 1;
+                log::warn!("{step}: reading FLASH_SR failed ({e}); polling again");
+                t.pause(POLL_INTERVAL);
+                continue;
+            }
+            Err(e) => return Err(Error::probe(format!("{step}: reading FLASH_SR"), e, state)),
+        };
         if sr & FLASH_SR_BSY == 0 {
             return Ok(());
         }
@@ -523,8 +614,23 @@ fn wait_not_busy<T: Target + ?Sized>(
     }
 }
 
-/// Set OPTLOCK if it is clear, and check that it is set.
+/// Set OPTLOCK if it is clear, and check that it is set. Setting OPTLOCK is idempotent, so a
+/// lost transfer is simply tried again: leaving the register unlocked is the worse outcome.
 fn ensure_locked<T: Target + ?Sized>(t: &mut T) -> Result<(), probe_rs::Error> {
+    let mut attempt = 1;
+    loop {
+        match try_lock(t) {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < RELOCK_ATTEMPTS => {
+                log::warn!("relocking the option registers failed ({e}); trying again");
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn try_lock<T: Target + ?Sized>(t: &mut T) -> Result<(), probe_rs::Error> {
     let optcr = t.read32(FLASH_OPTCR)?;
     if optcr & FLASH_OPTCR_OPTLOCK == 0 {
         // Never write OPTSTRT back while relocking.

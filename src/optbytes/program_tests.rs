@@ -497,13 +497,14 @@ fn transfer_fault_while_staging_restores_registers_and_relocks() {
 }
 
 #[test]
-fn transfer_fault_on_optstrt_is_unknown_and_relocked() {
+fn transfer_fault_on_optstrt_is_settled_from_the_store_and_relocked() {
     let mut fake = Fake::new();
     let p = plan_for(&fake, &["nDBANK=0"]);
     fake.fail_write_to = Some((FLASH_OPTCR, 0xDFFF_AAFE));
     let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
     let state = err.left_state().unwrap();
-    assert_eq!(state.options, OptionsState::Unknown);
+    // Whether OPTSTRT arrived is unknown until the option bytes are read back: here it did not.
+    assert_eq!(state.options, OptionsState::Unchanged);
     assert_eq!(state.lock, LockState::Locked);
     assert!(fake.locked());
     assert!(err.to_string().contains("OPTSTRT"));
@@ -607,11 +608,24 @@ fn wrong_chip_is_refused_before_any_flash_access() {
 fn stale_plan_is_refused() {
     let mut fake = Fake::new();
     let p = plan_for(&fake, &["nDBANK=0"]);
-    fake.optcr = 0xEFFF_AAFD; // someone changed nDBOOT meanwhile
+    // Someone programmed nDBOOT meanwhile.
+    fake.optcr = 0xEFFF_AAFD;
+    fake.store = OptionWords::new(0xEFFF_AAFD, fake.optcr1).options_only();
     let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
     assert!(matches!(err, Error::StalePlan { .. }));
     assert_eq!(err.left_state().unwrap(), LeftState::UNCHANGED_LOCKED);
     assert!(fake.writes_to(FLASH_OPTKEYR).is_empty());
+}
+
+#[test]
+fn uncommitted_register_values_are_not_a_stale_plan() {
+    let mut fake = Fake::new();
+    let p = plan_for(&fake, &["nDBANK=0"]);
+    // A value written to FLASH_OPTCR without OPTSTRT is not programmed: the plan still holds.
+    fake.optcr = 0xEFFF_AAFD;
+    let (result, _) = run(&mut fake, &p, ApplyOptions::default());
+    result.unwrap();
+    assert_eq!(fake.store.optcr, 0xDFFF_AAFC);
 }
 
 #[test]

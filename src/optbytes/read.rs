@@ -106,7 +106,16 @@ impl OptionBytes {
             .collect()
     }
 
-    /// The programmed values, if they differ from the registers (pending until reset).
+    /// The option values that load at the next reset: the option bytes at 0x1FFF_0000 when they
+    /// read back with valid complements, otherwise the registers. Changes are planned from these,
+    /// because FLASH_OPTCR/OPTCR1 can hold values that were written but never committed (a failed
+    /// or interrupted OPTSTRT), and those vanish at the next reset.
+    pub fn programmed(&self) -> OptionWords {
+        programmed_words(self.words, self.stored.as_ref())
+    }
+
+    /// The programmed values, if they differ from the registers. They load at the next reset,
+    /// replacing what the registers show now.
     pub fn pending(&self) -> Option<OptionWords> {
         let stored = self.stored?;
         if !stored.complement_mismatches().is_empty() {
@@ -117,6 +126,27 @@ impl OptionBytes {
     }
 }
 
+/// See [`OptionBytes::programmed`].
+pub(crate) fn programmed_words(registers: OptionWords, stored: Option<&OptionArea>) -> OptionWords {
+    match stored {
+        Some(area) if area.complement_mismatches().is_empty() => area.options(),
+        _ => registers.options_only(),
+    }
+}
+
+/// A block read tried twice: reads have no side effects on these registers, and one lost
+/// transfer should not turn a finished change into an "unknown state" report.
+fn read_block_retrying<T: Target + ?Sized>(
+    t: &mut T,
+    address: u32,
+    out: &mut [u32],
+) -> Result<(), probe_rs::Error> {
+    t.read_block32(address, out).or_else(|e| {
+        log::warn!("reading {address:#010x} failed ({e}); trying once more");
+        t.read_block32(address, out)
+    })
+}
+
 pub(crate) fn read_words<T: Target + ?Sized>(
     t: &mut T,
     step: &str,
@@ -124,8 +154,7 @@ pub(crate) fn read_words<T: Target + ?Sized>(
 ) -> Result<OptionWords, Error> {
     let mut words = [0u32; 2];
     // FLASH_OPTCR and FLASH_OPTCR1 are adjacent: one block read.
-    t.read_block32(FLASH_OPTCR, &mut words)
-        .map_err(|e| Error::probe(step, e, state))?;
+    read_block_retrying(t, FLASH_OPTCR, &mut words).map_err(|e| Error::probe(step, e, state))?;
     debug_assert_eq!(FLASH_OPTCR1, FLASH_OPTCR + 4);
     Ok(OptionWords::new(words[0], words[1]))
 }
@@ -134,7 +163,7 @@ pub(crate) fn read_option_area<T: Target + ?Sized>(
     t: &mut T,
 ) -> Result<OptionArea, probe_rs::Error> {
     let mut words = [0u32; 8];
-    t.read_block32(OPTION_BYTES_BASE, &mut words)?;
+    read_block_retrying(t, OPTION_BYTES_BASE, &mut words)?;
     Ok(OptionArea::new(words))
 }
 
@@ -228,7 +257,16 @@ pub fn prepare(session: &mut probe_rs::Session, changes: &[Change]) -> Result<Pr
         .map_err(|e| Error::probe("opening core 0", e, LeftState::UNTOUCHED))?;
     let snapshot = read(&mut core)?;
     let part = identify(&snapshot, &target_name)?;
-    let plan = plan(snapshot.words, changes, &part)?;
+    let mut plan = plan(snapshot.programmed(), changes, &part)?;
+    if snapshot.pending().is_some() {
+        plan.warnings.push(format!(
+            "FLASH_OPTCR/OPTCR1 ({}) differ from the option bytes programmed at 0x1FFF_0000 ({}), \
+             probably left by a failed or interrupted change; the plan starts from the programmed \
+             values and the write replaces the registers",
+            super::program::words_text(&snapshot.words),
+            super::program::words_text(&snapshot.programmed()),
+        ));
+    }
     Ok(Prepared {
         snapshot,
         part,

@@ -136,7 +136,7 @@ pub fn table(snapshot: &OptionBytes, part: &Part, chip_name: &str) -> String {
             } else if let Some(pending) = snapshot.pending() {
                 let _ = writeln!(
                     out,
-                    "Pending until reset (programmed at 0x1FFF_0000, not loaded yet):"
+                    "The option bytes programmed at 0x1FFF_0000 differ from the registers; the next reset loads them:"
                 );
                 for f in words.differing_fields(&pending) {
                     let _ = writeln!(
@@ -435,7 +435,7 @@ mod tests {
             OptionWords::FACTORY.with(Field::NDBank, 0),
         );
         let t = table(&pending, &zi(), "STM32F767ZI");
-        assert!(t.contains("Pending until reset"), "{t}");
+        assert!(t.contains("the next reset loads them"), "{t}");
         assert!(t.contains("nDBANK      1 → 0"), "{t}");
         let mut unreadable = s;
         unreadable.stored = None;
