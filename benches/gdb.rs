@@ -3,7 +3,7 @@
 //!
 //!     cargo bench --bench gdb
 //!
-//! Needs gdb-multiarch for the `load` figure (skipped with a note if it is missing).
+//! Needs gdb-multiarch and arm-none-eabi-objcopy (both installed by `.ci/run`).
 
 #[path = "../tests/gdb_support/mod.rs"]
 mod gdb_support;
@@ -155,31 +155,44 @@ fn monitor_round_trip(addr: SocketAddr) {
     let _ = c.ask(b"D");
 }
 
-fn firmware() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware");
-    let mut elfs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "elf"))
+/// Size of the image `load` writes: large enough that the figure measures flashing, not setup.
+const LOAD_IMAGE_BYTES: usize = 256 * 1024;
+
+/// An ELF with one loadable section of `LOAD_IMAGE_BYTES` of varied data at the start of flash,
+/// made with arm-none-eabi-objcopy (installed by .ci/run with binutils-arm-none-eabi).
+fn load_image(dir: &Path) -> PathBuf {
+    let blob = dir.join("image.bin");
+    let elf = dir.join("image.elf");
+    let mut state = 0x1234_5678u32;
+    let data: Vec<u8> = (0..LOAD_IMAGE_BYTES)
+        .map(|_| {
+            // xorshift: data that is neither erased (0xFF) nor trivially compressible.
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
         .collect();
-    elfs.sort();
-    elfs.into_iter().next()
+    std::fs::write(&blob, data).expect("write the image");
+    let status = Command::new("arm-none-eabi-objcopy")
+        .args(["-I", "binary", "-O", "elf32-littlearm", "-B", "arm"])
+        .args([
+            "--rename-section",
+            ".data=.text,alloc,load,contents,readonly,code",
+        ])
+        .args(["--change-section-address", ".text=0x08000000"])
+        .arg(&blob)
+        .arg(&elf)
+        .status()
+        .expect("arm-none-eabi-objcopy not found: apt-get install binutils-arm-none-eabi");
+    assert!(status.success(), "arm-none-eabi-objcopy failed");
+    elf
 }
 
 fn load(addr: SocketAddr) {
-    let Some(elf) = firmware() else {
-        println!("load: skipped (no firmware in examples/firmware)");
-        return;
-    };
-    let gdb_found = Command::new("gdb-multiarch")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok();
-    if !gdb_found {
-        println!("load: skipped (gdb-multiarch missing: apt-get install gdb-multiarch)");
-        return;
-    }
+    let dir = std::env::temp_dir().join(format!("stm32-opts-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = load_image(&dir);
     let start = Instant::now();
     let out = Command::new("gdb-multiarch")
         .args(["-nx", "-q", "-batch"])
@@ -188,11 +201,13 @@ fn load(addr: SocketAddr) {
         .args(["-ex", "load"])
         .args(["-ex", "detach"])
         .arg(&elf)
+        .stdin(Stdio::null())
         .output()
-        .expect("gdb-multiarch");
+        .expect("gdb-multiarch not found: apt-get install gdb-multiarch");
     let t = start.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&out.stdout);
-    // "Loading section .text, size 0x1f4 lma 0x8000000"
+    // "Loading section .text, size 0x40000 lma 0x8000000"
     let bytes: usize = text
         .lines()
         .filter_map(|l| {
@@ -200,9 +215,14 @@ fn load(addr: SocketAddr) {
             usize::from_str_radix(size, 16).ok()
         })
         .sum();
+    assert_eq!(
+        bytes,
+        LOAD_IMAGE_BYTES,
+        "gdb did not load the whole image:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!(
-        "load of {} ({bytes} bytes) with gdb-multiarch, connect to detach: {:?} ({})",
-        elf.file_name().unwrap().to_string_lossy(),
+        "load of {bytes} bytes with gdb-multiarch (erase, program, verify), connect to detach: {:?} ({})",
         t,
         rate(bytes, t)
     );

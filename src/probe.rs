@@ -3,7 +3,9 @@
 //! Everything above this module sees only probe-rs types: whether the chip is simulated is
 //! decided here and nowhere else.
 
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector, Probe, WireProtocol};
@@ -13,6 +15,8 @@ use crate::sim::{SimError, Simulator};
 
 /// The chip the simulator is when `--sim` is given without `--chip`.
 pub const DEFAULT_SIM_CHIP: &str = "STM32F767ZI";
+/// How long the reachability check of a socket probe waits for the connection.
+const SOCKET_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The common probe options, as probe-rs users know them.
 #[derive(Clone, Debug, Default)]
@@ -76,6 +80,8 @@ pub enum ProbeError {
         chip: String,
         source: probe_rs::Error,
     },
+    #[error("cannot reach the socket probe at {address}: {reason}; is `stm32-opts sim-probe --listen {address}` (or another probe-rs socket server) running there?")]
+    SocketUnreachable { address: String, reason: String },
     #[error("cannot open the debug probe")]
     Probe(#[from] probe_rs::probe::DebugProbeError),
 }
@@ -113,6 +119,9 @@ fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
             let selector: DebugProbeSelector = text
                 .parse()
                 .map_err(|_| ProbeError::Selector(text.to_string()))?;
+            if let Some(address) = socket_address(&selector) {
+                check_socket_probe(address)?;
+            }
             Ok(lister.open(selector)?)
         }
         None => {
@@ -121,6 +130,34 @@ fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
             Ok(first.open()?)
         }
     }
+}
+
+/// The host:port of a probe reached over TCP (probe-rs's Glasgow socket selector,
+/// `20b7:9db1:tcp:HOST:PORT`, which `stm32-opts sim-probe` serves).
+fn socket_address(selector: &DebugProbeSelector) -> Option<&str> {
+    selector.serial_number.as_deref()?.strip_prefix("tcp:")
+}
+
+/// probe-rs reports an unreachable socket probe as a failure of the USB probes it tried next,
+/// which names the wrong thing; check the socket first and say what is wrong with it.
+fn check_socket_probe(address: &str) -> Result<(), ProbeError> {
+    let unreachable = |reason: String| ProbeError::SocketUnreachable {
+        address: address.to_string(),
+        reason,
+    };
+    let targets: Vec<SocketAddr> = address
+        .to_socket_addrs()
+        .map_err(|e| unreachable(e.to_string()))?
+        .collect();
+    let mut last = String::from("the address resolves to nothing");
+    for target in targets {
+        match TcpStream::connect_timeout(&target, SOCKET_CHECK_TIMEOUT) {
+            // The server takes one client at a time and serves the next once this one closes.
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(unreachable(last))
 }
 
 /// The debug probes attached to this machine (socket probes such as a `sim-probe` are never

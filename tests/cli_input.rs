@@ -124,3 +124,23 @@ fn a_missing_probe_is_a_chip_error_naming_the_way_out() {
         .code(1)
         .stderr(predicate::str::contains("could not open a debug session"));
 }
+
+#[test]
+fn an_unreachable_socket_probe_is_named() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let selector = format!("20b7:9db1:tcp:127.0.0.1:{port}");
+    bin()
+        .args(["--chip", "STM32F767ZI", "--probe", &selector, "ndbank"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "cannot reach the socket probe at 127.0.0.1:{port}"
+        )))
+        .stderr(predicate::str::contains("stm32-opts sim-probe"))
+        .stderr(predicate::str::contains("USB").not());
+}

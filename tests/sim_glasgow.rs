@@ -30,7 +30,9 @@ fn a_probe_rs_session_through_sim_probe_reads_optcr() {
     let stdout = child.stdout.take().unwrap();
     let _guard = Kill(child);
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
+    // The reader (and so the pipe) stays open while the server runs.
+    let mut banner = BufReader::new(stdout);
+    banner.read_line(&mut line).unwrap();
     let addr = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(line.contains("listening on"), "{line}");
 

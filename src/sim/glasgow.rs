@@ -299,12 +299,19 @@ pub fn serve(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::R
     let sim = opts.simulator()?;
     let server = GlasgowServer::bind(sim.clone(), listen)?;
     let addr = server.local_addr()?;
-    println!("Simulated {} listening on {addr}", sim.variant().name);
-    println!(
-        "Attach with: --probe 20b7:9db1:tcp:{addr} --chip {}",
-        sim.variant().name
-    );
-    std::io::stdout().flush()?;
+    // The banner is for whoever started the server; a closed stdout (a supervisor that read the
+    // address and went away) must not stop it.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Simulated {} listening on {addr}", sim.variant().name)
+        .and_then(|()| {
+            writeln!(
+                out,
+                "Attach with: --probe 20b7:9db1:tcp:{addr} --chip {}",
+                sim.variant().name
+            )
+        })
+        .and_then(|()| out.flush());
+    drop(out);
     server.serve_forever()?;
     Ok(())
 }
