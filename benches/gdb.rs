@@ -78,6 +78,10 @@ impl Client {
             let r = self.reply();
             // Acknowledge every packet: harmless once acknowledgements are off, needed before.
             let _ = self.stream.write_all(b"+");
+            // `OK` ends the command; any other packet starting with `O` is console output.
+            if r == b"OK" {
+                return text;
+            }
             if let Some(h) = r.strip_prefix(b"O") {
                 let bytes: Vec<u8> = h
                     .chunks(2)
@@ -85,7 +89,10 @@ impl Client {
                     .collect();
                 text.push_str(&String::from_utf8_lossy(&bytes));
             } else {
-                return text;
+                panic!(
+                    "monitor {cmd}: unexpected reply {}",
+                    String::from_utf8_lossy(&r)
+                );
             }
         }
     }
@@ -180,7 +187,7 @@ fn load_image(dir: &Path) -> PathBuf {
             "--rename-section",
             ".data=.text,alloc,load,contents,readonly,code",
         ])
-        .args(["--change-section-address", ".text=0x08000000"])
+        .args(["--change-section-address", ".data=0x08000000"])
         .arg(&blob)
         .arg(&elf)
         .status()
@@ -220,6 +227,10 @@ fn load(addr: SocketAddr) {
         LOAD_IMAGE_BYTES,
         "gdb did not load the whole image:\n{text}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("lma 0x8000000"),
+        "the image must go to flash:\n{text}"
     );
     println!(
         "load of {bytes} bytes with gdb-multiarch (erase, program, verify), connect to detach: {:?} ({})",

@@ -18,7 +18,8 @@ use tokio::sync::{Mutex, Notify};
 use super::conn::GdbConnection;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault};
 
-/// gdbstub's packet buffer: 16 KiB like OpenOCD (advertised as `PacketSize=4000`).
+/// gdbstub's packet buffer: 16 KiB (advertised as `PacketSize=4000`), so `load` and large reads are
+/// not cut into small round trips.
 pub const PACKET_BUFFER_SIZE: usize = 16 * 1024;
 /// How long the event loop waits for client input between two looks at a running core.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
