@@ -216,3 +216,23 @@ fn a_transfer_fault_anywhere_in_the_sequence_leaves_optlock_set() {
         "{states_reported:?}"
     );
 }
+
+#[test]
+fn an_unplugged_probe_is_reported_and_nothing_changes() {
+    let sim = Simulator::new("STM32F767ZI").unwrap();
+    let factory = store(&sim);
+    let (result, _) = switch_to_dual_bank(&sim, &ApplyOptions::default(), |sim| {
+        sim.set_disconnected(true).unwrap()
+    });
+    let err = result.expect_err("no answer from the chip must not report success");
+    let message = err.to_string();
+    assert!(message.contains("probe error while"), "{message}");
+    assert!(message.contains("option bytes unchanged"), "{message}");
+    assert_eq!(store(&sim), factory);
+    // Plugged back in, the next attempt works.
+    sim.set_disconnected(false).unwrap();
+    let (result, _) = switch_to_dual_bank(&sim, &ApplyOptions::default(), |_| {});
+    result.expect("works once the probe is back");
+    assert_eq!(store(&sim).optcr & FLASH_OPTCR_NDBANK, 0);
+    assert_ne!(live_optcr(&sim) & FLASH_OPTCR_OPTLOCK, 0);
+}
