@@ -18,7 +18,9 @@ use crate::chip::{OptionWords, RdpLevel};
 
 use super::error::{Error, LeftState, LockState, OptionsState};
 use super::plan::Plan;
-use super::read::{programmed_words, read_identity, read_option_area, read_words};
+use super::read::{
+    programmed_words, read_identity, read_option_area, read_option_area_if_readable, read_words,
+};
 use super::target::Target;
 
 /// How long a halt request may take.
@@ -395,9 +397,7 @@ fn program<T: Target + ?Sized>(
     // The plan starts from the programmed values (see `OptionBytes::programmed`); check that
     // nobody changed them since, the same way.
     let current = read_words(t, "reading the option registers", unchanged)?;
-    let stored = read_option_area(t)
-        .inspect_err(|e| log::warn!("could not read the option bytes at 0x1FFF_0000: {e}"))
-        .ok();
+    let stored = read_option_area_if_readable(t);
     let programmed = programmed_words(current, stored.as_ref());
     if !programmed.same_options(&plan.old) {
         return Err(Error::StalePlan {
@@ -533,16 +533,16 @@ fn settle_after_failed_commit<T: Target + ?Sized>(
     if state.options != OptionsState::Unknown {
         return error;
     }
-    let deadline = Instant::now() + bound;
-    loop {
-        match t.read32(FLASH_SR) {
-            Ok(sr) if sr & FLASH_SR_BSY == 0 => break,
-            Ok(_) | Err(_) if Instant::now() >= deadline => {
-                log::warn!("FLASH_SR.BSY did not clear after the failed commit");
-                return error;
-            }
-            _ => t.pause(POLL_INTERVAL),
-        }
+    let waited = wait_not_busy(
+        t,
+        bound,
+        "waiting for option programming after the failed commit (BSY)",
+        *state,
+        &mut |_| {},
+    );
+    if let Err(e) = waited {
+        log::warn!("{e}");
+        return error;
     }
     state.options = stored_state(t, plan);
     log::info!(

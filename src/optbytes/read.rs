@@ -117,12 +117,9 @@ impl OptionBytes {
     /// The programmed values, if they differ from the registers. They load at the next reset,
     /// replacing what the registers show now.
     pub fn pending(&self) -> Option<OptionWords> {
-        let stored = self.stored?;
-        if !stored.complement_mismatches().is_empty() {
-            return None;
-        }
-        let options = stored.options();
-        (!options.same_options(&self.words)).then_some(options)
+        // Without readable, valid option bytes `programmed` is the registers: nothing pending.
+        let programmed = self.programmed();
+        (!programmed.same_options(&self.words)).then_some(programmed)
     }
 }
 
@@ -191,16 +188,18 @@ pub(crate) fn read_identity<T: Target + ?Sized>(t: &mut T) -> Result<ChipIdentit
     })
 }
 
+/// The option bytes at 0x1FFF_0000, or `None` (logged) when they cannot be read: callers then
+/// fall back to the registers.
+pub(crate) fn read_option_area_if_readable<T: Target + ?Sized>(t: &mut T) -> Option<OptionArea> {
+    read_option_area(t)
+        .inspect_err(|e| log::warn!("could not read the option bytes at 0x1FFF_0000: {e}"))
+        .ok()
+}
+
 pub(crate) fn read_from<T: Target + ?Sized>(t: &mut T) -> Result<OptionBytes, Error> {
     let identity = read_identity(t)?;
     let words = read_words(t, "reading FLASH_OPTCR/FLASH_OPTCR1", LeftState::UNTOUCHED)?;
-    let stored = match read_option_area(t) {
-        Ok(area) => Some(area),
-        Err(e) => {
-            log::warn!("could not read the option bytes at 0x1FFF_0000: {e}");
-            None
-        }
-    };
+    let stored = read_option_area_if_readable(t);
     Ok(OptionBytes {
         words,
         stored,
@@ -258,13 +257,13 @@ pub fn prepare(session: &mut probe_rs::Session, changes: &[Change]) -> Result<Pr
     let snapshot = read(&mut core)?;
     let part = identify(&snapshot, &target_name)?;
     let mut plan = plan(snapshot.programmed(), changes, &part)?;
-    if snapshot.pending().is_some() {
+    if let Some(programmed) = snapshot.pending() {
         plan.warnings.push(format!(
             "FLASH_OPTCR/OPTCR1 ({}) differ from the option bytes programmed at 0x1FFF_0000 ({}), \
              probably left by a failed or interrupted change; the plan starts from the programmed \
              values and the write replaces the registers",
             super::program::words_text(&snapshot.words),
-            super::program::words_text(&snapshot.programmed()),
+            super::program::words_text(&programmed),
         ));
     }
     Ok(Prepared {
