@@ -1,23 +1,10 @@
 //! The real binary without any probe or simulator: bad input fails before probe access, `list`
 //! with no probe, and the documented exit codes in `--help`.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+mod cli_support;
 
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("stm32-opts").unwrap();
-    for var in [
-        "STM32_OPTS_CHIP",
-        "PROBE_RS_CHIP",
-        "PROBE_RS_PROBE",
-        "PROBE_RS_SPEED",
-        "PROBE_RS_PROTOCOL",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use cli_support::bin;
+use predicates::prelude::*;
 
 #[test]
 fn bad_input_fails_before_any_probe_access() {

@@ -1,9 +1,12 @@
 //! The real binary against the simulated chip (`--sim`, `--sim-state FILE`): reads, writes and
 //! read-backs across processes, every rejection path, the RDP confirmations and the JSON shape.
 
+mod cli_support;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use cli_support::bin;
 use predicates::prelude::*;
 use serde_json::Value;
 use stm32_opts::sim::{OptionStore, Simulator};
@@ -13,22 +16,6 @@ const OPTCR_NDBANK: u64 = 1 << 29;
 const OPTCR_NDBOOT: u64 = 1 << 28;
 const FACTORY_OPTCR: u64 = 0xFFFF_AAFD;
 const FACTORY_OPTCR1: u64 = 0x0040_0080;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("stm32-opts").unwrap();
-    // Keep the environment from choosing another chip or probe.
-    for var in [
-        "STM32_OPTS_CHIP",
-        "PROBE_RS_CHIP",
-        "PROBE_RS_PROBE",
-        "PROBE_RS_SPEED",
-        "PROBE_RS_PROTOCOL",
-        "RUST_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 /// A board whose state lives in a temporary file.
 struct Board {
