@@ -8,111 +8,18 @@
 #[path = "../tests/gdb_support/mod.rs"]
 mod gdb_support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use stm32_opts::gdb::Server;
-use stm32_opts::probe::{open_session, ProbeOptions};
+use gdb_support::{monitor, start_server, RawClient};
 
-fn packet(body: &[u8]) -> Vec<u8> {
-    let sum = body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
-    let mut p = vec![b'$'];
-    p.extend_from_slice(body);
-    p.extend_from_slice(format!("#{sum:02x}").as_bytes());
-    p
-}
-
-struct Client {
-    stream: TcpStream,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut c = Client { stream };
-        c.ask(b"QStartNoAckMode");
-        c
-    }
-
-    fn reply(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut b = [0u8; 1];
-        let mut inside = false;
-        loop {
-            self.stream.read_exact(&mut b).expect("reply");
-            match (inside, b[0]) {
-                (false, b'$') => inside = true,
-                (false, _) => {}
-                (true, b'#') => {
-                    let mut sum = [0u8; 2];
-                    self.stream.read_exact(&mut sum).unwrap();
-                    return gdb_support::expand_rle(&out);
-                }
-                (true, x) => out.push(x),
-            }
-        }
-    }
-
-    fn ask(&mut self, body: &[u8]) -> Vec<u8> {
-        self.stream.write_all(&packet(body)).unwrap();
-        let r = self.reply();
-        let _ = self.stream.write_all(b"+");
-        r
-    }
-
-    /// qRcmd: collects `O` output until the final OK.
-    fn monitor(&mut self, cmd: &str) -> String {
-        let hex: String = cmd.bytes().map(|b| format!("{b:02x}")).collect();
-        self.stream
-            .write_all(&packet(format!("qRcmd,{hex}").as_bytes()))
-            .unwrap();
-        let mut text = String::new();
-        loop {
-            let r = self.reply();
-            // Acknowledge every packet: harmless once acknowledgements are off, needed before.
-            let _ = self.stream.write_all(b"+");
-            // `OK` ends the command; any other packet starting with `O` is console output.
-            if r == b"OK" {
-                return text;
-            }
-            if let Some(h) = r.strip_prefix(b"O") {
-                let bytes: Vec<u8> = h
-                    .chunks(2)
-                    .filter_map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
-                    .collect();
-                text.push_str(&String::from_utf8_lossy(&bytes));
-            } else {
-                panic!(
-                    "monitor {cmd}: unexpected reply {}",
-                    String::from_utf8_lossy(&r)
-                );
-            }
-        }
-    }
-}
-
-fn sim_server() -> stm32_opts::gdb::ServerHandle {
-    let opts = ProbeOptions {
-        chip: None,
-        probe: None,
-        speed_khz: None,
-        protocol: None,
-        connect_under_reset: false,
-        sim: true,
-        sim_state: None,
-    };
-    let session = open_session(&opts).expect("simulated chip");
-    Server::bind(session, "127.0.0.1:0".parse().unwrap())
-        .expect("bind")
-        .spawn()
-        .expect("spawn")
+/// A raw protocol client with acknowledgements off, as GDB runs once connected.
+fn connect(addr: SocketAddr) -> RawClient {
+    let mut c = RawClient::connect(addr);
+    assert_eq!(c.ask("QStartNoAckMode").as_deref(), Some("OK"));
+    c
 }
 
 fn rate(bytes: usize, t: Duration) -> String {
@@ -120,14 +27,16 @@ fn rate(bytes: usize, t: Duration) -> String {
 }
 
 fn memory_read(addr: SocketAddr) {
-    let mut c = Client::connect(addr);
+    let mut c = connect(addr);
     let total = 128 * 1024usize;
     for chunk in [1024usize, 4096, 8000] {
         let start = Instant::now();
         let mut done = 0;
         while done < total {
             let n = chunk.min(total - done);
-            let r = c.ask(format!("m{:x},{:x}", 0x2000_0000 + done, n).as_bytes());
+            let r = c
+                .ask(&format!("m{:x},{:x}", 0x2000_0000 + done, n))
+                .expect("memory reply");
             assert_eq!(r.len(), 2 * n, "short read");
             done += n;
         }
@@ -138,13 +47,20 @@ fn memory_read(addr: SocketAddr) {
             rate(total, t)
         );
     }
-    let _ = c.ask(b"D");
+    let _ = c.ask("D");
+}
+
+/// A monitor command's console text; it must end with `OK`.
+fn monitor_ok(c: &mut RawClient, cmd: &str) -> String {
+    let (text, reply) = monitor(c, cmd);
+    assert_eq!(reply, "OK", "monitor {cmd}: unexpected reply\n{text}");
+    text
 }
 
 fn monitor_round_trip(addr: SocketAddr) {
-    let mut c = Client::connect(addr);
+    let mut c = connect(addr);
     let start = Instant::now();
-    let shown = c.monitor("ndbank");
+    let shown = monitor_ok(&mut c, "ndbank");
     println!(
         "monitor ndbank (read): {:?} -> {}",
         start.elapsed(),
@@ -152,14 +68,14 @@ fn monitor_round_trip(addr: SocketAddr) {
     );
     for value in ["false", "true"] {
         let start = Instant::now();
-        let out = c.monitor(&format!("ndbank {value}"));
+        let out = monitor_ok(&mut c, &format!("ndbank {value}"));
         println!(
             "monitor ndbank {value} (program, verify, reset): {:?} ({} output lines)",
             start.elapsed(),
             out.lines().count()
         );
     }
-    let _ = c.ask(b"D");
+    let _ = c.ask("D");
 }
 
 /// Size of the image `load` writes: large enough that the figure measures flashing, not setup.
@@ -201,7 +117,7 @@ fn load(addr: SocketAddr) {
     std::fs::create_dir_all(&dir).unwrap();
     let elf = load_image(&dir);
     let start = Instant::now();
-    let out = Command::new("gdb-multiarch")
+    let out = Command::new(gdb_support::gdb())
         .args(["-nx", "-q", "-batch"])
         .args(["-ex", "set confirm off"])
         .args(["-ex", &format!("target extended-remote {addr}")])
@@ -210,7 +126,7 @@ fn load(addr: SocketAddr) {
         .arg(&elf)
         .stdin(Stdio::null())
         .output()
-        .expect("gdb-multiarch not found: apt-get install gdb-multiarch");
+        .expect("running gdb-multiarch");
     let t = start.elapsed();
     let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -241,8 +157,7 @@ fn load(addr: SocketAddr) {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
-    env_logger::init();
-    let server = sim_server();
+    let server = start_server(None);
     let addr = server.local_addr();
     println!("GDB server on the simulated STM32F767ZI at {addr}");
     memory_read(addr);

@@ -14,50 +14,11 @@ const FLASH_OPTCR: u32 = 0x4002_3C14;
 const DHCSR: u32 = 0xE000_EDF0;
 const S_HALT: u32 = 1 << 17;
 
-fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
-
 fn read_word(c: &mut RawClient, addr: u32) -> u32 {
     let r = c.ask(&format!("m{addr:x},4")).expect("memory reply");
     let b = hex_decode(&r);
     assert_eq!(b.len(), 4, "reply {r}");
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
-
-/// qRcmd: the console text and the final reply.
-fn monitor(c: &mut RawClient, cmd: &str) -> (String, String) {
-    let hex: String = cmd.bytes().map(|b| format!("{b:02x}")).collect();
-    c.send(&packet(&format!("qRcmd,{hex}")));
-    let mut text = String::new();
-    loop {
-        let r = c.reply().expect("monitor reply");
-        c.send(b"+");
-        match r.strip_prefix('O') {
-            Some(h) if !h.is_empty() && r != "OK" => {
-                text.push_str(&String::from_utf8_lossy(&hex_decode(h)))
-            }
-            _ => return (text, r),
-        }
-    }
-}
-
-fn monitor_raw(c: &mut RawClient, bytes: &[u8]) -> (String, String) {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    c.send(&packet(&format!("qRcmd,{hex}")));
-    let mut text = String::new();
-    loop {
-        let r = c.reply().expect("monitor reply");
-        c.send(b"+");
-        match r.strip_prefix('O') {
-            Some(h) if !h.is_empty() && r != "OK" => {
-                text.push_str(&String::from_utf8_lossy(&hex_decode(h)))
-            }
-            _ => return (text, r),
-        }
-    }
 }
 
 fn handshake(addr: SocketAddr) -> RawClient {

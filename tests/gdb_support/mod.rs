@@ -329,12 +329,15 @@ pub fn packet(body: &str) -> Vec<u8> {
 }
 
 impl RawClient {
-    /// Connects with a read timeout.
+    /// Connects with a read timeout and Nagle's algorithm off.
     pub fn connect(addr: SocketAddr) -> RawClient {
         let stream = TcpStream::connect(addr).expect("connecting");
         stream
             .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
+        // Small request/ack writes, as GDB sends them: without this, Nagle's algorithm holds
+        // each one back for the peer's delayed ACK.
+        stream.set_nodelay(true).unwrap();
         RawClient { stream }
     }
 
@@ -372,5 +375,35 @@ impl RawClient {
         let r = self.reply();
         self.send(b"+");
         r
+    }
+}
+
+/// Decodes a hex reply body.
+pub fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+/// `monitor` through qRcmd: the console text and the final reply (`OK` or an error).
+pub fn monitor(c: &mut RawClient, cmd: &str) -> (String, String) {
+    monitor_raw(c, cmd.as_bytes())
+}
+
+/// As [`monitor`], for a command that need not be text.
+pub fn monitor_raw(c: &mut RawClient, bytes: &[u8]) -> (String, String) {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    c.send(&packet(&format!("qRcmd,{hex}")));
+    let mut text = String::new();
+    loop {
+        let r = c.reply().expect("monitor reply");
+        c.send(b"+");
+        // `OK` ends the command; any other packet starting with `O` is console output.
+        match r.strip_prefix('O') {
+            Some(h) if !h.is_empty() && r != "OK" => {
+                text.push_str(&String::from_utf8_lossy(&hex_decode(h)))
+            }
+            _ => return (text, r),
+        }
     }
 }
