@@ -415,49 +415,58 @@ impl Flash {
         let merge = |old: u32| (old & !mask) | (value & mask);
         match offset {
             reg::FLASH_ACR => self.acr = merge(self.acr) & 0x0B0F,
-            reg::FLASH_KEYR => {
-                let state = Self::key_step(
-                    self.keyr_state,
-                    self.cr & cr::LOCK != 0,
-                    value,
-                    mask,
-                    [key::KEY1, key::KEY2],
-                );
-                self.keyr_state = state;
-                match state {
-                    KeyState::Unlocked => self.cr &= !cr::LOCK,
-                    KeyState::LockedUntilReset => {
-                        self.cr |= cr::LOCK;
-                        log::warn!("sim: wrong FLASH_KEYR sequence (0x{value:08X}); FLASH_CR locked until reset");
-                        return Err(BusFault);
-                    }
-                    _ => {}
-                }
-            }
-            reg::FLASH_OPTKEYR => {
-                let state = Self::key_step(
-                    self.optkeyr_state,
-                    self.optcr & optcr::OPTLOCK != 0,
-                    value,
-                    mask,
-                    [key::OPTKEY1, key::OPTKEY2],
-                );
-                self.optkeyr_state = state;
-                match state {
-                    KeyState::Unlocked => self.optcr &= !optcr::OPTLOCK,
-                    KeyState::LockedUntilReset => {
-                        self.optcr |= optcr::OPTLOCK;
-                        log::warn!("sim: wrong FLASH_OPTKEYR sequence (0x{value:08X}); FLASH_OPTCR locked until reset");
-                        return Err(BusFault);
-                    }
-                    _ => {}
-                }
-            }
+            reg::FLASH_KEYR => Self::key_write(
+                &mut self.keyr_state,
+                &mut self.cr,
+                cr::LOCK,
+                value,
+                mask,
+                [key::KEY1, key::KEY2],
+                ("FLASH_KEYR", "FLASH_CR"),
+            )?,
+            reg::FLASH_OPTKEYR => Self::key_write(
+                &mut self.optkeyr_state,
+                &mut self.optcr,
+                optcr::OPTLOCK,
+                value,
+                mask,
+                [key::OPTKEY1, key::OPTKEY2],
+                ("FLASH_OPTKEYR", "FLASH_OPTCR"),
+            )?,
             reg::FLASH_SR => self.sr &= !(value & mask & sr::W1C),
             reg::FLASH_CR => self.write_cr(merge(self.cr), now),
             reg::FLASH_OPTCR => self.write_optcr(merge(self.optcr), now),
             reg::FLASH_OPTCR1 if self.optcr & optcr::OPTLOCK == 0 && !self.is_busy(now) => {
                 self.optcr1 = merge(self.optcr1);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A write to a key register (`names.0`) that guards `lock_bit` of its control register
+    /// (`names.1`): steps the key sequence and applies the result to the lock bit. A sequence gone
+    /// wrong locks the control register until reset, and the write itself faults.
+    fn key_write(
+        state: &mut KeyState,
+        control: &mut u32,
+        lock_bit: u32,
+        value: u32,
+        mask: u32,
+        keys: [u32; 2],
+        names: (&str, &str),
+    ) -> Result<(), BusFault> {
+        *state = Self::key_step(*state, *control & lock_bit != 0, value, mask, keys);
+        match *state {
+            KeyState::Unlocked => *control &= !lock_bit,
+            KeyState::LockedUntilReset => {
+                *control |= lock_bit;
+                log::warn!(
+                    "sim: wrong {} sequence (0x{value:08X}); {} locked until reset",
+                    names.0,
+                    names.1
+                );
+                return Err(BusFault);
             }
             _ => {}
         }
