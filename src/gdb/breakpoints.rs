@@ -143,18 +143,13 @@ impl ChipTarget<'_> {
         kind: BreakpointUse,
         add: bool,
     ) -> TargetResult<bool, Self> {
-        let mut table = std::mem::take(&mut self.breakpoints);
-        let result = match self.core() {
-            Ok(mut core) => {
-                if add {
-                    table.add(&mut core, addr, kind)
-                } else {
-                    table.remove(&mut core, addr, kind)
-                }
+        let result = self.core_with_tables().and_then(|(mut core, table, _)| {
+            if add {
+                table.add(&mut core, addr, kind)
+            } else {
+                table.remove(&mut core, addr, kind)
             }
-            Err(e) => Err(e),
-        };
-        self.breakpoints = table;
+        });
         soft(&format!("breakpoint at {addr:#010x}"), result)
     }
 }

@@ -103,10 +103,8 @@ impl ChipTarget<'_> {
         let pc: u32 = core.read_core_reg(core.program_counter())?;
         drop(core);
         let watch = if matches!(reason, HaltReason::Watchpoint | HaltReason::Multiple) {
-            let mut wps = std::mem::take(&mut self.watchpoints);
-            let hit = self.core().and_then(|mut core| wps.hit(&mut core));
-            self.watchpoints = wps;
-            hit?
+            let (mut core, _, wps) = self.core_with_tables()?;
+            wps.hit(&mut core)?
         } else {
             None
         };

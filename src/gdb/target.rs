@@ -103,6 +103,15 @@ impl<'s> ChipTarget<'s> {
         self.session.get_mut().core(0)
     }
 
+    /// Core 0 together with the breakpoint and watchpoint tables, which record what the core's
+    /// FPB and DWT comparators hold and so change together with them.
+    pub(crate) fn core_with_tables(
+        &mut self,
+    ) -> Result<(Core<'_>, &mut BreakpointTable, &mut WatchTable), probe_rs::Error> {
+        let core = self.session.get_mut().core(0)?;
+        Ok((core, &mut self.breakpoints, &mut self.watchpoints))
+    }
+
     /// The session (for the flash loader and the option-byte engine).
     pub(crate) fn session(&mut self) -> &mut Session {
         self.session.get_mut()
@@ -140,9 +149,7 @@ impl<'s> ChipTarget<'s> {
 
     /// Clears every FPB and DWT comparator this session set.
     pub(crate) fn clear_debug_units(&mut self) -> Result<(), probe_rs::Error> {
-        let mut bps = std::mem::take(&mut self.breakpoints);
-        let mut wps = std::mem::take(&mut self.watchpoints);
-        let mut core = self.core()?;
+        let (mut core, bps, wps) = self.core_with_tables()?;
         bps.clear_all(&mut core)?;
         wps.clear_all(&mut core)?;
         Ok(())

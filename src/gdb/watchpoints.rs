@@ -157,11 +157,9 @@ impl HwWatchpoint for ChipTarget<'_> {
         len: u32,
         kind: WatchKind,
     ) -> TargetResult<bool, Self> {
-        let mut table = std::mem::take(&mut self.watchpoints);
         let result = self
-            .core()
-            .and_then(|mut core| table.add(&mut core, addr, len, kind));
-        self.watchpoints = table;
+            .core_with_tables()
+            .and_then(|(mut core, _, table)| table.add(&mut core, addr, len, kind));
         soft(&format!("watchpoint at {addr:#010x}"), result)
     }
 
@@ -171,11 +169,9 @@ impl HwWatchpoint for ChipTarget<'_> {
         len: u32,
         kind: WatchKind,
     ) -> TargetResult<bool, Self> {
-        let mut table = std::mem::take(&mut self.watchpoints);
         let result = self
-            .core()
-            .and_then(|mut core| table.remove(&mut core, addr, len, kind));
-        self.watchpoints = table;
+            .core_with_tables()
+            .and_then(|(mut core, _, table)| table.remove(&mut core, addr, len, kind));
         soft(&format!("watchpoint at {addr:#010x}"), result)
     }
 }
