@@ -21,6 +21,12 @@ struct Fake {
     sr: u32,
     busy_polls: u32,
     busy_stuck: bool,
+    /// BSY sticks once OPTSTRT is written.
+    busy_sticks_on_start: bool,
+    /// Key writes are accepted on the bus but do nothing.
+    keys_ignored: bool,
+    /// `pause` really sleeps, so that time-bounded waits reach their bound.
+    pause_sleeps: bool,
     flags_on_start: u32,
     commit_on_start: bool,
     ignore_optcr1: bool,
@@ -44,6 +50,9 @@ impl Fake {
             sr: 0,
             busy_polls: 0,
             busy_stuck: false,
+            busy_sticks_on_start: false,
+            keys_ignored: false,
+            pause_sleeps: false,
             flags_on_start: 0,
             commit_on_start: true,
             ignore_optcr1: false,
@@ -118,6 +127,7 @@ impl Target for Fake {
         match address {
             DBGMCU_APB1_FZ => self.fz = value,
             FLASH_SR => self.sr &= !value,
+            FLASH_OPTKEYR if self.keys_ignored => {}
             FLASH_OPTKEYR => {
                 // A key on an unlocked register, or a wrong key, locks until reset.
                 let expected = if self.keys_seen == 0 {
@@ -145,6 +155,7 @@ impl Target for Fake {
                         self.store = OptionWords::new(value, self.optcr1).options_only();
                     }
                     self.sr |= self.flags_on_start;
+                    self.busy_stuck |= self.busy_sticks_on_start;
                 }
             }
             _ => {}
@@ -183,7 +194,11 @@ impl Target for Fake {
         Ok(())
     }
 
-    fn pause(&mut self, _: Duration) {}
+    fn pause(&mut self, duration: Duration) {
+        if self.pause_sleeps {
+            std::thread::sleep(duration);
+        }
+    }
 }
 
 fn zi() -> Part {
@@ -325,14 +340,9 @@ fn stuck_busy_times_out_locked_and_halted_without_reset() {
     let mut fake = Fake::new();
     let p = plan_for(&fake, &["nDBANK=0"]);
     fake.busy_polls = 0;
-    // BSY goes stuck once OPTSTRT is written.
-    let mut fake_wrapper = StuckAfterStart(fake);
-    let mut lines = Vec::new();
-    let err = execute(&mut fake_wrapper, &p, &short_busy(), &mut |l: &str| {
-        lines.push(l.to_string())
-    })
-    .unwrap_err();
-    let fake = fake_wrapper.0;
+    fake.busy_sticks_on_start = true;
+    fake.pause_sleeps = true;
+    let err = run(&mut fake, &p, short_busy()).0.unwrap_err();
     assert!(matches!(err, Error::BusyTimeout { .. }), "{err}");
     let state = err.left_state().unwrap();
     assert_eq!(state.lock, LockState::Locked);
@@ -352,95 +362,18 @@ fn stuck_busy_times_out_locked_and_halted_without_reset() {
     );
 }
 
-/// A fake whose BSY sticks once OPTSTRT is written.
-struct StuckAfterStart(Fake);
-
-impl Target for StuckAfterStart {
-    fn read32(&mut self, a: u32) -> Result<u32, probe_rs::Error> {
-        self.0.read32(a)
-    }
-    fn read_block32(&mut self, a: u32, o: &mut [u32]) -> Result<(), probe_rs::Error> {
-        self.0.read_block32(a, o)
-    }
-    fn write32(&mut self, a: u32, v: u32) -> Result<(), probe_rs::Error> {
-        if a == FLASH_OPTCR && v & FLASH_OPTCR_OPTSTRT != 0 && !self.0.locked() {
-            self.0.busy_stuck = true;
-        }
-        self.0.write32(a, v)
-    }
-    fn is_halted(&mut self) -> Result<bool, probe_rs::Error> {
-        self.0.is_halted()
-    }
-    fn halt_core(&mut self, d: Duration) -> Result<(), probe_rs::Error> {
-        self.0.halt_core(d)
-    }
-    fn run_core(&mut self) -> Result<(), probe_rs::Error> {
-        self.0.run_core()
-    }
-    fn reset_halted(&mut self, d: Duration) -> Result<(), probe_rs::Error> {
-        self.0.reset_halted(d)
-    }
-    fn reset_running(&mut self) -> Result<(), probe_rs::Error> {
-        self.0.reset_running()
-    }
-    fn pause(&mut self, _: Duration) {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 #[test]
 fn busy_before_programming_times_out_unchanged() {
     let mut fake = Fake::new();
     fake.busy_stuck = true;
     let p = plan_for(&fake, &["nDBANK=0"]);
-    let mut wrapper = SlowPause(fake);
-    let err = execute(
-        &mut wrapper,
-        &p,
-        &ApplyOptions::default(),
-        &mut |_: &str| {},
-    )
-    .unwrap_err();
+    // Real sleeps, so the 2 s idle bound is reached.
+    fake.pause_sleeps = true;
+    let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
     assert!(matches!(err, Error::BusyTimeout { .. }));
     assert_eq!(err.left_state().unwrap(), LeftState::UNCHANGED_LOCKED);
-    assert!(
-        wrapper.0.writes_to(FLASH_OPTKEYR).is_empty(),
-        "never unlocked"
-    );
-    assert_eq!(wrapper.0.store, OptionWords::FACTORY.options_only());
-}
-
-/// Real sleeps, so the 2 s idle bound is reached (kept short by polling fast).
-struct SlowPause(Fake);
-
-impl Target for SlowPause {
-    fn read32(&mut self, a: u32) -> Result<u32, probe_rs::Error> {
-        self.0.read32(a)
-    }
-    fn read_block32(&mut self, a: u32, o: &mut [u32]) -> Result<(), probe_rs::Error> {
-        self.0.read_block32(a, o)
-    }
-    fn write32(&mut self, a: u32, v: u32) -> Result<(), probe_rs::Error> {
-        self.0.write32(a, v)
-    }
-    fn is_halted(&mut self) -> Result<bool, probe_rs::Error> {
-        self.0.is_halted()
-    }
-    fn halt_core(&mut self, d: Duration) -> Result<(), probe_rs::Error> {
-        self.0.halt_core(d)
-    }
-    fn run_core(&mut self) -> Result<(), probe_rs::Error> {
-        self.0.run_core()
-    }
-    fn reset_halted(&mut self, d: Duration) -> Result<(), probe_rs::Error> {
-        self.0.reset_halted(d)
-    }
-    fn reset_running(&mut self) -> Result<(), probe_rs::Error> {
-        self.0.reset_running()
-    }
-    fn pause(&mut self, d: Duration) {
-        std::thread::sleep(d);
-    }
+    assert!(fake.writes_to(FLASH_OPTKEYR).is_empty(), "never unlocked");
+    assert_eq!(fake.store, OptionWords::FACTORY.options_only());
 }
 
 #[test]
@@ -524,53 +457,13 @@ fn failed_unlock_is_reported() {
 
 #[test]
 fn unlock_that_does_not_clear_optlock_is_reported() {
-    let fake = Fake::new();
+    let mut fake = Fake::new();
+    fake.keys_ignored = true;
     let p = plan_for(&fake, &["nDBANK=0"]);
-    let mut wrapper = KeysIgnored(fake);
-    let err = execute(
-        &mut wrapper,
-        &p,
-        &ApplyOptions::default(),
-        &mut |_: &str| {},
-    )
-    .unwrap_err();
+    let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
     assert!(matches!(err, Error::UnlockFailed { .. }), "{err}");
     assert!(err.to_string().contains("OPTLOCK is still set"));
-    assert_eq!(wrapper.0.store, OptionWords::FACTORY.options_only());
-}
-
-/// Key writes are accepted on the bus but do nothing.
-struct KeysIgnored(Fake);
-
-impl Target for KeysIgnored {
-    fn read32(&mut self, a: u32) -> Result<u32, probe_rs::Error> {
-        self.0.read32(a)
-    }
-    fn read_block32(&mut self, a: u32, o: &mut [u32]) -> Result<(), probe_rs::Error> {
-        self.0.read_block32(a, o)
-    }
-    fn write32(&mut self, a: u32, v: u32) -> Result<(), probe_rs::Error> {
-        if a == FLASH_OPTKEYR {
-            self.0.writes.push((a, v));
-            return Ok(());
-        }
-        self.0.write32(a, v)
-    }
-    fn is_halted(&mut self) -> Result<bool, probe_rs::Error> {
-        self.0.is_halted()
-    }
-    fn halt_core(&mut self, d: Duration) -> Result<(), probe_rs::Error> {
-        self.0.halt_core(d)
-    }
-    fn run_core(&mut self) -> Result<(), probe_rs::Error> {
-        self.0.run_core()
-    }
-    fn reset_halted(&mut self, d: Duration) -> Result<(), probe_rs::Error> {
-        self.0.reset_halted(d)
-    }
-    fn reset_running(&mut self) -> Result<(), probe_rs::Error> {
-        self.0.reset_running()
-    }
+    assert_eq!(fake.store, OptionWords::FACTORY.options_only());
 }
 
 #[test]
