@@ -35,9 +35,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3333";
 ///
 /// Prints `Listening for GDB on ADDRESS` on stdout once bound (port 0 picks a free port).
 pub fn run(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Result<()> {
+    let cannot_listen = |e| anyhow::anyhow!("cannot listen on {listen}: {e}");
+    // The address is tried before the chip is opened: a server that cannot listen must leave
+    // the chip (and a --sim-state file) untouched. The trial listener is closed and the same
+    // address (the port it picked, for port 0) bound again once the session is open.
+    let listen = std::net::TcpListener::bind(listen)
+        .and_then(|trial| trial.local_addr())
+        .map_err(cannot_listen)?;
     let session = crate::probe::open_session(opts)?;
-    let server = Server::bind(session, listen)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let server = Server::bind(session, listen).map_err(cannot_listen)?;
     let addr = server.local_addr()?;
     if !addr.ip().is_loopback() {
         log::warn!(

@@ -23,14 +23,14 @@ pub mod state;
 pub mod variant;
 pub mod worker;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use probe_rs::probe::Probe;
 use probe_rs::{Permissions, Session};
 
 use chip::Chip;
 pub use flash::{FlashFaults, OptionStore, Timing};
-pub use state::StateError;
+pub use state::{StateError, StateFile};
 pub use variant::{UnknownVariant, Variant};
 pub use worker::{SimGone, SimHandle};
 
@@ -48,12 +48,12 @@ pub enum SimError {
 }
 
 /// A running simulated chip. Cheap to clone; the chip lives until the last clone (and the last
-/// probe made from it) is dropped, and then saves its state file if it has one.
+/// probe made from it) is dropped. With a state file, every change is saved before it is
+/// answered (see [`worker`]), and the file stays locked for this process until then.
 #[derive(Clone, Debug)]
 pub struct Simulator {
     handle: SimHandle,
     variant: Variant,
-    state_file: Option<PathBuf>,
 }
 
 impl Simulator {
@@ -63,15 +63,21 @@ impl Simulator {
         Ok(Self::start(variant, None, None))
     }
 
-    /// A chip whose option store and flash persist in `path` (created on first use).
+    /// A chip whose option store and flash persist in `path` (created on first use). The file
+    /// is locked for this simulator's lifetime: another user of it gets [`StateError::InUse`].
     pub fn with_state_file(chip: &str, path: &Path) -> Result<Self, SimError> {
         let variant = Variant::by_name(chip)?;
-        let saved = state::load(path, &variant)?;
-        Ok(Self::start(variant, saved, Some(path.to_path_buf())))
+        let (file, saved) = StateFile::open(path, &variant)?;
+        let is_new = saved.is_none();
+        let sim = Self::start(variant, saved, Some(file));
+        if is_new {
+            // Create the file at once, so consecutive runs share it even if this one fails.
+            sim.handle.save()?;
+        }
+        Ok(sim)
     }
 
-    fn start(variant: Variant, saved: Option<state::Saved>, path: Option<PathBuf>) -> Self {
-        let exit_path = path.clone();
+    fn start(variant: Variant, saved: Option<state::Saved>, file: Option<StateFile>) -> Self {
         let handle = SimHandle::spawn(
             move || {
                 let store = saved
@@ -84,42 +90,14 @@ impl Simulator {
                 }
                 chip
             },
-            move |chip| {
-                if let Some(path) = exit_path {
-                    if let Err(e) = state::save(&path, &chip.variant, &chip.bus.borrow().flash) {
-                        log::error!("{e}");
-                    }
-                }
-            },
+            file,
         );
-        if let Some(path) = &path {
-            // Create the file at once, so consecutive runs share it even if this one fails.
-            let _ = handle.with({
-                let path = path.clone();
-                move |chip| {
-                    if !path.exists() {
-                        if let Err(e) = state::save(&path, &chip.variant, &chip.bus.borrow().flash)
-                        {
-                            log::error!("{e}");
-                        }
-                    }
-                }
-            });
-        }
-        Simulator {
-            handle,
-            variant,
-            state_file: path,
-        }
+        Simulator { handle, variant }
     }
 
-    /// Saves the state file now (it is also saved when the last handle goes away).
+    /// Writes the state file now (every change is also saved as it happens).
     pub fn save(&self) -> Result<(), SimError> {
-        let Some(path) = self.state_file.clone() else {
-            return Ok(());
-        };
-        self.with(move |chip| state::save(&path, &chip.variant, &chip.bus.borrow().flash))??;
-        Ok(())
+        Ok(self.handle.save()?)
     }
 
     pub fn variant(&self) -> &Variant {

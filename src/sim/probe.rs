@@ -12,7 +12,7 @@ use probe_rs::probe::{DebugProbe, DebugProbeError, WireProtocol};
 use probe_rs::CoreStatus;
 
 use super::dap::Ack;
-use super::worker::SimHandle;
+use super::worker::{SimGone, SimHandle};
 
 /// DP ABORT: STKCMPCLR | STKERRCLR | WDERRCLR | ORUNERRCLR.
 const ABORT_CLEAR_STICKY: u32 = 0b1_1110;
@@ -22,8 +22,9 @@ const ABORT_CLEAR_STICKY: u32 = 0b1_1110;
 pub enum SimLinkError {
     #[error("the simulated probe was disconnected")]
     Disconnected,
-    #[error("the simulated chip is no longer running")]
-    Gone,
+    /// The chip does not answer: its thread stopped, or its state file could not be saved.
+    #[error(transparent)]
+    Chip(#[from] SimGone),
 }
 
 impl probe_rs::probe::ProbeError for SimLinkError {}
@@ -74,7 +75,7 @@ impl SimProbe {
                 }
                 out
             })
-            .map_err(|_| ArmError::Probe(link_error(SimLinkError::Gone)))?;
+            .map_err(|e| ArmError::Probe(link_error(e.into())))?;
         acks.into_iter()
             .map(|ack| match ack {
                 Ack::Ok(v) => Ok(v),
@@ -103,7 +104,7 @@ impl DebugProbe for SimProbe {
         let disconnected = self
             .sim
             .with(|chip| chip.faults.disconnected)
-            .map_err(|_| link_error(SimLinkError::Gone))?;
+            .map_err(|e| link_error(e.into()))?;
         if disconnected {
             return Err(link_error(SimLinkError::Disconnected));
         }
@@ -122,13 +123,13 @@ impl DebugProbe for SimProbe {
     fn target_reset_assert(&mut self) -> Result<(), DebugProbeError> {
         self.sim
             .with(|chip| chip.set_nrst(true))
-            .map_err(|_| link_error(SimLinkError::Gone))
+            .map_err(|e| link_error(e.into()))
     }
 
     fn target_reset_deassert(&mut self) -> Result<(), DebugProbeError> {
         self.sim
             .with(|chip| chip.set_nrst(false))
-            .map_err(|_| link_error(SimLinkError::Gone))
+            .map_err(|e| link_error(e.into()))
     }
 
     fn select_protocol(&mut self, protocol: WireProtocol) -> Result<(), DebugProbeError> {
