@@ -16,12 +16,13 @@
 //! moves has one inode for its whole life; the lock is released by the kernel when the process
 //! ends, however it ends, so a lock file left behind is harmless.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::flash::{Flash, OptionStore, OTP_BYTES};
 use super::variant::Variant;
@@ -29,24 +30,27 @@ use super::variant::Variant;
 const FORMAT: &str = "stm32-opts simulated chip state";
 const VERSION: u32 = 1;
 const CHUNK: usize = 1024;
+const ERASED_CHUNK: [u8; CHUNK] = [0xFF; CHUNK];
 
+/// Why a state file could not be used. The OS error is part of the message, not a `source()`,
+/// so that it is printed once whether the error is shown alone or with its chain.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("cannot read the simulator state file {path}: {source}")]
+    #[error("cannot read the simulator state file {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot write the simulator state file {path}: {source}")]
+    #[error("cannot write the simulator state file {path}: {cause}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot lock the simulator state file {path} (through {lock}): {source}")]
+    #[error("cannot lock the simulator state file {path} (through {lock}): {cause}")]
     Lock {
         path: PathBuf,
         lock: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("the simulator state file {path} is in use by another stm32-opts process (it holds {lock}); nothing was changed — wait for that process to end, or use another --sim-state file")]
     InUse { path: PathBuf, lock: PathBuf },
@@ -60,7 +64,7 @@ pub enum StateError {
     },
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Chunk {
     /// Which physical half of the array (0 or 1).
     half: usize,
@@ -68,7 +72,7 @@ struct Chunk {
     hex: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Contents {
     format: String,
     version: u32,
@@ -86,15 +90,24 @@ pub struct Saved {
     pub otp: Vec<u8>,
 }
 
+/// Saves happen after every flash operation the debugger sees, so the encoding stays cheap even
+/// in an unoptimised build: one table lookup per byte, bulk copies, no per-byte formatting.
 fn to_hex(bytes: &[u8]) -> String {
-    // Saves happen after every flash operation the debugger sees, so this stays cheap.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xF)] as char);
+    const PAIRS: [[u8; 2]; 256] = {
+        let mut table = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = [DIGITS[i >> 4], DIGITS[i & 0xF]];
+            i += 1;
+        }
+        table
+    };
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&PAIRS[usize::from(b)]);
     }
-    out
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 fn from_hex(text: &str) -> Option<Vec<u8>> {
@@ -113,10 +126,10 @@ fn load(path: &Path, variant: &Variant) -> Result<Option<Saved>, StateError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
+        Err(cause) => {
             return Err(StateError::Read {
                 path: path.into(),
-                source,
+                cause,
             })
         }
     };
@@ -172,6 +185,7 @@ pub struct StateFile {
     path: PathBuf,
     /// The locked `FILE.lock`; closing it (when this is dropped) releases the lock.
     _lock: File,
+    encoded: EncodedChunks,
 }
 
 impl StateFile {
@@ -180,10 +194,10 @@ impl StateFile {
     /// created but the lock file, and only in a directory that exists.
     pub fn open(path: &Path, variant: &Variant) -> Result<(StateFile, Option<Saved>), StateError> {
         let lock_path = lock_path(path);
-        let lock_err = |source| StateError::Lock {
+        let lock_err = |cause| StateError::Lock {
             path: path.into(),
             lock: lock_path.clone(),
-            source,
+            cause,
         };
         let lock = File::options()
             .read(true)
@@ -200,12 +214,13 @@ impl StateFile {
                     lock: lock_path,
                 })
             }
-            Err(fs4::TryLockError::Error(source)) => return Err(lock_err(source)),
+            Err(fs4::TryLockError::Error(cause)) => return Err(lock_err(cause)),
         }
         let saved = load(path, variant)?;
         let file = StateFile {
             path: path.into(),
             _lock: lock,
+            encoded: EncodedChunks::default(),
         };
         Ok((file, saved))
     }
@@ -217,11 +232,11 @@ impl StateFile {
     /// Writes the chip's non-volatile state: to a unique temporary file beside the state file,
     /// flushed to disk, then renamed over it (and the directory flushed, so the rename itself
     /// survives a power cut). On any error the previous file is left as it was.
-    pub fn save(&self, variant: &Variant, flash: &Flash) -> Result<(), StateError> {
-        let text = serialize(variant, flash);
-        let write_err = |source| StateError::Write {
+    pub fn save(&mut self, variant: &Variant, flash: &Flash) -> Result<(), StateError> {
+        let text = serialize(variant, flash, &mut self.encoded);
+        let write_err = |cause| StateError::Write {
             path: self.path.clone(),
-            source,
+            cause,
         };
         let tmp = temp_path(&self.path);
         let written = File::options()
@@ -230,14 +245,17 @@ impl StateFile {
             .open(&tmp)
             .and_then(|mut f| {
                 f.write_all(text.as_bytes())?;
-                f.sync_all()
+                // The data must be on disk before the rename makes it the state file.
+                f.sync_data()
             })
             .and_then(|()| std::fs::rename(&tmp, &self.path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
             return Err(write_err(e));
         }
-        sync_dir(&self.path).map_err(write_err)
+        sync_dir(&self.path).map_err(write_err)?;
+        log::debug!("saved {} ({} bytes)", self.path.display(), text.len());
+        Ok(())
     }
 }
 
@@ -275,28 +293,63 @@ fn sync_dir(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn serialize(variant: &Variant, flash: &Flash) -> String {
-    let mut chunks = Vec::new();
+/// The hex text of the flash chunks as last saved, so that a save encodes only the chunks that
+/// changed since (a `load` saves after every page it programs).
+#[derive(Debug, Default)]
+struct EncodedChunks(HashMap<(usize, usize), (Vec<u8>, String)>);
+
+impl EncodedChunks {
+    fn hex(&mut self, half: usize, offset: usize, bytes: &[u8]) -> &str {
+        let entry = self
+            .0
+            .entry((half, offset))
+            .or_insert_with(|| (Vec::new(), String::new()));
+        if entry.0 != bytes {
+            *entry = (bytes.to_vec(), to_hex(bytes));
+        }
+        &entry.1
+    }
+}
+
+/// The file's JSON, written directly rather than through serde: the hex strings (up to 4 MiB)
+/// need no escaping, and serde's escaping scan costs more than the rest of a save.
+/// [`load`] reads it back with serde ([`Contents`]).
+fn serialize(variant: &Variant, flash: &Flash, encoded: &mut EncodedChunks) -> String {
+    use std::fmt::Write as _;
+    let store = flash.store();
+    let mut out = String::with_capacity(4096);
+    let quoted = |text: &str| serde_json::to_string(text).expect("a string serializes");
+    let _ = write!(
+        out,
+        "{{\n  \"format\": {},\n  \"version\": {VERSION},\n  \"chip\": {},\n  \"optcr\": {},\n  \"optcr1\": {},\n  \"flash\": [",
+        quoted(FORMAT),
+        quoted(variant.name),
+        store.optcr,
+        store.optcr1,
+    );
+    let mut first = true;
     for (half, data) in flash.halves().iter().enumerate() {
         for (i, chunk) in data.chunks(CHUNK).enumerate() {
-            if chunk.iter().any(|b| *b != 0xFF) {
-                chunks.push(Chunk {
-                    half,
-                    offset: i * CHUNK,
-                    hex: to_hex(chunk),
-                });
+            // Slice comparisons (memcmp), not per-byte scans: 2 MiB are checked on every save.
+            if chunk == &ERASED_CHUNK[..chunk.len()] {
+                continue;
             }
+            let offset = i * CHUNK;
+            let separator = if first { "" } else { "," };
+            first = false;
+            let _ = write!(
+                out,
+                "{separator}\n    {{ \"half\": {half}, \"offset\": {offset}, \"hex\": \""
+            );
+            out.push_str(encoded.hex(half, offset, chunk));
+            out.push_str("\" }");
         }
     }
-    let store = flash.store();
-    let file = Contents {
-        format: FORMAT.into(),
-        version: VERSION,
-        chip: variant.name.into(),
-        optcr: store.optcr,
-        optcr1: store.optcr1,
-        flash: chunks,
-        otp: to_hex(flash.otp()),
-    };
-    serde_json::to_string_pretty(&file).expect("state serializes")
+    let _ = write!(
+        out,
+        "{}],\n  \"otp\": \"{}\"\n}}\n",
+        if first { "" } else { "\n  " },
+        to_hex(flash.otp())
+    );
+    out
 }
