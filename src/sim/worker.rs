@@ -116,7 +116,10 @@ pub enum SimGone {
 impl SimHandle {
     /// Starts the thread. `make` builds the chip on it; with a `state` file the chip is saved
     /// there as described in the module documentation, and once more when the thread ends.
-    pub fn spawn(make: impl FnOnce() -> Chip + Send + 'static, state: Option<StateFile>) -> SimHandle {
+    pub fn spawn(
+        make: impl FnOnce() -> Chip + Send + 'static,
+        state: Option<StateFile>,
+    ) -> SimHandle {
         quiet_emulator_panics();
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
