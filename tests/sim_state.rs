@@ -8,7 +8,7 @@ mod gdb_support;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
@@ -227,6 +227,9 @@ fn concurrent_cli_changes_are_never_lost_silently() {
                 (args, out)
             })
         })
+        // Started all before any is waited for, so that they run at the same time.
+        .collect::<Vec<_>>()
+        .into_iter()
         .map(|t| t.join().unwrap())
         .collect();
         let v = board_json(&state);
@@ -254,33 +257,37 @@ fn concurrent_cli_changes_are_never_lost_silently() {
     }
 }
 
-/// A state file path whose parent is a regular file: no one, not even root, can create it.
-fn unwritable_state(dir: &Path) -> PathBuf {
-    let parent = dir.join("not-a-directory");
-    std::fs::write(&parent, b"a file").unwrap();
-    parent.join("board.json")
-}
-
+/// A state file under a missing directory, and one whose parent is a regular file: no one, not
+/// even root, can create them. The command fails before it changes anything, with the OS error.
 #[test]
 fn a_state_file_that_cannot_be_created_fails_the_command() {
     let dir = tempfile::tempdir().unwrap();
-    let state = unwritable_state(dir.path());
-    for args in [
-        vec!["ndbank", "false"],
-        vec!["optbytes", "set", "nDBANK=0", "--json"],
+    let parent_is_a_file = dir.path().join("not-a-directory");
+    std::fs::write(&parent_is_a_file, b"a file").unwrap();
+    for (state, os_error) in [
+        (
+            dir.path().join("missing").join("board.json"),
+            "No such file or directory",
+        ),
+        (parent_is_a_file.join("board.json"), "Not a directory"),
     ] {
-        bin()
-            .arg("--sim-state")
-            .arg(&state)
-            .args(&args)
-            .assert()
-            .failure()
-            .stderr(
-                predicate::str::contains(state.display().to_string())
-                    .and(predicate::str::contains("Not a directory")),
-            )
-            .stdout(predicate::str::contains("written").not())
-            .stdout(predicate::str::contains("nDBANK =").not());
+        for args in [
+            vec!["ndbank", "false"],
+            vec!["optbytes", "set", "nDBANK=0", "--json"],
+        ] {
+            bin()
+                .arg("--sim-state")
+                .arg(&state)
+                .args(&args)
+                .assert()
+                .failure()
+                .stderr(
+                    predicate::str::contains(state.display().to_string())
+                        .and(predicate::str::contains(os_error)),
+                )
+                .stdout(predicate::str::contains("written").not())
+                .stdout(predicate::str::contains("nDBANK =").not());
+        }
     }
 }
 
