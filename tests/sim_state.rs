@@ -62,10 +62,12 @@ impl ServerProcess {
 
     /// Sends `signal` (`TERM`, `KILL`, …) and waits, bounded, for the process to end.
     fn stop_with(mut self, signal: &str) {
-        let status = std::process::Command::new("kill")
-            .args(["-s", signal, &self.child.id().to_string()])
+        // The shell's own `kill`: no package beyond the shell is needed.
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -s {signal} {}", self.child.id()))
             .status()
-            .expect("running kill");
+            .expect("running sh -c kill");
         assert!(status.success(), "kill -s {signal} failed");
         let start = Instant::now();
         while self.child.try_wait().unwrap().is_none() {
