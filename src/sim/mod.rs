@@ -14,6 +14,7 @@ pub mod bus;
 pub mod chip;
 pub mod cpu;
 pub mod dap;
+pub mod exception;
 pub mod faults;
 pub mod flash;
 pub mod geometry;
