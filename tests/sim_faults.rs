@@ -154,7 +154,8 @@ fn divide_by_zero_without_div_0_trp_gives_zero() {
     let mut core = session.core(0).unwrap();
     core.halt(TIMEOUT).unwrap();
     // udiv r0, r1, r2 ; b .
-    core.write_16(0x2000_1000, &[0xFBB1, 0xF0F2, 0xE7FE]).unwrap();
+    core.write_16(0x2000_1000, &[0xFBB1, 0xF0F2, 0xE7FE])
+        .unwrap();
     core.write_core_reg(PC, 0x2000_1000u32).unwrap();
     core.write_core_reg(XPSR, 0x0100_0000u32).unwrap();
     core.write_core_reg(RegisterId(0), 0x1234u32).unwrap();

@@ -244,10 +244,8 @@ impl Chip {
 /// The system-control registers the CPU model keeps (it reads and writes them itself), so the
 /// debugger reaches the same copy.
 fn held_by_cpu_model(address: u32) -> bool {
-    matches!(
-        address & !3,
-        scs::CCR | scs::SHCSR | scs::CFSR
-    ) || (scs::SHPR1..=scs::SHPR3).contains(&(address & !3))
+    matches!(address & !3, scs::CCR | scs::SHCSR | scs::CFSR)
+        || (scs::SHPR1..=scs::SHPR3).contains(&(address & !3))
 }
 
 fn size_mask(size: u32) -> u32 {

@@ -67,8 +67,7 @@ impl MemoryInterface for CpuPort {
         if bus.fetch_barrier {
             return Err(MemoryAccessError::HardwareError);
         }
-        bus
-            .read(self.base + address, 2, Initiator::Cpu)
+        bus.read(self.base + address, 2, Initiator::Cpu)
             .map(|v| v as u16)
             .map_err(to_mem_err)
     }
@@ -291,7 +290,9 @@ impl Cpu {
         bus.borrow_mut().fetch_barrier = false;
         let handler = self.proc.pc();
         match result {
-            Ok(Err(RunError::MemRead { address, size: 2, .. })) if address == handler => Ok(()),
+            Ok(Err(RunError::MemRead {
+                address, size: 2, ..
+            })) if address == handler => Ok(()),
             Ok(Err(RunError::MemWrite { address, .. })) => Err(EntryError::Stacking { address }),
             Ok(Err(RunError::MemRead { address, .. })) => Err(EntryError::Vector { address }),
             _ => Err(EntryError::Emulator),
@@ -392,9 +393,7 @@ impl Cpu {
                     self.undo_instruction(pc, psr_before);
                     return Stop::Fault(Fault::UndefinedInstruction { pc });
                 }
-                Ok(Err(
-                    RunError::MemRead { address, .. } | RunError::MemWrite { address, .. },
-                )) => {
+                Ok(Err(RunError::MemRead { address, .. } | RunError::MemWrite { address, .. })) => {
                     // A data access the bus refused: a precise BusFault. The instruction does
                     // not complete; the return address is the instruction itself.
                     self.undo_instruction(pc, psr_before);

@@ -186,9 +186,7 @@ impl Chip {
         } else {
             Exception::HardFault
         };
-        log::debug!(
-            "sim: {fault} -> {taken} (execution priority {current})"
-        );
+        log::debug!("sim: {fault} -> {taken} (execution priority {current})");
         if taken == Exception::HardFault && current < 0 {
             // A fault at priority -1 or above: the core locks up (B1.5.15).
             self.lock_up(format!(

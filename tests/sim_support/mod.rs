@@ -76,10 +76,5 @@ pub fn flash_elf(
     let mut options = DownloadOptions::default();
     options.verify = true;
     options.preferred_algos = vec![algorithm.to_string()];
-    download_file_with_options(
-        session,
-        elf,
-        ElfLoader(ElfOptions::default()),
-        options,
-    )
+    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), options)
 }
