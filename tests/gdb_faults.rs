@@ -125,6 +125,7 @@ fn vector_catch_shows_sets_and_keeps_the_other_demcr_bits() {
             "monitor vector_catch hard_err sideways",
             "printf \"demcr=%#x\\n\", *(unsigned int *)0xE000EDFC",
             "echo @@SHOW\\n",
+            "monitor reset halt",
             "monitor vector_catch",
             "echo @@NONE\\n",
             "monitor vector_catch none",
@@ -140,8 +141,10 @@ fn vector_catch_shows_sets_and_keeps_the_other_demcr_bits() {
     let bad = section(&run.text, "@@BAD", "@@SHOW");
     assert!(bad.contains("unknown vector catch `sideways`"), "{bad}");
     assert!(bad.contains("demcr=0x1000500"), "nothing changed: {bad}");
+    // A reset keeps the setting (probe-rs's reset catch restores DEMCR).
     let show = section(&run.text, "@@SHOW", "@@NONE");
     assert!(show.contains("bus_err   on"), "{show}");
+    assert!(show.contains("reset     off"), "{show}");
     assert!(show.contains("mm_err    off"), "{show}");
     let none = section(&run.text, "@@NONE", "@@END");
     assert!(none.contains("demcr=0x1000000"), "{none}");
