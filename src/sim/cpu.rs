@@ -4,8 +4,11 @@
 //!
 //! armagnac quirks handled here (measured with armagnac 0.3.0): `set_pc` keeps bit 0; after a
 //! BKPT the PC is past it; it panics the host on some guest actions (so every instruction runs
-//! under `catch_unwind`); a WFI/WFE would make `next_event` wait forever (so they are retired
-//! here as hints); it executes no FP instructions (the FPU register file lives here).
+//! under `catch_unwind`, and SDIV/UDIV by zero is caught before it runs); a WFI/WFE would make
+//! `next_event` wait forever (so they are retired here as hints); it executes no FP
+//! instructions (the FPU register file lives here); its bus errors come back as host errors
+//! (turned into [`Fault`]s here, for [`super::exception`] to take); its exception entry runs
+//! the handler's first instruction in the same step (stopped by a fetch barrier).
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};

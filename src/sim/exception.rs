@@ -170,7 +170,7 @@ impl Chip {
         if let Fault::PreciseBusError { address, .. } = fault {
             self.bus.borrow_mut().bfar = address;
         }
-        if fault == (Fault::DebugEvent { pc: fault.pc() }) {
+        if matches!(fault, Fault::DebugEvent { .. }) {
             self.bus.borrow_mut().hfsr |= hfsr::DEBUGEVT;
         }
         let wanted = fault.exception();
