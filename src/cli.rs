@@ -16,7 +16,8 @@ Exit codes:
      BSY timeout, flash error flags, unlock failed
   2  usage error: bad arguments, unknown field, bad value
   3  refused: confirmation missing (--yes, --i-understand-rdp2-is-permanent),
-     wrong or unsupported chip, field not present on this part
+     wrong or unsupported chip, field not present on this part, an erase the live
+     layout does not allow, `fault` on a running core without --halt
   4  verify failed: the values read back differ from the values written";
 
 const LONG_ABOUT: &str = "\
@@ -32,7 +33,9 @@ Examples:
   stm32-opts --chip STM32F767ZI ndbank false           switch to dual bank
   stm32-opts --chip STM32F767ZI optbytes               every field, decoded
   stm32-opts --chip STM32F767ZI optbytes --json
-  stm32-opts --chip STM32F767ZI optbytes set nDBANK=0 nDBOOT=0 BOOT_ADD1=0x2040 --dry-run";
+  stm32-opts --chip STM32F767ZI optbytes set nDBANK=0 nDBOOT=0 BOOT_ADD1=0x2040 --dry-run
+  stm32-opts --chip STM32F767ZI erase bank2 --yes      erase bank 2 (dual-bank mode)
+  stm32-opts --chip STM32F767ZI fault                  why did the stopped core fault";
 
 /// stm32-opts: option bytes of STM32F76x/F77x through a debug probe.
 #[derive(Debug, Parser)]
@@ -149,13 +152,44 @@ pub enum Command {
     ///
     /// All standard debugging is forwarded to the chip (registers incl. FPU, memory,
     /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor ndbank`,
-    /// `monitor optbytes`, `monitor reset`, `monitor halt` and `monitor help`.
+    /// `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
+    /// `monitor fault`, `monitor erase` and `monitor help`.
     Gdb(GdbArgs),
+    /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode) or sector N.
+    ///
+    /// The core is halted for the erase and left halted. `all` and the banks erase more than
+    /// one sector and need --yes; `sector N` does not.
+    Erase(EraseArgs),
+    /// Decode the fault state of a stopped core: CFSR, HFSR, DFSR, MMFAR/BFAR and the stacked
+    /// exception frame.
+    ///
+    /// A running core is not touched: the command refuses unless --halt is given (the core then
+    /// stays halted). A locked-up core is halted to read its registers.
+    Fault(FaultArgs),
     /// Serve the simulated chip as a probe-rs Glasgow socket probe, for any probe-rs tool.
     ///
     /// Attach with `--probe 20b7:9db1:tcp:ADDR:PORT --chip STM32F767ZI` (stm32-opts itself, or
     /// `probe-rs info`, `probe-rs download`, …). Uses `--chip` and `--sim-state` like `--sim`.
     SimProbe(SimProbeArgs),
+}
+
+/// `erase all|bank1|bank2|sector N [--yes]`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// What to erase: all, bank1, bank2, or sector N.
+    #[arg(required = true, num_args = 1..=2, value_name = "TARGET")]
+    pub target: Vec<String>,
+    /// Confirm an erase of more than one sector (all, bank1, bank2).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `fault [--halt]`.
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    /// Halt a running core first (it stays halted). Without it a running core is left alone.
+    #[arg(long)]
+    pub halt: bool,
 }
 
 /// `sim-probe --listen ADDR`.

@@ -9,6 +9,8 @@
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
 
 pub mod chip;
+pub mod erase;
+pub mod fault;
 pub mod gdb;
 pub mod optbytes;
 pub mod probe;

@@ -9,8 +9,14 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use serde_json::json;
 
-use cli::{Cli, Command, GlobalArgs, NdbankArgs, OptbytesAction, OptbytesArgs, SetArgs};
+use cli::{
+    Cli, Command, EraseArgs, FaultArgs, GlobalArgs, NdbankArgs, OptbytesAction, OptbytesArgs,
+    SetArgs,
+};
+use probe_rs::CoreStatus;
 use stm32_opts::chip::Field;
+use stm32_opts::erase;
+use stm32_opts::fault;
 use stm32_opts::optbytes::{self, report, ApplyOptions, Change, ErrorCategory, PlanError};
 use stm32_opts::probe::{self, ProbeError};
 
@@ -57,6 +63,17 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<ProbeError>().is_some() {
             return exit::CHIP;
         }
+        if cause.downcast_ref::<erase::ParseError>().is_some() {
+            return exit::USAGE;
+        }
+        if cause.downcast_ref::<Refused>().is_some()
+            || cause.downcast_ref::<erase::Refusal>().is_some()
+        {
+            return exit::REFUSED;
+        }
+        if let Some(erase::EraseError::Refused(_)) = cause.downcast_ref::<erase::EraseError>() {
+            return exit::REFUSED;
+        }
     }
     exit::CHIP
 }
@@ -70,6 +87,8 @@ fn run(cli: Cli) -> Result<()> {
             action: Some(OptbytesAction::Set(args)),
         }) => set(&cli.global, args, json),
         Command::List => list(),
+        Command::Erase(args) => erase_flash(&cli.global, args),
+        Command::Fault(args) => fault_report(&cli.global, args),
         Command::Gdb(args) => stm32_opts::gdb::run(&cli.global.probe_options(), args.listen),
         Command::SimProbe(args) => {
             let mut opts = cli.global.probe_options();
@@ -191,6 +210,72 @@ fn change(
         if outcome.written {
             println!("{}", report::outcome_line(&outcome));
         }
+    }
+    Ok(())
+}
+
+/// A command refused before touching the chip, with what to do instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Refused(String);
+
+fn erase_flash(global: &GlobalArgs, args: EraseArgs) -> Result<()> {
+    let words: Vec<&str> = args.target.iter().map(String::as_str).collect();
+    let request = erase::parse(&words)?;
+    if !matches!(request, erase::Request::Sector(_)) && !args.yes {
+        return Err(Refused(format!(
+            "erase {request} erases more than one sector: add --yes to confirm (nothing was erased)"
+        ))
+        .into());
+    }
+    let mut session = open(global)?;
+    let name = session.target().name.clone();
+    let mut core = session.core(0).context("opening core 0")?;
+    core.halt(std::time::Duration::from_millis(500))
+        .context("halting the core for the erase")?;
+    let erased = erase::erase(&mut core, &name, request, |p| {
+        progress(&format!(
+            "erased sector {} ({} KB at {:#010x}, bank {}) [{}/{}]",
+            p.sector.index,
+            p.sector.size / 1024,
+            p.sector.address,
+            p.sector.bank,
+            p.done,
+            p.total
+        ))
+    })?;
+    println!(
+        "erase {request}: {} sector(s) erased; the core is halted",
+        erased.len()
+    );
+    Ok(())
+}
+
+fn fault_report(global: &GlobalArgs, args: FaultArgs) -> Result<()> {
+    let mut session = open(global)?;
+    let mut core = session.core(0).context("opening core 0")?;
+    let status = core.status().context("reading the core status")?;
+    match status {
+        CoreStatus::Halted(_) => {}
+        // A locked-up core executes nothing: halting it only makes its registers readable.
+        CoreStatus::LockedUp => {
+            core.halt(std::time::Duration::from_millis(500))
+                .context("halting the locked-up core")?;
+        }
+        _ if args.halt => {
+            core.halt(std::time::Duration::from_millis(500))
+                .context("halting the core")?;
+        }
+        _ => {
+            return Err(Refused(
+                "the core is running: `fault` reads a stopped core and does not stop a running one; pass --halt to halt it first (it stays halted)".into(),
+            )
+            .into())
+        }
+    }
+    let snapshot = fault::read(&mut core).context("reading the fault registers")?;
+    for line in fault::report::render(&snapshot) {
+        println!("{line}");
     }
     Ok(())
 }

@@ -1,19 +1,29 @@
-//! The committed test firmware is what its source builds to (so the ELF the tests and docs use
-//! cannot drift from `examples/firmware/firmware.s`).
+//! The committed test firmware is what its source builds to (so the ELFs the tests and docs use
+//! cannot drift from `examples/firmware/firmware.s` and `examples/firmware/faults.s`).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn committed_firmware_matches_its_source() {
+    committed_elf_matches_its_source("firmware");
+}
+
+#[test]
+fn committed_fault_firmware_matches_its_source() {
+    committed_elf_matches_its_source("faults");
+}
+
+/// Builds `examples/firmware/NAME.s` as `build.sh` does and compares it with `NAME.elf`.
+fn committed_elf_matches_its_source(name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/firmware");
     let out = tempfile::tempdir().unwrap();
-    let obj = out.path().join("firmware.o");
-    let elf = out.path().join("firmware.elf");
+    let obj = out.path().join(format!("{name}.o"));
+    let elf = out.path().join(format!("{name}.elf"));
     let as_status = Command::new("arm-none-eabi-as")
         .args(["-mcpu=cortex-m7", "-mthumb", "-o"])
         .arg(&obj)
-        .arg(dir.join("firmware.s"))
+        .arg(dir.join(format!("{name}.s")))
         .status()
         .unwrap_or_else(|e| {
             panic!("arm-none-eabi-as is missing ({e}): apt-get install binutils-arm-none-eabi")
@@ -45,10 +55,10 @@ fn committed_firmware_matches_its_source() {
         std::fs::read(out.path().join("image.bin")).unwrap()
     };
     let built = dump(&elf);
-    let committed = dump(&dir.join("firmware.elf"));
+    let committed = dump(&dir.join(format!("{name}.elf")));
     assert!(!built.is_empty());
     assert_eq!(
         built, committed,
-        "examples/firmware/firmware.elf is stale: run examples/firmware/build.sh"
+        "examples/firmware/{name}.elf is stale: run examples/firmware/build.sh"
     );
 }

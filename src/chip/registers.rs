@@ -78,6 +78,23 @@ pub const FLASH_OPTCR_OPTSTRT: u32 = 1 << 1;
 /// The two control bits of FLASH_OPTCR that are not option bytes.
 pub const FLASH_OPTCR_CONTROL: u32 = FLASH_OPTCR_OPTLOCK | FLASH_OPTCR_OPTSTRT;
 
+/// FLASH_CR.SER: sector erase.
+pub const FLASH_CR_SER: u32 = 1 << 1;
+/// FLASH_CR.MER: mass erase (bank 1, or the whole array in single-bank mode).
+pub const FLASH_CR_MER: u32 = 1 << 2;
+/// FLASH_CR.SNB: sector number, bits 7:3 (bank-2 sectors carry the 0x10 bit).
+pub const FLASH_CR_SNB_SHIFT: u32 = 3;
+/// FLASH_CR.SNB field mask.
+pub const FLASH_CR_SNB_MASK: u32 = 0x1F << FLASH_CR_SNB_SHIFT;
+/// FLASH_CR.PSIZE = 0b10: x32 parallelism (VDD 2.7–3.6 V), the width erases run at.
+pub const FLASH_CR_PSIZE_X32: u32 = 0b10 << 8;
+/// FLASH_CR.MER2: mass erase of bank 2 (dual-bank mode).
+pub const FLASH_CR_MER2: u32 = 1 << 15;
+/// FLASH_CR.STRT: starts the selected erase.
+pub const FLASH_CR_STRT: u32 = 1 << 16;
+/// FLASH_CR.LOCK: 1 = FLASH_CR is locked (set by software, cleared by the FLASH_KEYR sequence).
+pub const FLASH_CR_LOCK: u32 = 1 << 31;
+
 // ---------------------------------------------------------------------------------------------
 // DBGMCU (RM0410 §40.16).
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ use gdbstub::target::ext::base::singlethread::{
 };
 use probe_rs::{CoreStatus, HaltReason, MemoryInterface};
 
+use crate::fault::{self, FaultClass};
+
 use super::breakpoints::BreakpointUse;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault, HALT_TIMEOUT};
 
@@ -74,6 +76,18 @@ pub fn signal_for(reason: HaltReason) -> Signal {
     }
 }
 
+/// The signal for a fault, by its cause: what a Unix debugger user expects for the same crash.
+pub fn signal_for_fault(class: FaultClass) -> Option<Signal> {
+    match class {
+        FaultClass::None => None,
+        FaultClass::MemoryProtection => Some(Signal::SIGSEGV),
+        FaultClass::Bus => Some(Signal::SIGBUS),
+        FaultClass::IllegalInstruction => Some(Signal::SIGILL),
+        FaultClass::Arithmetic => Some(Signal::SIGFPE),
+        FaultClass::Debug => Some(Signal::SIGTRAP),
+    }
+}
+
 impl ChipTarget<'_> {
     /// A stop waiting to be reported (after a step), if any.
     pub(crate) fn take_pending_stop(&mut self) -> Option<StopReason> {
@@ -101,6 +115,29 @@ impl ChipTarget<'_> {
             CoreStatus::Running | CoreStatus::Sleeping | CoreStatus::Unknown => return Ok(None),
         };
         let pc: u32 = core.read_core_reg(core.program_counter())?;
+        // A vector catch (probe-rs reports DFSR.VCATCH as an exception): the fault status says
+        // which signal fits. GDB cannot be sent console text with a stop reply, so the fault is
+        // named in the server's log and in detail by `monitor fault`.
+        let fault_signal = if reason == HaltReason::Exception {
+            match fault::read(&mut core) {
+                Ok(snapshot) => {
+                    let class = fault::diagnose(&snapshot.regs).class;
+                    if class != FaultClass::None {
+                        log::warn!(
+                            "vector catch: {} (`monitor fault` for details)",
+                            fault::report::headline(&snapshot)
+                        );
+                    }
+                    signal_for_fault(class)
+                }
+                Err(e) => {
+                    log::warn!("vector catch: the fault status could not be read: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         drop(core);
         let watch = if matches!(reason, HaltReason::Watchpoint | HaltReason::Multiple) {
             let (mut core, _, wps) = self.core_with_tables()?;
@@ -120,7 +157,7 @@ impl ChipTarget<'_> {
             match self.breakpoints.use_at(pc) {
                 Some(BreakpointUse::Software) => StopReason::SwBreak(()),
                 Some(BreakpointUse::Hardware) => StopReason::HwBreak(()),
-                None => StopReason::Signal(signal_for(reason)),
+                None => StopReason::Signal(fault_signal.unwrap_or_else(|| signal_for(reason))),
             }
         };
         log::debug!("core halted at {pc:#010x} ({reason:?}) -> {stop:?}");

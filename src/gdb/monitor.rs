@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
+use crate::erase;
+use crate::fault::{self, vector_catch};
 use crate::optbytes::{self, report, ApplyOptions, Change, Confirmation, CoreAfter};
 
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
@@ -35,6 +37,18 @@ pub const HELP: &[(&str, &str)] = &[
         "reset the chip; halt (default) or let it run",
     ),
     ("halt", "halt the core"),
+    (
+        "vector_catch [hard_err|int_err|bus_err|state_err|chk_err|nocp_err|mm_err|reset]...|all|none",
+        "halt on these exceptions (DEMCR VC_*); no argument: show",
+    ),
+    (
+        "fault",
+        "decode CFSR/HFSR/DFSR, MMFAR/BFAR and the stacked exception frame",
+    ),
+    (
+        "erase all|bank1|bank2|sector N",
+        "erase flash in the live layout; the core is halted and stays halted",
+    ),
 ];
 
 /// A parsed monitor command.
@@ -60,6 +74,12 @@ pub enum Command {
     },
     /// `halt`.
     Halt,
+    /// `vector_catch`: show (`None`) or set exactly these DEMCR VC_* bits.
+    VectorCatch(Option<u32>),
+    /// `fault`.
+    Fault,
+    /// `erase ...`.
+    Erase(erase::Request),
 }
 
 /// The words of `optbytes set`.
@@ -131,6 +151,15 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ))),
         ["halt"] => Ok(Command::Halt),
         ["halt", ..] => Err(Usage("halt takes no arguments".into())),
+        ["vector_catch"] => Ok(Command::VectorCatch(None)),
+        ["vector_catch", ..] => vector_catch::parse(&words[1..])
+            .map(|mask| Command::VectorCatch(Some(mask)))
+            .map_err(|e| Usage(e.to_string())),
+        ["fault"] => Ok(Command::Fault),
+        ["fault", ..] => Err(Usage("fault takes no arguments".into())),
+        ["erase", ..] => erase::parse(&words[1..])
+            .map(Command::Erase)
+            .map_err(|e| Usage(format!("erase: {e}"))),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
     }
 }
@@ -237,6 +266,21 @@ impl ChipTarget<'_> {
                     .map_err(|e| format!("resume: {e}"))?;
                 print(out, &shown.map_err(|e| e.to_string())?);
             }
+            Command::VectorCatch(mask) => {
+                let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
+                let demcr = match mask {
+                    None => vector_catch::current(&mut core),
+                    Some(mask) => vector_catch::apply(&mut core, mask),
+                }
+                .map_err(|e| format!("vector_catch: DEMCR: {e}"))?;
+                print(out, &vector_catch::describe(demcr).join("\n"));
+            }
+            Command::Fault => {
+                let mut core = self.core().map_err(|e| format!("fault: {e}"))?;
+                let snapshot = fault::read(&mut core).map_err(|e| format!("fault: {e}"))?;
+                print(out, &fault::report::render(&snapshot).join("\n"));
+            }
+            Command::Erase(request) => self.erase(request, out)?,
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
@@ -248,6 +292,42 @@ impl ChipTarget<'_> {
                 self.change_options(&changes, &req, out)?;
             }
         }
+        Ok(())
+    }
+
+    /// Erases with a progress line per sector; the core is halted first and left halted.
+    fn erase(
+        &mut self,
+        request: erase::Request,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        self.pause().map_err(|e| format!("halt: {e}"))?;
+        self.forget_registers();
+        let target_name = self.target_name().to_string();
+        let mut core = self.core().map_err(|e| format!("erase: {e}"))?;
+        let erased = erase::erase(&mut core, &target_name, request, |p| {
+            outputln!(
+                out,
+                "erased sector {} ({} KB at {:#010x}, bank {}) [{}/{}]",
+                p.sector.index,
+                p.sector.size / 1024,
+                p.sector.address,
+                p.sector.bank,
+                p.done,
+                p.total
+            );
+            out.flush();
+        });
+        drop(core);
+        let erased = erased.map_err(|e| format!("erase {request}: {e}"))?;
+        let pc = self.pc_text();
+        outputln!(
+            out,
+            "erase {}: {} sector(s) erased; core halted at pc {}",
+            request,
+            erased.len(),
+            pc
+        );
         Ok(())
     }
 
@@ -368,6 +448,21 @@ mod tests {
         assert_eq!(parse("reset halt"), Ok(Command::Reset { halt: true }));
         assert_eq!(parse("reset run"), Ok(Command::Reset { halt: false }));
         assert_eq!(parse("halt"), Ok(Command::Halt));
+        assert_eq!(parse("vector_catch"), Ok(Command::VectorCatch(None)));
+        assert_eq!(
+            parse("vector_catch hard_err BUS_ERR"),
+            Ok(Command::VectorCatch(Some((1 << 10) | (1 << 8))))
+        );
+        assert_eq!(
+            parse("vector_catch none"),
+            Ok(Command::VectorCatch(Some(0)))
+        );
+        assert_eq!(parse("fault"), Ok(Command::Fault));
+        assert_eq!(parse("erase all"), Ok(Command::Erase(erase::Request::All)));
+        assert_eq!(
+            parse("erase sector 13"),
+            Ok(Command::Erase(erase::Request::Sector(13)))
+        );
         assert_eq!(
             parse("optbytes set nDBANK=0 BOOT_ADD1=0x2040 dry-run yes"),
             Ok(Command::SetOptbytes(SetRequest {
@@ -390,6 +485,11 @@ mod tests {
             "optbytes frob",
             "reset sideways",
             "halt now",
+            "vector_catch hard_err bogus",
+            "fault now",
+            "erase",
+            "erase bank3",
+            "erase sector x",
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }

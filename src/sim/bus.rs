@@ -39,6 +39,22 @@ pub mod map {
 pub mod scs {
     pub const CPUID: u32 = 0xE000_ED00;
     pub const AIRCR: u32 = 0xE000_ED0C;
+    /// Configuration and Control Register (DIV_0_TRP, UNALIGN_TRP, STKALIGN…).
+    pub const CCR: u32 = 0xE000_ED14;
+    pub const CCR_DIV_0_TRP: u32 = 1 << 4;
+    /// System Handler Priority Registers 1–3 (exceptions 4–15, one byte each).
+    pub const SHPR1: u32 = 0xE000_ED18;
+    pub const SHPR3: u32 = 0xE000_ED20;
+    /// System Handler Control and State Register (MEMFAULTENA, BUSFAULTENA, USGFAULTENA).
+    pub const SHCSR: u32 = 0xE000_ED24;
+    /// Configurable Fault Status Register: MMFSR (byte 0), BFSR (byte 1), UFSR (half-word 1).
+    pub const CFSR: u32 = 0xE000_ED28;
+    /// HardFault Status Register.
+    pub const HFSR: u32 = 0xE000_ED2C;
+    /// MemManage Fault Address Register.
+    pub const MMFAR: u32 = 0xE000_ED34;
+    /// BusFault Address Register.
+    pub const BFAR: u32 = 0xE000_ED38;
     pub const CPACR: u32 = 0xE000_ED88;
     pub const DFSR: u32 = 0xE000_ED30;
     pub const DHCSR: u32 = 0xE000_EDF0;
@@ -74,6 +90,13 @@ pub mod scs {
     pub const DFSR_EXTERNAL: u32 = 1 << 4;
 
     pub const DEMCR_VC_CORERESET: u32 = 1 << 0;
+    pub const DEMCR_VC_MMERR: u32 = 1 << 4;
+    pub const DEMCR_VC_NOCPERR: u32 = 1 << 5;
+    pub const DEMCR_VC_CHKERR: u32 = 1 << 6;
+    pub const DEMCR_VC_STATERR: u32 = 1 << 7;
+    pub const DEMCR_VC_BUSERR: u32 = 1 << 8;
+    pub const DEMCR_VC_INTERR: u32 = 1 << 9;
+    pub const DEMCR_VC_HARDERR: u32 = 1 << 10;
     pub const DEMCR_TRCENA: u32 = 1 << 24;
 
     pub const VECTKEY: u32 = 0x05FA << 16;
@@ -175,6 +198,13 @@ pub struct Bus {
     pub dbgmcu_cr: u32,
     pub dbgmcu_apb1_fz: u32,
     pub dbgmcu_apb2_fz: u32,
+    /// HFSR, MMFAR and BFAR: the fault status the CPU model's own system-control block lacks.
+    pub hfsr: u32,
+    pub mmfar: u32,
+    pub bfar: u32,
+    /// While set, every CPU half-word read fails: exception entry stops at the handler's first
+    /// instruction fetch, after stacking and vectoring (see `Cpu::enter_exception`).
+    pub fetch_barrier: bool,
     /// Set by a CPU access that matched a DWT comparator.
     pub watch_hit: Option<usize>,
     pub requests: Vec<CoreRequest>,
@@ -206,6 +236,10 @@ impl Bus {
             dbgmcu_cr: 0,
             dbgmcu_apb1_fz: 0,
             dbgmcu_apb2_fz: 0,
+            hfsr: 0,
+            mmfar: 0,
+            bfar: 0,
+            fetch_barrier: false,
             watch_hit: None,
             requests: Vec::new(),
         }
@@ -363,6 +397,9 @@ impl Bus {
             scs::AIRCR => scs::VECTKEYSTAT | (self.aircr_prigroup << 8),
             scs::CPACR => self.cpacr,
             scs::DFSR => self.dfsr,
+            scs::HFSR => self.hfsr,
+            scs::MMFAR => self.mmfar,
+            scs::BFAR => self.bfar,
             scs::DHCSR => {
                 let mut v = self.dhcsr_ctrl | scs::S_REGRDY;
                 match self.core {
@@ -443,6 +480,10 @@ impl Bus {
             scs::AIRCR => {}
             scs::CPACR => self.cpacr = value & (0xF << 20),
             scs::DFSR => self.dfsr &= !value,
+            // HFSR is write-1-to-clear; the address registers are plain read/write.
+            scs::HFSR => self.hfsr &= !value,
+            scs::MMFAR => self.mmfar = (self.mmfar & !lanes) | (value & lanes),
+            scs::BFAR => self.bfar = (self.bfar & !lanes) | (value & lanes),
             scs::DHCSR if who == Initiator::Debug => {
                 if value & 0xFFFF_0000 != scs::DBGKEY {
                     return Some(()); // writes without the key are ignored

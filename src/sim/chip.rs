@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::bus::{scs, Bus, CoreRequest, CoreState, Initiator};
 use super::cpu::{Cpu, Stop};
 use super::dap::Dap;
+use super::exception::Fault;
 use super::faults::Faults;
 use super::flash::{Flash, OptionStore, RdpLevel};
 use super::variant::Variant;
@@ -64,6 +65,11 @@ impl Chip {
             bus.requests.clear();
             bus.reset_sticky = true;
             bus.watch_hit = None;
+            // The fault status and address registers reset with the core; CFSR, CCR and SHCSR
+            // live in the CPU model and reset with it.
+            bus.hfsr = 0;
+            bus.mmfar = 0;
+            bus.bfar = 0;
             let boot_add0 = bus.flash.store().optcr1 & 0xFFFF;
             boot_add0 << 14
         };
@@ -87,6 +93,10 @@ impl Chip {
                 "running"
             }
         );
+    }
+
+    pub(super) fn halt_for(&mut self, dfsr: u32) {
+        self.halt(dfsr);
     }
 
     fn halt(&mut self, dfsr: u32) {
@@ -153,7 +163,12 @@ impl Chip {
     fn handle_stop(&mut self, stop: Stop) {
         match stop {
             Stop::Budget => {}
+            Stop::Bkpt(pc) if self.bus.borrow().dhcsr_ctrl & scs::C_DEBUGEN == 0 => {
+                // With halting debug disabled a BKPT escalates to HardFault (HFSR.DEBUGEVT).
+                self.take_fault(Fault::DebugEvent { pc })
+            }
             Stop::Bkpt(_) | Stop::Breakpoint(_) => self.halt(scs::DFSR_BKPT),
+            Stop::Fault(fault) => self.take_fault(fault),
             Stop::Watchpoint(_) => self.halt(scs::DFSR_DWTTRAP),
             Stop::ResetRequest => self.system_reset(),
             Stop::Lockup(what) => {
@@ -175,6 +190,10 @@ impl Chip {
 
     /// A debugger memory access through the AHB-AP.
     pub fn debug_read(&mut self, address: u32, size: u32) -> Result<u32, super::bus::BusError> {
+        if held_by_cpu_model(address) {
+            let word = self.cpu.scb_word(address & !3);
+            return Ok((word >> (8 * (address & 3))) & size_mask(size));
+        }
         self.bus.borrow_mut().read(address, size, Initiator::Debug)
     }
 
@@ -184,6 +203,20 @@ impl Chip {
         value: u32,
         size: u32,
     ) -> Result<(), super::bus::BusError> {
+        if held_by_cpu_model(address) {
+            let word_address = address & !3;
+            let shift = 8 * (address & 3);
+            let lanes = size_mask(size) << shift;
+            let value = (value << shift) & lanes;
+            let old = self.cpu.scb_word(word_address);
+            let new = if word_address == scs::CFSR {
+                old & !value // write-1-to-clear
+            } else {
+                (old & !lanes) | value
+            };
+            self.cpu.set_scb_word(word_address, new);
+            return Ok(());
+        }
         let result = self
             .bus
             .borrow_mut()
@@ -205,5 +238,20 @@ impl Chip {
             self.in_reset = false;
             self.system_reset();
         }
+    }
+}
+
+/// The system-control registers the CPU model keeps (it reads and writes them itself), so the
+/// debugger reaches the same copy.
+fn held_by_cpu_model(address: u32) -> bool {
+    matches!(address & !3, scs::CCR | scs::SHCSR | scs::CFSR)
+        || (scs::SHPR1..=scs::SHPR3).contains(&(address & !3))
+}
+
+fn size_mask(size: u32) -> u32 {
+    match size {
+        1 => 0xFF,
+        2 => 0xFFFF,
+        _ => 0xFFFF_FFFF,
     }
 }

@@ -4,20 +4,24 @@
 //!
 //! armagnac quirks handled here (measured with armagnac 0.3.0): `set_pc` keeps bit 0; after a
 //! BKPT the PC is past it; it panics the host on some guest actions (so every instruction runs
-//! under `catch_unwind`); a WFI/WFE would make `next_event` wait forever (so they are retired
-//! here as hints); it executes no FP instructions (the FPU register file lives here).
+//! under `catch_unwind`, and SDIV/UDIV by zero is caught before it runs); a WFI/WFE would make
+//! `next_event` wait forever (so they are retired here as hints); it executes no FP
+//! instructions (the FPU register file lives here); its bus errors come back as host errors
+//! (turned into [`Fault`]s here, for [`super::exception`] to take); its exception entry runs
+//! the handler's first instruction in the same step (stopped by a fetch barrier).
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use armagnac::core::{Config, Emulator, Event, Processor};
+use armagnac::core::{Config, Emulator, Event, Irq, Processor, RunError};
 use armagnac::memory::{
     Env, MemoryAccessError, MemoryInterface, MemoryReadResult, MemoryWriteResult,
 };
 use armagnac::registers::RegisterIndex;
 
-use super::bus::{Bus, Initiator};
+use super::bus::{scs, Bus, Initiator};
+use super::exception::{Exception, Fault};
 
 /// DCRSR.REGSEL numbers (ARMv7-M ARM C1.6.3).
 pub mod regsel {
@@ -62,9 +66,11 @@ impl MemoryInterface for CpuPort {
             .map_err(to_mem_err)
     }
     fn read_u16le(&mut self, address: u32, _env: &mut Env) -> MemoryReadResult<u16> {
-        self.bus
-            .borrow_mut()
-            .read(self.base + address, 2, Initiator::Cpu)
+        let mut bus = self.bus.borrow_mut();
+        if bus.fetch_barrier {
+            return Err(MemoryAccessError::HardwareError);
+        }
+        bus.read(self.base + address, 2, Initiator::Cpu)
             .map(|v| v as u16)
             .map_err(to_mem_err)
     }
@@ -104,8 +110,43 @@ pub enum Stop {
     Watchpoint(usize),
     /// Software asked for a system reset (AIRCR.SYSRESETREQ).
     ResetRequest,
+    /// The instruction at the PC raised a fault; nothing of it was executed. The chip decides
+    /// which exception is taken (see [`super::exception`]).
+    Fault(Fault),
     /// The emulator could not go on: the core locks up.
     Lockup(String),
+}
+
+/// Why an exception entry could not complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryError {
+    /// A frame write to the stack was a bus error (BFSR.STKERR).
+    Stacking { address: u32 },
+    /// The vector could not be read (HFSR.VECTTBL).
+    Vector { address: u32 },
+    /// The emulator refused the entry.
+    Emulator,
+}
+
+impl std::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EntryError::Stacking { address } => {
+                write!(f, "stacking to 0x{address:08X} is a bus error")
+            }
+            EntryError::Vector { address } => {
+                write!(f, "the vector at 0x{address:08X} cannot be read")
+            }
+            EntryError::Emulator => f.write_str("the emulator could not enter the handler"),
+        }
+    }
+}
+
+/// The T32 SDIV/UDIV encodings (ARMv7-M ARM A7.7.127, A7.7.195):
+/// `11111011 10x1 Rn | 1111 Rd 1111 Rm`.
+fn divide_divisor_register(hw1: u16, hw2: u16) -> Option<(u32, u32)> {
+    (hw1 & 0xFFD0 == 0xFB90 && hw2 & 0xF0F0 == 0xF0F0)
+        .then(|| (u32::from(hw2 & 0xF), u32::from((hw2 >> 8) & 0xF)))
 }
 
 pub struct Cpu {
@@ -170,6 +211,97 @@ impl Cpu {
         }
     }
 
+    /// A word of the system-control registers the emulator keeps itself (CCR, SHPR1–3, SHCSR,
+    /// CFSR): the CPU reads and writes them there, so the debugger must see the same copy.
+    pub fn scb_word(&mut self, address: u32) -> u32 {
+        self.proc.read_u32le_iface(address).unwrap_or(0)
+    }
+
+    /// Writes such a word; values the emulator refuses (reserved bits) are ignored, as the
+    /// hardware ignores writes to reserved bits.
+    pub fn set_scb_word(&mut self, address: u32, value: u32) {
+        if let Err(e) = self.proc.write_u32le_iface(address, value) {
+            log::debug!("sim: 0x{value:08X} to 0x{address:08X} ignored: {e:?}");
+        }
+    }
+
+    /// The exception number in IPSR (0 in Thread mode).
+    pub fn ipsr(&self) -> u16 {
+        self.proc.registers.psr.exception_number()
+    }
+
+    /// The priority of exception `number` (lower is more urgent): fixed for Reset, NMI and
+    /// HardFault, from SHPR1–3 for the other system exceptions (ARMv7-M ARM B1.5.4).
+    fn exception_priority(&mut self, number: u16) -> i16 {
+        match number {
+            1 => -3,
+            2 => -2,
+            3 => -1,
+            4..=15 => {
+                let address = scs::SHPR1 + u32::from(number - 4);
+                let word = self.scb_word(address & !3);
+                i16::from((word >> (8 * (address & 3))) as u8)
+            }
+            // Interrupts: NVIC_IPR, one byte each from 0xE000_E400.
+            n => {
+                let address = 0xE000_E400 + u32::from(n - 16);
+                let word = self.scb_word(address & !3);
+                i16::from((word >> (8 * (address & 3))) as u8)
+            }
+        }
+    }
+
+    /// The current execution priority: the active exception's, boosted by PRIMASK (to 0) and
+    /// FAULTMASK (to -1); Thread mode with no boost is below every exception (256).
+    pub fn execution_priority(&mut self) -> i16 {
+        let mut priority = match self.ipsr() {
+            0 => 256,
+            n => self.exception_priority(n),
+        };
+        if self.proc.registers.primask.pm() {
+            priority = priority.min(0);
+        }
+        if self.proc.registers.faultmask.pm() {
+            priority = priority.min(-1);
+        }
+        priority
+    }
+
+    /// The priority a configurable exception would be taken at.
+    pub fn priority_of(&mut self, exception: Exception) -> i16 {
+        self.exception_priority(exception.number())
+    }
+
+    /// Exception entry (ARMv7-M ARM B1.5.6): the emulator stacks the 8-word frame on the active
+    /// stack, sets LR to EXC_RETURN and vectors through VTOR. Its entry is followed by the
+    /// handler's first instruction in the same step, so the fetch barrier makes that fetch fail:
+    /// the core stands at the handler's first instruction, which has not run.
+    pub fn enter_exception(
+        &mut self,
+        bus: &Rc<RefCell<Bus>>,
+        exception: Exception,
+    ) -> Result<(), EntryError> {
+        let irq = match exception {
+            Exception::HardFault => Irq::HardFault,
+            Exception::MemManage => Irq::MemManage,
+            Exception::BusFault => Irq::BusFault,
+            Exception::UsageFault => Irq::UsageFault,
+        };
+        self.proc.request_interrupt(irq);
+        bus.borrow_mut().fetch_barrier = true;
+        let result = catch_unwind(AssertUnwindSafe(|| self.proc.next_event()));
+        bus.borrow_mut().fetch_barrier = false;
+        let handler = self.proc.pc();
+        match result {
+            Ok(Err(RunError::MemRead {
+                address, size: 2, ..
+            })) if address == handler => Ok(()),
+            Ok(Err(RunError::MemWrite { address, .. })) => Err(EntryError::Stacking { address }),
+            Ok(Err(RunError::MemRead { address, .. })) => Err(EntryError::Vector { address }),
+            _ => Err(EntryError::Emulator),
+        }
+    }
+
     pub fn read_register(&self, regsel: u32) -> Option<u32> {
         let r = &self.proc.registers;
         Some(match regsel {
@@ -228,12 +360,17 @@ impl Cpu {
             // retire as hints instead of blocking the emulator.
             let fetched = bus.borrow_mut().read(pc, 2, Initiator::Cpu);
             let Ok(halfword) = fetched else {
-                // On silicon the fetch faults, and with no valid handler the core locks up: the
-                // usual state of a chip with erased flash (reset vector 0xFFFF_FFFF).
-                let what = format!("instruction fetch from 0x{pc:08X} is a bus error");
-                log::info!("sim: core lockup: {what}");
-                return Stop::Lockup(what);
+                // A BusFault on the fetch (BFSR.IBUSERR); with no valid handler it ends in a
+                // lockup: the usual state of a chip with erased flash (reset vector 0xFFFF_FFFF).
+                return Stop::Fault(Fault::InstructionBusError { pc });
             };
+            if let Some(stop) = self.divide_by_zero(bus, pc, halfword as u16) {
+                match stop {
+                    Some(fault) => return Stop::Fault(fault),
+                    None => continue,
+                }
+            }
+            let psr_before = self.proc.registers.psr.get();
             if halfword == 0xBF30 || halfword == 0xBF20 {
                 self.proc.set_pc(pc + 2);
                 continue;
@@ -255,6 +392,16 @@ impl Cpu {
                     return Stop::ResetRequest;
                 }
                 Ok(Ok(_)) => {}
+                Ok(Err(RunError::InstructionUndefined)) => {
+                    self.undo_instruction(pc, psr_before);
+                    return Stop::Fault(Fault::UndefinedInstruction { pc });
+                }
+                Ok(Err(RunError::MemRead { address, .. } | RunError::MemWrite { address, .. })) => {
+                    // A data access the bus refused: a precise BusFault. The instruction does
+                    // not complete; the return address is the instruction itself.
+                    self.undo_instruction(pc, psr_before);
+                    return Stop::Fault(Fault::PreciseBusError { pc, address });
+                }
                 Ok(Err(e)) => {
                     let what = format!(
                         "{e:?} executing the instruction at 0x{pc:08X} (halfword 0x{halfword:04X})"
@@ -290,5 +437,40 @@ impl Cpu {
             }
         }
         Stop::Budget
+    }
+
+    /// Puts PC and xPSR (its IT state) back to before a faulting instruction.
+    fn undo_instruction(&mut self, pc: u32, psr: u32) {
+        self.proc.set_pc(pc);
+        self.proc.registers.psr.set(psr);
+    }
+
+    /// armagnac panics the host on a division by zero, so SDIV/UDIV are checked here first.
+    /// `None`: not a division by zero, let the emulator run it. `Some(Some(fault))`: CCR.DIV_0_TRP
+    /// is set, a UsageFault. `Some(None)`: the division was carried out here (the architected
+    /// result of a division by zero is 0).
+    fn divide_by_zero(
+        &mut self,
+        bus: &Rc<RefCell<Bus>>,
+        pc: u32,
+        hw1: u16,
+    ) -> Option<Option<Fault>> {
+        if hw1 & 0xFF00 != 0xFB00 {
+            return None;
+        }
+        let hw2 = bus.borrow_mut().read(pc + 2, 2, Initiator::Cpu).ok()? as u16;
+        let (rm, rd) = divide_divisor_register(hw1, hw2)?;
+        if self.proc[RegisterIndex::new_main(rm)] != 0 || !self.proc.condition_passed() {
+            return None;
+        }
+        if self.scb_word(scs::CCR) & scs::CCR_DIV_0_TRP != 0 {
+            return Some(Some(Fault::DivideByZero { pc }));
+        }
+        self.proc.set(RegisterIndex::new_main(rd), 0);
+        let mut it = self.proc.registers.psr.it_state();
+        it.advance();
+        self.proc.registers.psr.set_it_state(it);
+        self.proc.set_pc(pc + 4);
+        Some(None)
     }
 }

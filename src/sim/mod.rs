@@ -14,6 +14,7 @@ pub mod bus;
 pub mod chip;
 pub mod cpu;
 pub mod dap;
+pub mod exception;
 pub mod faults;
 pub mod flash;
 pub mod geometry;
@@ -84,9 +85,11 @@ impl Simulator {
                     .as_ref()
                     .map(|s| s.store)
                     .unwrap_or_else(|| OptionStore::factory(&variant));
-                let chip = Chip::new(variant, store);
+                let mut chip = Chip::new(variant, store);
                 if let Some(saved) = saved {
                     chip.bus.borrow_mut().flash.restore(saved.halves, saved.otp);
+                    // Power-on: the core boots from the restored flash, not the blank one.
+                    chip.system_reset();
                 }
                 chip
             },

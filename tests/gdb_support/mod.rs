@@ -54,16 +54,12 @@ pub fn start_server(chip: Option<&str>) -> ServerHandle {
 
 /// The example firmware (ELF) from examples/firmware.
 pub fn firmware() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware");
-    let mut elfs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "elf"))
-        .collect();
-    elfs.sort();
-    elfs.into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no .elf in {}", dir.display()))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/firmware.elf")
+}
+
+/// The fault test firmware (examples/firmware/faults.s).
+pub fn fault_firmware() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/faults.elf")
 }
 
 /// Output of a finished GDB run.

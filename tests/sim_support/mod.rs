@@ -10,10 +10,24 @@ pub fn firmware_elf() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/firmware.elf")
 }
 
+/// The fault test firmware (examples/firmware/faults.s).
+pub fn faults_elf() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/faults.elf")
+}
+
 /// Address of a symbol of the test firmware (from its source: see examples/firmware).
 pub fn symbol(name: &str) -> u32 {
-    let data = std::fs::read(firmware_elf()).unwrap();
-    elf_symbol(&data, name).unwrap_or_else(|| panic!("symbol {name} not in firmware.elf"))
+    symbol_in(&firmware_elf(), name)
+}
+
+/// Address of a symbol of the fault test firmware.
+pub fn faults_symbol(name: &str) -> u32 {
+    symbol_in(&faults_elf(), name)
+}
+
+fn symbol_in(elf: &std::path::Path, name: &str) -> u32 {
+    let data = std::fs::read(elf).unwrap();
+    elf_symbol(&data, name).unwrap_or_else(|| panic!("symbol {name} not in {}", elf.display()))
 }
 
 /// A minimal ELF32 symbol-table lookup (enough for the test firmware).
@@ -50,13 +64,17 @@ pub fn flash_firmware(
     session: &mut Session,
     algorithm: &str,
 ) -> Result<(), probe_rs::flashing::FileDownloadError> {
+    flash_elf(session, &firmware_elf(), algorithm)
+}
+
+/// Flashes an ELF with the given probe-rs algorithm, verifying.
+pub fn flash_elf(
+    session: &mut Session,
+    elf: &std::path::Path,
+    algorithm: &str,
+) -> Result<(), probe_rs::flashing::FileDownloadError> {
     let mut options = DownloadOptions::default();
     options.verify = true;
     options.preferred_algos = vec![algorithm.to_string()];
-    download_file_with_options(
-        session,
-        firmware_elf(),
-        ElfLoader(ElfOptions::default()),
-        options,
-    )
+    download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), options)
 }

@@ -1,0 +1,12 @@
+//! Fault triage for Cortex-M7: the fault status registers (addresses and bits named as in the
+//! ARMv7-M ARM), a pure decoding into a typed diagnosis, reading them from a chip, and the
+//! report in words that the CLI and the GDB monitor both print.
+
+pub mod decode;
+pub mod read;
+pub mod registers;
+pub mod report;
+pub mod vector_catch;
+
+pub use decode::{diagnose, Diagnosis, FaultClass, FaultRegisters};
+pub use read::{read, FaultSnapshot, FrameMissing};

@@ -1,0 +1,207 @@
+//! The fault report in words, shared by the CLI (`stm32-opts fault`) and GDB (`monitor fault`).
+
+use super::decode::{diagnose, exc_return_words, exception_name, ipsr, Diagnosis};
+use super::read::{FaultSnapshot, FrameMissing};
+use super::registers::StatusBit;
+
+/// One line naming the fault, e.g.
+/// "UsageFault: undefined instruction (UFSR.UNDEFINSTR) at pc 0x0800006a".
+pub fn headline(snapshot: &FaultSnapshot) -> String {
+    let d = diagnose(&snapshot.regs);
+    let Some(exception) = d.exception else {
+        return "no fault recorded (CFSR and HFSR are 0)".into();
+    };
+    let mut line = exception.to_string();
+    if let Some(from) = d.escalated_from {
+        line.push_str(&format!(" (escalated from {from}, HFSR.FORCED)"));
+    }
+    match &d.cause {
+        Some(cause) => line.push_str(&format!(
+            ": {} ({})",
+            cause.meaning(),
+            cause.qualified_name()
+        )),
+        None => line.push_str(": forced, with no configurable fault status left (CFSR is 0)"),
+    }
+    match snapshot.faulting_pc() {
+        Some(pc) => line.push_str(&format!(" at pc {pc:#010x}")),
+        None => line.push_str(" (faulting pc unknown: no exception frame)"),
+    }
+    if let Some(address) = d.bfar {
+        line.push_str(&format!(", address {address:#010x} (BFAR)"));
+    }
+    if let Some(address) = d.mmfar {
+        line.push_str(&format!(", address {address:#010x} (MMFAR)"));
+    }
+    line
+}
+
+fn names(bits: &[StatusBit]) -> String {
+    if bits.is_empty() {
+        return "-".into();
+    }
+    bits.iter().map(|b| b.name).collect::<Vec<_>>().join(" ")
+}
+
+fn cfsr_names(d: &Diagnosis) -> String {
+    if d.cfsr.is_empty() {
+        return "-".into();
+    }
+    d.cfsr
+        .iter()
+        .map(|(part, bit)| format!("{}.{}", part.name(), bit.name))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The full report: headline, every register with its bits named, the stacked frame.
+pub fn render(snapshot: &FaultSnapshot) -> Vec<String> {
+    let d = diagnose(&snapshot.regs);
+    let r = &snapshot.regs;
+    let mut lines = vec![headline(snapshot)];
+    lines.push(format!("  CFSR  {:#010x}  {}", r.cfsr, cfsr_names(&d)));
+    for (part, bit) in &d.cfsr {
+        lines.push(format!(
+            "          {}.{}: {}",
+            part.name(),
+            bit.name,
+            bit.meaning
+        ));
+    }
+    lines.push(format!("  HFSR  {:#010x}  {}", r.hfsr, names(&d.hfsr)));
+    for bit in &d.hfsr {
+        lines.push(format!("          HFSR.{}: {}", bit.name, bit.meaning));
+    }
+    lines.push(format!("  DFSR  {:#010x}  {}", r.dfsr, names(&d.dfsr)));
+    match d.mmfar {
+        Some(a) => lines.push(format!("  MMFAR {a:#010x}  the faulting address")),
+        None => lines.push("  MMFAR not valid (MMFSR.MMARVALID clear)".into()),
+    }
+    match d.bfar {
+        Some(a) => lines.push(format!("  BFAR  {a:#010x}  the faulting address")),
+        None => lines.push("  BFAR  not valid (BFSR.BFARVALID clear)".into()),
+    }
+    if let Some(core) = &snapshot.core {
+        let active = ipsr(core.xpsr);
+        let mut line = format!(
+            "  core halted at pc {:#010x} in {}",
+            core.pc,
+            if active == 0 {
+                "Thread mode".to_string()
+            } else {
+                format!("the {} handler (IPSR {active})", exception_name(active))
+            }
+        );
+        if active != 0 && super::decode::is_exc_return(core.lr) {
+            line.push_str(&format!(
+                "; LR {:#010x} = EXC_RETURN: {}",
+                core.lr,
+                exc_return_words(core.lr)
+            ));
+        }
+        lines.push(line);
+    }
+    match &snapshot.frame {
+        Ok(f) => {
+            lines.push(format!(
+                "  stacked frame on {} at {:#010x}:",
+                f.stack.name(),
+                f.address
+            ));
+            lines.push(format!(
+                "    r0  {:#010x}  r1  {:#010x}  r2  {:#010x}  r3 {:#010x}",
+                f.r0, f.r1, f.r2, f.r3
+            ));
+            lines.push(format!(
+                "    r12 {:#010x}  lr  {:#010x}  pc  {:#010x}  xpsr {:#010x}",
+                f.r12, f.lr, f.pc, f.xpsr
+            ));
+        }
+        Err(missing) => lines.push(format!("  stacked frame: {}", missing_words(*missing))),
+    }
+    lines
+}
+
+fn missing_words(missing: FrameMissing) -> String {
+    match missing {
+        FrameMissing::Running => "not read: the core is running (halt it to see the frame)".into(),
+        FrameMissing::ThreadMode => "none: no exception is active (Thread mode)".into(),
+        FrameMissing::LrNotExcReturn => {
+            "not found: LR no longer holds EXC_RETURN (the handler has moved on)".into()
+        }
+        FrameMissing::Unreadable { address } => {
+            format!("unreadable at {address:#010x}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::decode::{CoreContext, FaultRegisters, Stack, StackedFrame};
+    use super::*;
+
+    fn in_handler(regs: FaultRegisters) -> FaultSnapshot {
+        FaultSnapshot {
+            regs,
+            core: Some(CoreContext {
+                pc: 0x0800_0098,
+                lr: 0xFFFF_FFF9,
+                xpsr: 0x0100_0006,
+                msp: 0x2007_FFE0,
+                psp: 0,
+            }),
+            frame: Ok(StackedFrame::from_words(
+                Stack::Main,
+                0x2007_FFE0,
+                [1, 2, 3, 4, 12, 0x0800_0051, 0x0800_006A, 0x0100_0000],
+            )),
+        }
+    }
+
+    #[test]
+    fn the_headline_names_the_fault_its_bit_and_the_pc() {
+        let s = in_handler(FaultRegisters {
+            cfsr: 1 << 16,
+            ..Default::default()
+        });
+        assert_eq!(
+            headline(&s),
+            "UsageFault: undefined instruction (UFSR.UNDEFINSTR) at pc 0x0800006a"
+        );
+        let text = render(&s).join("\n");
+        assert!(text.contains("the UsageFault handler (IPSR 6)"), "{text}");
+        assert!(
+            text.contains("stacked frame on MSP at 0x2007ffe0"),
+            "{text}"
+        );
+        assert!(text.contains("pc  0x0800006a"), "{text}");
+    }
+
+    #[test]
+    fn an_escalated_bus_fault_shows_forced_and_bfar() {
+        let s = in_handler(FaultRegisters {
+            cfsr: (1 << 9) | (1 << 15),
+            hfsr: 1 << 30,
+            bfar: 0x3000_0000,
+            ..Default::default()
+        });
+        assert_eq!(
+            headline(&s),
+            "HardFault (escalated from BusFault, HFSR.FORCED): precise data bus error (BFSR.PRECISERR) at pc 0x0800006a, address 0x30000000 (BFAR)"
+        );
+        let text = render(&s).join("\n");
+        assert!(text.contains("HFSR.FORCED"), "{text}");
+        assert!(text.contains("BFAR  0x30000000"), "{text}");
+    }
+
+    #[test]
+    fn a_running_core_has_no_frame_and_a_clean_chip_no_fault() {
+        let s = FaultSnapshot {
+            regs: FaultRegisters::default(),
+            core: None,
+            frame: Err(FrameMissing::Running),
+        };
+        assert_eq!(headline(&s), "no fault recorded (CFSR and HFSR are 0)");
+        assert!(render(&s).join("\n").contains("the core is running"));
+    }
+}
