@@ -16,6 +16,7 @@ pub mod cpu;
 pub mod dap;
 pub mod faults;
 pub mod flash;
+pub mod g4_flash;
 pub mod geometry;
 pub mod glasgow;
 pub mod probe;

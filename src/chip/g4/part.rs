@@ -16,6 +16,7 @@
 //! - `stm32g4xx_db_opt` (0x1FFF_7800–0x1FFF_7854, one 84-byte sector) on every G47x/G48x,
 //!   `stm32g4xx_sb_opt` (0x1FFF_7800–0x1FFF_7818) on G43x/G49x; input layout undocumented.
 //! - `mt25ql512abb_stm32g474e-eval` (QSPI, 0x9000_0000) on all.
+//!
 //! Whether the main algorithms read DBANK at run time is not known (UNVERIFIED).
 
 use serde::Serialize;
