@@ -1,11 +1,12 @@
 //! Chip facts for STM32F76x/F77x (RM0410): register addresses, typed option-byte fields with
 //! their meanings, the stored option-byte layout, sector geometry per bank mode and flash size,
-//! and part identification.
+//! and part identification. The facts of STM32G47x/G48x (RM0440) live in [`g4`].
 //!
 //! Pure data and functions — no I/O. Used by the option-byte engine, the reports and the GDB
 //! memory map.
 
 pub mod fields;
+pub mod g4;
 pub mod geometry;
 pub mod option_area;
 pub mod part;

@@ -17,6 +17,7 @@ pub mod dap;
 pub mod exception;
 pub mod faults;
 pub mod flash;
+pub mod g4_flash;
 pub mod geometry;
 pub mod glasgow;
 pub mod probe;
