@@ -12,4 +12,5 @@ pub mod chip;
 pub mod gdb;
 pub mod optbytes;
 pub mod probe;
+mod probe_link;
 pub mod sim;

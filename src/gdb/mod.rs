@@ -36,8 +36,14 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3333";
 /// Prints `Listening for GDB on ADDRESS` on stdout once bound (port 0 picks a free port).
 pub fn run(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Result<()> {
     let session = crate::probe::open_session(opts)?;
-    let server = Server::bind(session, listen)
+    let mut server = Server::bind(session, listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    // A probe can go away and come back; the in-process simulator cannot (opening it again
+    // would start a different chip).
+    if !opts.simulated() {
+        let reopen = opts.clone();
+        server = server.reopen_with(Box::new(move || Ok(crate::probe::open_session(&reopen)?)));
+    }
     let addr = server.local_addr()?;
     if !addr.ip().is_loopback() {
         log::warn!(
