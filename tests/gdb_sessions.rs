@@ -28,7 +28,12 @@ impl Proc {
     /// Starts `stm32-opts ARGS` and reads its first stdout line, whose last word is an address.
     fn start(args: &[&str]) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stm32-opts"));
-        for var in ["STM32_OPTS_CHIP", "PROBE_RS_CHIP", "PROBE_RS_PROBE", "RUST_LOG"] {
+        for var in [
+            "STM32_OPTS_CHIP",
+            "PROBE_RS_CHIP",
+            "PROBE_RS_PROBE",
+            "RUST_LOG",
+        ] {
             cmd.env_remove(var);
         }
         let mut child = cmd
@@ -189,7 +194,9 @@ fn a_lost_socket_probe_gives_errors_and_a_restarted_one_is_used_again() {
 
     // The next client is told what is wrong, in its first reply.
     let mut c = RawClient::connect(gdb.addr);
-    let r = c.ask("qSupported:multiprocess+").expect("a reply, not a hang");
+    let r = c
+        .ask("qSupported:multiprocess+")
+        .expect("a reply, not a hang");
     assert!(r.starts_with("E."), "{r}");
     assert!(r.contains("probe"), "{r}");
     drop(c);
@@ -199,7 +206,9 @@ fn a_lost_socket_probe_gives_errors_and_a_restarted_one_is_used_again() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut c = loop {
         let mut c = RawClient::connect(gdb.addr);
-        let r = c.ask("qSupported:multiprocess+").expect("a reply, not a hang");
+        let r = c
+            .ask("qSupported:multiprocess+")
+            .expect("a reply, not a hang");
         if r.contains("PacketSize=") {
             break c;
         }
@@ -239,11 +248,7 @@ fn gdb_multiarch_on_an_erased_chip_through_sim_probe_can_read_memory() {
     let run = batch(
         gdb.addr,
         None,
-        &cmds(&[
-            "echo @@BEGIN\\n",
-            "x/wx 0x40023C14",
-            "echo @@END\\n",
-        ]),
+        &cmds(&["echo @@BEGIN\\n", "x/wx 0x40023C14", "echo @@END\\n"]),
     );
     let text = section(&run.text, "@@BEGIN", "@@END");
     assert!(text.to_lowercase().contains("0xffffaafd"), "{}", run.text);

@@ -115,9 +115,15 @@ fn a_bus_fault_fails_only_the_faulting_access_for_a_probe_rs_client() {
         assert!(core.read_word_32(0xFFFF_FFFC).is_err(), "unmapped read");
         assert_eq!(core.read_word_32(0x4002_3C14).unwrap(), 0xFFFF_AAFD);
         let mut block = [0u32; 16];
-        assert!(core.read_32(0xFFFF_FF00, &mut block).is_err(), "unmapped block");
+        assert!(
+            core.read_32(0xFFFF_FF00, &mut block).is_err(),
+            "unmapped block"
+        );
         core.read_32(0x2000_0000, &mut block).unwrap();
-        assert!(core.write_word_32(0xFFFF_FFF0, 1).is_err(), "unmapped write");
+        assert!(
+            core.write_word_32(0xFFFF_FFF0, 1).is_err(),
+            "unmapped write"
+        );
         core.write_word_32(0x2000_0000, 0xA5A5_5A5A).unwrap();
         assert_eq!(core.read_word_32(0x2000_0000).unwrap(), 0xA5A5_5A5A);
         // This client leaves with a fault as its last access.
