@@ -14,4 +14,5 @@ pub mod fault;
 pub mod gdb;
 pub mod optbytes;
 pub mod probe;
+mod probe_link;
 pub mod sim;

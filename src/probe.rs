@@ -84,6 +84,8 @@ pub enum ProbeError {
     SocketUnreachable { address: String, reason: String },
     #[error("cannot open the debug probe")]
     Probe(#[from] probe_rs::probe::DebugProbeError),
+    #[error("cannot set up the link to the socket probe")]
+    Link(#[from] std::io::Error),
 }
 
 /// Opens a session on the chip the options name. The simulator, when asked for, lives as long
@@ -119,9 +121,14 @@ fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
             let selector: DebugProbeSelector = text
                 .parse()
                 .map_err(|_| ProbeError::Selector(text.to_string()))?;
-            if let Some(address) = socket_address(&selector) {
-                check_socket_probe(address)?;
-            }
+            let selector = match socket_address(&selector) {
+                Some(address) => {
+                    let probe = check_socket_probe(address)?;
+                    let relay = crate::probe_link::relay(probe)?;
+                    with_socket_address(selector, relay)
+                }
+                None => selector,
+            };
             Ok(lister.open(selector)?)
         }
         None => {
@@ -138,9 +145,18 @@ fn socket_address(selector: &DebugProbeSelector) -> Option<&str> {
     selector.serial_number.as_deref()?.strip_prefix("tcp:")
 }
 
+/// The same socket probe, reached at `address` (the relay of [`crate::probe_link`]).
+fn with_socket_address(selector: DebugProbeSelector, address: SocketAddr) -> DebugProbeSelector {
+    DebugProbeSelector {
+        serial_number: Some(format!("tcp:{address}")),
+        ..selector
+    }
+}
+
 /// probe-rs reports an unreachable socket probe as a failure of the USB probes it tried next,
-/// which names the wrong thing; check the socket first and say what is wrong with it.
-fn check_socket_probe(address: &str) -> Result<(), ProbeError> {
+/// which names the wrong thing; connect to the socket first and say what is wrong with it.
+/// The connection is the probe's link (see [`crate::probe_link`]).
+fn check_socket_probe(address: &str) -> Result<TcpStream, ProbeError> {
     let unreachable = |reason: String| ProbeError::SocketUnreachable {
         address: address.to_string(),
         reason,
@@ -152,8 +168,7 @@ fn check_socket_probe(address: &str) -> Result<(), ProbeError> {
     let mut last = String::from("the address resolves to nothing");
     for target in targets {
         match TcpStream::connect_timeout(&target, SOCKET_CHECK_TIMEOUT) {
-            // The server takes one client at a time and serves the next once this one closes.
-            Ok(_) => return Ok(()),
+            Ok(stream) => return Ok(stream),
             Err(e) => last = e.to_string(),
         }
     }

@@ -3,7 +3,7 @@
 
 mod sim_support;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
 use probe_rs::probe::list::Lister;
@@ -72,4 +72,105 @@ fn flashing_over_glasgow_uses_posted_reads_correctly() {
         block[0], 0x2008_0000,
         "initial SP of the firmware's vector table"
     );
+}
+
+/// `stm32-opts sim-probe --listen 127.0.0.1:0`, its address and the child (killed when dropped).
+fn sim_probe_process(listen: &str) -> (String, Kill, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stm32-opts"))
+        .env_remove("RUST_LOG")
+        .args(["sim-probe", "--listen", listen])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    banner.read_line(&mut line).unwrap();
+    assert!(line.contains("listening on"), "{line}");
+    let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+    (addr, Kill(child), banner)
+}
+
+fn attach(addr: &str) -> probe_rs::Session {
+    let selector = format!("20b7:9db1:tcp:{addr}");
+    Lister::new()
+        .open(
+            selector
+                .parse::<probe_rs::probe::DebugProbeSelector>()
+                .unwrap(),
+        )
+        .unwrap()
+        .attach("STM32F767ZI", Permissions::default())
+        .unwrap()
+}
+
+#[test]
+fn a_bus_fault_fails_only_the_faulting_access_for_a_probe_rs_client() {
+    let (addr, _child, _banner) = sim_probe_process("127.0.0.1:0");
+    {
+        // As `probe-rs read` does: the probe-rs library on the Glasgow selector.
+        let mut session = attach(&addr);
+        let mut core = session.core(0).unwrap();
+        core.halt(std::time::Duration::from_millis(500)).unwrap();
+        assert!(core.read_word_32(0xFFFF_FFFC).is_err(), "unmapped read");
+        assert_eq!(core.read_word_32(0x4002_3C14).unwrap(), 0xFFFF_AAFD);
+        let mut block = [0u32; 16];
+        assert!(
+            core.read_32(0xFFFF_FF00, &mut block).is_err(),
+            "unmapped block"
+        );
+        core.read_32(0x2000_0000, &mut block).unwrap();
+        assert!(
+            core.write_word_32(0xFFFF_FFF0, 1).is_err(),
+            "unmapped write"
+        );
+        core.write_word_32(0x2000_0000, 0xA5A5_5A5A).unwrap();
+        assert_eq!(core.read_word_32(0x2000_0000).unwrap(), 0xA5A5_5A5A);
+        // This client leaves with a fault as its last access.
+        assert!(core.read_word_32(0xFFFF_FFFC).is_err());
+    }
+    // A later client starts clean.
+    let mut session = attach(&addr);
+    let mut core = session.core(0).unwrap();
+    assert_eq!(core.read_word_32(0x2000_0000).unwrap(), 0xA5A5_5A5A);
+}
+
+#[test]
+fn sim_probe_warns_when_listening_beyond_loopback() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stm32-opts"))
+        .env_remove("RUST_LOG")
+        .args(["sim-probe", "--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut banner = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    // The warning comes before the banner; once the banner is out, stop the server and read
+    // everything it wrote to stderr.
+    banner.read_line(&mut line).unwrap();
+    assert!(line.contains("listening on 0.0.0.0:"), "{line}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut text = String::new();
+    BufReader::new(stderr).read_to_string(&mut text).unwrap();
+    assert!(text.contains("not a loopback address"), "stderr: {text}");
+
+    // Loopback: no warning.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stm32-opts"))
+        .env_remove("RUST_LOG")
+        .args(["sim-probe", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut banner = BufReader::new(child.stdout.take().unwrap());
+    banner.read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut text = String::new();
+    BufReader::new(stderr).read_to_string(&mut text).unwrap();
+    assert!(!text.contains("loopback"), "stderr: {text}");
 }

@@ -444,6 +444,13 @@ fn nothing_creates_the_file_before_the_chip_is_used() {
     bin()
         .arg("--sim-state")
         .arg(&state)
+        .args(["sim-probe", "--listen", &addr])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot listen"));
+    bin()
+        .arg("--sim-state")
+        .arg(&state)
         .arg("--help")
         .assert()
         .success();

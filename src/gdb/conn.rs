@@ -10,9 +10,12 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gdbstub::conn::{Connection, ConnectionExt};
+
+/// How long a refused client is given to read its reply before the connection closes.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Why the framing guard dropped input (counted for logs and tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -213,6 +216,42 @@ impl GdbConnection {
             Write::write_all(&mut self.stream, &replies)?;
         }
         Ok(true)
+    }
+
+    /// Waits until a whole, checked packet has arrived: `Ok(true)`, or `Ok(false)` when none came
+    /// within `timeout`. Acks and Ctrl-C before it stay queued for gdbstub; the packet is not
+    /// consumed.
+    pub fn wait_for_packet(&mut self, timeout: Duration) -> io::Result<bool> {
+        let deadline = Instant::now() + timeout;
+        while !self.framer.ready.contains(&b'$') {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            self.fill(Some(left))?;
+        }
+        Ok(true)
+    }
+
+    /// Answers the waiting first packet with `reply` (acknowledged, as a `$…#xx` packet) and
+    /// closes the connection, giving the client a moment to read it.
+    pub fn reply_and_close(mut self, reply: &[u8]) {
+        let _ = Write::write_all(&mut self.stream, b"+");
+        let _ = Write::write_all(&mut self.stream, reply);
+        let _ = Write::flush(&mut self.stream);
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        // Until the client closes its side (or the wait runs out), so it reads the reply first.
+        let deadline = Instant::now() + CLOSE_WAIT;
+        let mut buf = [0u8; 1024];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            if !matches!(Read::read(&mut self.stream, &mut buf), Ok(n) if n > 0) {
+                break;
+            }
+        }
     }
 
     /// The next checked byte if one arrives within `timeout`.

@@ -35,15 +35,18 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3333";
 ///
 /// Prints `Listening for GDB on ADDRESS` on stdout once bound (port 0 picks a free port).
 pub fn run(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Result<()> {
-    let cannot_listen = |e| anyhow::anyhow!("cannot listen on {listen}: {e}");
-    // The address is tried before the chip is opened: a server that cannot listen must leave
-    // the chip (and a --sim-state file) untouched. The trial listener is closed and the same
-    // address (the port it picked, for port 0) bound again once the session is open.
-    let listen = std::net::TcpListener::bind(listen)
-        .and_then(|trial| trial.local_addr())
-        .map_err(cannot_listen)?;
+    // The address is taken before the chip is opened: a server that cannot listen must leave
+    // the chip (and a --sim-state file) untouched.
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let session = crate::probe::open_session(opts)?;
-    let server = Server::bind(session, listen).map_err(cannot_listen)?;
+    let mut server = Server::from_listener(listener, session);
+    // A probe can go away and come back; the in-process simulator cannot (opening it again
+    // would start a different chip).
+    if !opts.simulated() {
+        let reopen = opts.clone();
+        server = server.reopen_with(Box::new(move || Ok(crate::probe::open_session(&reopen)?)));
+    }
     let addr = server.local_addr()?;
     if !addr.ip().is_loopback() {
         log::warn!(

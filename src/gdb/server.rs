@@ -1,10 +1,16 @@
 //! Listening and serving clients: one GDB client at a time, many one after another.
 //!
-//! A tokio listener accepts connections. The client that gets the chip is served by gdbstub's
-//! blocking event loop on a blocking-pool thread; a client that connects while another one is
-//! being served is told so (a console message and an `E` reply) and disconnected.
+//! A tokio listener accepts connections. A connection touches the chip only once its first
+//! packet has arrived: one that closes before, or sends nothing for [`FIRST_PACKET_TIMEOUT`],
+//! is dropped and the core is left as it was. The client then waits (at most
+//! [`HANDOVER_TIMEOUT`]) for the previous session to finish, and is served by gdbstub's blocking
+//! event loop on a blocking-pool thread; a client that connects while another one is being served
+//! is told so (an `E` reply to its first packet) and disconnected. When the probe stops
+//! answering, the session ends with an error reply; with an opener
+//! ([`Server::reopen_with`]) the next client gets a newly opened probe, or a message saying why
+//! there is none.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +72,18 @@ impl<'s> BlockingEventLoop for ChipEventLoop<'s> {
     }
 }
 
+/// How long a new connection may take to send its first packet. A client that sends nothing
+/// (a port check, a stalled tool) is dropped after it, without having touched the chip.
+pub const FIRST_PACKET_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client waits for the chip while the previous session is still finishing (its
+/// clean-up runs after its connection has closed). A client that gets no chip in this time is
+/// refused: another one is being served.
+pub const HANDOVER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Opens the chip again after the probe was lost (`stm32-opts gdb` opens it from the probe
+/// options, as at start).
+pub type SessionOpener = Box<dyn FnMut() -> anyhow::Result<Session> + Send>;
+
 /// How a client session ended.
 #[derive(Debug)]
 pub enum SessionEnd {
@@ -75,20 +93,18 @@ pub enum SessionEnd {
     Killed,
     /// The connection ended otherwise (closed, broken, protocol error): the core is halted.
     Dropped(String),
+    /// The probe stopped answering: the session could not start, or not be cleaned up.
+    ProbeLost(String),
 }
 
-/// Serves one client on `session` until it goes away. Never panics on client behaviour.
-pub fn serve_client(session: &mut Session, stream: std::net::TcpStream) -> SessionEnd {
-    let peer = stream
-        .peer_addr()
-        .map_or("unknown peer".to_string(), |a| a.to_string());
-    let conn = match GdbConnection::new(stream, PACKET_BUFFER_SIZE) {
-        Ok(c) => c,
-        Err(e) => return SessionEnd::Dropped(format!("setting up the connection: {e}")),
-    };
+/// Serves one client, whose first packet is waiting in `conn`, on `session` until it goes away.
+/// The core is halted here, when the session really starts. Never panics on client behaviour.
+pub fn serve_client(session: &mut Session, conn: GdbConnection, peer: &str) -> SessionEnd {
     let mut target = ChipTarget::new(session);
     if let Err(e) = target.on_connect() {
-        log::warn!("{peer}: halting the core on connect: {e}");
+        log::warn!("{peer}: the probe does not answer: {e}");
+        conn.reply_and_close(packet(&probe_lost_text(&e.to_string())).as_bytes());
+        return SessionEnd::ProbeLost(e.to_string());
     }
     let stub = match GdbStub::<ChipTarget<'_>, GdbConnection>::builder(conn)
         .packet_buffer_size(PACKET_BUFFER_SIZE)
@@ -107,6 +123,7 @@ pub fn serve_client(session: &mut Session, stream: std::net::TcpStream) -> Sessi
     let resume = matches!(end, SessionEnd::Detached);
     if let Err(e) = target.on_disconnect(resume) {
         log::warn!("{peer}: cleaning up after the session: {e}");
+        return SessionEnd::ProbeLost(format!("{end:?}; then cleaning up: {e}"));
     }
     end
 }
@@ -119,18 +136,12 @@ pub fn refusal_text(holder: &str) -> String {
     )
 }
 
-/// Answers a client's first packet with the refusal, then closes the connection.
-fn refuse(mut stream: std::net::TcpStream, holder: &str) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    // Wait for the client's first packet (usually qSupported) so the refusal is its reply.
-    let mut buf = [0u8; 1024];
-    let _ = Read::read(&mut stream, &mut buf);
-    let _ = Write::write_all(&mut stream, b"+");
-    let _ = Write::write_all(&mut stream, packet(&refusal_text(holder)).as_bytes());
-    let _ = Write::flush(&mut stream);
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    // Give the client a moment to read before the socket goes away.
-    let _ = Read::read(&mut stream, &mut buf);
+/// The reply to a client's first packet when the probe does not answer.
+pub fn probe_lost_text(why: &str) -> String {
+    let why: String = why.chars().filter(|c| !"$#}*".contains(*c)).collect();
+    format!(
+        "E.stm32-opts: the debug probe does not answer ({why}); check the probe and its connection, then connect again"
+    )
 }
 
 fn packet(body: &str) -> String {
@@ -138,10 +149,35 @@ fn packet(body: &str) -> String {
     format!("${body}#{sum:02x}")
 }
 
+/// The chip as the server holds it: the session (none once the probe was lost and could not be
+/// opened again) and how to open it again.
+struct ChipSlot {
+    session: Option<Session>,
+    opener: Option<SessionOpener>,
+}
+
+impl ChipSlot {
+    /// The session, opened again first if the probe was lost.
+    fn session(&mut self) -> Result<&mut Session, String> {
+        if self.session.is_none() {
+            let opener = self
+                .opener
+                .as_mut()
+                .ok_or("the probe was lost and there is no way to open it again")?;
+            log::info!("opening the probe again");
+            let session =
+                opener().map_err(|e| format!("the probe was lost; opening it again: {e:#}"))?;
+            self.session = Some(session);
+        }
+        Ok(self.session.as_mut().expect("just opened"))
+    }
+}
+
 /// The GDB server: a bound listener and the chip.
 pub struct Server {
     listener: std::net::TcpListener,
     session: Session,
+    opener: Option<SessionOpener>,
 }
 
 /// A server running on a background thread (for tests and benchmarks).
@@ -183,7 +219,25 @@ impl Server {
     /// Binds `addr` (port 0 picks a free port) for the chip behind `session`.
     pub fn bind(session: Session, addr: SocketAddr) -> io::Result<Server> {
         let listener = std::net::TcpListener::bind(addr)?;
-        Ok(Server { listener, session })
+        Ok(Server::from_listener(listener, session))
+    }
+
+    /// A server on a listener that is already bound (so the address can be taken before the
+    /// chip is opened).
+    pub fn from_listener(listener: std::net::TcpListener, session: Session) -> Server {
+        Server {
+            listener,
+            session,
+            opener: None,
+        }
+    }
+
+    /// How to open the chip again when the probe is lost: the session is then dropped, and the
+    /// next client that connects gets a new one (or a message saying why there is none).
+    /// Without an opener the server keeps the session it has.
+    pub fn reopen_with(mut self, opener: SessionOpener) -> Server {
+        self.opener = Some(opener);
+        self
     }
 
     /// The bound address.
@@ -216,21 +270,33 @@ impl Server {
             .worker_threads(1)
             .enable_all()
             .build()?;
-        runtime.block_on(accept_loop(self.listener, self.session, shutdown))
+        let chip = ChipSlot {
+            session: Some(self.session),
+            opener: self.opener,
+        };
+        runtime.block_on(accept_loop(self.listener, chip, shutdown))
     }
+}
+
+/// The chip, and who holds it.
+#[derive(Clone)]
+struct Shared {
+    chip: Arc<Mutex<ChipSlot>>,
+    holder: Arc<std::sync::Mutex<String>>,
 }
 
 async fn accept_loop(
     listener: std::net::TcpListener,
-    session: Session,
+    chip: ChipSlot,
     shutdown: Arc<Notify>,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    // The chip, and who holds it.
-    let chip = Arc::new(Mutex::new(session));
-    let holder = Arc::new(std::sync::Mutex::new(String::new()));
-    let mut active: Option<tokio::task::JoinHandle<()>> = None;
+    let shared = Shared {
+        chip: Arc::new(Mutex::new(chip)),
+        holder: Arc::new(std::sync::Mutex::new(String::new())),
+    };
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -243,6 +309,8 @@ async fn accept_loop(
             },
             _ = shutdown.notified() => break,
         };
+        // Reap the connections that have ended.
+        while connections.try_join_next().is_some() {}
         let std_stream = match stream.into_std().and_then(|s| {
             s.set_nonblocking(false)?;
             Ok(s)
@@ -253,34 +321,88 @@ async fn accept_loop(
                 continue;
             }
         };
-        match chip.clone().try_lock_owned() {
-            Ok(mut guard) => {
-                *holder.lock().unwrap() = peer.to_string();
-                log::info!("GDB client {peer} connected");
-                active = Some(tokio::task::spawn_blocking(move || {
-                    let end = serve_client(&mut guard, std_stream);
-                    match &end {
-                        SessionEnd::Detached => {
-                            log::info!("GDB client {peer} detached (core resumed)")
-                        }
-                        SessionEnd::Killed => log::info!("GDB client {peer} killed the session"),
-                        SessionEnd::Dropped(why) => {
-                            log::info!("GDB client {peer} disconnected: {why} (core halted)")
-                        }
-                    }
-                }));
-            }
-            Err(_) => {
-                let who = holder.lock().unwrap().clone();
-                log::warn!("refusing GDB client {peer}: {who} is connected");
-                tokio::task::spawn_blocking(move || refuse(std_stream, &who));
+        connections.spawn(connection(shared.clone(), std_stream, peer));
+    }
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// One connection: its first packet, then the chip (waiting for the previous session to hand
+/// it over) or a refusal.
+async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAddr) {
+    let first = tokio::task::spawn_blocking(move || {
+        let mut conn = GdbConnection::new(stream, PACKET_BUFFER_SIZE)?;
+        Ok::<_, io::Error>(conn.wait_for_packet(FIRST_PACKET_TIMEOUT)?.then_some(conn))
+    })
+    .await;
+    let conn = match first {
+        Ok(Ok(Some(conn))) => conn,
+        Ok(Ok(None)) => {
+            log::info!(
+                "{peer} sent no packet within {} s: disconnected (the chip was not touched)",
+                FIRST_PACKET_TIMEOUT.as_secs()
+            );
+            return;
+        }
+        Ok(Err(e)) => {
+            log::debug!("{peer} closed before its first packet ({e}): the chip was not touched");
+            return;
+        }
+        Err(e) => {
+            log::warn!("{peer}: {e}");
+            return;
+        }
+    };
+    let guard = match tokio::time::timeout(HANDOVER_TIMEOUT, shared.chip.clone().lock_owned()).await
+    {
+        Ok(guard) => guard,
+        Err(_) => {
+            let who = shared.holder.lock().unwrap().clone();
+            log::warn!("refusing GDB client {peer}: {who} is connected");
+            let _ = tokio::task::spawn_blocking(move || {
+                conn.reply_and_close(packet(&refusal_text(&who)).as_bytes())
+            })
+            .await;
+            return;
+        }
+    };
+    *shared.holder.lock().unwrap() = peer.to_string();
+    let served = tokio::task::spawn_blocking(move || serve_holding(guard, conn, peer)).await;
+    if let Err(e) = served {
+        log::error!("GDB client {peer}: the session task failed: {e}");
+    }
+}
+
+/// Serves a client with the chip held.
+fn serve_holding(
+    mut guard: tokio::sync::OwnedMutexGuard<ChipSlot>,
+    conn: GdbConnection,
+    peer: SocketAddr,
+) {
+    let peer = peer.to_string();
+    let session = match guard.session() {
+        Ok(session) => session,
+        Err(why) => {
+            log::warn!("GDB client {peer}: {why}");
+            conn.reply_and_close(packet(&probe_lost_text(&why)).as_bytes());
+            return;
+        }
+    };
+    log::info!("GDB client {peer} connected");
+    match serve_client(session, conn, &peer) {
+        SessionEnd::Detached => log::info!("GDB client {peer} detached (core resumed)"),
+        SessionEnd::Killed => log::info!("GDB client {peer} killed the session"),
+        SessionEnd::Dropped(why) => {
+            log::info!("GDB client {peer} disconnected: {why} (core halted)")
+        }
+        SessionEnd::ProbeLost(why) => {
+            log::warn!("GDB client {peer}: the probe was lost: {why}");
+            if guard.opener.is_some() {
+                // Drop the broken session now; the next client gets a new one.
+                guard.session = None;
             }
         }
     }
-    if let Some(task) = active {
-        let _ = task.await;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

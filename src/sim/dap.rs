@@ -72,6 +72,22 @@ impl Dap {
 }
 
 impl Chip {
+    /// A new debugger takes over the debug port (a fresh probe connection): it starts without
+    /// the sticky error flags an earlier one may have left set.
+    pub fn dap_new_host(&mut self) {
+        self.dap.ctrl_stat &= !ctrl_stat::STICKY;
+    }
+
+    /// Clears the sticky error flags through DP ABORT, as probe firmware does after a FAULT.
+    pub fn dap_clear_sticky(&mut self) -> Ack {
+        self.dap_transfer(
+            false,
+            false,
+            0x0,
+            abort::STKCMPCLR | abort::STKERRCLR | abort::WDERRCLR | abort::ORUNERRCLR,
+        )
+    }
+
     /// One DP or AP register transfer. `a` is the register address A[3:2] (0x0, 0x4, 0x8, 0xC).
     pub fn dap_transfer(&mut self, ap: bool, read: bool, a: u8, value: u32) -> Ack {
         if self.faults.disconnected || self.debug_port_closed() {

@@ -6,6 +6,13 @@
 //! commands are parsed from a per-endpoint buffer regardless of packet boundaries. AP reads are
 //! posted, as on the wire: an AP read answers with the previous AP read's data and DP RDBUFF
 //! with the last one.
+//!
+//! A bus fault is handled as probe firmware handles it: the transfers of one packet are one
+//! batch, and a transfer answered FAULT (or not answered) ends it. The transfers after it in the
+//! same packet are not carried out and get no answer — probe-rs's driver stops reading a batch's
+//! answers at the first failure, so an answer for them would be taken as the answer to its next
+//! request — and the sticky error flags are cleared through DP ABORT, so the next request works.
+//! Each client starts with clear sticky flags and no posted read.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -171,6 +178,17 @@ impl Session {
                 for (ap, read, a, value) in commands {
                     let is_rdbuff = !ap && read && a == 0xC;
                     let ack = chip.dap_transfer(ap, read, a, value);
+                    if !matches!(ack, Ack::Ok(_)) {
+                        // The batch ends here (see the module documentation).
+                        if ack == Ack::Fault {
+                            chip.dap_clear_sticky();
+                        }
+                        out.push(match ack {
+                            Ack::Fault => swd::TYPE_NO_DATA | swd::ACK_FAULT,
+                            _ => swd::TYPE_ERROR,
+                        });
+                        break;
+                    }
                     match ack {
                         Ack::Ok(v) if read => {
                             let data = if ap {
@@ -184,8 +202,7 @@ impl Session {
                             out.extend_from_slice(&data.to_le_bytes());
                         }
                         Ack::Ok(_) => out.push(swd::TYPE_NO_DATA | swd::ACK_OK),
-                        Ack::Fault => out.push(swd::TYPE_NO_DATA | swd::ACK_FAULT),
-                        Ack::NoResponse => out.push(swd::TYPE_ERROR),
+                        Ack::Fault | Ack::NoResponse => unreachable!("handled above"),
                     }
                 }
                 (out, posted)
@@ -208,6 +225,8 @@ fn frame(target: u8, payload: &[u8]) -> Vec<u8> {
 /// Serves one client until it disconnects or breaks the protocol.
 fn serve_client(sim: &Simulator, mut stream: TcpStream) -> Result<(), String> {
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    sim.with(|chip| chip.dap_new_host())
+        .map_err(|e| e.to_string())?;
     let mut session = Session::new(sim.clone());
     let mut pending = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -217,24 +236,29 @@ fn serve_client(sim: &Simulator, mut stream: TcpStream) -> Result<(), String> {
             return Ok(());
         }
         pending.extend_from_slice(&buf[..n]);
+        let mut out = Vec::new();
+        // Packet by packet: each packet's SWD transfers are one batch.
         while let Some(end) = pending.iter().position(|b| *b == 0) {
             let raw: Vec<u8> = pending.drain(..=end).collect();
             let packet = cobs_decode(&raw[..raw.len() - 1]).ok_or("malformed COBS frame")?;
             match packet.split_first() {
-                Some((&TARGET_ROOT, payload)) => session.root_in.extend_from_slice(payload),
-                Some((&TARGET_SWD, payload)) => session.swd_in.extend_from_slice(payload),
+                Some((&TARGET_ROOT, payload)) => {
+                    session.root_in.extend_from_slice(payload);
+                    let root = session.root()?;
+                    if !root.is_empty() {
+                        out.extend(frame(TARGET_ROOT, &root));
+                    }
+                }
+                Some((&TARGET_SWD, payload)) => {
+                    session.swd_in.extend_from_slice(payload);
+                    let swd = session.swd()?;
+                    if !swd.is_empty() {
+                        out.extend(frame(TARGET_SWD, &swd));
+                    }
+                }
                 Some((other, _)) => return Err(format!("packet for unknown endpoint {other}")),
                 None => return Err("empty packet".into()),
             }
-        }
-        let mut out = Vec::new();
-        let root = session.root()?;
-        if !root.is_empty() {
-            out.extend(frame(TARGET_ROOT, &root));
-        }
-        let swd = session.swd()?;
-        if !swd.is_empty() {
-            out.extend(frame(TARGET_SWD, &swd));
         }
         if !out.is_empty() {
             stream.write_all(&out).map_err(|e| e.to_string())?;
@@ -251,10 +275,12 @@ pub struct GlasgowServer {
 impl GlasgowServer {
     /// Binds `addr` (port 0 picks a free port).
     pub fn bind(sim: Simulator, addr: SocketAddr) -> std::io::Result<Self> {
-        Ok(GlasgowServer {
-            listener: TcpListener::bind(addr)?,
-            sim,
-        })
+        Ok(Self::from_listener(TcpListener::bind(addr)?, sim))
+    }
+
+    /// A server on a listener that is already bound.
+    pub fn from_listener(listener: TcpListener, sim: Simulator) -> Self {
+        GlasgowServer { listener, sim }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -296,9 +322,18 @@ impl GlasgowServer {
 
 /// `stm32-opts sim-probe`: serves the simulated chip the options describe on `listen`.
 pub fn serve(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Result<()> {
+    // The address is taken before the chip starts: a sim-probe that cannot listen must leave a
+    // --sim-state file untouched (not even create it).
+    let listener = TcpListener::bind(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let sim = opts.simulator()?;
-    let server = GlasgowServer::bind(sim.clone(), listen)?;
+    let server = GlasgowServer::from_listener(listener, sim.clone());
     let addr = server.local_addr()?;
+    if !addr.ip().is_loopback() {
+        log::warn!(
+            "sim-probe listening on {addr}, which is not a loopback address: anyone who can reach it controls the simulated chip"
+        );
+    }
     // The banner is for whoever started the server; a closed stdout (a supervisor that read the
     // address and went away) must not stop it.
     let mut out = std::io::stdout().lock();

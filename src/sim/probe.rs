@@ -14,9 +14,6 @@ use probe_rs::CoreStatus;
 use super::dap::Ack;
 use super::worker::{SimGone, SimHandle};
 
-/// DP ABORT: STKCMPCLR | STKERRCLR | WDERRCLR | ORUNERRCLR.
-const ABORT_CLEAR_STICKY: u32 = 0b1_1110;
-
 /// Why the simulated link failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SimLinkError {
@@ -68,7 +65,7 @@ impl SimProbe {
                         if ack == Ack::Fault {
                             // As probe firmware does after a FAULT: clear the sticky error flags
                             // through DP ABORT, so the next transfer is not refused too.
-                            chip.dap_transfer(false, false, 0x0, ABORT_CLEAR_STICKY);
+                            chip.dap_clear_sticky();
                         }
                         break;
                     }
