@@ -289,7 +289,9 @@ fn change(global: &GlobalArgs, request: &Request, json: bool) -> Result<()> {
 
 /// When the request named nDBANK, the mode it ends in (the original tool's line).
 fn ndbank_result(plan: &optbytes::Plan) {
-    if plan.diffs.iter().any(|d| d.field == Field::NDBank) || plan.already_set.contains(&Field::NDBank) {
+    if plan.diffs.iter().any(|d| d.field == Field::NDBank)
+        || plan.already_set.contains(&Field::NDBank)
+    {
         let layout = plan.part.layout_for_ndbank(plan.new.ndbank());
         println!("nDBANK = {} ({})", plan.new.ndbank(), layout.summary());
     }

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
+use crate::chip::{Field, Part};
 use crate::erase;
 use crate::fault::{self, vector_catch};
-use crate::chip::{Field, Part};
 use crate::optbytes::{
     self, report, Change, Confirmation, Consent, Consents, CoreAfter, Event, OptionBytes, Report,
     Request, RunAfter,

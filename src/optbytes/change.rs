@@ -160,8 +160,7 @@ pub trait FamilySteps {
     /// Read the option bytes and identify the part against the session's target name.
     fn inspect(&self, session: &mut Session) -> Result<(OptionBytes, Part), Error>;
     /// Plan `changes` from `snapshot` (pure).
-    fn plan(&self, snapshot: &OptionBytes, part: &Part, changes: &[Change])
-        -> Result<Plan, Error>;
+    fn plan(&self, snapshot: &OptionBytes, part: &Part, changes: &[Change]) -> Result<Plan, Error>;
     /// Program `plan`, load the values (unless `opts.reset` is false) and verify them.
     fn apply(
         &self,
@@ -181,12 +180,7 @@ impl FamilySteps for F7 {
         read::inspect(session)
     }
 
-    fn plan(
-        &self,
-        snapshot: &OptionBytes,
-        part: &Part,
-        changes: &[Change],
-    ) -> Result<Plan, Error> {
+    fn plan(&self, snapshot: &OptionBytes, part: &Part, changes: &[Change]) -> Result<Plan, Error> {
         read::plan_snapshot(snapshot, part, changes)
     }
 

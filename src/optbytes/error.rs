@@ -361,7 +361,11 @@ mod tests {
         );
         assert!(text.contains("; RDP level 2 is PERMANENT"), "{text}");
         assert!(text.ends_with("; option bytes unchanged"), "{text}");
-        assert_eq!(e.what().as_deref(), text.strip_prefix("refused: ").and_then(|t| t.strip_suffix("; option bytes unchanged")));
+        assert_eq!(
+            e.what().as_deref(),
+            text.strip_prefix("refused: ")
+                .and_then(|t| t.strip_suffix("; option bytes unchanged"))
+        );
         let e = Error::Attach("no probe".into());
         assert_eq!(e.category(), ErrorCategory::Chip);
         assert_eq!(e.to_string(), "no probe");

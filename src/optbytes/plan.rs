@@ -575,10 +575,7 @@ mod tests {
         assert!(e.contains("blocks debugger access"), "{e}");
         assert!(e.contains("option bytes unchanged"), "{e}");
         assert!(!e.contains("--"), "no CLI words in the engine: {e}");
-        assert_eq!(
-            p.unconfirmed(permanent),
-            vec![Confirmation::ReadProtection]
-        );
+        assert_eq!(p.unconfirmed(permanent), vec![Confirmation::ReadProtection]);
         p.check_confirmations(yes).unwrap();
         // 1 → 0 needs it too, waits long, warns about the mass erase.
         let level1 = OptionWords::FACTORY.with(Field::Rdp, 0x55);
@@ -629,8 +626,13 @@ mod tests {
         assert!(precheck(&rdp2, Consents::NONE).is_err());
         assert!(precheck(&rdp2, yes).is_err());
         assert!(precheck(&rdp2, permanent).is_err());
-        precheck(&rdp2, [Consent::Destructive, Consent::PermanentRdp2].into_iter().collect())
-            .unwrap();
+        precheck(
+            &rdp2,
+            [Consent::Destructive, Consent::PermanentRdp2]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
         let raw = parse_changes(["rdp=0xcc", "nDBANK=0"]).unwrap();
         assert!(precheck(&raw, yes).is_err());
         let other = parse_changes(["RDP=1", "nDBANK=0"]).unwrap();
