@@ -71,7 +71,7 @@ impl fmt::Display for LeftState {
             OptionsState::Programmed => f.write_str("new option bytes programmed")?,
             OptionsState::Unknown => f.write_str(
                 "option bytes in an unknown state (programming may be incomplete; \
-                 check them with `stm32-opts optbytes` before resetting or powering off)",
+                 read them back (`optbytes`) before resetting or powering off)",
             )?,
         }
         match self.lock {

@@ -269,7 +269,7 @@ pub fn plan_text(plan: &Plan, confirm: ConfirmWords) -> String {
     out
 }
 
-/// The plan as JSON (`--dry-run --json`): the [`Plan`] with words as numbers, plus
+/// The plan of a dry run as JSON: the [`Plan`] with words as numbers, plus
 /// `"dry_run": true`.
 pub fn plan_json(plan: &Plan) -> Value {
     let mut v = serde_json::to_value(plan).expect("a plan serializes");
