@@ -1,5 +1,6 @@
-//! `monitor` commands. Option-byte work goes through the option-byte engine
-//! ([`crate::optbytes`]), exactly as the CLI does.
+//! `monitor` commands. Option-byte work goes through the option-byte engine's one entry
+//! ([`optbytes::change`]), exactly as the CLI does: this file turns the monitor's words into a
+//! [`Request`] and words the [`Report`] and the refusals for a GDB console.
 //!
 //! A mistyped command or a bad argument prints the usage and changes nothing: the handler never
 //! returns `Err` for user input (that would end the GDB session). Commands that find the core
@@ -9,9 +10,13 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
+use crate::chip::{Field, Part};
 use crate::erase;
 use crate::fault::{self, vector_catch};
-use crate::optbytes::{self, report, ApplyOptions, Change, Confirmation, CoreAfter};
+use crate::optbytes::{
+    self, report, Change, Confirmation, Consent, Consents, CoreAfter, Event, OptionBytes, Report,
+    Request, RunAfter,
+};
 
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
@@ -244,27 +249,18 @@ impl ChipTarget<'_> {
                 }
             }
             Command::ShowNdbank => {
-                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-                let shown = optbytes::inspect(self.session())
-                    .map(|(snapshot, part)| report::ndbank_line(&snapshot, &part));
-                self.unpause(was_running)
-                    .map_err(|e| format!("resume: {e}"))?;
-                outputln!(out, "{}", shown.map_err(|e| e.to_string())?);
+                let (snapshot, part, _) = self.show_options(Request::show_field(Field::NDBank))?;
+                outputln!(out, "{}", report::ndbank_line(&snapshot, &part));
             }
             Command::ShowOptbytes { json } => {
-                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-                let name = self.target_name().to_string();
-                let shown = optbytes::inspect(self.session()).map(|(snapshot, part)| {
-                    if json {
-                        serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
-                            .unwrap_or_default()
-                    } else {
-                        report::table(&snapshot, &part, &name)
-                    }
-                });
-                self.unpause(was_running)
-                    .map_err(|e| format!("resume: {e}"))?;
-                print(out, &shown.map_err(|e| e.to_string())?);
+                let (snapshot, part, name) = self.show_options(Request::show())?;
+                let shown = if json {
+                    serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
+                        .unwrap_or_default()
+                } else {
+                    report::table(&snapshot, &part, &name)
+                };
+                print(out, &shown);
             }
             Command::VectorCatch(mask) => {
                 let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
@@ -284,12 +280,12 @@ impl ChipTarget<'_> {
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
-                self.change_options(&[change], &SetRequest::default(), out)?;
+                self.change_options(vec![change], &SetRequest::default(), out)?;
             }
             Command::SetOptbytes(req) => {
                 let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
                     .map_err(|e| e.to_string())?;
-                self.change_options(&changes, &req, out)?;
+                self.change_options(changes, &req, out)?;
             }
         }
         Ok(())
@@ -331,69 +327,109 @@ impl ChipTarget<'_> {
         Ok(())
     }
 
-    /// Plan and (unless a dry run) apply option-byte changes through the engine.
+    /// Reads the option bytes through the engine, halting a running core for the read and
+    /// letting it run again afterwards.
+    fn show_options(&mut self, request: Request) -> Result<(OptionBytes, Part, String), String> {
+        let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+        let shown = optbytes::change(self.session(), &request, &mut |_| {});
+        self.unpause(was_running)
+            .map_err(|e| format!("resume: {e}"))?;
+        match shown.map_err(refusal_text)? {
+            Report::Shown {
+                snapshot,
+                part,
+                chip_name,
+            } => Ok((snapshot, part, chip_name)),
+            other => Err(format!("unexpected report for a read: {other:?}")),
+        }
+    }
+
+    /// Hands option-byte changes to the engine and words its report for the console.
     fn change_options(
         &mut self,
-        changes: &[Change],
+        changes: Vec<Change>,
         req: &SetRequest,
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
-        let refusal = |e: optbytes::Error| match e {
-            optbytes::Error::ConfirmationRequired { what, missing, .. } => format!(
-                "refused: {what}\nto confirm, add {} to the command",
-                if missing.contains(&Confirmation::PermanentRdp2) {
-                    "`yes permanent-rdp2`"
-                } else {
-                    "`yes`"
-                }
-            ),
-            other => other.to_string(),
-        };
-        optbytes::precheck(changes, req.yes, req.permanent_rdp2).map_err(refusal)?;
-        let prepared = optbytes::prepare(self.session(), changes).map_err(|e| e.to_string())?;
-        print(out, &report::plan_text(&prepared.plan));
-        if req.dry_run {
-            outputln!(out, "dry run: nothing written");
-            return Ok(());
+        let request = req.to_request(changes);
+        if !request.dry_run {
+            self.forget_registers();
         }
-        if prepared.plan.is_noop() {
-            return Ok(());
-        }
-        prepared
-            .plan
-            .check_confirmations(req.yes, req.permanent_rdp2)
-            .map_err(refusal)?;
-        out.flush();
-
-        let was_running = !self
-            .core()
-            .and_then(|mut c| c.core_halted())
-            .map_err(|e| format!("core status: {e}"))?;
-        let opts = ApplyOptions {
-            yes: req.yes,
-            permanent_rdp2: req.permanent_rdp2,
-            reset: !req.no_reset,
-            leave_halted: !was_running,
-            ..ApplyOptions::default()
-        };
-        self.forget_registers();
-        let session = self.session();
-        let result = optbytes::apply(session, &prepared.plan, &opts, &mut |line: &str| {
-            outputln!(out, "{}", line);
-            out.flush();
-        });
-        let outcome = result.map_err(|e| e.to_string())?;
-        outputln!(out, "{}", report::outcome_line(&outcome));
-        if outcome.reset {
-            let layout_changed = prepared.plan.old.ndbank() != prepared.plan.new.ndbank();
-            if layout_changed {
-                outputln!(out, "{}", MAP_NOTE);
+        let report = optbytes::change(self.session(), &request, &mut |event| match event {
+            Event::Planned(plan) => {
+                print(out, &report::plan_text(plan, confirm_words));
+                out.flush();
             }
-            if outcome.core == CoreAfter::Halted {
-                outputln!(out, "{}", REGS_NOTE);
+            Event::Step(line) => {
+                outputln!(out, "{}", line);
+                out.flush();
+            }
+        })
+        .map_err(refusal_text)?;
+        match report {
+            Report::DryRun { .. } => outputln!(out, "{}", report::DRY_RUN_LINE),
+            Report::NothingToChange { .. } | Report::Shown { .. } => {}
+            Report::Applied { plan, outcome } => {
+                outputln!(out, "{}", report::outcome_line(&outcome));
+                if outcome.reset {
+                    if plan.old.ndbank() != plan.new.ndbank() {
+                        outputln!(out, "{}", MAP_NOTE);
+                    }
+                    if outcome.core == CoreAfter::Halted {
+                        outputln!(out, "{}", REGS_NOTE);
+                    }
+                }
             }
         }
         Ok(())
+    }
+}
+
+impl SetRequest {
+    /// The engine request for these words. A debugger keeps the core as it found it.
+    fn to_request(&self, changes: Vec<Change>) -> Request {
+        let mut consents = Consents::NONE;
+        if self.yes {
+            consents = consents.with(Consent::Destructive);
+        }
+        if self.permanent_rdp2 {
+            consents = consents.with(Consent::PermanentRdp2);
+        }
+        Request {
+            dry_run: self.dry_run,
+            reset: !self.no_reset,
+            consents,
+            run_after: RunAfter::AsFound,
+            ..Request::change(changes)
+        }
+    }
+}
+
+/// The words of `optbytes set` that give a confirmation.
+fn confirm_words(confirmation: Confirmation) -> &'static str {
+    match confirmation {
+        Confirmation::MassErase | Confirmation::ReadProtection => "`yes`",
+        Confirmation::PermanentRdp2 => "`yes permanent-rdp2`",
+    }
+}
+
+/// An engine error for the console; a missing confirmation says which words to add.
+fn refusal_text(error: optbytes::Error) -> String {
+    match &error {
+        optbytes::Error::Unconfirmed { missing } => {
+            let worst = missing
+                .iter()
+                .copied()
+                .find(|&c| c == Confirmation::PermanentRdp2)
+                .or(missing.first().copied())
+                .unwrap_or(Confirmation::ReadProtection);
+            format!(
+                "refused: {}\nto confirm, add {} to the command",
+                error.what().unwrap_or_default(),
+                confirm_words(worst)
+            )
+        }
+        _ => error.to_string(),
     }
 }
 
