@@ -179,9 +179,7 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
             "arm semihosting takes enable or disable, not `{}`",
             words[2..].join(" ")
         ))),
-        ["arm", "semihosting_cmdline", ..] => {
-            Ok(Command::SemihostingCmdline(words[2..].join(" ")))
-        }
+        ["arm", "semihosting_cmdline", ..] => Ok(Command::SemihostingCmdline(words[2..].join(" "))),
         ["arm", ..] => Err(Usage(format!(
             "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline",
             words[1..].join(" ")
