@@ -279,3 +279,33 @@ fn stepping_over_a_call_at_a_breakpoint_performs_it() {
     let next = words.next().unwrap().trim_start_matches("NEXT=");
     assert_eq!(pc, next, "stepi moves past the BKPT:\n{}", run.text);
 }
+
+#[test]
+fn a_call_with_an_unreadable_parameter_block_fails_and_the_program_goes_on() {
+    let server = start_server(None);
+    let commands = cmds(&[
+        "load",
+        "monitor reset halt",
+        "monitor arm semihosting enable",
+        "maintenance flush register-cache",
+        // Stop just before the first BKPT, then make it a SYS_WRITE whose block is unmapped.
+        "hbreak *((char *)&first_call - 2)",
+        "continue",
+        "stepi",
+        "delete",
+        "set $r0 = 5",
+        "set $r1 = 0x30000000",
+        "echo @@CONTINUE\\n",
+        "continue",
+    ]);
+    let run = batch(
+        server.local_addr(),
+        Some(&semihosting_firmware()),
+        &commands,
+    );
+    eprintln!("{}", run.text);
+    let text = &run.text[run.text.find("@@CONTINUE").expect("continue")..];
+    assert!(!text.contains("hello from the chip"), "{text}");
+    assert!(text.contains("a line through SYS_WRITE to :tt"), "{text}");
+    assert!(text.contains("exited with code 07"), "{text}");
+}

@@ -10,11 +10,10 @@ use gdbstub::conn::Connection;
 use gdbstub::target::ext::base::singlethread::{
     SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps,
 };
-use probe_rs::semihosting::SemihostingCommand;
-use probe_rs::{BreakpointCause, CoreStatus, HaltReason, MemoryInterface};
+use probe_rs::{CoreStatus, HaltReason, MemoryInterface};
 
 use crate::fault::{self, FaultClass};
-use crate::semihosting::{pending_call, Exit, Outcome};
+use crate::semihosting::{halt_status, pending_call, Call, Exit, Outcome};
 
 use super::breakpoints::BreakpointUse;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault, HALT_TIMEOUT};
@@ -34,9 +33,19 @@ impl SingleThreadResume for ChipTarget<'_> {
         self.forget_registers();
         // A call the core stopped on while semihosting was off (or at a GDB breakpoint on the
         // BKPT) is served now; the run below moves past it.
-        if let Some(Outcome::Exit(exit)) = self.serve_pending_call()? {
-            self.exec = Exec::Stopped(self.exit_stop(exit));
-            return Ok(());
+        match self.serve_pending_call()? {
+            Some(Served::Exited(exit)) => {
+                self.exec = Exec::Stopped(self.exit_stop(exit));
+                return Ok(());
+            }
+            Some(Served::PastByHand { pc }) => {
+                let mut core = self.core()?;
+                release_past_bkpt(&mut core, pc)?;
+                drop(core);
+                self.exec = Exec::Running;
+                return Ok(());
+            }
+            Some(Served::PastByProbeRs) | None => {}
         }
         let mut core = self.core()?;
         // After `monitor reset run` the core may already be running while GDB thinks it stopped.
@@ -63,9 +72,19 @@ impl SingleThreadSingleStep for ChipTarget<'_> {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), TargetFault> {
         self.forget_registers();
         // A call the core stands on is served before the step moves past it.
-        if let Some(Outcome::Exit(exit)) = self.serve_pending_call()? {
-            self.exec = Exec::Stopped(self.exit_stop(exit));
-            return Ok(());
+        match self.serve_pending_call()? {
+            Some(Served::Exited(exit)) => {
+                self.exec = Exec::Stopped(self.exit_stop(exit));
+                return Ok(());
+            }
+            Some(Served::PastByHand { pc }) => {
+                let mut core = self.core()?;
+                core.write_core_reg(core.program_counter(), pc + 2)?;
+                drop(core);
+                self.exec = Exec::Stopped(StopReason::DoneStep);
+                return Ok(());
+            }
+            Some(Served::PastByProbeRs) | None => {}
         }
         let mut core = self.core()?;
         if !core.core_halted()? {
@@ -88,9 +107,14 @@ impl SingleThreadSingleStep for ChipTarget<'_> {
         // step past it, so that `stepi` over a call performs it.
         let reason = match reason {
             StopReason::DoneStep => match self.serve_pending_call()? {
-                Some(Outcome::Exit(exit)) => self.exit_stop(exit),
-                Some(Outcome::Resume) => {
+                Some(Served::Exited(exit)) => self.exit_stop(exit),
+                Some(Served::PastByProbeRs) => {
                     self.core()?.step()?;
+                    StopReason::DoneStep
+                }
+                Some(Served::PastByHand { pc }) => {
+                    let mut core = self.core()?;
+                    core.write_core_reg(core.program_counter(), pc + 2)?;
                     StopReason::DoneStep
                 }
                 None => reason,
@@ -108,6 +132,30 @@ pub fn signal_for(reason: HaltReason) -> Signal {
         HaltReason::Request | HaltReason::External => Signal::SIGINT,
         _ => Signal::SIGTRAP,
     }
+}
+
+/// A semihosting call served on a halted core, and how the core gets past its BKPT.
+enum Served {
+    /// The program ended; the core stays on the BKPT.
+    Exited(Exit),
+    /// probe-rs decoded the call: its next step or run, from the BKPT it reported, halts on
+    /// the BKPT again and moves the PC past it.
+    PastByProbeRs,
+    /// probe-rs could not decode the call (it holds no decoding to clear): the PC is moved
+    /// past the BKPT here, and a run releases the core without probe-rs's step, which would
+    /// try to decode it again and fail.
+    PastByHand {
+        /// The BKPT's address.
+        pc: u32,
+    },
+}
+
+/// Moves the PC past the BKPT at `pc` and lets the core run: DHCSR = DBGKEY | C_DEBUGEN
+/// (C_HALT, C_STEP and C_MASKINTS clear).
+fn release_past_bkpt(core: &mut probe_rs::Core<'_>, pc: u32) -> Result<(), probe_rs::Error> {
+    core.write_core_reg(core.program_counter(), pc + 2)?;
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
+    core.flush()
 }
 
 /// How GDB learns of the program's end: an exit status (`W`, "exited with code N"), or for a
@@ -143,54 +191,46 @@ pub fn signal_for_fault(class: FaultClass) -> Option<Signal> {
 }
 
 impl ChipTarget<'_> {
-    /// Serves the semihosting call the running core just halted on at `pc`: `None` when the
-    /// core runs on past it (GDB keeps waiting), the exit when the program ended.
-    fn serve_halt(
-        &mut self,
-        call: SemihostingCommand,
-        pc: u32,
-    ) -> Result<Option<StopReason>, probe_rs::Error> {
-        self.forget_registers();
-        let (mut core, semihosting) = self.core_with_semihosting()?;
-        match semihosting.serve(&mut core, call)? {
-            Outcome::Resume => {
-                // probe-rs's run steps first; a step from a BKPT it reported halts on the BKPT
-                // again and probe-rs then moves the PC past it (PC + 2) before the core runs.
-                match core.run() {
-                    Ok(()) => Ok(None),
-                    Err(e) => {
-                        log::warn!("semihosting: resuming past the BKPT at {pc:#010x}: {e}");
-                        if !core.core_halted()? {
-                            core.halt(HALT_TIMEOUT)?;
-                        }
-                        drop(core);
-                        self.exec = Exec::Halted;
-                        Ok(Some(StopReason::Signal(Signal::SIGTRAP)))
-                    }
+    /// Lets the core run on past the call it was halted on; `None` while it runs (GDB keeps
+    /// waiting), a SIGTRAP stop if it cannot be resumed.
+    fn run_past_call(&mut self, pc: u32) -> Result<Option<StopReason>, probe_rs::Error> {
+        // probe-rs's run steps first; a step from a BKPT it reported halts on the BKPT again,
+        // and probe-rs then moves the PC past it (PC + 2) before the core runs.
+        let mut core = self.core()?;
+        match core.run() {
+            Ok(()) => Ok(None),
+            Err(e) => {
+                log::warn!("semihosting: resuming past the BKPT at {pc:#010x}: {e}");
+                if !core.core_halted()? {
+                    core.halt(HALT_TIMEOUT)?;
                 }
-            }
-            Outcome::Exit(exit) => {
                 drop(core);
                 self.exec = Exec::Halted;
-                Ok(Some(self.exit_stop(exit)))
+                Ok(Some(StopReason::Signal(Signal::SIGTRAP)))
             }
         }
     }
 
     /// With semihosting enabled, serves the call the halted core stands on, if it stands on
-    /// one. The core is left on the BKPT: a resume or step moves past it.
-    fn serve_pending_call(&mut self) -> Result<Option<Outcome>, probe_rs::Error> {
+    /// one. The core is left on the BKPT; what follows says how to move past it.
+    fn serve_pending_call(&mut self) -> Result<Option<Served>, probe_rs::Error> {
         if !self.semihosting.enabled() {
             return Ok(None);
         }
+        self.forget_registers();
         let (mut core, semihosting) = self.core_with_semihosting()?;
         if !core.core_halted()? {
             return Ok(None);
         }
-        match pending_call(&mut core)? {
-            Some(call) => semihosting.serve(&mut core, call).map(Some),
-            None => Ok(None),
-        }
+        let Some(call) = pending_call(&mut core)? else {
+            return Ok(None);
+        };
+        let pc: u32 = core.read_core_reg(core.program_counter())?;
+        Ok(Some(match (semihosting.serve(&mut core, call)?, call) {
+            (Outcome::Exit(exit), _) => Served::Exited(exit),
+            (Outcome::Resume, Call::Decoded(_)) => Served::PastByProbeRs,
+            (Outcome::Resume, Call::Undecodable) => Served::PastByHand { pc },
+        }))
     }
 
     /// The stop GDB gets for the program's end, with one line on the server's console. The
@@ -230,7 +270,7 @@ impl ChipTarget<'_> {
     /// Checks a running core once; `Some` when it has halted (or locked up, then it is halted).
     pub(crate) fn poll_stop(&mut self) -> Result<Option<StopReason>, probe_rs::Error> {
         let mut core = self.core()?;
-        let reason = match core.status()? {
+        let reason = match halt_status(&mut core)? {
             CoreStatus::Halted(reason) => reason,
             CoreStatus::LockedUp => {
                 log::warn!("the core locked up; halting it");
@@ -242,12 +282,23 @@ impl ChipTarget<'_> {
             CoreStatus::Running | CoreStatus::Sleeping | CoreStatus::Unknown => return Ok(None),
         };
         let pc: u32 = core.read_core_reg(core.program_counter())?;
-        if let HaltReason::Breakpoint(BreakpointCause::Semihosting(call)) = reason {
+        if let HaltReason::Breakpoint(_) = reason {
             drop(core);
             // A GDB breakpoint on the BKPT itself is reported as such; the call is served when
             // GDB resumes or steps.
             if self.semihosting.enabled() && self.breakpoints.use_at(pc).is_none() {
-                return self.serve_halt(call, pc);
+                match self.serve_pending_call()? {
+                    None => {}
+                    Some(Served::Exited(exit)) => {
+                        self.exec = Exec::Halted;
+                        return Ok(Some(self.exit_stop(exit)));
+                    }
+                    Some(Served::PastByHand { pc }) => {
+                        release_past_bkpt(&mut self.core()?, pc)?;
+                        return Ok(None);
+                    }
+                    Some(Served::PastByProbeRs) => return self.run_past_call(pc),
+                }
             }
             core = self.core()?;
         }

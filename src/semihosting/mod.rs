@@ -20,7 +20,7 @@ use std::io::Write;
 
 pub use files::Stream;
 pub use ops::Exit;
-pub use serve::{pending_call, Outcome, Semihosting};
+pub use serve::{halt_status, pending_call, Call, Outcome, Semihosting};
 
 /// Where the program's console output goes on the server's side.
 pub trait Console {

@@ -62,19 +62,47 @@ impl std::fmt::Debug for Semihosting {
     }
 }
 
-/// The semihosting call the core is halted on, if it is halted on one: probe-rs decoded a
-/// `BKPT 0xAB` halt and the instruction at PC is still that BKPT (a PC the user moved, or a
-/// step past it, leaves probe-rs's cached decoding behind).
-pub fn pending_call(core: &mut Core<'_>) -> Result<Option<SemihostingCommand>, probe_rs::Error> {
-    let CoreStatus::Halted(HaltReason::Breakpoint(BreakpointCause::Semihosting(call))) =
-        core.status()?
-    else {
+/// A semihosting call the core is halted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// Decoded by probe-rs.
+    Decoded(SemihostingCommand),
+    /// probe-rs could not read the parameter block R1 points at (the program passed a bad
+    /// address): the call fails with EFAULT.
+    Undecodable,
+}
+
+/// The core's status. probe-rs reads a semihosting call's parameter block while it reads the
+/// halt, so a program's bad pointer fails `Core::status`; the halt reason is then already
+/// recorded, and a second look returns it (without the decoding). A probe that really stopped
+/// answering fails the second look too.
+pub fn halt_status(core: &mut Core<'_>) -> Result<CoreStatus, probe_rs::Error> {
+    match core.status() {
+        Ok(status) => Ok(status),
+        Err(e) => {
+            log::debug!("core status: {e}; looking again");
+            core.status()
+        }
+    }
+}
+
+/// The semihosting call the core is halted on, if it is halted on one: a breakpoint halt with
+/// `BKPT 0xAB` at PC (a PC the user moved, or a step past the BKPT, leaves probe-rs's cached
+/// decoding behind, hence the look at the instruction).
+pub fn pending_call(core: &mut Core<'_>) -> Result<Option<Call>, probe_rs::Error> {
+    let CoreStatus::Halted(HaltReason::Breakpoint(cause)) = halt_status(core)? else {
         return Ok(None);
     };
     let pc: u32 = core.read_core_reg(core.program_counter())?;
     let mut instruction = [0u8; 2];
     core.read_8(u64::from(pc), &mut instruction)?;
-    Ok((instruction == BKPT_0XAB).then_some(call))
+    if instruction != BKPT_0XAB {
+        return Ok(None);
+    }
+    Ok(Some(match cause {
+        BreakpointCause::Semihosting(call) => Call::Decoded(call),
+        _ => Call::Undecodable,
+    }))
 }
 
 impl Semihosting {
@@ -122,11 +150,19 @@ impl Semihosting {
     /// Serves `call` on the halted `core`. An address the program gave that cannot be read or
     /// written makes the call fail (R0 = -1, errno EFAULT) instead of ending the session; an
     /// error is returned only when the core's registers cannot be reached.
-    pub fn serve(
-        &mut self,
-        core: &mut Core<'_>,
-        call: SemihostingCommand,
-    ) -> Result<Outcome, probe_rs::Error> {
+    pub fn serve(&mut self, core: &mut Core<'_>, call: Call) -> Result<Outcome, probe_rs::Error> {
+        let call = match call {
+            Call::Decoded(call) => call,
+            Call::Undecodable => {
+                let operation: u32 = core.read_core_reg(core.registers().argument_register(0))?;
+                log::warn!(
+                    "semihosting: operation {operation:#x} ({}): its parameter block cannot be read; it returns -1 (EFAULT)",
+                    ops::op_name(operation).unwrap_or("unknown")
+                );
+                self.fail(core, errno::EFAULT)?;
+                return Ok(Outcome::Resume);
+            }
+        };
         match self.dispatch(core, call) {
             Ok(outcome) => Ok(outcome),
             Err(e) => {
