@@ -27,8 +27,11 @@ const EBADF: u32 = 9;
 const EFAULT: u32 = 14;
 const EINVAL: u32 = 22;
 
+/// Console writes, in order.
+type Writes = Vec<(Stream, Vec<u8>)>;
+
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<(Stream, Vec<u8>)>>>);
+struct Capture(Arc<Mutex<Writes>>);
 
 impl Console for Capture {
     fn write(&mut self, stream: Stream, bytes: &[u8]) {
