@@ -7,6 +7,7 @@
 //! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator).
 //! - [`optbytes`]: the option-byte engine (plan, program, report), shared by the CLI and GDB.
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
+//! - [`semihosting`]: serving a program's ARM semihosting calls (used by [`gdb`]).
 
 pub mod chip;
 pub mod erase;
@@ -15,4 +16,5 @@ pub mod gdb;
 pub mod optbytes;
 pub mod probe;
 mod probe_link;
+pub mod semihosting;
 pub mod sim;

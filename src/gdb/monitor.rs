@@ -54,6 +54,14 @@ pub const HELP: &[(&str, &str)] = &[
         "erase all|bank1|bank2|sector N",
         "erase flash in the live layout; the core is halted and stays halted",
     ),
+    (
+        "arm semihosting [enable|disable]",
+        "serve the program's BKPT 0xAB semihosting calls (off by default); no argument: show",
+    ),
+    (
+        "arm semihosting_cmdline [ARGS...]",
+        "the command line SYS_GET_CMDLINE returns (empty by default)",
+    ),
 ];
 
 /// A parsed monitor command.
@@ -85,6 +93,10 @@ pub enum Command {
     Fault,
     /// `erase ...`.
     Erase(erase::Request),
+    /// `arm semihosting`: show (`None`), enable or disable.
+    Semihosting(Option<bool>),
+    /// `arm semihosting_cmdline ARGS...`: the program's command line (as typed).
+    SemihostingCmdline(String),
 }
 
 /// The words of `optbytes set`.
@@ -165,6 +177,18 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["erase", ..] => erase::parse(&words[1..])
             .map(Command::Erase)
             .map_err(|e| Usage(format!("erase: {e}"))),
+        ["arm", "semihosting"] => Ok(Command::Semihosting(None)),
+        ["arm", "semihosting", "enable" | "on"] => Ok(Command::Semihosting(Some(true))),
+        ["arm", "semihosting", "disable" | "off"] => Ok(Command::Semihosting(Some(false))),
+        ["arm", "semihosting", ..] => Err(Usage(format!(
+            "arm semihosting takes enable or disable, not `{}`",
+            words[2..].join(" ")
+        ))),
+        ["arm", "semihosting_cmdline", ..] => Ok(Command::SemihostingCmdline(words[2..].join(" "))),
+        ["arm", ..] => Err(Usage(format!(
+            "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline",
+            words[1..].join(" ")
+        ))),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
     }
 }
@@ -277,6 +301,21 @@ impl ChipTarget<'_> {
                 print(out, &fault::report::render(&snapshot).join("\n"));
             }
             Command::Erase(request) => self.erase(request, out)?,
+            Command::Semihosting(on) => {
+                if let Some(on) = on {
+                    self.semihosting.set_enabled(on);
+                }
+                let state = if self.semihosting.enabled() {
+                    "enabled: BKPT 0xAB calls are served, output goes to the server's console and to GDB's"
+                } else {
+                    "disabled: a BKPT 0xAB halt is reported to GDB as SIGTRAP"
+                };
+                outputln!(out, "semihosting is {}", state);
+            }
+            Command::SemihostingCmdline(line) => {
+                self.semihosting.set_cmdline(&line);
+                outputln!(out, "semihosting command line: {:?}", line);
+            }
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
@@ -494,6 +533,23 @@ mod tests {
             Ok(Command::VectorCatch(Some(0)))
         );
         assert_eq!(parse("fault"), Ok(Command::Fault));
+        assert_eq!(parse("arm semihosting"), Ok(Command::Semihosting(None)));
+        assert_eq!(
+            parse("arm semihosting enable"),
+            Ok(Command::Semihosting(Some(true)))
+        );
+        assert_eq!(
+            parse("ARM semihosting DISABLE"),
+            Ok(Command::Semihosting(Some(false)))
+        );
+        assert_eq!(
+            parse("arm semihosting_cmdline prog --Verbose 3"),
+            Ok(Command::SemihostingCmdline("prog --Verbose 3".into()))
+        );
+        assert_eq!(
+            parse("arm semihosting_cmdline"),
+            Ok(Command::SemihostingCmdline(String::new()))
+        );
         assert_eq!(parse("erase all"), Ok(Command::Erase(erase::Request::All)));
         assert_eq!(
             parse("erase sector 13"),
@@ -526,6 +582,9 @@ mod tests {
             "erase",
             "erase bank3",
             "erase sector x",
+            "arm",
+            "arm semihosting maybe",
+            "arm semihosting enable now",
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }

@@ -29,6 +29,7 @@ use super::flash::PendingFlash;
 use super::memory_map::{copy_chunk, memory_map_xml, read_live_flash, LiveFlash};
 use super::registers;
 use super::watchpoints::WatchTable;
+use crate::semihosting::Semihosting;
 
 /// How long to wait for the core to halt on request.
 pub const HALT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -74,6 +75,8 @@ pub struct ChipTarget<'s> {
     pub(crate) flash: PendingFlash,
     map_doc: RefCell<Vec<u8>>,
     last_regs: Option<CortexM7Regs>,
+    /// `monitor arm semihosting`: off until enabled, for this client's session.
+    pub(crate) semihosting: Semihosting,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -90,6 +93,7 @@ impl<'s> ChipTarget<'s> {
             flash: PendingFlash::default(),
             map_doc: RefCell::new(Vec::new()),
             last_regs: None,
+            semihosting: Semihosting::default(),
         }
     }
 
@@ -110,6 +114,14 @@ impl<'s> ChipTarget<'s> {
     ) -> Result<(Core<'_>, &mut BreakpointTable, &mut WatchTable), probe_rs::Error> {
         let core = self.session.get_mut().core(0)?;
         Ok((core, &mut self.breakpoints, &mut self.watchpoints))
+    }
+
+    /// Core 0 together with the semihosting service, which serves calls on it.
+    pub(crate) fn core_with_semihosting(
+        &mut self,
+    ) -> Result<(Core<'_>, &mut Semihosting), probe_rs::Error> {
+        let core = self.session.get_mut().core(0)?;
+        Ok((core, &mut self.semihosting))
     }
 
     /// The session (for the flash loader and the option-byte engine).
@@ -187,7 +199,9 @@ impl<'s> ChipTarget<'s> {
             if let Some(reason) = self.poll_stop()? {
                 return Ok(reason);
             }
-        } else {
+        }
+        // Running, or resumed just now past a semihosting call that `poll_stop` served.
+        if !self.core()?.core_halted()? {
             self.core()?.halt(HALT_TIMEOUT)?;
         }
         self.exec = Exec::Halted;
