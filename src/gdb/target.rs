@@ -324,6 +324,8 @@ impl SingleThreadBase for ChipTarget<'_> {
         )?;
         drop(core);
         self.last_regs = Some(regs.clone());
+        // Observers see what the core will run from (after `load`, GDB sets the entry point).
+        self.last_stop.publish(regs);
         Ok(())
     }
 
@@ -393,11 +395,16 @@ impl SingleRegisterAccess<()> for ChipTarget<'_> {
         self.refuse_if_observer("writing a register")?;
         self.last_regs = None;
         let mut core = soft("core", self.core())?;
-        match soft(
+        let written = soft(
             &format!("writing {reg_id:?}"),
             registers::write_one(&mut core, reg_id, val),
-        )? {
-            true => Ok(()),
+        )?;
+        drop(core);
+        match written {
+            true => {
+                self.last_stop.patch(reg_id, val);
+                Ok(())
+            }
             false => Err(TargetError::NonFatal),
         }
     }
