@@ -11,6 +11,7 @@ use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
 use crate::optbytes::{self, report, ApplyOptions, Change, Confirmation, CoreAfter};
 
+use super::guard::RawOptionWrites;
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
 /// One line per command, for `monitor help`.
@@ -35,6 +36,10 @@ pub const HELP: &[(&str, &str)] = &[
         "reset the chip; halt (default) or let it run",
     ),
     ("halt", "halt the core"),
+    (
+        "raw-option-writes [allow|deny]",
+        "show, allow or deny (default) memory writes into the FLASH option registers for this session",
+    ),
 ];
 
 /// A parsed monitor command.
@@ -60,6 +65,8 @@ pub enum Command {
     },
     /// `halt`.
     Halt,
+    /// `raw-option-writes`: show the policy; with a value, set it.
+    RawOptionWrites(Option<RawOptionWrites>),
 }
 
 /// The words of `optbytes set`.
@@ -131,6 +138,15 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ))),
         ["halt"] => Ok(Command::Halt),
         ["halt", ..] => Err(Usage("halt takes no arguments".into())),
+        ["raw-option-writes"] => Ok(Command::RawOptionWrites(None)),
+        ["raw-option-writes", "allow"] => {
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Allow)))
+        }
+        ["raw-option-writes", "deny"] => Ok(Command::RawOptionWrites(Some(RawOptionWrites::Deny))),
+        ["raw-option-writes", ..] => Err(Usage(format!(
+            "raw-option-writes takes allow or deny, not `{}`",
+            words[1..].join(" ")
+        ))),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
     }
 }
@@ -242,6 +258,7 @@ impl ChipTarget<'_> {
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
                 self.change_options(&[change], &SetRequest::default(), out)?;
             }
+            Command::RawOptionWrites(choice) => self.raw_option_writes(choice, out)?,
             Command::SetOptbytes(req) => {
                 let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
                     .map_err(|e| e.to_string())?;
@@ -249,6 +266,45 @@ impl ChipTarget<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `raw-option-writes [allow|deny]`: the write guard's policy for this session.
+    fn raw_option_writes(
+        &mut self,
+        choice: Option<RawOptionWrites>,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        if let Some(policy) = choice {
+            self.guard.policy = policy;
+            log::warn!("raw writes into the FLASH option registers: {policy:?}");
+        }
+        match self.guard.policy {
+            RawOptionWrites::Deny => {
+                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
+                if self
+                    .relock_left_open()
+                    .map_err(|e| format!("relocking FLASH_OPTCR: {e}"))?
+                {
+                    outputln!(out, "OPTLOCK, left clear by raw writes, is set again");
+                }
+            }
+            RawOptionWrites::Allow => {
+                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
+                outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
+                outputln!(out, "OPTLOCK left clear is reported and set again when this client disconnects or after `monitor raw-option-writes deny`");
+            }
+        }
+        Ok(())
+    }
+
+    /// Refusals GDB could not show and an OPTLOCK left clear, printed before a command's output.
+    fn print_guard_notices(&mut self, out: &mut ConsoleOutput<'_>) {
+        for notice in self.guard.take_notices() {
+            outputln!(out, "earlier refused: {}", notice);
+        }
+        if let Some(warning) = self.optlock_warning() {
+            outputln!(out, "{}", warning);
+        }
     }
 
     /// Plan and (unless a dry run) apply option-byte changes through the engine.
@@ -328,6 +384,7 @@ impl MonitorCmd for ChipTarget<'_> {
             return Ok(());
         };
         log::info!("monitor {}", line.trim());
+        self.print_guard_notices(&mut out);
         match parse(line) {
             Ok(command) => {
                 if let Err(message) = self.run_command(command, &mut out) {
@@ -369,6 +426,18 @@ mod tests {
         assert_eq!(parse("reset run"), Ok(Command::Reset { halt: false }));
         assert_eq!(parse("halt"), Ok(Command::Halt));
         assert_eq!(
+            parse("raw-option-writes"),
+            Ok(Command::RawOptionWrites(None))
+        );
+        assert_eq!(
+            parse("Raw-Option-Writes ALLOW"),
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Allow)))
+        );
+        assert_eq!(
+            parse("raw-option-writes deny"),
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Deny)))
+        );
+        assert_eq!(
             parse("optbytes set nDBANK=0 BOOT_ADD1=0x2040 dry-run yes"),
             Ok(Command::SetOptbytes(SetRequest {
                 assignments: vec!["nDBANK=0".into(), "BOOT_ADD1=0x2040".into()],
@@ -390,6 +459,8 @@ mod tests {
             "optbytes frob",
             "reset sideways",
             "halt now",
+            "raw-option-writes yes",
+            "raw-option-writes allow deny",
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }
