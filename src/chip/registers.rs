@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(OPTION_BYTES_BASE, 0x1FFF_0000);
         assert_eq!(OPTION_BYTES_LEN, 32);
         assert_eq!(OTP_LOCK_BASE - OTP_BASE, 16 * 64);
-        assert!(SYSTEM_MEMORY_BASE <= OTP_BASE && OTP_END <= SYSTEM_MEMORY_END);
+        const { assert!(SYSTEM_MEMORY_BASE <= OTP_BASE && OTP_END <= SYSTEM_MEMORY_END) };
         assert_eq!(OTP_END, UID_BASE);
         assert_eq!(SYSTEM_MEMORY_END - SYSTEM_MEMORY_BASE, 0x1_0000);
     }
