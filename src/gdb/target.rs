@@ -147,7 +147,10 @@ impl<'s> ChipTarget<'s> {
     /// The client is gone: remove every breakpoint and watchpoint it left behind.
     /// `resume` lets the core run (after `detach`); otherwise it is left halted.
     pub fn on_disconnect(&mut self, resume: bool) -> Result<(), probe_rs::Error> {
-        self.relock_left_open()?;
+        // Relocking comes first and its failure does not skip the rest of the clean-up.
+        if let Err(e) = self.relock_left_open() {
+            log::warn!("setting FLASH_OPTCR.OPTLOCK after raw writes: {e}");
+        }
         self.clear_debug_units()?;
         let mut core = self.core()?;
         if resume {
