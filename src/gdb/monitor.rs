@@ -18,6 +18,7 @@ use crate::optbytes::{
     Request, RunAfter,
 };
 
+use super::guard::RawOptionWrites;
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
 /// One line per command, for `monitor help`.
@@ -62,6 +63,10 @@ pub const HELP: &[(&str, &str)] = &[
         "arm semihosting_cmdline [ARGS...]",
         "the command line SYS_GET_CMDLINE returns (empty by default)",
     ),
+    (
+        "raw-option-writes [allow|deny]",
+        "show, allow or deny (default) memory writes into the FLASH option registers for this session",
+    ),
 ];
 
 /// A parsed monitor command.
@@ -97,6 +102,8 @@ pub enum Command {
     Semihosting(Option<bool>),
     /// `arm semihosting_cmdline ARGS...`: the program's command line (as typed).
     SemihostingCmdline(String),
+    /// `raw-option-writes`: show the policy; with a value, set it.
+    RawOptionWrites(Option<RawOptionWrites>),
 }
 
 /// The words of `optbytes set`.
@@ -187,6 +194,15 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["arm", "semihosting_cmdline", ..] => Ok(Command::SemihostingCmdline(words[2..].join(" "))),
         ["arm", ..] => Err(Usage(format!(
             "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline",
+            words[1..].join(" ")
+        ))),
+        ["raw-option-writes"] => Ok(Command::RawOptionWrites(None)),
+        ["raw-option-writes", "allow"] => {
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Allow)))
+        }
+        ["raw-option-writes", "deny"] => Ok(Command::RawOptionWrites(Some(RawOptionWrites::Deny))),
+        ["raw-option-writes", ..] => Err(Usage(format!(
+            "raw-option-writes takes allow or deny, not `{}`",
             words[1..].join(" ")
         ))),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
@@ -325,6 +341,7 @@ impl ChipTarget<'_> {
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
                 self.change_options(vec![change], &SetRequest::default(), out)?;
             }
+            Command::RawOptionWrites(choice) => self.raw_option_writes(choice, out)?,
             Command::SetOptbytes(req) => {
                 let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
                     .map_err(|e| e.to_string())?;
@@ -384,6 +401,45 @@ impl ChipTarget<'_> {
                 chip_name,
             } => Ok((snapshot, part, chip_name)),
             other => Err(format!("unexpected report for a read: {other:?}")),
+        }
+    }
+
+    /// `raw-option-writes [allow|deny]`: the write guard's policy for this session.
+    fn raw_option_writes(
+        &mut self,
+        choice: Option<RawOptionWrites>,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        if let Some(policy) = choice {
+            self.guard.policy = policy;
+            log::warn!("raw writes into the FLASH option registers: {policy:?}");
+        }
+        match self.guard.policy {
+            RawOptionWrites::Deny => {
+                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
+                if self
+                    .relock_left_open()
+                    .map_err(|e| format!("relocking FLASH_OPTCR: {e}"))?
+                {
+                    outputln!(out, "OPTLOCK, left clear by raw writes, is set again");
+                }
+            }
+            RawOptionWrites::Allow => {
+                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
+                outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
+                outputln!(out, "OPTLOCK left clear is reported and set again when this client disconnects or after `monitor raw-option-writes deny`");
+            }
+        }
+        Ok(())
+    }
+
+    /// Refusals GDB could not show and an OPTLOCK left clear, printed before a command's output.
+    fn print_guard_notices(&mut self, out: &mut ConsoleOutput<'_>) {
+        for notice in self.guard.take_notices() {
+            outputln!(out, "earlier refused: {}", notice);
+        }
+        if let Some(warning) = self.optlock_warning() {
+            outputln!(out, "{}", warning);
         }
     }
 
@@ -487,6 +543,7 @@ impl MonitorCmd for ChipTarget<'_> {
             return Ok(());
         };
         log::info!("monitor {}", line.trim());
+        self.print_guard_notices(&mut out);
         match parse(line) {
             Ok(command) => {
                 if let Some(refusal) = self.observer_monitor_refusal(&command) {
@@ -568,6 +625,18 @@ mod tests {
             Ok(Command::Erase(erase::Request::Sector(13)))
         );
         assert_eq!(
+            parse("raw-option-writes"),
+            Ok(Command::RawOptionWrites(None))
+        );
+        assert_eq!(
+            parse("Raw-Option-Writes ALLOW"),
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Allow)))
+        );
+        assert_eq!(
+            parse("raw-option-writes deny"),
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Deny)))
+        );
+        assert_eq!(
             parse("optbytes set nDBANK=0 BOOT_ADD1=0x2040 dry-run yes"),
             Ok(Command::SetOptbytes(SetRequest {
                 assignments: vec!["nDBANK=0".into(), "BOOT_ADD1=0x2040".into()],
@@ -597,6 +666,8 @@ mod tests {
             "arm",
             "arm semihosting maybe",
             "arm semihosting enable now",
+            "raw-option-writes yes",
+            "raw-option-writes allow deny",
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }
