@@ -99,14 +99,23 @@ impl ChipTarget<'_> {
         let live = self
             .live_flash()
             .map_err(|e| format!("reading the flash configuration: {e}"))?;
-        let layout = live
-            .layout
-            .ok_or("the flash size of this chip is unknown, refusing to program it")?;
-        let algorithm = layout.probe_rs_algorithm();
+        let (algorithm, summary) = match &live.g4 {
+            // STM32G4: the algorithm that matches the live DBANK, or a refusal before anything
+            // is erased (probe-rs has none for 512 KB single bank or 256 KB dual bank).
+            Some(g4) => (
+                g4.algorithm()?,
+                g4.layout.as_ref().map(|l| l.summary()).unwrap_or_default(),
+            ),
+            None => {
+                let layout = live
+                    .layout
+                    .ok_or("the flash size of this chip is unknown, refusing to program it")?;
+                (layout.probe_rs_algorithm(), layout.summary())
+            }
+        };
         log::info!(
-            "programming {} bytes with {algorithm} ({})",
+            "programming {} bytes with {algorithm} ({summary})",
             pending.written_bytes(),
-            layout.summary()
         );
 
         // The flash algorithm runs on the core: keep the registers GDB knows.
