@@ -14,10 +14,10 @@ use cli::{
     OptbytesAction, OptbytesArgs, SetArgs,
 };
 use probe_rs::CoreStatus;
+use stm32_opts::chip::g4::OptrField;
 use stm32_opts::chip::Field;
 use stm32_opts::erase;
 use stm32_opts::fault;
-use stm32_opts::chip::g4::OptrField;
 use stm32_opts::optbytes::g4::{self as g4, G4Change, G4Report, G4Request};
 use stm32_opts::optbytes::{
     self, report, AttachError, Change, Confirmation, Consent, Consents, ErrorCategory, Event,

@@ -9,12 +9,12 @@ use std::fmt::Write as _;
 
 use probe_rs::{Core, MemoryInterface};
 
-use crate::chip::geometry::{FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
-use crate::chip::registers::{DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR};
 use crate::chip::g4::registers::{
     FlashRegister as G4FlashRegister, FLASHSIZE_BASE as G4_FLASHSIZE_BASE,
 };
 use crate::chip::g4::{AlgorithmFit, G4Layout, G4Line, G4Part, OptrField};
+use crate::chip::geometry::{FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
+use crate::chip::registers::{DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR};
 use crate::chip::{BankMode, Part};
 
 /// FLASH_OPTCR.nDBANK (bit 29): 1 = single bank, 0 = dual bank.
@@ -125,7 +125,11 @@ pub fn layout_from_registers(
 pub fn g4_from_registers(idcode: u32, flash_size_kb: u16, optr: u32) -> Option<G4Flash> {
     let part = G4Part::from_ids((idcode & 0xFFF) as u16, flash_size_kb).ok()?;
     let dual = part.line.has_dbank() && OptrField::Dbank.get(optr) != 0;
-    let mode = if dual { BankMode::Dual } else { BankMode::Single };
+    let mode = if dual {
+        BankMode::Dual
+    } else {
+        BankMode::Single
+    };
     Some(G4Flash {
         optr,
         part,
@@ -231,9 +235,19 @@ pub fn memory_map_xml(layout: Option<&FlashLayout>, fallback_flash_kb: u32) -> S
 const G4_FIXED_REGIONS: &[(&str, u32, u32, &str)] = &[
     ("ram", 0x1000_0000, 0x8000, "CCM SRAM (code bus)"),
     ("ram", 0x1FFF_0000, 0x0000_7000, "system memory"),
-    ("ram", 0x1FFF_7000, 0x0000_1000, "OTP, flash size, option bytes (bank 1)"),
+    (
+        "ram",
+        0x1FFF_7000,
+        0x0000_1000,
+        "OTP, flash size, option bytes (bank 1)",
+    ),
     ("ram", 0x1FFF_F800, 0x0000_0800, "option bytes (bank 2)"),
-    ("ram", 0x2000_0000, 0x0002_0000, "SRAM1, SRAM2 and the CCM SRAM alias"),
+    (
+        "ram",
+        0x2000_0000,
+        0x0002_0000,
+        "SRAM1, SRAM2 and the CCM SRAM alias",
+    ),
     ("ram", 0x4000_0000, 0x2000_0000, "peripherals"),
     ("ram", 0xE000_0000, 0x2000_0000, "Cortex-M4 system space"),
 ];
@@ -309,7 +323,10 @@ mod tests {
         let xml = g4_memory_map_xml(&dual);
         assert_eq!(
             flash_elements(&xml),
-            vec![(0x0800_0000, 0x4_0000, 0x800), (0x0804_0000, 0x4_0000, 0x800)]
+            vec![
+                (0x0800_0000, 0x4_0000, 0x800),
+                (0x0804_0000, 0x4_0000, 0x800)
+            ]
         );
         assert_eq!(dual.algorithm(), Ok("stm32g47x-8x_512"));
         let single = g4_from_registers(0x2000_6469, 512, 0xFFAF_F8AA).unwrap();
@@ -318,20 +335,26 @@ mod tests {
             vec![(0x0800_0000, 0x8_0000, 0x1000)]
         );
         let e = single.algorithm().unwrap_err();
-        assert!(e.contains("single bank") && e.contains("no flash algorithm"), "{e}");
+        assert!(
+            e.contains("single bank") && e.contains("no flash algorithm"),
+            "{e}"
+        );
         assert!(e.contains("nothing was erased"), "{e}");
         // 256 KB dual bank: two 128 KB banks with the gap; no algorithm fits.
         let rc = g4_from_registers(0x2000_6469, 256, 0xFFEF_F8AA).unwrap();
         assert_eq!(
             flash_elements(&g4_memory_map_xml(&rc)),
-            vec![(0x0800_0000, 0x2_0000, 0x800), (0x0804_0000, 0x2_0000, 0x800)]
+            vec![
+                (0x0800_0000, 0x2_0000, 0x800),
+                (0x0804_0000, 0x2_0000, 0x800)
+            ]
         );
         assert!(rc.algorithm().is_err());
         let rc_single = g4_from_registers(0x2000_6469, 256, 0xFFAF_F8AA).unwrap();
         assert_eq!(rc_single.algorithm(), Ok("stm32g47x-8x_256"));
         // G49x: bit 22 is not DBANK, the part is single bank whatever it holds.
         let g491 = g4_from_registers(0x2000_6479, 512, 0xFFEF_F8AA);
-        assert!(g491.map_or(true, |f| f.layout.is_none() || f.layout.unwrap().bank_mode == BankMode::Single));
+        assert!(g491.is_none_or(|f| f.layout.is_none_or(|l| l.bank_mode == BankMode::Single)));
     }
 
     const OPTCR_FACTORY: u32 = 0xFFFF_AAFD;

@@ -38,8 +38,8 @@ pub use change::{
     change, change_with, Action, Event, FamilyPlan, FamilySteps, Link, Report, Request, RunAfter,
     F7,
 };
-pub use family::Family;
 pub use error::{AttachError, Error, ErrorCategory, LeftState, LockState, OptionsState};
+pub use family::Family;
 pub use parse::{parse_change, parse_changes, parse_value, Change, ParseError};
 pub use plan::{plan, precheck, Confirmation, Consent, Consents, FieldDiff, Plan, PlanError};
 pub use program::{apply, apply_on_core, ApplyOptions, CoreAfter, Outcome};

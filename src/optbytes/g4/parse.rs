@@ -22,13 +22,19 @@ pub struct G4Change {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum G4ParseError {
     /// No `=`.
-    #[error("`{arg}` is not FIELD=VALUE (e.g. DBANK=0); accepted FLASH_OPTR fields (any case): {}", all_names())]
+    #[error(
+        "`{arg}` is not FIELD=VALUE (e.g. DBANK=0); accepted FLASH_OPTR fields (any case): {}",
+        all_names()
+    )]
     NotAssignment {
         /// The argument.
         arg: String,
     },
     /// Unknown field name.
-    #[error("unknown field `{name}`; accepted FLASH_OPTR fields (any case): {}", all_names())]
+    #[error(
+        "unknown field `{name}`; accepted FLASH_OPTR fields (any case): {}",
+        all_names()
+    )]
     UnknownField {
         /// The name.
         name: String,
@@ -50,7 +56,10 @@ pub enum G4ParseError {
         field: OptrField,
     },
     /// Nothing to do.
-    #[error("no FIELD=VALUE given; accepted FLASH_OPTR fields (any case): {}", all_names())]
+    #[error(
+        "no FIELD=VALUE given; accepted FLASH_OPTR fields (any case): {}",
+        all_names()
+    )]
     Empty,
 }
 
@@ -203,7 +212,14 @@ mod tests {
         assert_eq!(parse_g4_change("BOR_LEV=4").unwrap().value, 4);
         assert_eq!(parse_g4_change("NRST_MODE=gpio").unwrap().value, 2);
         assert_eq!(parse_g4_change("nSWBOOT0=false").unwrap().value, 0);
-        for bad in ["DBANK", "nDBANK=0", "BOR_LEV=5", "RDP=7", "NRST_MODE=0", "IWDG_SW=maybe"] {
+        for bad in [
+            "DBANK",
+            "nDBANK=0",
+            "BOR_LEV=5",
+            "RDP=7",
+            "NRST_MODE=0",
+            "IWDG_SW=maybe",
+        ] {
             assert!(parse_g4_change(bad).is_err(), "{bad}");
         }
         let e = parse_g4_change("nDBANK=0").unwrap_err().to_string();

@@ -102,9 +102,9 @@ impl FamilyPlan for G4Plan {
 
 /// RDP level 2 without both consents is refused before the probe is opened.
 pub fn precheck(changes: &[G4Change], consents: Consents) -> Result<(), Error> {
-    let rdp2 = changes
-        .iter()
-        .any(|c| c.field == OptrField::Rdp && RdpLevel::from_byte(c.value as u8) == RdpLevel::Level2);
+    let rdp2 = changes.iter().any(|c| {
+        c.field == OptrField::Rdp && RdpLevel::from_byte(c.value as u8) == RdpLevel::Level2
+    });
     if rdp2 && !Confirmation::PermanentRdp2.given(consents) {
         return Err(Error::Unconfirmed {
             missing: vec![Confirmation::PermanentRdp2],
@@ -130,7 +130,11 @@ pub fn check_field(part: &G4Part, field: OptrField) -> Result<(), G4PlanError> {
 }
 
 /// Plan `changes` from `current` (the programmed values).
-pub fn plan_g4(current: G4Options, changes: &[G4Change], part: &G4Part) -> Result<G4Plan, G4PlanError> {
+pub fn plan_g4(
+    current: G4Options,
+    changes: &[G4Change],
+    part: &G4Part,
+) -> Result<G4Plan, G4PlanError> {
     for c in changes {
         check_field(part, c.field)?;
     }
@@ -229,27 +233,45 @@ fn warnings(part: &G4Part, old: &G4Options, new: &G4Options, dangers: &[Danger])
             Danger::ReadProtection => out.push("RDP level 1: the debugger can no longer read flash; going back to level 0 mass-erases it.".to_string()),
         }
     }
-    if changed(OptrField::NSwBoot0) || changed(OptrField::NBoot0) || changed(OptrField::NBoot1) {
-        if OptrField::NSwBoot0.get(new.optr) == 0 && OptrField::NBoot0.get(new.optr) == 0 {
-            let target = if OptrField::NBoot1.get(new.optr) == 0 { "SRAM1" } else { "system memory (the ST bootloader)" };
-            out.push(format!("nSWBOOT0 = 0 and nBOOT0 = 0: the chip boots from {target}, not from flash, whatever the BOOT0 pin says."));
-        }
+    let boot_changed =
+        changed(OptrField::NSwBoot0) || changed(OptrField::NBoot0) || changed(OptrField::NBoot1);
+    let boots_elsewhere =
+        OptrField::NSwBoot0.get(new.optr) == 0 && OptrField::NBoot0.get(new.optr) == 0;
+    if boot_changed && boots_elsewhere {
+        let target = if OptrField::NBoot1.get(new.optr) == 0 {
+            "SRAM1"
+        } else {
+            "system memory (the ST bootloader)"
+        };
+        out.push(format!("nSWBOOT0 = 0 and nBOOT0 = 0: the chip boots from {target}, not from flash, whatever the BOOT0 pin says."));
     }
     if changed(OptrField::NrstMode) && OptrField::NrstMode.get(new.optr) == 2 {
         out.push("NRST_MODE = 2 (GPIO): the NRST pin no longer resets the chip; a probe that connects under reset cannot use it.".to_string());
     }
-    for (field, what) in [(OptrField::IwdgSw, "the independent watchdog"), (OptrField::WwdgSw, "the window watchdog")] {
+    for (field, what) in [
+        (OptrField::IwdgSw, "the independent watchdog"),
+        (OptrField::WwdgSw, "the window watchdog"),
+    ] {
         if changed(field) && field.get(new.optr) == 0 {
             out.push(format!("{field} = 0: {what} starts by hardware at every reset; the firmware must refresh it or the chip resets."));
         }
     }
-    for (field, mode) in [(OptrField::NRstStop, "Stop"), (OptrField::NRstStdby, "Standby"), (OptrField::NRstShdw, "Shutdown")] {
+    for (field, mode) in [
+        (OptrField::NRstStop, "Stop"),
+        (OptrField::NRstStdby, "Standby"),
+        (OptrField::NRstShdw, "Shutdown"),
+    ] {
         if changed(field) && field.get(new.optr) == 0 {
-            out.push(format!("{field} = 0: entering {mode} mode resets the chip."));
+            out.push(format!(
+                "{field} = 0: entering {mode} mode resets the chip."
+            ));
         }
     }
     if changed(OptrField::BorLev) {
-        out.push("BOR_LEV: while the supply is below the brown-out threshold the chip is held in reset.".to_string());
+        out.push(
+            "BOR_LEV: while the supply is below the brown-out threshold the chip is held in reset."
+                .to_string(),
+        );
     }
     out
 }
@@ -286,7 +308,11 @@ mod tests {
         assert_eq!(p.new.optr, 0xFFAF_F8AA);
         assert_eq!(p.diffs.len(), 1);
         assert_eq!(p.diffs[0].field, OptrField::Dbank);
-        assert!(p.diffs[0].new_meaning.contains("single bank"), "{:?}", p.diffs[0]);
+        assert!(
+            p.diffs[0].new_meaning.contains("single bank"),
+            "{:?}",
+            p.diffs[0]
+        );
         assert!(p.confirmations.is_empty());
         let w = p.warnings.join("\n");
         assert!(w.contains("invalid afterwards"), "{w}");
@@ -314,7 +340,10 @@ mod tests {
         assert_eq!(p.confirmations, vec![Confirmation::ReadProtection]);
         assert!(p.check_confirmations(Consents::NONE).is_err());
         p.check_confirmations(yes).unwrap();
-        let l1 = G4Options { optr: OptrField::Rdp.set(FACTORY_OPTR_FOR_TEST, 0xBB), ..G4Options::FACTORY };
+        let l1 = G4Options {
+            optr: OptrField::Rdp.set(FACTORY_OPTR_FOR_TEST, 0xBB),
+            ..G4Options::FACTORY
+        };
         let p = mk(l1, &["RDP=0"], G4Part::G474RE).unwrap();
         assert_eq!(p.confirmations, vec![Confirmation::MassErase]);
         assert_eq!(p.busy_timeout, BUSY_TIMEOUT_MASS_ERASE);
@@ -325,7 +354,10 @@ mod tests {
         let rdp2 = parse_g4_changes(["RDP=0xCC"]).unwrap();
         assert!(precheck(&rdp2, yes).is_err());
         precheck(&rdp2, both).unwrap();
-        let l2 = G4Options { optr: OptrField::Rdp.set(FACTORY_OPTR_FOR_TEST, 0xCC), ..G4Options::FACTORY };
+        let l2 = G4Options {
+            optr: OptrField::Rdp.set(FACTORY_OPTR_FOR_TEST, 0xCC),
+            ..G4Options::FACTORY
+        };
         assert_eq!(
             mk(l2, &["BOR_LEV=1"], G4Part::G474RE).unwrap_err(),
             G4PlanError::Refused(Refusal::AlreadyLevel2)
@@ -336,9 +368,14 @@ mod tests {
 
     #[test]
     fn dbank_refused_on_other_lines_and_with_pcrop() {
-        for (line, kb, says) in [(G4Line::G49x, 512, "PB4_PUPEN"), (G4Line::G43x, 128, "no DBANK bit")] {
+        for (line, kb, says) in [
+            (G4Line::G49x, 512, "PB4_PUPEN"),
+            (G4Line::G43x, 128, "no DBANK bit"),
+        ] {
             let part = G4Part { line, flash_kb: kb };
-            let e = mk(G4Options::FACTORY, &["DBANK=0"], part).unwrap_err().to_string();
+            let e = mk(G4Options::FACTORY, &["DBANK=0"], part)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(says), "{e}");
             assert!(e.contains("only STM32G47x/G48x (DEV_ID 0x469)"), "{e}");
         }
@@ -346,13 +383,24 @@ mod tests {
         pcrop.pcrop1sr = 0;
         pcrop.pcrop1er = 4;
         let e = mk(pcrop, &["DBANK=0"], G4Part::G474RE).unwrap_err();
-        assert!(matches!(e, G4PlanError::Refused(Refusal::DbankWithActivePcrop { .. })), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                G4PlanError::Refused(Refusal::DbankWithActivePcrop { .. })
+            ),
+            "{e:?}"
+        );
         assert!(mk(pcrop, &["BOR_LEV=2"], G4Part::G474RE).is_ok());
     }
 
     #[test]
     fn boot_and_reset_warnings() {
-        let p = mk(G4Options::FACTORY, &["nSWBOOT0=0", "nBOOT0=0", "NRST_MODE=2"], G4Part::G474RE).unwrap();
+        let p = mk(
+            G4Options::FACTORY,
+            &["nSWBOOT0=0", "nBOOT0=0", "NRST_MODE=2"],
+            G4Part::G474RE,
+        )
+        .unwrap();
         let w = p.warnings.join("\n");
         assert!(w.contains("boots from system memory"), "{w}");
         assert!(w.contains("NRST pin no longer resets"), "{w}");

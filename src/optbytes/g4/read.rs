@@ -112,7 +112,10 @@ impl G4Snapshot {
 }
 
 /// See [`G4Snapshot::programmed`].
-pub(crate) fn programmed_options(registers: G4Options, stored: Option<&G4OptionImage>) -> G4Options {
+pub(crate) fn programmed_options(
+    registers: G4Options,
+    stored: Option<&G4OptionImage>,
+) -> G4Options {
     match stored {
         Some(image) if image.mismatches().is_empty() => image.options(),
         _ => registers,
@@ -173,10 +176,7 @@ pub(crate) fn read_registers<T: Target + ?Sized>(
     })
 }
 
-pub(crate) fn read_cr<T: Target + ?Sized>(
-    t: &mut T,
-    state: LeftState,
-) -> Result<u32, Error> {
+pub(crate) fn read_cr<T: Target + ?Sized>(t: &mut T, state: LeftState) -> Result<u32, Error> {
     read_retrying(t, FlashRegister::Cr.address())
         .map_err(|e| Error::probe("reading FLASH_CR", e, state))
 }
@@ -193,7 +193,9 @@ pub(crate) fn read_image<T: Target + ?Sized>(t: &mut T) -> Result<G4OptionImage,
 
 pub(crate) fn read_image_if_readable<T: Target + ?Sized>(t: &mut T) -> Option<G4OptionImage> {
     read_image(t)
-        .inspect_err(|e| log::warn!("could not read the option bytes at 0x1FFF_7800/0x1FFF_F800: {e}"))
+        .inspect_err(|e| {
+            log::warn!("could not read the option bytes at 0x1FFF_7800/0x1FFF_F800: {e}")
+        })
         .ok()
 }
 

@@ -74,7 +74,11 @@ pub fn meaning_text(field: OptrField, options: &G4Options, part: &G4Part) -> Str
         Meaning::ResetOnEntry { mode, reset } => format!(
             "{} mode entry {}",
             mode_name(mode),
-            if reset { "resets the chip" } else { "works (no reset)" }
+            if reset {
+                "resets the chip"
+            } else {
+                "works (no reset)"
+            }
         ),
         Meaning::IndependentWatchdog(start) => format!("IWDG {}", watchdog(start)),
         Meaning::IndependentWatchdogIn { mode, runs } => format!(
@@ -83,7 +87,9 @@ pub fn meaning_text(field: OptrField, options: &G4Options, part: &G4Part) -> Str
             mode_name(mode)
         ),
         Meaning::WindowWatchdog(start) => format!("WWDG {}", watchdog(start)),
-        Meaning::BootFromBank2(true) => "boot from bank 2 when BOOT0 selects flash (dual bank)".into(),
+        Meaning::BootFromBank2(true) => {
+            "boot from bank 2 when BOOT0 selects flash (dual bank)".into()
+        }
         Meaning::BootFromBank2(false) => "boot from bank 1".into(),
         Meaning::Bank(mode) => layout_text(part, mode),
         Meaning::Boot1(Boot1Space::Sram1) => "BOOT0 = 1 boots SRAM1".into(),
@@ -111,11 +117,22 @@ fn wrp_text(verdict: &WrpVerdict) -> String {
     match verdict {
         WrpVerdict::Inactive => "off".into(),
         WrpVerdict::OutsideFlash => "names no page that exists in this mode".into(),
-        WrpVerdict::Protects { bank, first, last, start, end, clipped } => format!(
+        WrpVerdict::Protects {
+            bank,
+            first,
+            last,
+            start,
+            end,
+            clipped,
+        } => format!(
             "write-protects bank {bank} pages {first}–{last} ({}–{}){}",
             hex32(*start),
             hex32(end - 1),
-            if *clipped { ", clipped at the end of the bank" } else { "" }
+            if *clipped {
+                ", clipped at the end of the bank"
+            } else {
+                ""
+            }
         ),
     }
 }
@@ -131,8 +148,18 @@ pub fn areas(options: &G4Options, layout: Option<&G4Layout>) -> Vec<(&'static st
         out.push((area.register().name(), value, meaning));
     }
     for (area, name, sr, er) in [
-        (PcropArea::Bank1, "FLASH_PCROP1SR/ER", options.pcrop1sr, options.pcrop1er),
-        (PcropArea::Bank2, "FLASH_PCROP2SR/ER", options.pcrop2sr, options.pcrop2er),
+        (
+            PcropArea::Bank1,
+            "FLASH_PCROP1SR/ER",
+            options.pcrop1sr,
+            options.pcrop1er,
+        ),
+        (
+            PcropArea::Bank2,
+            "FLASH_PCROP2SR/ER",
+            options.pcrop2sr,
+            options.pcrop2er,
+        ),
     ] {
         let meaning = match layout.map(|l| area.decode(sr, er, l)) {
             Some(Some(r)) => format!("PCROP {}–{}", hex32(r.start), hex32(r.end - 1)),
@@ -147,7 +174,10 @@ pub fn areas(options: &G4Options, layout: Option<&G4Layout>) -> Vec<(&'static st
 fn protected_pages(options: &G4Options, layout: &G4Layout) -> Vec<(u8, u8)> {
     let mut out = Vec::new();
     for (area, value) in options.wrp_areas() {
-        if let WrpVerdict::Protects { bank, first, last, .. } = area.decode(value, layout) {
+        if let WrpVerdict::Protects {
+            bank, first, last, ..
+        } = area.decode(value, layout)
+        {
             out.extend((first..=last).map(|p| (bank, p)));
         }
     }
@@ -165,7 +195,11 @@ pub fn algorithm_name(layout: &G4Layout) -> Option<&'static str> {
 fn algorithm_line(layout: &G4Layout) -> String {
     match layout.probe_rs_algorithm() {
         AlgorithmFit::Matches(name) => format!("probe-rs algorithm {name}"),
-        AlgorithmFit::NoneMatches { default, assumes_sector, .. } => format!(
+        AlgorithmFit::NoneMatches {
+            default,
+            assumes_sector,
+            ..
+        } => format!(
             "no probe-rs algorithm fits: {default} assumes {} KB sectors",
             assumes_sector / 1024
         ),
@@ -177,7 +211,10 @@ pub fn json(snapshot: &G4Snapshot, part: &G4Part, chip_name: &str) -> Value {
     let regs = snapshot.registers;
     let layout = snapshot.layout(part);
     let mut fields = Map::new();
-    for f in OptrField::ALL.into_iter().filter(|f| f.exists_on(part.line)) {
+    for f in OptrField::ALL
+        .into_iter()
+        .filter(|f| f.exists_on(part.line))
+    {
         fields.insert(
             f.name().to_string(),
             json!({ "value": f.get(regs.optr), "meaning": meaning_text(f, &regs, part) }),
@@ -256,12 +293,19 @@ pub fn table(snapshot: &G4Snapshot, part: &G4Part, chip_name: &str) -> String {
         "FLASH_CR     = {:#010x}  (LOCK {}, OPTLOCK {})",
         snapshot.cr,
         if snapshot.lock() { "set" } else { "CLEAR" },
-        if snapshot.optlock() { "set" } else { "CLEAR: option registers unlocked" }
+        if snapshot.optlock() {
+            "set"
+        } else {
+            "CLEAR: option registers unlocked"
+        }
     );
     let _ = writeln!(out, "FLASH_OPTR   = {:#010x}", regs.optr);
     let _ = writeln!(out);
     let _ = writeln!(out, "{:<12} {:<7} meaning", "field", "value");
-    for f in OptrField::ALL.into_iter().filter(|f| f.exists_on(part.line)) {
+    for f in OptrField::ALL
+        .into_iter()
+        .filter(|f| f.exists_on(part.line))
+    {
         let _ = writeln!(
             out,
             "{:<12} {:<7} {}",
@@ -294,7 +338,10 @@ pub fn table(snapshot: &G4Snapshot, part: &G4Part, chip_name: &str) -> String {
         Some(_) => match snapshot.pending() {
             Some(p) => {
                 let _ = writeln!(out, "The option bytes stored at 0x1FFF_7800 differ from the registers; the next option load (OBL_LAUNCH or power-on) loads them:");
-                for f in OptrField::ALL.into_iter().filter(|f| f.get(p.optr) != f.get(regs.optr)) {
+                for f in OptrField::ALL
+                    .into_iter()
+                    .filter(|f| f.get(p.optr) != f.get(regs.optr))
+                {
                     let _ = writeln!(
                         out,
                         "  {:<12} {} → {}  ({})",
@@ -306,7 +353,10 @@ pub fn table(snapshot: &G4Snapshot, part: &G4Part, chip_name: &str) -> String {
                 }
             }
             None => {
-                let _ = writeln!(out, "Option bytes at 0x1FFF_7800 match the registers (nothing pending).");
+                let _ = writeln!(
+                    out,
+                    "Option bytes at 0x1FFF_7800 match the registers (nothing pending)."
+                );
             }
         },
     }
@@ -329,7 +379,11 @@ pub fn table(snapshot: &G4Snapshot, part: &G4Part, chip_name: &str) -> String {
             }
         }
         None => {
-            let _ = writeln!(out, "Flash: {} KB, no page layout known for this size", part.flash_kb);
+            let _ = writeln!(
+                out,
+                "Flash: {} KB, no page layout known for this size",
+                part.flash_kb
+            );
         }
     }
     out
@@ -363,10 +417,18 @@ pub fn plan_text(plan: &G4Plan, confirm: ConfirmWords) -> String {
     let mut out = String::new();
     if plan.is_noop() {
         let names: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
-        let _ = writeln!(out, "No change: {} already set as requested; nothing to write.", names.join(", "));
+        let _ = writeln!(
+            out,
+            "No change: {} already set as requested; nothing to write.",
+            names.join(", ")
+        );
         return out;
     }
-    let _ = writeln!(out, "FLASH_OPTR   {:#010x} → {:#010x}", plan.old.optr, plan.new.optr);
+    let _ = writeln!(
+        out,
+        "FLASH_OPTR   {:#010x} → {:#010x}",
+        plan.old.optr, plan.new.optr
+    );
     for d in &plan.diffs {
         let _ = writeln!(
             out,
@@ -426,7 +488,11 @@ pub fn outcome_line(outcome: &G4Outcome) -> String {
 
 /// The confirmations of a plan that `consents` do not give, worded by `confirm`.
 pub fn confirmations_text(missing: &[Confirmation], confirm: ConfirmWords) -> String {
-    missing.iter().map(|c| confirm(*c)).collect::<Vec<_>>().join(", ")
+    missing
+        .iter()
+        .map(|c| confirm(*c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -440,7 +506,10 @@ mod tests {
             cr: 0xC000_0000,
             registers,
             stored: Some(G4OptionImage::from_options(&stored)),
-            identity: G4Identity { idcode: 0x2000_6469, flash_size_kb: 512 },
+            identity: G4Identity {
+                idcode: 0x2000_6469,
+                flash_size_kb: 512,
+            },
         }
     }
 
@@ -449,7 +518,20 @@ mod tests {
         let s = snapshot(G4Options::FACTORY, G4Options::FACTORY);
         let v = json(&s, &G4Part::G474RE, "STM32G474RETx");
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["areas", "chip", "fields", "flash", "lock", "optlock", "optr", "registers", "stored"]);
+        assert_eq!(
+            keys,
+            [
+                "areas",
+                "chip",
+                "fields",
+                "flash",
+                "lock",
+                "optlock",
+                "optr",
+                "registers",
+                "stored"
+            ]
+        );
         assert_eq!(v["optr"], 0xFFEF_F8AAu32);
         assert_eq!(v["registers"]["FLASH_OPTR"], 0xFFEF_F8AAu32);
         assert_eq!(v["chip"]["dev_id"], 0x469);
@@ -485,7 +567,10 @@ mod tests {
         assert!(t.contains("no flash at 0x0802_0000–0x0803_FFFF"), "{t}");
         assert!(t.contains("FLASH_WRP1AR"), "{t}");
         let line = bank_line(&s, &G4Part::G474RE);
-        assert!(line.starts_with("bank mode: dual (DBANK = 1: dual bank"), "{line}");
+        assert!(
+            line.starts_with("bank mode: dual (DBANK = 1: dual bank"),
+            "{line}"
+        );
         let mut single = G4Options::FACTORY;
         single.optr = OptrField::Dbank.set(single.optr, 0);
         let pending = snapshot(G4Options::FACTORY, single);

@@ -27,7 +27,10 @@ use crate::optbytes::program::{ApplyOptions, CoreAfter};
 use crate::optbytes::target::Target;
 
 use super::plan::{G4Plan, G4PlanError};
-use super::read::{programmed_options, read_cr, read_identity, read_image, read_image_if_readable, read_registers, OPTION_REGISTERS};
+use super::read::{
+    programmed_options, read_cr, read_identity, read_image, read_image_if_readable, read_registers,
+    OPTION_REGISTERS,
+};
 
 const HALT_TIMEOUT: Duration = Duration::from_millis(500);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -169,11 +172,27 @@ pub(crate) fn program<T: Target + ?Sized>(
         (Ok(()), Some(Ok(()))) => {
             progress("FLASH_CR locked again (LOCK, OPTLOCK)");
             progress("not loaded: the new values are stored and take effect at the next OBL_LAUNCH or power-on (pending)");
-            let registers = read_registers(t, "reading the option registers", LeftState { options: OptionsState::Programmed, lock: LockState::Locked })?;
+            let registers = read_registers(
+                t,
+                "reading the option registers",
+                LeftState {
+                    options: OptionsState::Programmed,
+                    lock: LockState::Locked,
+                },
+            )?;
             let core = if opts.leave_halted {
                 CoreAfter::Halted
             } else {
-                t.run_core().map_err(|e| Error::probe("letting the core run", e, LeftState { options: OptionsState::Programmed, lock: LockState::Locked }))?;
+                t.run_core().map_err(|e| {
+                    Error::probe(
+                        "letting the core run",
+                        e,
+                        LeftState {
+                            options: OptionsState::Programmed,
+                            lock: LockState::Locked,
+                        },
+                    )
+                })?;
                 CoreAfter::Running
             };
             Ok(Some(G4Outcome {
@@ -193,7 +212,9 @@ pub(crate) fn program<T: Target + ?Sized>(
             },
         )),
         (Err(e), Some(Ok(()))) => {
-            if e.left_state().is_some_and(|s| s.options == OptionsState::Unchanged) {
+            if e.left_state()
+                .is_some_and(|s| s.options == OptionsState::Unchanged)
+            {
                 resume(t);
             }
             Err(e.with_lock(LockState::Locked))
@@ -211,13 +232,17 @@ fn check_chip<T: Target + ?Sized>(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
     let untouched = |step: &'static str| move |e| Error::probe(step, e, LeftState::UNTOUCHED);
-    let fz = t.read32(DBGMCU_APB1FZR1).map_err(untouched("reading DBGMCU_APB1FZR1"))?;
+    let fz = t
+        .read32(DBGMCU_APB1FZR1)
+        .map_err(untouched("reading DBGMCU_APB1FZR1"))?;
     let freeze = DBGMCU_APB1FZR1_DBG_IWDG_STOP | DBGMCU_APB1FZR1_DBG_WWDG_STOP;
     if fz & freeze != freeze {
         t.write32(DBGMCU_APB1FZR1, fz | freeze)
             .map_err(untouched("freezing the watchdogs (DBGMCU_APB1FZR1)"))?;
     }
-    progress("watchdogs frozen while the core is halted (DBGMCU_APB1FZR1.DBG_IWDG_STOP/DBG_WWDG_STOP)");
+    progress(
+        "watchdogs frozen while the core is halted (DBGMCU_APB1FZR1.DBG_IWDG_STOP/DBG_WWDG_STOP)",
+    );
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
         source,
@@ -275,22 +300,31 @@ fn write_and_start<T: Target + ?Sized>(
             state: unchanged,
         });
     }
-    wait_not_busy(t, IDLE_TIMEOUT, "waiting for a previous flash operation to finish", unchanged)?;
-    let sr_now = t.read32(sr()).map_err(|e| Error::probe("reading FLASH_SR", e, unchanged))?;
+    wait_not_busy(
+        t,
+        IDLE_TIMEOUT,
+        "waiting for a previous flash operation to finish",
+        unchanged,
+    )?;
+    let sr_now = t
+        .read32(sr())
+        .map_err(|e| Error::probe("reading FLASH_SR", e, unchanged))?;
     let stale = sr_now & FLASH_SR_W1C;
     if stale != 0 {
         t.write32(sr(), stale)
             .map_err(|e| Error::probe("clearing stale FLASH_SR flags", e, unchanged))?;
-        progress(&format!("cleared stale FLASH_SR flags: {}", flash_sr_flag_names(stale).join(", ")));
+        progress(&format!(
+            "cleared stale FLASH_SR flags: {}",
+            flash_sr_flag_names(stale).join(", ")
+        ));
     }
     unlock(t, unchanged, progress)?;
     for reg in OPTION_REGISTERS {
         let (now, new) = (current.register(reg), plan.new.register(reg));
         if now != new {
             let new = new.expect("option register");
-            t.write32(reg.address(), new).map_err(|e| {
-                Error::probe(format!("writing {}", reg.name()), e, unchanged)
-            })?;
+            t.write32(reg.address(), new)
+                .map_err(|e| Error::probe(format!("writing {}", reg.name()), e, unchanged))?;
             progress(&format!("{} ← {new:#010x}", reg.name()));
         }
     }
@@ -298,13 +332,17 @@ fn write_and_start<T: Target + ?Sized>(
         options: OptionsState::Unknown,
         lock: LockState::NotRelocked,
     };
-    let cr_now = t.read32(cr()).map_err(|e| Error::probe("reading FLASH_CR", e, unchanged))?;
+    let cr_now = t
+        .read32(cr())
+        .map_err(|e| Error::probe("reading FLASH_CR", e, unchanged))?;
     progress("committing: FLASH_CR.OPTSTRT");
     t.write32(cr(), cr_now | FLASH_CR_OPTSTRT)
         .map_err(|e| Error::probe("setting FLASH_CR.OPTSTRT", e, unknown))?;
     let bound = opts.busy_timeout.unwrap_or(plan.busy_timeout);
     wait_not_busy(t, bound, "waiting for option programming", unknown)?;
-    let flags = t.read32(sr()).map_err(|e| Error::probe("reading FLASH_SR", e, unknown))?;
+    let flags = t
+        .read32(sr())
+        .map_err(|e| Error::probe("reading FLASH_SR", e, unknown))?;
     if flags & OPTION_ERRORS != 0 {
         let _ = t.write32(sr(), flags & OPTION_ERRORS);
         let options = store_state(t, plan);
@@ -328,7 +366,10 @@ fn write_and_start<T: Target + ?Sized>(
                     what: format!("option bytes at {:#010x}: value/complement", m.address),
                     expected: "the second word is the complement of the first".into(),
                     actual: format!("{:#010x}/{:#010x}", m.value, m.complement),
-                    state: LeftState { options: OptionsState::Unknown, lock: LockState::NotRelocked },
+                    state: LeftState {
+                        options: OptionsState::Unknown,
+                        lock: LockState::NotRelocked,
+                    },
                 });
             }
             if image.options() != plan.new {
@@ -336,7 +377,10 @@ fn write_and_start<T: Target + ?Sized>(
                     what: "option bytes at 0x1FFF_7800".into(),
                     expected: format!("FLASH_OPTR {:#010x}", plan.new.optr),
                     actual: format!("FLASH_OPTR {:#010x}", image.options().optr),
-                    state: LeftState { options: OptionsState::Unknown, lock: LockState::NotRelocked },
+                    state: LeftState {
+                        options: OptionsState::Unknown,
+                        lock: LockState::NotRelocked,
+                    },
                 });
             }
             progress("verified: the option bytes at 0x1FFF_7800/0x1FFF_F800 hold the new values");
@@ -358,20 +402,42 @@ fn unlock<T: Target + ?Sized>(
 ) -> Result<(), Error> {
     let cr_now = read_cr(t, unchanged)?;
     if cr_now & FLASH_CR_LOCK != 0 {
-        write_keys(t, FlashRegister::Keyr, FLASH_KEY1, FLASH_KEY2, FLASH_CR_LOCK, unchanged)?;
+        write_keys(
+            t,
+            FlashRegister::Keyr,
+            FLASH_KEY1,
+            FLASH_KEY2,
+            FLASH_CR_LOCK,
+            unchanged,
+        )?;
         progress("FLASH_CR unlocked (FLASH_KEYR)");
     }
     let cr_now = read_cr(t, unchanged)?;
     if cr_now & FLASH_CR_LOCK != 0 {
-        return Err(Error::LockStuck { lock_bit: "FLASH_CR.LOCK", key_register: "FLASH_KEYR", state: unchanged });
+        return Err(Error::LockStuck {
+            lock_bit: "FLASH_CR.LOCK",
+            key_register: "FLASH_KEYR",
+            state: unchanged,
+        });
     }
     if cr_now & FLASH_CR_OPTLOCK != 0 {
-        write_keys(t, FlashRegister::Optkeyr, FLASH_OPTKEY1, FLASH_OPTKEY2, FLASH_CR_OPTLOCK, unchanged)?;
+        write_keys(
+            t,
+            FlashRegister::Optkeyr,
+            FLASH_OPTKEY1,
+            FLASH_OPTKEY2,
+            FLASH_CR_OPTLOCK,
+            unchanged,
+        )?;
         progress("option registers unlocked (FLASH_OPTKEYR)");
     }
     let cr_now = read_cr(t, unchanged)?;
     if cr_now & FLASH_CR_OPTLOCK != 0 {
-        return Err(Error::LockStuck { lock_bit: "FLASH_CR.OPTLOCK", key_register: "FLASH_OPTKEYR", state: unchanged });
+        return Err(Error::LockStuck {
+            lock_bit: "FLASH_CR.OPTLOCK",
+            key_register: "FLASH_OPTKEYR",
+            state: unchanged,
+        });
     }
     Ok(())
 }
@@ -392,8 +458,13 @@ fn write_keys<T: Target + ?Sized>(
     };
     // KEY1 arrived, so the register waits for KEY2; if the lost write did arrive, the lock bit
     // is clear and one more key would lock it until reset.
-    log::warn!("writing the second key to {} failed ({first}); checking the lock bit", register.name());
-    let cr_now = t.read32(cr()).map_err(|_| Error::probe(step.clone(), first, unchanged))?;
+    log::warn!(
+        "writing the second key to {} failed ({first}); checking the lock bit",
+        register.name()
+    );
+    let cr_now = t
+        .read32(cr())
+        .map_err(|_| Error::probe(step.clone(), first, unchanged))?;
     if cr_now & lock_bit != 0 {
         t.write32(register.address(), key2)
             .map_err(|e| Error::probe(step, e, unchanged))?;
@@ -449,7 +520,11 @@ pub(crate) fn ensure_locked<T: Target + ?Sized>(t: &mut T) -> Result<(), probe_r
         })();
         match attempt {
             Ok(true) => return Ok(()),
-            Ok(false) => last = Some(probe_rs::Error::Other("FLASH_CR.LOCK/OPTLOCK read back clear".into())),
+            Ok(false) => {
+                last = Some(probe_rs::Error::Other(
+                    "FLASH_CR.LOCK/OPTLOCK read back clear".into(),
+                ))
+            }
             Err(e) => last = Some(e),
         }
     }
@@ -458,7 +533,9 @@ pub(crate) fn ensure_locked<T: Target + ?Sized>(t: &mut T) -> Result<(), probe_r
 
 /// OBL_LAUNCH: the chip reloads its options and resets; the write's acknowledgement may be lost.
 pub(crate) fn launch<T: Target + ?Sized>(t: &mut T, progress: &mut dyn FnMut(&str)) {
-    progress("loading the new values: FLASH_CR.OBL_LAUNCH (the chip resets and the debug link drops)");
+    progress(
+        "loading the new values: FLASH_CR.OBL_LAUNCH (the chip resets and the debug link drops)",
+    );
     let value = t.read32(cr()).unwrap_or(0) & !(FLASH_CR_OPTSTRT) | FLASH_CR_OBL_LAUNCH;
     if let Err(e) = t.write32(cr(), value) {
         log::info!("the write that set OBL_LAUNCH reported {e} (expected: the chip reset)");
@@ -480,7 +557,10 @@ pub(crate) fn verify_loaded<T: Target + ?Sized>(
     let identity = read_identity(t)?;
     if identity.part().ok() != Some(plan.part) {
         return Err(Error::WrongChip {
-            detail: format!("after the option load the chip reports {}", identity.describe()),
+            detail: format!(
+                "after the option load the chip reports {}",
+                identity.describe()
+            ),
             state,
         });
     }
@@ -495,11 +575,21 @@ pub(crate) fn verify_loaded<T: Target + ?Sized>(
             what: "FLASH_CR after OBL_LAUNCH".into(),
             expected: "LOCK and OPTLOCK set by the option load reset".into(),
             actual: format!("{cr_now:#010x} (the chip did not reset: values not loaded)"),
-            state: LeftState { options: OptionsState::Programmed, lock },
+            state: LeftState {
+                options: OptionsState::Programmed,
+                lock,
+            },
         });
     }
-    let locked = LeftState { options: OptionsState::Programmed, lock: LockState::Locked };
-    let loaded = read_registers(t, "reading the option registers after the option load", locked)?;
+    let locked = LeftState {
+        options: OptionsState::Programmed,
+        lock: LockState::Locked,
+    };
+    let loaded = read_registers(
+        t,
+        "reading the option registers after the option load",
+        locked,
+    )?;
     if loaded != plan.new {
         return Err(Error::VerifyFailed {
             what: "option registers after OBL_LAUNCH".into(),
@@ -508,13 +598,17 @@ pub(crate) fn verify_loaded<T: Target + ?Sized>(
             state: locked,
         });
     }
-    progress(&format!("verified after the option load: FLASH_OPTR = {:#010x} loaded, FLASH_CR locked", loaded.optr));
+    progress(&format!(
+        "verified after the option load: FLASH_OPTR = {:#010x} loaded, FLASH_CR locked",
+        loaded.optr
+    ));
     let core = if opts.leave_halted {
         progress("core left halted");
         CoreAfter::Halted
     } else {
         if t.is_halted().unwrap_or(false) {
-            t.run_core().map_err(|e| Error::probe("letting the core run", e, locked))?;
+            t.run_core()
+                .map_err(|e| Error::probe("letting the core run", e, locked))?;
         }
         progress("core running");
         CoreAfter::Running

@@ -48,20 +48,22 @@ impl Fake {
 
     fn reg_ptr(&mut self, address: u32) -> Option<&mut u32> {
         let r = &mut self.regs;
-        Some(match FlashRegister::from_offset(address.wrapping_sub(FLASH_BASE))? {
-            FlashRegister::Optr => &mut r.optr,
-            FlashRegister::Pcrop1sr => &mut r.pcrop1sr,
-            FlashRegister::Pcrop1er => &mut r.pcrop1er,
-            FlashRegister::Wrp1ar => &mut r.wrp1ar,
-            FlashRegister::Wrp1br => &mut r.wrp1br,
-            FlashRegister::Pcrop2sr => &mut r.pcrop2sr,
-            FlashRegister::Pcrop2er => &mut r.pcrop2er,
-            FlashRegister::Wrp2ar => &mut r.wrp2ar,
-            FlashRegister::Wrp2br => &mut r.wrp2br,
-            FlashRegister::Sec1r => &mut r.sec1r,
-            FlashRegister::Sec2r => &mut r.sec2r,
-            _ => return None,
-        })
+        Some(
+            match FlashRegister::from_offset(address.wrapping_sub(FLASH_BASE))? {
+                FlashRegister::Optr => &mut r.optr,
+                FlashRegister::Pcrop1sr => &mut r.pcrop1sr,
+                FlashRegister::Pcrop1er => &mut r.pcrop1er,
+                FlashRegister::Wrp1ar => &mut r.wrp1ar,
+                FlashRegister::Wrp1br => &mut r.wrp1br,
+                FlashRegister::Pcrop2sr => &mut r.pcrop2sr,
+                FlashRegister::Pcrop2er => &mut r.pcrop2er,
+                FlashRegister::Wrp2ar => &mut r.wrp2ar,
+                FlashRegister::Wrp2br => &mut r.wrp2br,
+                FlashRegister::Sec1r => &mut r.sec1r,
+                FlashRegister::Sec2r => &mut r.sec2r,
+                _ => return None,
+            },
+        )
     }
 
     fn reset(&mut self) {
@@ -75,7 +77,11 @@ impl Fake {
     }
 
     fn writes_to(&self, address: u32) -> Vec<u32> {
-        self.writes.iter().filter(|w| w.0 == address).map(|w| w.1).collect()
+        self.writes
+            .iter()
+            .filter(|w| w.0 == address)
+            .map(|w| w.1)
+            .collect()
     }
 }
 
@@ -158,7 +164,11 @@ impl Target for Fake {
                 return Ok(()); // locked: ignored
             }
             if value & FLASH_CR_OBL_LAUNCH != 0 {
-                assert_eq!(self.cr & FLASH_CR_OPTLOCK, 0, "OBL_LAUNCH needs OPTLOCK clear");
+                assert_eq!(
+                    self.cr & FLASH_CR_OPTLOCK,
+                    0,
+                    "OBL_LAUNCH needs OPTLOCK clear"
+                );
                 self.reset();
                 return Err(fault());
             }
@@ -209,7 +219,12 @@ impl Target for Fake {
 }
 
 fn single_bank_plan() -> G4Plan {
-    plan_g4(G4Options::FACTORY, &parse_g4_changes(["DBANK=0"]).unwrap(), &G4Part::G474RE).unwrap()
+    plan_g4(
+        G4Options::FACTORY,
+        &parse_g4_changes(["DBANK=0"]).unwrap(),
+        &G4Part::G474RE,
+    )
+    .unwrap()
 }
 
 /// The engine's apply without a probe: program, launch, then verify on the same fake (the
@@ -234,13 +249,25 @@ fn dbank_switch_unlocks_both_writes_optr_starts_launches_and_verifies() {
     assert_eq!(fake.resets, 1, "one OBL_LAUNCH reset");
     assert_eq!(fake.store.optr, 0xFFAF_F8AA);
     assert_eq!(fake.regs.optr, 0xFFAF_F8AA);
-    assert_eq!(fake.writes_to(FlashRegister::Keyr.address()), [FLASH_KEY1, FLASH_KEY2]);
-    assert_eq!(fake.writes_to(FlashRegister::Optkeyr.address()), [FLASH_OPTKEY1, FLASH_OPTKEY2]);
+    assert_eq!(
+        fake.writes_to(FlashRegister::Keyr.address()),
+        [FLASH_KEY1, FLASH_KEY2]
+    );
+    assert_eq!(
+        fake.writes_to(FlashRegister::Optkeyr.address()),
+        [FLASH_OPTKEY1, FLASH_OPTKEY2]
+    );
     // Only OPTR changes, so only OPTR is written.
-    assert_eq!(fake.writes_to(FlashRegister::Wrp1ar.address()), Vec::<u32>::new());
+    assert_eq!(
+        fake.writes_to(FlashRegister::Wrp1ar.address()),
+        Vec::<u32>::new()
+    );
     assert_eq!(fake.writes_to(FlashRegister::Optr.address()), [0xFFAF_F8AA]);
     assert!(!fake.locked_until_reset);
-    assert_eq!(fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK), FLASH_CR_LOCK | FLASH_CR_OPTLOCK);
+    assert_eq!(
+        fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK),
+        FLASH_CR_LOCK | FLASH_CR_OPTLOCK
+    );
 }
 
 #[test]
@@ -262,13 +289,20 @@ fn no_keys_are_written_to_an_unlocked_register() {
 fn no_reset_relocks_and_reports_pending() {
     let mut fake = Fake::new();
     let plan = single_bank_plan();
-    let opts = ApplyOptions { reset: false, leave_halted: true, ..ApplyOptions::default() };
+    let opts = ApplyOptions {
+        reset: false,
+        leave_halted: true,
+        ..ApplyOptions::default()
+    };
     let out = run(&mut fake, &plan, &opts).unwrap();
     assert!(out.pending_reset && !out.reset);
     assert_eq!(out.core, CoreAfter::Halted);
     assert_eq!(fake.resets, 0);
     assert_eq!(fake.store.optr, 0xFFAF_F8AA);
-    assert_eq!(fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK), FLASH_CR_LOCK | FLASH_CR_OPTLOCK);
+    assert_eq!(
+        fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK),
+        FLASH_CR_LOCK | FLASH_CR_OPTLOCK
+    );
 }
 
 #[test]
@@ -282,7 +316,10 @@ fn an_optverr_after_optstrt_relocks_and_says_so() {
     assert!(text.contains("OPTLOCK set"), "{text}");
     assert_eq!(e.left_state().unwrap().options, OptionsState::Unchanged);
     assert_eq!(fake.resets, 0, "no OBL_LAUNCH after an error");
-    assert_eq!(fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK), FLASH_CR_LOCK | FLASH_CR_OPTLOCK);
+    assert_eq!(
+        fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK),
+        FLASH_CR_LOCK | FLASH_CR_OPTLOCK
+    );
     assert_eq!(fake.store, G4Options::FACTORY);
 }
 
@@ -293,8 +330,15 @@ fn dbank_is_refused_on_a_g49x_chip_before_any_flash_register_is_touched() {
     // A plan made for a G474RE, run on a chip that says G49x: the part check stops it.
     let plan = single_bank_plan();
     let e = run(&mut fake, &plan, &ApplyOptions::default()).unwrap_err();
-    assert!(matches!(e, Error::UnsupportedChip { .. } | Error::WrongChip { .. }), "{e:?}");
-    assert!(fake.writes.iter().all(|w| w.0 == DBGMCU_APB1FZR1), "{:?}", fake.writes);
+    assert!(
+        matches!(e, Error::UnsupportedChip { .. } | Error::WrongChip { .. }),
+        "{e:?}"
+    );
+    assert!(
+        fake.writes.iter().all(|w| w.0 == DBGMCU_APB1FZR1),
+        "{:?}",
+        fake.writes
+    );
 }
 
 #[test]
@@ -314,9 +358,16 @@ fn a_lost_obl_launch_is_reported_and_relocked() {
     let mut fake = Fake::new();
     let plan = single_bank_plan();
     let mut progress = |_: &str| {};
-    assert!(program(&mut fake, &plan, &ApplyOptions::default(), &mut progress).unwrap().is_none());
+    assert!(
+        program(&mut fake, &plan, &ApplyOptions::default(), &mut progress)
+            .unwrap()
+            .is_none()
+    );
     let e = verify_loaded(&mut fake, &plan, &ApplyOptions::default(), &mut progress).unwrap_err();
     assert!(e.to_string().contains("did not reset"), "{e}");
     assert_eq!(e.left_state().unwrap().lock, LockState::Locked);
-    assert_eq!(fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK), FLASH_CR_LOCK | FLASH_CR_OPTLOCK);
+    assert_eq!(
+        fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK),
+        FLASH_CR_LOCK | FLASH_CR_OPTLOCK
+    );
 }
