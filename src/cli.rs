@@ -143,7 +143,8 @@ impl GlobalArgs {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show nDBANK, or set it: true = single bank (factory), false = dual bank.
+    /// Show nDBANK, or set it: true = single bank (factory), false = dual bank (F76x/F77x; on
+    /// STM32G4 use `bank`).
     #[command(after_long_help = EXIT_CODES)]
     Ndbank(NdbankArgs),
     /// Show every option-byte field decoded, or change fields with `set`.
@@ -165,8 +166,8 @@ pub enum Command {
     /// Serve GDB's remote protocol: `target extended-remote 127.0.0.1:3333` in GDB.
     ///
     /// All standard debugging is forwarded to the chip (registers incl. FPU, memory,
-    /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor ndbank`,
-    /// `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
+    /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor bank`,
+    /// `monitor ndbank` (F7), `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
     /// `monitor fault`, `monitor erase` and `monitor help`.
     Gdb(GdbArgs),
     /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode) or sector N.
