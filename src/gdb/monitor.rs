@@ -431,14 +431,8 @@ impl ChipTarget<'_> {
             consents: base.consents,
             run_after: base.run_after,
         };
-        if request.reset && !request.dry_run {
-            // OBL_LAUNCH resets the chip and drops the debug link; this server's session
-            // cannot attach again, so the load is left to the user (nothing is touched here).
-            return Err(format!(
-                "refused: on STM32G4 the option load (OBL_LAUNCH) resets the chip and drops the debug link, which this GDB server cannot re-attach; nothing was changed. Add `no-reset` to program the change now (it loads at the next power-on, then `run` or reconnect), or use `stm32-opts --chip {} bank …`/`optbytes set …` outside GDB",
-                self.target_name()
-            ));
-        }
+        // OBL_LAUNCH resets the chip and drops the debug link: the engine attaches again in
+        // place through the session (`Link for Session`) and verifies.
         self.forget_registers();
         let report = g4::change(self.session(), &request, &mut |event| match event {
             Event::Planned(plan) => {
@@ -454,8 +448,16 @@ impl ChipTarget<'_> {
         match report {
             G4Report::DryRun { .. } => outputln!(out, "{}", report::DRY_RUN_LINE),
             G4Report::NothingToChange { .. } | G4Report::Shown { .. } => {}
-            G4Report::Applied { outcome, .. } => {
+            G4Report::Applied { plan, outcome } => {
                 outputln!(out, "{}", g4::report::outcome_line(&outcome));
+                if outcome.reset {
+                    if plan.changes_bank_mode() {
+                        outputln!(out, "{}", MAP_NOTE);
+                    }
+                    if outcome.core == CoreAfter::Halted {
+                        outputln!(out, "{}", REGS_NOTE);
+                    }
+                }
             }
         }
         Ok(())

@@ -38,10 +38,42 @@ pub trait Link {
     }
 }
 
-/// A session the caller already holds (the GDB server's).
+/// How long attaching again in place may keep failing (the chip is coming out of reset).
+const REATTACH_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+/// Pause between attempts.
+const REATTACH_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A session the caller already holds (the GDB server's). Attaching again happens in place:
+/// the same probe's debug port is initialised again (probe-rs `reinitialize`, what its own
+/// reset sequences do when a reset disables the debug port), then core 0 must answer.
 impl Link for Session {
     fn session(&mut self) -> Result<&mut Session, AttachError> {
         Ok(self)
+    }
+
+    fn reattach(&mut self) -> Result<&mut Session, AttachError> {
+        let start = std::time::Instant::now();
+        loop {
+            let attempt: Result<(), AttachError> = (|| {
+                self.get_arm_interface()?.reinitialize()?;
+                self.core(0)?.status()?;
+                Ok(())
+            })();
+            match attempt {
+                Ok(()) => return Ok(self),
+                Err(e) if start.elapsed() < REATTACH_BOUND => {
+                    log::info!("attaching again in place failed ({e}); retrying");
+                    std::thread::sleep(REATTACH_PAUSE);
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "the debug port did not come back within {} s: {e}",
+                        REATTACH_BOUND.as_secs()
+                    )
+                    .into())
+                }
+            }
+        }
     }
 }
 
