@@ -72,16 +72,14 @@ impl G4Flash {
         })?;
         match layout.probe_rs_algorithm() {
             AlgorithmFit::Matches(name) => Ok(name),
-            AlgorithmFit::NoneMatches {
-                default,
-                assumes_sector,
-                assumes_end,
-            } => Err(format!(
-                "load refused: the chip is in {} and probe-rs 0.32 has no flash algorithm for this mode ({default} assumes {} KB sectors up to {}); nothing was erased or written. Switch the bank mode (`monitor bank {}`) or program it another way",
+            AlgorithmFit::NoneMatches { default, why, .. } => Err(format!(
+                "load refused: the chip is in {} and probe-rs 0.32 has no flash algorithm for this mode ({default}: {why}); nothing was erased or written. {}",
                 layout.summary(),
-                assumes_sector / 1024,
-                crate::chip::geometry::hex32(assumes_end),
-                if layout.bank_mode == BankMode::Dual { "single" } else { "dual" }
+                if layout.flash_kb == 512 {
+                    "Switch to dual bank (`monitor bank dual`) or program it another way"
+                } else {
+                    "Program it another way (the ST bootloader, STM32CubeProgrammer)"
+                }
             )),
         }
     }
@@ -351,7 +349,8 @@ mod tests {
         );
         assert!(rc.algorithm().is_err());
         let rc_single = g4_from_registers(0x2000_6469, 256, 0xFFAF_F8AA).unwrap();
-        assert_eq!(rc_single.algorithm(), Ok("stm32g47x-8x_256"));
+        let e = rc_single.algorithm().unwrap_err();
+        assert!(e.contains("2 KB units"), "{e}");
         // G49x: bit 22 is not DBANK, the part is single bank whatever it holds.
         let g491 = g4_from_registers(0x2000_6479, 512, 0xFFEF_F8AA);
         assert!(g491.is_none_or(|f| f.layout.is_none_or(|l| l.bank_mode == BankMode::Single)));

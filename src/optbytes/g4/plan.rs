@@ -282,9 +282,8 @@ pub fn algorithm_advice(part: &G4Part, mode: BankMode) -> String {
         Ok(crate::chip::g4::AlgorithmFit::Matches(name)) => format!(
             "probe-rs's algorithm for this mode is {name} (probe-rs download --chip … --prefer-flash-algorithm {name})."
         ),
-        Ok(crate::chip::g4::AlgorithmFit::NoneMatches { default, assumes_sector, .. }) => format!(
-            "probe-rs 0.32 has no algorithm for this mode: its {default} assumes {} KB sectors; program through this tool's GDB server or the ST bootloader, and update linker scripts and any flash driver (embassy's G4 support assumes single-bank 4 KB pages).",
-            assumes_sector / 1024
+        Ok(crate::chip::g4::AlgorithmFit::NoneMatches { default, why, .. }) => format!(
+            "probe-rs 0.32 has no algorithm for this mode ({default}: {why}); program it another way (the ST bootloader), and update linker scripts and any flash driver (embassy's G4 support assumes single-bank 4 KB pages)."
         ),
         Err(_) => String::new(),
     }
@@ -321,7 +320,7 @@ mod tests {
         let back = mk(p.new, &["DBANK=1"], G4Part::G474RE).unwrap();
         assert!(back.warnings.join("\n").contains("stm32g47x-8x_512"));
         let rc = mk(G4Options::FACTORY, &["DBANK=single"], G4Part::G474RC).unwrap();
-        assert!(rc.warnings.join("\n").contains("stm32g47x-8x_256"));
+        assert!(rc.warnings.join("\n").contains("2 KB units"));
     }
 
     #[test]

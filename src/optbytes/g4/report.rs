@@ -195,14 +195,9 @@ pub fn algorithm_name(layout: &G4Layout) -> Option<&'static str> {
 fn algorithm_line(layout: &G4Layout) -> String {
     match layout.probe_rs_algorithm() {
         AlgorithmFit::Matches(name) => format!("probe-rs algorithm {name}"),
-        AlgorithmFit::NoneMatches {
-            default,
-            assumes_sector,
-            ..
-        } => format!(
-            "no probe-rs algorithm fits: {default} assumes {} KB sectors",
-            assumes_sector / 1024
-        ),
+        AlgorithmFit::NoneMatches { default, why, .. } => {
+            format!("no probe-rs algorithm fits: {default}: {why}")
+        }
     }
 }
 
