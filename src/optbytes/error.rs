@@ -301,6 +301,15 @@ impl Error {
         self
     }
 
+    /// The same error with its whole state replaced (a step that knows better what the chip
+    /// holds, e.g. a read after the option load).
+    pub(crate) fn with_state(mut self, new: LeftState) -> Self {
+        if let Some(state) = self.state_mut() {
+            *state = new;
+        }
+        self
+    }
+
     fn state_mut(&mut self) -> Option<&mut LeftState> {
         match self {
             Error::Parse(_)

@@ -554,7 +554,8 @@ pub(crate) fn verify_loaded<T: Target + ?Sized>(
         t.halt_core(HALT_TIMEOUT)
             .map_err(|e| Error::probe("halting the core after the option load", e, state))?;
     }
-    let identity = read_identity(t)?;
+    // Read after the load: an error here leaves the new values programmed, not "untouched".
+    let identity = read_identity(t).map_err(|e| e.with_state(state))?;
     if identity.part().ok() != Some(plan.part) {
         return Err(Error::WrongChip {
             detail: format!(
