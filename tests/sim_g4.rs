@@ -474,3 +474,24 @@ fn sim_probe_serves_a_g4_over_the_glasgow_protocol() {
         0
     );
 }
+
+#[test]
+fn an_fpb_v1_breakpoint_halts_code_running_from_the_ccm_alias() {
+    let sim = Simulator::new("STM32G474RE").unwrap();
+    let mut session = sim.attach().unwrap();
+    let mut core = session.core(0).unwrap();
+    core.halt(Duration::from_millis(500)).unwrap();
+    // nop; nop; nop; b . — in CCM SRAM written through its data-bus address, run from its
+    // code-region alias (FPBv1 comparators match code below 0x2000_0000 only).
+    core.write_16(CCM_SRAM, &[0xBF00, 0xBF00, 0xBF00, 0xE7FE])
+        .unwrap();
+    assert_eq!(core.read_word_32(CCM_ALIAS).unwrap(), 0xBF00_BF00);
+    core.write_core_reg(core.program_counter(), 0x1000_0000u32)
+        .unwrap();
+    core.set_hw_breakpoint(0x1000_0004).unwrap();
+    core.run().unwrap();
+    core.wait_for_core_halted(Duration::from_secs(5)).unwrap();
+    let pc: u32 = core.read_core_reg(core.program_counter()).unwrap();
+    assert_eq!(pc, 0x1000_0004, "halted at the breakpoint");
+    assert_eq!(core.available_breakpoint_units().unwrap(), 6);
+}

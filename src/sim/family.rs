@@ -16,7 +16,7 @@ use super::variant::{Family, Variant};
 /// The family model of one simulated chip.
 pub enum Model {
     F7(Flash),
-    G4(Box<G4Model>),
+    G4(G4Model),
 }
 
 impl Model {
@@ -24,7 +24,7 @@ impl Model {
     pub fn factory(variant: Variant) -> Self {
         match variant.family {
             Family::F7 => Model::F7(Flash::new(variant, OptionStore::factory(&variant))),
-            Family::G4 => Model::G4(Box::new(G4Model::new(variant, G4OptionStore::factory()))),
+            Family::G4 => Model::G4(G4Model::new(variant, G4OptionStore::factory())),
         }
     }
 

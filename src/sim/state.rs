@@ -154,7 +154,7 @@ impl Saved {
             SavedOptions::G4(store) => {
                 let mut g4 = G4Model::new(variant, store);
                 g4.flash.restore_array(&self.halves.concat());
-                Model::G4(Box::new(g4))
+                Model::G4(g4)
             }
         }
     }
