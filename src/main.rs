@@ -105,6 +105,10 @@ fn run(cli: Cli) -> Result<()> {
             action: Some(OptbytesAction::Set(args)),
         }) => set(&cli.global, args, json),
         Command::List => list(),
+        Command::Erase(_) if family == Family::G4 => Err(Refused(
+            "erase knows the F76x/F77x sector layout only; on STM32G4 flash with `gdb` and `load` (it erases the pages it writes) or another tool; nothing was erased".into(),
+        )
+        .into()),
         Command::Erase(args) => erase_flash(&cli.global, args),
         Command::Fault(args) => fault_report(&cli.global, args),
         Command::Gdb(args) => stm32_opts::gdb::run(&cli.global.probe_options(), args.listen),
