@@ -244,3 +244,15 @@ fn json_shape_and_table() {
         assert!(t.contains(name), "{name}\n{t}");
     }
 }
+
+#[test]
+fn a_fresh_simulated_chip_is_the_same_chip_after_the_option_load() {
+    // Without a state file the CLI must attach again to the chip it changed, not to a new
+    // factory one: the verify after OBL_LAUNCH would fail otherwise.
+    let a = bin()
+        .timeout(TIMEOUT)
+        .args(["--sim", "--chip", "STM32G474RE", "bank", "single"])
+        .assert()
+        .success();
+    assert!(stdout(&a).contains("re-attached and verified"), "{}", stdout(&a));
+}
