@@ -254,5 +254,9 @@ fn a_fresh_simulated_chip_is_the_same_chip_after_the_option_load() {
         .args(["--sim", "--chip", "STM32G474RE", "bank", "single"])
         .assert()
         .success();
-    assert!(stdout(&a).contains("re-attached and verified"), "{}", stdout(&a));
+    assert!(
+        stdout(&a).contains("re-attached and verified"),
+        "{}",
+        stdout(&a)
+    );
 }
