@@ -21,9 +21,9 @@ Exit codes:
   4  verify failed: the values read back differ from the values written";
 
 const LONG_ABOUT: &str = "\
-Read and set the option bytes of STM32F76x/F77x microcontrollers through a debug probe (probe-rs):
-the flash bank mode nDBANK, boot addresses, watchdog and reset bits, write protection and read
-protection.
+Read and set the option bytes of STM32F76x/F77x and STM32G47x/G48x microcontrollers through a
+debug probe (probe-rs): the flash bank mode (F7 nDBANK, G4 DBANK), boot options, watchdog and reset
+bits, write protection and read protection.
 
 Without a board, add --sim (a fresh simulated STM32F767ZI) or --sim-state FILE (a simulated chip
 whose option bytes and flash persist in FILE between runs).
@@ -35,14 +35,17 @@ Examples:
   stm32-opts --chip STM32F767ZI optbytes --json
   stm32-opts --chip STM32F767ZI optbytes set nDBANK=0 nDBOOT=0 BOOT_ADD1=0x2040 --dry-run
   stm32-opts --chip STM32F767ZI erase bank2 --yes      erase bank 2 (dual-bank mode)
-  stm32-opts --chip STM32F767ZI fault                  why did the stopped core fault";
+  stm32-opts --chip STM32F767ZI fault                  why did the stopped core fault
+  stm32-opts --chip STM32G474RE bank                   show the G4 bank mode (DBANK)
+  stm32-opts --chip STM32G474RE bank single            one bank of 4 KB pages (OBL_LAUNCH, re-attach)
+  stm32-opts --chip STM32G474RE optbytes set nSWBOOT0=0 nBOOT0=1 --dry-run";
 
 /// stm32-opts: option bytes of STM32F76x/F77x through a debug probe.
 #[derive(Debug, Parser)]
 #[command(
     name = "stm32-opts",
     version,
-    about = "Read and set the option bytes (nDBANK and the rest) of STM32F76x/F77x through a debug probe",
+    about = "Read and set the option bytes (bank mode and the rest) of STM32F76x/F77x and STM32G47x/G48x through a debug probe",
     long_about = LONG_ABOUT,
     after_long_help = EXIT_CODES,
 )]
@@ -140,19 +143,31 @@ impl GlobalArgs {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show nDBANK, or set it: true = single bank (factory), false = dual bank.
+    /// Show nDBANK, or set it: true = single bank (factory), false = dual bank (F76x/F77x; on
+    /// STM32G4 use `bank`).
     #[command(after_long_help = EXIT_CODES)]
     Ndbank(NdbankArgs),
     /// Show every option-byte field decoded, or change fields with `set`.
+    ///
+    /// Fields are named as the reference manual names them: F76x/F77x FLASH_OPTCR/OPTCR1
+    /// (nDBANK, nDBOOT, BOOT_ADD0, …), STM32G4 FLASH_OPTR (DBANK, BFB2, nSWBOOT0, NRST_MODE, …).
     #[command(after_long_help = EXIT_CODES)]
     Optbytes(OptbytesArgs),
+    /// Show the flash bank mode of any supported part, or set it: single or dual.
+    ///
+    /// F76x/F77x: FLASH_OPTCR.nDBANK (1 = single). STM32G47x/G48x: FLASH_OPTR.DBANK (1 = dual,
+    /// 2 KB pages in two banks; 0 = single, 4 KB pages); the chip loads the new mode with
+    /// OBL_LAUNCH, which resets it, and the tool attaches again to verify. Either way the flash
+    /// content is invalid afterwards: erase it and flash it again.
+    #[command(after_long_help = EXIT_CODES)]
+    Bank(BankArgs),
     /// List the attached debug probes.
     List,
     /// Serve GDB's remote protocol: `target extended-remote 127.0.0.1:3333` in GDB.
     ///
     /// All standard debugging is forwarded to the chip (registers incl. FPU, memory,
-    /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor ndbank`,
-    /// `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
+    /// breakpoints, watchpoints, step, continue, Ctrl-C, `load`), plus `monitor bank`,
+    /// `monitor ndbank` (F7), `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
     /// `monitor fault`, `monitor erase` and `monitor help`.
     Gdb(GdbArgs),
     /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode) or sector N.
@@ -229,6 +244,33 @@ fn ndbank_value(text: &str) -> Result<bool, String> {
     parse_ndbank(text).ok_or_else(|| {
         format!("`{text}` is not a bank mode; use true/1/single (single bank) or false/0/dual (dual bank)")
     })
+}
+
+/// `bank [single|dual] [--dry-run] [--no-reset] [--json]`.
+#[derive(Debug, Args)]
+pub struct BankArgs {
+    /// New bank mode. Omit to show.
+    #[arg(value_enum, value_name = "MODE")]
+    pub mode: Option<BankModeArg>,
+    /// Show what would change, without touching the chip.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Program without loading: the new mode loads at the next reset (F7) or option load (G4:
+    /// OBL_LAUNCH or power-on).
+    #[arg(long)]
+    pub no_reset: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Bank modes on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BankModeArg {
+    /// One bank (F7: nDBANK = 1; G4: DBANK = 0, 4 KB pages).
+    Single,
+    /// Two banks (F7: nDBANK = 0; G4: DBANK = 1, 2 KB pages).
+    Dual,
 }
 
 /// `optbytes [--json] [set ...]`.

@@ -10,16 +10,18 @@ use clap::Parser;
 use serde_json::json;
 
 use cli::{
-    Cli, Command, EraseArgs, FaultArgs, GlobalArgs, NdbankArgs, OptbytesAction, OptbytesArgs,
-    SetArgs,
+    BankArgs, BankModeArg, Cli, Command, EraseArgs, FaultArgs, GlobalArgs, NdbankArgs,
+    OptbytesAction, OptbytesArgs, SetArgs,
 };
 use probe_rs::CoreStatus;
+use stm32_opts::chip::g4::OptrField;
 use stm32_opts::chip::Field;
 use stm32_opts::erase;
 use stm32_opts::fault;
+use stm32_opts::optbytes::g4::{self as g4, G4Change, G4Report, G4Request};
 use stm32_opts::optbytes::{
     self, report, AttachError, Change, Confirmation, Consent, Consents, ErrorCategory, Event,
-    Report, Request, RunAfter,
+    Family, Report, Request, RunAfter,
 };
 use stm32_opts::probe::{self, ProbeError};
 
@@ -82,14 +84,31 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let family = family_of(&cli.global);
     match cli.command {
+        Command::Ndbank(_) if family == Family::G4 => Err(Refused(
+            "STM32G4 has no nDBANK: its bank bit is FLASH_OPTR.DBANK (1 = dual bank, 2 KB pages; 0 = single bank, 4 KB pages); use `bank single|dual` or `optbytes set DBANK=0|1`; nothing was changed".into(),
+        )
+        .into()),
         Command::Ndbank(args) => ndbank(&cli.global, args),
+        Command::Bank(args) => bank(&cli.global, family, args),
+        Command::Optbytes(OptbytesArgs { json, action: None }) if family == Family::G4 => {
+            g4_show(&cli.global, json)
+        }
         Command::Optbytes(OptbytesArgs { json, action: None }) => show(&cli.global, json),
+        Command::Optbytes(OptbytesArgs {
+            json,
+            action: Some(OptbytesAction::Set(args)),
+        }) if family == Family::G4 => g4_set(&cli.global, args, json),
         Command::Optbytes(OptbytesArgs {
             json,
             action: Some(OptbytesAction::Set(args)),
         }) => set(&cli.global, args, json),
         Command::List => list(),
+        Command::Erase(_) if family == Family::G4 => Err(Refused(
+            "erase knows the F76x/F77x sector layout only; on STM32G4 flash with `gdb` and `load` (it erases the pages it writes) or another tool; nothing was erased".into(),
+        )
+        .into()),
         Command::Erase(args) => erase_flash(&cli.global, args),
         Command::Fault(args) => fault_report(&cli.global, args),
         Command::Gdb(args) => stm32_opts::gdb::run(&cli.global.probe_options(), args.listen),
@@ -112,10 +131,23 @@ fn progress(line: &str) {
     eprintln!("  {line}");
 }
 
+/// The family the `--chip` name belongs to (F7 for names of no known family: the F7 checks
+/// then refuse them with their own message).
+fn family_of(global: &GlobalArgs) -> Family {
+    global
+        .probe_options()
+        .chip_name()
+        .ok()
+        .and_then(|name| Family::for_target(&name))
+        .unwrap_or(Family::F7)
+}
+
 /// The CLI's link to the chip: the session is opened when the engine first asks for it, so a
-/// request refused before any probe access never opens the probe.
+/// request refused before any probe access never opens the probe. A simulated chip is kept
+/// here, so that attaching again (after G4's OBL_LAUNCH dropped the link) reaches the same chip.
 struct CliLink<'a> {
     global: &'a GlobalArgs,
+    sim: Option<stm32_opts::sim::Simulator>,
     session: Option<probe_rs::Session>,
 }
 
@@ -123,22 +155,52 @@ impl<'a> CliLink<'a> {
     fn new(global: &'a GlobalArgs) -> Self {
         CliLink {
             global,
+            sim: None,
             session: None,
         }
     }
+
+    fn open(&mut self) -> Result<probe_rs::Session, AttachError> {
+        let opts = self.global.probe_options();
+        if !opts.simulated() || opts.probe.is_some() {
+            return Ok(open(self.global)?);
+        }
+        if self.sim.is_none() {
+            self.sim = Some(opts.simulator().context("could not open a debug session")?);
+        }
+        let chip = opts.chip_name().context("could not open a debug session")?;
+        let sim = self.sim.as_ref().expect("started above");
+        Ok(sim
+            .probe()
+            .attach(chip.as_str(), probe_rs::Permissions::default())
+            .with_context(|| format!("could not open a debug session: cannot attach to {chip}"))?)
+    }
 }
+
+/// How long attaching again after an option load may keep failing (the chip is resetting).
+const REATTACH_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl optbytes::Link for CliLink<'_> {
     fn session(&mut self) -> Result<&mut probe_rs::Session, AttachError> {
         if self.session.is_none() {
-            self.session = Some(open(self.global)?);
+            self.session = Some(self.open()?);
         }
         Ok(self.session.as_mut().expect("opened above"))
     }
 
     fn reattach(&mut self) -> Result<&mut probe_rs::Session, AttachError> {
         self.session = None;
-        self.session()
+        let start = std::time::Instant::now();
+        loop {
+            match self.open() {
+                Ok(session) => return Ok(self.session.insert(session)),
+                Err(e) if start.elapsed() < REATTACH_BOUND => {
+                    log::info!("attaching again failed ({e}); retrying");
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
@@ -295,6 +357,159 @@ fn ndbank_result(plan: &optbytes::Plan) {
         let layout = plan.part.layout_for_ndbank(plan.new.ndbank());
         println!("nDBANK = {} ({})", plan.new.ndbank(), layout.summary());
     }
+}
+
+fn bank(global: &GlobalArgs, family: Family, args: BankArgs) -> Result<()> {
+    match (family, args.mode) {
+        (Family::F7, None) => ndbank(
+            global,
+            NdbankArgs {
+                value: None,
+                dry_run: args.dry_run,
+                no_reset: args.no_reset,
+                json: args.json,
+            },
+        ),
+        (Family::F7, Some(mode)) => ndbank(
+            global,
+            NdbankArgs {
+                value: Some(mode == BankModeArg::Single),
+                dry_run: args.dry_run,
+                no_reset: args.no_reset,
+                json: args.json,
+            },
+        ),
+        (Family::G4, None) => {
+            let request = G4Request::show_field(OptrField::Dbank);
+            let (snapshot, part, _) = g4_shown(g4_run(global, &request, args.json)?)?;
+            if args.json {
+                let mode = snapshot.registers.bank_mode();
+                let pending = snapshot
+                    .pending()
+                    .map(|p| p.bank_mode())
+                    .filter(|&m| m != mode);
+                println!(
+                    "{:#}",
+                    json!({
+                        "DBANK": OptrField::Dbank.get(snapshot.registers.optr) != 0,
+                        "bank_mode": mode.name(),
+                        "meaning": g4::report::layout_text(&part, mode),
+                        "pending_bank_mode": pending.map(|m| m.name()),
+                    })
+                );
+            } else {
+                println!("{}", g4::report::bank_line(&snapshot, &part));
+            }
+            Ok(())
+        }
+        (Family::G4, Some(mode)) => {
+            let request = G4Request {
+                dry_run: args.dry_run,
+                reset: !args.no_reset,
+                ..G4Request::change(vec![G4Change {
+                    field: OptrField::Dbank,
+                    value: u32::from(mode == BankModeArg::Dual),
+                }])
+            };
+            g4_change(global, &request, args.json)
+        }
+    }
+}
+
+fn g4_run(global: &GlobalArgs, request: &G4Request, json: bool) -> Result<G4Report> {
+    let mut link = CliLink::new(global);
+    g4::change(&mut link, request, &mut |event| match event {
+        Event::Planned(plan) if !json => {
+            print!("{}", g4::report::plan_text(plan, confirm_flags))
+        }
+        Event::Planned(_) => {}
+        Event::Step(line) => progress(line),
+    })
+    .map_err(in_cli_words)
+}
+
+type G4Shown = (g4::G4Snapshot, stm32_opts::chip::g4::G4Part, String);
+
+fn g4_shown(report: G4Report) -> Result<G4Shown> {
+    match report {
+        G4Report::Shown {
+            snapshot,
+            part,
+            chip_name,
+        } => Ok((snapshot, part, chip_name)),
+        other => anyhow::bail!("unexpected report for a read: {other:?}"),
+    }
+}
+
+fn g4_show(global: &GlobalArgs, json: bool) -> Result<()> {
+    let (snapshot, part, name) = g4_shown(g4_run(global, &G4Request::show(), json)?)?;
+    if json {
+        println!("{:#}", g4::report::json(&snapshot, &part, &name));
+    } else {
+        print!("{}", g4::report::table(&snapshot, &part, &name));
+    }
+    Ok(())
+}
+
+fn g4_set(global: &GlobalArgs, args: SetArgs, json: bool) -> Result<()> {
+    let changes = g4::parse_g4_changes(&args.changes).map_err(optbytes::Error::from)?;
+    let mut consents = Consents::NONE;
+    if args.yes {
+        consents = consents.with(Consent::Destructive);
+    }
+    if args.permanent_rdp2 {
+        consents = consents.with(Consent::PermanentRdp2);
+    }
+    let request = G4Request {
+        dry_run: args.dry_run,
+        reset: !args.no_reset,
+        consents,
+        run_after: RunAfter::Run,
+        ..G4Request::change(changes)
+    };
+    g4_change(global, &request, json)
+}
+
+fn g4_change(global: &GlobalArgs, request: &G4Request, json: bool) -> Result<()> {
+    let bank_line = |plan: &g4::G4Plan| {
+        if plan.diffs.iter().any(|d| d.field == OptrField::Dbank)
+            || plan.already_set.contains(&OptrField::Dbank)
+        {
+            let mode = plan.new.bank_mode();
+            println!(
+                "bank mode: {} ({})",
+                mode.name(),
+                g4::report::layout_text(&plan.part, mode)
+            );
+        }
+    };
+    match g4_run(global, request, json)? {
+        G4Report::DryRun { plan, .. } => {
+            if json {
+                println!("{:#}", g4::report::plan_json(&plan));
+            } else {
+                println!("{}", report::DRY_RUN_LINE);
+            }
+        }
+        G4Report::NothingToChange { plan } => {
+            if json {
+                let outcome = g4::G4Outcome::nothing_written(&plan);
+                println!("{:#}", g4::report::outcome_json(&plan, &outcome));
+            } else {
+                bank_line(&plan);
+            }
+        }
+        G4Report::Applied { plan, outcome } => {
+            if json {
+                println!("{:#}", g4::report::outcome_json(&plan, &outcome));
+            } else {
+                bank_line(&plan);
+                println!("{}", g4::report::outcome_line(&outcome));
+            }
+        }
+        G4Report::Shown { .. } => anyhow::bail!("unexpected report for a change"),
+    }
+    Ok(())
 }
 
 /// A command refused before touching the chip, with what to do instead.

@@ -13,7 +13,16 @@ use std::time::Duration;
 use cli_support::bin;
 use gdb_support::{monitor, packet, RawClient};
 use stm32_opts::gdb::Server;
-use stm32_opts::sim::{OptionStore, Simulator};
+use stm32_opts::sim::Simulator;
+
+/// The simulator's option store of either family, as text (compared, never parsed).
+fn store_of(sim: &Simulator, chip: &str) -> String {
+    if chip.starts_with("STM32G4") {
+        format!("{:?}", sim.g4_option_store().unwrap())
+    } else {
+        format!("{:?}", sim.option_store().unwrap())
+    }
+}
 
 /// Upper bound for one CLI run.
 const CLI_TIMEOUT: Duration = Duration::from_secs(120);
@@ -47,6 +56,8 @@ enum Seen {
     Unconfirmed(Needs),
     /// Refused: the field does not exist on this part.
     FieldNotOnPart,
+    /// Refused: the command belongs to the other family (`ndbank` on a G4).
+    OtherFamily,
     /// Anything else, with the text, so a failure shows it.
     Other(String),
 }
@@ -61,6 +72,7 @@ struct Case {
 
 const F767: &str = "STM32F767ZI";
 const F746: &str = "STM32F746ZG";
+const G474: &str = "STM32G474RE";
 
 fn cases() -> Vec<Case> {
     use Seen::*;
@@ -190,6 +202,107 @@ fn cases() -> Vec<Case> {
             monitor: "optbytes",
             expect: Shown,
         },
+        Case {
+            what: "bank mode through bank",
+            chip: F767,
+            cli: &["bank", "dual"],
+            monitor: "bank dual",
+            expect: Written,
+        },
+    ]
+}
+
+/// The same kinds of request on an STM32G474RE: a loading change (OBL_LAUNCH, the link drops,
+/// each edge attaches again) and pending ones.
+fn g4_cases() -> Vec<Case> {
+    use Seen::*;
+    vec![
+        Case {
+            what: "g4 show",
+            chip: G474,
+            cli: &["optbytes"],
+            monitor: "optbytes",
+            expect: Shown,
+        },
+        Case {
+            what: "g4 bank single loaded",
+            chip: G474,
+            cli: &["bank", "single"],
+            monitor: "bank single",
+            expect: Written,
+        },
+        Case {
+            what: "g4 bank single pending",
+            chip: G474,
+            cli: &["bank", "single", "--no-reset"],
+            monitor: "bank single no-reset",
+            expect: Written,
+        },
+        Case {
+            what: "g4 no-op",
+            chip: G474,
+            cli: &["bank", "dual", "--no-reset"],
+            monitor: "bank dual no-reset",
+            expect: NothingToChange,
+        },
+        Case {
+            what: "g4 dry run",
+            chip: G474,
+            cli: &["optbytes", "set", "DBANK=0", "--dry-run"],
+            monitor: "optbytes set DBANK=0 dry-run",
+            expect: DryRun { needs: None },
+        },
+        Case {
+            what: "g4 bad field",
+            chip: G474,
+            cli: &["optbytes", "set", "nDBANK=0"],
+            monitor: "optbytes set nDBANK=0",
+            expect: BadInput,
+        },
+        Case {
+            what: "g4 bad value",
+            chip: G474,
+            cli: &["optbytes", "set", "BOR_LEV=9"],
+            monitor: "optbytes set BOR_LEV=9",
+            expect: BadInput,
+        },
+        Case {
+            what: "g4 RDP 1 without confirmation",
+            chip: G474,
+            cli: &["optbytes", "set", "RDP=1", "--no-reset"],
+            monitor: "optbytes set RDP=1 no-reset",
+            expect: Unconfirmed(Needs::Yes),
+        },
+        Case {
+            what: "g4 RDP 2 with yes only",
+            chip: G474,
+            cli: &["optbytes", "set", "RDP=2", "--yes", "--no-reset"],
+            monitor: "optbytes set RDP=2 yes no-reset",
+            expect: Unconfirmed(Needs::YesAndPermanent),
+        },
+        Case {
+            what: "g4 dry run of RDP 2",
+            chip: G474,
+            cli: &["optbytes", "set", "RDP=2", "--dry-run"],
+            monitor: "optbytes set RDP=2 dry-run",
+            expect: DryRun {
+                needs: Some(Needs::YesAndPermanent),
+            },
+        },
+        Case {
+            what: "g4 several fields pending",
+            chip: G474,
+            cli: &["optbytes", "set", "nSWBOOT0=0", "BOR_LEV=2", "--no-reset"],
+            monitor: "optbytes set nSWBOOT0=0 BOR_LEV=2 no-reset",
+            expect: Written,
+        },
+        Case {
+            what: "g4 ndbank",
+            chip: G474,
+            cli: &["ndbank", "false"],
+            monitor: "ndbank false",
+            expect: OtherFamily,
+        },
     ]
 }
 
@@ -215,6 +328,8 @@ fn refusal(text: &str) -> Seen {
         }
     } else if text.contains("does not exist on") {
         Seen::FieldNotOnPart
+    } else if text.contains("has no nDBANK") {
+        Seen::OtherFamily
     } else {
         Seen::Other(text.to_string())
     }
@@ -235,7 +350,7 @@ fn success(text: &str) -> Seen {
         // The closing line of a change: "written, the chip was reset …", "written and verified;
         // pending until reset …".
         Seen::Written
-    } else if text.contains("FLASH_OPTCR  =") {
+    } else if text.contains("FLASH_OPTCR  =") || text.contains("FLASH_OPTR   =") {
         Seen::Shown
     } else {
         Seen::Other(text.to_string())
@@ -244,7 +359,7 @@ fn success(text: &str) -> Seen {
 
 /// The CLI in its own process on a fresh state file; the option store afterwards, read from
 /// that file by a new simulator.
-fn through_cli(case: &Case, dir: &Path) -> (Seen, OptionStore) {
+fn through_cli(case: &Case, dir: &Path) -> (Seen, String) {
     let state = dir.join(format!("{}.json", case.what.replace(' ', "-")));
     let out = bin()
         .args(["--chip", case.chip, "--sim-state"])
@@ -261,16 +376,16 @@ fn through_cli(case: &Case, dir: &Path) -> (Seen, OptionStore) {
         Some(3) => refusal(&stderr),
         code => Seen::Other(format!("exit {code:?}: {stdout}{stderr}")),
     };
-    let store = Simulator::with_state_file(case.chip, &state)
-        .expect("state file opens")
-        .option_store()
-        .unwrap();
+    let store = store_of(
+        &Simulator::with_state_file(case.chip, &state).expect("state file opens"),
+        case.chip,
+    );
     (seen, store)
 }
 
 /// The GDB server on a fresh simulated chip, the request as one `monitor` command; the option
 /// store afterwards, from the simulator.
-fn through_monitor(case: &Case) -> (Seen, OptionStore) {
+fn through_monitor(case: &Case) -> (Seen, String) {
     let sim = Simulator::new(case.chip).expect("simulated chip");
     let session = sim.attach().expect("attach");
     let server = Server::bind(session, "127.0.0.1:0".parse().unwrap())
@@ -298,18 +413,27 @@ fn through_monitor(case: &Case) -> (Seen, OptionStore) {
     client.send(&packet("D"));
     drop(client);
     server.shutdown().unwrap();
-    (seen, sim.option_store().unwrap())
+    (seen, store_of(&sim, case.chip))
 }
 
 #[test]
 fn cli_and_monitor_agree_on_every_request() {
+    agree(cases());
+}
+
+#[test]
+fn cli_and_monitor_agree_on_every_g4_request() {
+    agree(g4_cases());
+}
+
+fn agree(cases: Vec<Case>) {
     let dir = tempfile::tempdir().unwrap();
     let mut disagreements = Vec::new();
-    for case in cases() {
-        let factory = Simulator::new(case.chip).unwrap().option_store().unwrap();
+    for case in cases {
+        let factory = store_of(&Simulator::new(case.chip).unwrap(), case.chip);
         let (cli, cli_store) = through_cli(&case, dir.path());
         let (gdb, gdb_store) = through_monitor(&case);
-        let written = |store: &OptionStore| store != &factory;
+        let written = |store: &String| store != &factory;
         let mut wrong = Vec::new();
         if cli != case.expect {
             wrong.push(format!("CLI: {cli:?}"));

@@ -83,7 +83,7 @@ pub fn dev_id_name(dev_id: u16) -> Option<&'static str> {
         DEV_ID_F76X => Some("STM32F76x/F77x"),
         DEV_ID_F74X => Some("STM32F74x/F75x"),
         DEV_ID_F72X => Some("STM32F72x/F73x"),
-        _ => None,
+        other => crate::chip::g4::G4Line::from_dev_id(other).map(crate::chip::g4::G4Line::label),
     }
 }
 
@@ -121,6 +121,9 @@ pub enum PartError {
         /// Raw register value.
         raw: u16,
     },
+    /// An STM32G4 part could not be identified.
+    #[error(transparent)]
+    G4(#[from] crate::chip::g4::G4PartError),
 }
 
 fn sizes(family: &Family) -> String {

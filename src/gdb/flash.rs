@@ -300,6 +300,13 @@ impl ChipTarget<'_> {
         let live = self
             .live_flash()
             .map_err(|e| format!("reading the flash configuration: {e}"))?;
+        if live.g4.is_some() {
+            // The write guard does not know the STM32G4 layout yet, so no G4 load reaches this
+            // point; refuse rather than program with unchecked ranges.
+            return Err(
+                "load on an STM32G4 is not supported yet: the write guard has no G4 layout".into(),
+            );
+        }
         let layout = live
             .layout
             .ok_or("the flash size of this chip is unknown, refusing to program it")?;
@@ -311,10 +318,10 @@ impl ChipTarget<'_> {
         }
         let wanted = layout.probe_rs_algorithm();
         let algorithm = self.algorithm_for_main_flash(wanted)?;
+        let summary = layout.summary();
         log::info!(
-            "programming {} bytes with {algorithm} ({})",
+            "programming {} bytes with {algorithm} ({summary})",
             pending.written_bytes(),
-            layout.summary()
         );
 
         // The flash algorithm runs on the core: keep the registers GDB knows.

@@ -9,6 +9,10 @@ use std::fmt::Write as _;
 
 use probe_rs::{Core, MemoryInterface};
 
+use crate::chip::g4::registers::{
+    FlashRegister as G4FlashRegister, FLASHSIZE_BASE as G4_FLASHSIZE_BASE,
+};
+use crate::chip::g4::{AlgorithmFit, G4Layout, G4Line, G4Part, OptrField};
 use crate::chip::geometry::{FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
 use crate::chip::registers::{DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR};
 use crate::chip::{BankMode, Part};
@@ -35,12 +39,50 @@ const FIXED_REGIONS: &[(&str, u32, u32, &str)] = &[
 /// What the server knows about the chip's flash right now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LiveFlash {
-    /// FLASH_OPTCR as read.
+    /// FLASH_OPTCR as read (F7; 0 on a G4).
     pub optcr: u32,
-    /// The part, when DBGMCU_IDCODE and the flash size register identify it.
+    /// The part, when DBGMCU_IDCODE and the flash size register identify it (F7).
     pub part: Option<Part>,
-    /// The sector layout in the current bank mode, when known.
+    /// The sector layout in the current bank mode, when known (F7).
     pub layout: Option<FlashLayout>,
+    /// On an STM32G4: its page layout in the bank mode FLASH_OPTR.DBANK shows (the family
+    /// hook; `layout` and `part` are `None` then).
+    pub g4: Option<G4Flash>,
+}
+
+/// The flash of an STM32G4 as the server sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct G4Flash {
+    /// FLASH_OPTR as read.
+    pub optr: u32,
+    /// The part.
+    pub part: G4Part,
+    /// The pages in the mode DBANK selects (`None` for a flash size without a known layout).
+    pub layout: Option<G4Layout>,
+}
+
+impl G4Flash {
+    /// The probe-rs algorithm for `load` in this mode, or why there is none.
+    pub fn algorithm(&self) -> Result<&'static str, String> {
+        let layout = self.layout.as_ref().ok_or_else(|| {
+            format!(
+                "no page layout is known for {}: refusing to program it",
+                self.part.describe()
+            )
+        })?;
+        match layout.probe_rs_algorithm() {
+            AlgorithmFit::Matches(name) => Ok(name),
+            AlgorithmFit::NoneMatches { default, why, .. } => Err(format!(
+                "load refused: the chip is in {} and probe-rs 0.32 has no flash algorithm for this mode ({default}: {why}); nothing was erased or written. {}",
+                layout.summary(),
+                if layout.flash_kb == 512 {
+                    "Switch to dual bank (`monitor bank dual`) or program it another way"
+                } else {
+                    "Program it another way (the ST bootloader, STM32CubeProgrammer)"
+                }
+            )),
+        }
+    }
 }
 
 impl LiveFlash {
@@ -72,11 +114,41 @@ pub fn layout_from_registers(
         optcr,
         part,
         layout,
+        g4: None,
     }
+}
+
+/// The G4 flash from FLASH_OPTR and the flash size register (`None`: not a G4 DEV_ID or an
+/// unknown size).
+pub fn g4_from_registers(idcode: u32, flash_size_kb: u16, optr: u32) -> Option<G4Flash> {
+    let part = G4Part::from_ids((idcode & 0xFFF) as u16, flash_size_kb).ok()?;
+    let dual = part.line.has_dbank() && OptrField::Dbank.get(optr) != 0;
+    let mode = if dual {
+        BankMode::Dual
+    } else {
+        BankMode::Single
+    };
+    Some(G4Flash {
+        optr,
+        part,
+        layout: G4Layout::new(part.flash_kb, mode).ok(),
+    })
 }
 
 /// Reads FLASH_OPTCR, DBGMCU_IDCODE and the flash size register through the core.
 pub fn read_live_flash(core: &mut Core, target_name: &str) -> Result<LiveFlash, probe_rs::Error> {
+    // DBGMCU_IDCODE is at the same address on both families: it says which registers to read.
+    let idcode = core.read_word_32(u64::from(DBGMCU_IDCODE))?;
+    if G4Line::from_dev_id((idcode & 0xFFF) as u16).is_some() {
+        let optr = core.read_word_32(u64::from(G4FlashRegister::Optr.address()))?;
+        let size = core.read_word_32(u64::from(G4_FLASHSIZE_BASE))? as u16;
+        return Ok(LiveFlash {
+            optcr: 0,
+            part: None,
+            layout: None,
+            g4: g4_from_registers(idcode, size, optr),
+        });
+    }
     let optcr = core.read_word_32(u64::from(FLASH_OPTCR))?;
     let idcode = core.read_word_32(u64::from(DBGMCU_IDCODE))?;
     // The size register is a half-word at 0x1FF0_F442: read the aligned word around it.
@@ -157,6 +229,78 @@ pub fn memory_map_xml(layout: Option<&FlashLayout>, fallback_flash_kb: u32) -> S
     xml
 }
 
+/// Regions of an STM32G47x/G48x besides its flash (RM0440 memory map).
+const G4_FIXED_REGIONS: &[(&str, u32, u32, &str)] = &[
+    ("ram", 0x1000_0000, 0x8000, "CCM SRAM (code bus)"),
+    ("ram", 0x1FFF_0000, 0x0000_7000, "system memory"),
+    (
+        "ram",
+        0x1FFF_7000,
+        0x0000_1000,
+        "OTP, flash size, option bytes (bank 1)",
+    ),
+    ("ram", 0x1FFF_F800, 0x0000_0800, "option bytes (bank 2)"),
+    (
+        "ram",
+        0x2000_0000,
+        0x0002_0000,
+        "SRAM1, SRAM2 and the CCM SRAM alias",
+    ),
+    ("ram", 0x4000_0000, 0x2000_0000, "peripherals"),
+    ("ram", 0xE000_0000, 0x2000_0000, "Cortex-M4 system space"),
+];
+
+/// The memory-map document of an STM32G4: one `flash` element per bank with its page size as
+/// `blocksize` (2 KB pages in two banks with the gap on parts below 512 KB, or 4 KB pages in one
+/// bank), so GDB's `load` erases real pages.
+pub fn g4_memory_map_xml(flash: &G4Flash) -> String {
+    let mut regions: Vec<(u32, String)> = G4_FIXED_REGIONS
+        .iter()
+        .map(|&(kind, start, len, what)| {
+            (
+                start,
+                format!(
+                    "  <!-- {what} -->\n  <memory type=\"{kind}\" start=\"{start:#x}\" length=\"{len:#x}\"/>\n"
+                ),
+            )
+        })
+        .collect();
+    match &flash.layout {
+        Some(layout) => {
+            let mut text = format!("  <!-- flash: {} -->\n", layout.summary());
+            for b in &layout.banks {
+                let _ = writeln!(
+                    text,
+                    "  <memory type=\"flash\" start=\"{:#x}\" length=\"{:#x}\"><property name=\"blocksize\">{:#x}</property></memory>",
+                    b.base,
+                    b.end() - b.base,
+                    b.page_size
+                );
+            }
+            regions.push((0x0800_0000, text));
+        }
+        None => regions.push((
+            0x0800_0000,
+            format!(
+                "  <!-- flash: layout unknown, read-only -->\n  <memory type=\"rom\" start=\"0x8000000\" length=\"{:#x}\"/>\n",
+                flash.part.flash_kb * 1024
+            ),
+        )),
+    }
+    regions.sort_by_key(|(start, _)| *start);
+    let mut xml = String::from(concat!(
+        "<?xml version=\"1.0\"?>\n",
+        "<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\" ",
+        "\"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n",
+        "<memory-map>\n"
+    ));
+    for (_, text) in regions {
+        xml.push_str(&text);
+    }
+    xml.push_str("</memory-map>\n");
+    xml
+}
+
 /// Copies `document[offset..]` into `buf` as qXfer wants it; returns the number of bytes.
 pub fn copy_chunk(document: &[u8], offset: u64, buf: &mut [u8]) -> usize {
     let start = usize::try_from(offset)
@@ -170,6 +314,47 @@ pub fn copy_chunk(document: &[u8], offset: u64, buf: &mut [u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn g4_map_follows_dbank() {
+        let dual = g4_from_registers(0x2000_6469, 512, 0xFFEF_F8AA).unwrap();
+        let xml = g4_memory_map_xml(&dual);
+        assert_eq!(
+            flash_elements(&xml),
+            vec![
+                (0x0800_0000, 0x4_0000, 0x800),
+                (0x0804_0000, 0x4_0000, 0x800)
+            ]
+        );
+        assert_eq!(dual.algorithm(), Ok("stm32g47x-8x_512"));
+        let single = g4_from_registers(0x2000_6469, 512, 0xFFAF_F8AA).unwrap();
+        assert_eq!(
+            flash_elements(&g4_memory_map_xml(&single)),
+            vec![(0x0800_0000, 0x8_0000, 0x1000)]
+        );
+        let e = single.algorithm().unwrap_err();
+        assert!(
+            e.contains("single bank") && e.contains("no flash algorithm"),
+            "{e}"
+        );
+        assert!(e.contains("nothing was erased"), "{e}");
+        // 256 KB dual bank: two 128 KB banks with the gap; no algorithm fits.
+        let rc = g4_from_registers(0x2000_6469, 256, 0xFFEF_F8AA).unwrap();
+        assert_eq!(
+            flash_elements(&g4_memory_map_xml(&rc)),
+            vec![
+                (0x0800_0000, 0x2_0000, 0x800),
+                (0x0804_0000, 0x2_0000, 0x800)
+            ]
+        );
+        assert!(rc.algorithm().is_err());
+        let rc_single = g4_from_registers(0x2000_6469, 256, 0xFFAF_F8AA).unwrap();
+        let e = rc_single.algorithm().unwrap_err();
+        assert!(e.contains("2 KB units"), "{e}");
+        // G49x: bit 22 is not DBANK, the part is single bank whatever it holds.
+        let g491 = g4_from_registers(0x2000_6479, 512, 0xFFEF_F8AA);
+        assert!(g491.is_none_or(|f| f.layout.is_none_or(|l| l.bank_mode == BankMode::Single)));
+    }
 
     const OPTCR_FACTORY: u32 = 0xFFFF_AAFD;
     const OPTCR_DUAL: u32 = OPTCR_FACTORY & !OPTCR_NDBANK;

@@ -10,12 +10,14 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
+use crate::chip::g4::{G4Part, OptrField};
 use crate::chip::{Field, Part};
 use crate::erase;
 use crate::fault::{self, vector_catch};
+use crate::optbytes::g4::{self, G4Change, G4Report, G4Request};
 use crate::optbytes::{
-    self, report, Change, Confirmation, Consent, Consents, CoreAfter, Event, OptionBytes, Report,
-    Request, RunAfter,
+    self, report, Change, Confirmation, Consent, Consents, CoreAfter, Event, Family, OptionBytes,
+    Report, Request, RunAfter,
 };
 
 use super::guard::RawOptionWrites;
@@ -31,6 +33,10 @@ pub const HELP: &[(&str, &str)] = &[
     (
         "ndbank true|false",
         "set single (true) or dual (false) bank, verify, reset and halt",
+    ),
+    (
+        "bank [single|dual]",
+        "show the flash bank mode, or set it (F7 nDBANK, G4 DBANK)",
     ),
     ("optbytes", "show every option-byte field, decoded"),
     ("optbytes json", "the same as JSON"),
@@ -78,6 +84,15 @@ pub enum Command {
     ShowNdbank,
     /// `ndbank VALUE` (the value as typed, checked by the engine's parser).
     SetNdbank(String),
+    /// `bank`: show the bank mode.
+    ShowBank,
+    /// `bank single|dual [dry-run] [no-reset]`.
+    SetBank {
+        /// Dual (true) or single.
+        dual: bool,
+        /// The flags (dry-run, no-reset).
+        flags: SetRequest,
+    },
     /// `optbytes`, or `optbytes json`.
     ShowOptbytes {
         /// JSON instead of the table.
@@ -135,6 +150,29 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["ndbank"] => Ok(Command::ShowNdbank),
         ["ndbank", _] => Ok(Command::SetNdbank(words[1].to_string())),
         ["ndbank", ..] => Err(Usage("ndbank takes one value: true or false".into())),
+        ["bank"] => Ok(Command::ShowBank),
+        ["bank", mode, rest @ ..] if matches!(*mode, "single" | "dual") => {
+            let mut flags = SetRequest::default();
+            for w in rest {
+                match *w {
+                    "dry-run" | "--dry-run" => flags.dry_run = true,
+                    "no-reset" | "--no-reset" => flags.no_reset = true,
+                    other => {
+                        return Err(Usage(format!(
+                            "bank {mode}: `{other}` is not dry-run or no-reset"
+                        )))
+                    }
+                }
+            }
+            Ok(Command::SetBank {
+                dual: *mode == "dual",
+                flags,
+            })
+        }
+        ["bank", ..] => Err(Usage(format!(
+            "bank takes single or dual, not `{}`",
+            words[1..].join(" ")
+        ))),
         ["optbytes"] => Ok(Command::ShowOptbytes { json: false }),
         ["optbytes", "json" | "--json"] => Ok(Command::ShowOptbytes { json: true }),
         ["optbytes", "set", rest @ ..] => {
@@ -263,7 +301,24 @@ impl ChipTarget<'_> {
         }
     }
 
+    fn is_g4(&self) -> bool {
+        Family::for_target(self.target_name()) == Some(Family::G4)
+    }
+
     fn run_command(&mut self, cmd: Command, out: &mut ConsoleOutput<'_>) -> Result<(), String> {
+        let family_specific = matches!(
+            cmd,
+            Command::ShowNdbank
+                | Command::SetNdbank(_)
+                | Command::ShowBank
+                | Command::SetBank { .. }
+                | Command::ShowOptbytes { .. }
+                | Command::SetOptbytes(_)
+                | Command::Erase(_)
+        );
+        if family_specific && self.is_g4() {
+            return self.run_g4_command(cmd, out);
+        }
         match cmd {
             Command::Help => print(out, &help_text()),
             Command::Halt => {
@@ -295,6 +350,23 @@ impl ChipTarget<'_> {
             Command::ShowNdbank => {
                 let (snapshot, part, _) = self.show_options(Request::show_field(Field::NDBank))?;
                 outputln!(out, "{}", report::ndbank_line(&snapshot, &part));
+            }
+            Command::ShowBank => {
+                let (snapshot, part, _) = self.show_options(Request::show_field(Field::NDBank))?;
+                let layout = part.layout_for_ndbank(snapshot.words.ndbank());
+                outputln!(
+                    out,
+                    "bank mode: {} ({})",
+                    layout.bank_mode.name(),
+                    report::ndbank_line(&snapshot, &part)
+                );
+            }
+            Command::SetBank { dual, flags } => {
+                let change = Change {
+                    field: Field::NDBank,
+                    value: u32::from(!dual),
+                };
+                self.change_options(vec![change], &flags, out)?;
             }
             Command::ShowOptbytes { json } => {
                 let (snapshot, part, name) = self.show_options(Request::show())?;
@@ -346,6 +418,106 @@ impl ChipTarget<'_> {
                 let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
                     .map_err(|e| e.to_string())?;
                 self.change_options(changes, &req, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The family-specific commands on an STM32G4: bank and option bytes through the G4 family.
+    fn run_g4_command(&mut self, cmd: Command, out: &mut ConsoleOutput<'_>) -> Result<(), String> {
+        match cmd {
+            Command::ShowNdbank | Command::SetNdbank(_) => Err(
+                "STM32G4 has no nDBANK: its bank bit is FLASH_OPTR.DBANK; use `monitor bank [single|dual]` or `monitor optbytes set DBANK=0|1`".into(),
+            ),
+            Command::ShowBank => {
+                let (snapshot, part) = self.g4_show(G4Request::show_field(OptrField::Dbank))?;
+                outputln!(out, "{}", g4::report::bank_line(&snapshot, &part));
+                Ok(())
+            }
+            Command::ShowOptbytes { json } => {
+                let (snapshot, part) = self.g4_show(G4Request::show())?;
+                let name = self.target_name().to_string();
+                let shown = if json {
+                    serde_json::to_string_pretty(&g4::report::json(&snapshot, &part, &name))
+                        .unwrap_or_default()
+                } else {
+                    g4::report::table(&snapshot, &part, &name)
+                };
+                print(out, &shown);
+                Ok(())
+            }
+            Command::SetBank { dual, flags } => {
+                let change = G4Change {
+                    field: OptrField::Dbank,
+                    value: u32::from(dual),
+                };
+                self.g4_change(vec![change], &flags, out)
+            }
+            Command::SetOptbytes(req) => {
+                let changes = g4::parse_g4_changes(req.assignments.iter().map(String::as_str))
+                    .map_err(|e| e.to_string())?;
+                self.g4_change(changes, &req, out)
+            }
+            Command::Erase(_) => Err(
+                "monitor erase knows the F76x/F77x sector layout only; on STM32G4 use GDB's `load` (it erases the pages it writes)".into(),
+            ),
+            // Family-neutral commands never reach here (see `run_command`).
+            _ => Err("this command is not available on STM32G4".into()),
+        }
+    }
+
+    fn g4_show(&mut self, request: G4Request) -> Result<(g4::G4Snapshot, G4Part), String> {
+        let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+        let shown = g4::change(self.session(), &request, &mut |_| {});
+        self.unpause(was_running)
+            .map_err(|e| format!("resume: {e}"))?;
+        match shown.map_err(refusal_text)? {
+            G4Report::Shown { snapshot, part, .. } => Ok((snapshot, part)),
+            other => Err(format!("unexpected report for a read: {other:?}")),
+        }
+    }
+
+    fn g4_change(
+        &mut self,
+        changes: Vec<G4Change>,
+        req: &SetRequest,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        let base = req.to_request(Vec::new());
+        let request = G4Request {
+            action: crate::optbytes::Action::Change(changes),
+            dry_run: base.dry_run,
+            reset: base.reset,
+            consents: base.consents,
+            run_after: base.run_after,
+        };
+        // OBL_LAUNCH resets the chip and drops the debug link: the engine attaches again in
+        // place through the session (`Link for Session`) and verifies.
+        self.forget_registers();
+        let report = g4::change(self.session(), &request, &mut |event| match event {
+            Event::Planned(plan) => {
+                print(out, &g4::report::plan_text(plan, confirm_words));
+                out.flush();
+            }
+            Event::Step(line) => {
+                outputln!(out, "{}", line);
+                out.flush();
+            }
+        })
+        .map_err(refusal_text)?;
+        match report {
+            G4Report::DryRun { .. } => outputln!(out, "{}", report::DRY_RUN_LINE),
+            G4Report::NothingToChange { .. } | G4Report::Shown { .. } => {}
+            G4Report::Applied { plan, outcome } => {
+                outputln!(out, "{}", g4::report::outcome_line(&outcome));
+                if outcome.reset {
+                    if plan.changes_bank_mode() {
+                        outputln!(out, "{}", MAP_NOTE);
+                    }
+                    if outcome.core == CoreAfter::Halted {
+                        outputln!(out, "{}", REGS_NOTE);
+                    }
+                }
             }
         }
         Ok(())

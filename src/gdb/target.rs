@@ -563,7 +563,10 @@ impl MemoryMap for ChipTarget<'_> {
             let fallback_kb = crate::chip::Part::from_name(&self.target_name)
                 .map(|p| p.flash_kb)
                 .unwrap_or(2048);
-            let xml = memory_map_xml(live.layout.as_ref(), fallback_kb);
+            let xml = match &live.g4 {
+                Some(g4) => super::memory_map::g4_memory_map_xml(g4),
+                None => memory_map_xml(live.layout.as_ref(), fallback_kb),
+            };
             log::debug!(
                 "memory map for nDBANK={} ({})",
                 u8::from(live.ndbank()),

@@ -38,24 +38,56 @@ pub trait Link {
     }
 }
 
-/// A session the caller already holds (the GDB server's).
+/// How long attaching again in place may keep failing (the chip is coming out of reset).
+const REATTACH_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+/// Pause between attempts.
+const REATTACH_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A session the caller already holds (the GDB server's). Attaching again happens in place:
+/// the same probe's debug port is initialised again (probe-rs `reinitialize`, what its own
+/// reset sequences do when a reset disables the debug port), then core 0 must answer.
 impl Link for Session {
     fn session(&mut self) -> Result<&mut Session, AttachError> {
         Ok(self)
     }
+
+    fn reattach(&mut self) -> Result<&mut Session, AttachError> {
+        let start = std::time::Instant::now();
+        loop {
+            let attempt: Result<(), AttachError> = (|| {
+                self.get_arm_interface()?.reinitialize()?;
+                self.core(0)?.status()?;
+                Ok(())
+            })();
+            match attempt {
+                Ok(()) => return Ok(self),
+                Err(e) if start.elapsed() < REATTACH_BOUND => {
+                    log::info!("attaching again in place failed ({e}); retrying");
+                    std::thread::sleep(REATTACH_PAUSE);
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "the debug port did not come back within {} s: {e}",
+                        REATTACH_BOUND.as_secs()
+                    )
+                    .into())
+                }
+            }
+        }
+    }
 }
 
-/// What is asked for.
+/// What is asked for. `C` is the family's change type and `F` its field type (F7 by default).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum Action<C = Change, F = Field> {
     /// Read and decode the option bytes; with a field, refuse when this part does not have it
-    /// (`ndbank` on an STM32F74x).
+    /// (`ndbank` on an STM32F74x, `DBANK` on an STM32G43x).
     Show {
         /// The field the caller is about to show on its own, if any.
-        field: Option<Field>,
+        field: Option<F>,
     },
     /// Change these fields under one programming operation.
-    Change(Vec<Change>),
+    Change(Vec<C>),
 }
 
 /// What the core does once the change is done.
@@ -67,15 +99,16 @@ pub enum RunAfter {
     AsFound,
 }
 
-/// One request to the option-byte engine.
+/// One request to the option-byte engine, for the family whose change and field types are `C`
+/// and `F` (F76x/F77x by default).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
+pub struct Request<C = Change, F = Field> {
     /// Show or change.
-    pub action: Action,
+    pub action: Action<C, F>,
     /// Plan and report only; the chip is read, never written.
     pub dry_run: bool,
-    /// Load the new values now and verify them (F7: system reset). `false` leaves them
-    /// programmed and pending until the next reset.
+    /// Load the new values now and verify them (F7: system reset; G4: OBL_LAUNCH and
+    /// re-attach). `false` leaves them programmed and pending until the next load.
     pub reset: bool,
     /// The confirmations the user gave.
     pub consents: Consents,
@@ -83,23 +116,23 @@ pub struct Request {
     pub run_after: RunAfter,
 }
 
-impl Request {
+impl<C, F> Request<C, F> {
     /// Show every field.
     pub fn show() -> Self {
         Self::with_action(Action::Show { field: None })
     }
 
     /// Show one field (refused on a part without it).
-    pub fn show_field(field: Field) -> Self {
+    pub fn show_field(field: F) -> Self {
         Self::with_action(Action::Show { field: Some(field) })
     }
 
     /// Change `changes`, reset and verify, no confirmation given, core running afterwards.
-    pub fn change(changes: Vec<Change>) -> Self {
+    pub fn change(changes: Vec<C>) -> Self {
         Self::with_action(Action::Change(changes))
     }
 
-    fn with_action(action: Action) -> Self {
+    fn with_action(action: Action<C, F>) -> Self {
         Request {
             action,
             dry_run: false,
@@ -110,74 +143,145 @@ impl Request {
     }
 }
 
-/// What a request came to, when it was not refused.
+/// What a request came to, when it was not refused, for family `S` (F76x/F77x by default).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Report {
+pub enum Report<S: FamilySteps = F7> {
     /// `Show`: the snapshot and the part it was identified as.
     Shown {
         /// The option registers, the stored option bytes and the identity.
-        snapshot: OptionBytes,
+        snapshot: S::Snapshot,
         /// The part.
-        part: Part,
+        part: S::Part,
         /// The probe-rs target name the part was checked against.
         chip_name: String,
     },
     /// A dry run: nothing was written.
     DryRun {
         /// What a real run would do.
-        plan: Plan,
+        plan: S::Plan,
         /// The confirmations a real run would still need with the consents given.
         unconfirmed: Vec<Confirmation>,
     },
     /// Every requested field already has its value: nothing was written, the chip not touched.
     NothingToChange {
         /// The (empty) plan, with the fields already set.
-        plan: Plan,
+        plan: S::Plan,
     },
     /// The change was programmed and verified.
     Applied {
         /// What was done.
-        plan: Plan,
+        plan: S::Plan,
         /// How it ended: loaded or pending, the core's state.
-        outcome: Outcome,
+        outcome: S::Outcome,
     },
 }
 
-/// What the engine tells its caller while it works.
+/// What the engine tells its caller while it works (`P`: the family's plan).
 #[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
+pub enum Event<'a, P = Plan> {
     /// The plan is made; shown before any refusal or write, so the user sees what the change
     /// would do (and why it may be refused).
-    Planned(&'a Plan),
+    Planned(&'a P),
     /// A step of the sequence, as it happens.
     Step(&'a str),
 }
 
-/// What the change path needs from a chip family. F76x/F77x ([`F7`]) is the one family wired
-/// today; the next one (STM32G47x/G48x, facts in `crate::chip::g4`) implements the same three
-/// steps, its `apply` ending with OBL_LAUNCH and [`Link::reattach`] before it verifies.
+/// What the engine needs to know of a family's plan: whether it writes anything and which
+/// confirmations it needs.
+pub trait FamilyPlan {
+    /// Nothing to write.
+    fn is_noop(&self) -> bool;
+    /// The confirmations still missing with `consents`.
+    fn unconfirmed(&self, consents: Consents) -> Vec<Confirmation>;
+    /// `Err(Error::Unconfirmed)` when a confirmation is missing.
+    fn check_confirmations(&self, consents: Consents) -> Result<(), Error> {
+        let missing = self.unconfirmed(consents);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Unconfirmed { missing })
+        }
+    }
+}
+
+impl FamilyPlan for Plan {
+    fn is_noop(&self) -> bool {
+        Plan::is_noop(self)
+    }
+    fn unconfirmed(&self, consents: Consents) -> Vec<Confirmation> {
+        Plan::unconfirmed(self, consents)
+    }
+    fn check_confirmations(&self, consents: Consents) -> Result<(), Error> {
+        Plan::check_confirmations(self, consents)
+    }
+}
+
+/// A chip family as the change path sees it: its types (field, change, snapshot, part, plan,
+/// outcome) and its steps. F76x/F77x ([`F7`]) and STM32G47x/G48x
+/// ([`G4`](crate::optbytes::g4::G4)) implement it; the order of the steps is the engine's.
 pub trait FamilySteps {
+    /// A field name as the reference manual spells it.
+    type Field: Copy + std::fmt::Debug + PartialEq + Eq;
+    /// One requested change.
+    type Change: Clone + std::fmt::Debug + PartialEq + Eq;
+    /// A snapshot of the option registers, the stored option bytes and the identity.
+    type Snapshot: Clone + std::fmt::Debug + PartialEq + Eq;
+    /// An identified part.
+    type Part: Clone + std::fmt::Debug + PartialEq + Eq;
+    /// A plan: old → new words, diffs, confirmations, warnings.
+    type Plan: FamilyPlan + Clone + std::fmt::Debug + PartialEq + Eq;
+    /// How an applied change ended.
+    type Outcome: Clone + std::fmt::Debug + PartialEq + Eq;
+
+    /// What needs no chip: refuse RDP level 2 without both consents before the probe opens.
+    fn precheck(&self, changes: &[Self::Change], consents: Consents) -> Result<(), Error>;
     /// Read the option bytes and identify the part against the session's target name.
-    fn inspect(&self, session: &mut Session) -> Result<(OptionBytes, Part), Error>;
+    fn inspect(&self, session: &mut Session) -> Result<(Self::Snapshot, Self::Part), Error>;
+    /// Refuse a field this part does not have.
+    fn check_field(&self, part: &Self::Part, field: Self::Field) -> Result<(), Error>;
     /// Plan `changes` from `snapshot` (pure).
-    fn plan(&self, snapshot: &OptionBytes, part: &Part, changes: &[Change]) -> Result<Plan, Error>;
+    fn plan(
+        &self,
+        snapshot: &Self::Snapshot,
+        part: &Self::Part,
+        changes: &[Self::Change],
+    ) -> Result<Self::Plan, Error>;
     /// Program `plan`, load the values (unless `opts.reset` is false) and verify them.
     fn apply(
         &self,
         link: &mut dyn Link,
-        plan: &Plan,
+        plan: &Self::Plan,
         opts: &ApplyOptions,
         progress: &mut dyn FnMut(&str),
-    ) -> Result<Outcome, Error>;
+    ) -> Result<Self::Outcome, Error>;
 }
 
 /// STM32F76x/F77x and F74x/F75x: FLASH_OPTCR/OPTCR1, OPTSTRT, values loaded by a system reset.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct F7;
 
 impl FamilySteps for F7 {
+    type Field = Field;
+    type Change = Change;
+    type Snapshot = OptionBytes;
+    type Part = Part;
+    type Plan = Plan;
+    type Outcome = Outcome;
+
+    fn precheck(&self, changes: &[Change], consents: Consents) -> Result<(), Error> {
+        precheck(changes, consents)
+    }
+
     fn inspect(&self, session: &mut Session) -> Result<(OptionBytes, Part), Error> {
         read::inspect(session)
+    }
+
+    fn check_field(&self, part: &Part, field: Field) -> Result<(), Error> {
+        if field.exists_on(part) {
+            Ok(())
+        } else {
+            Err(PlanError::FieldNotOnPart { field, part: *part }.into())
+        }
     }
 
     fn plan(&self, snapshot: &OptionBytes, part: &Part, changes: &[Change]) -> Result<Plan, Error> {
@@ -195,11 +299,12 @@ impl FamilySteps for F7 {
     }
 }
 
-fn session(link: &mut dyn Link) -> Result<&mut Session, Error> {
+pub(crate) fn session(link: &mut dyn Link) -> Result<&mut Session, Error> {
     link.session().map_err(Error::Attach)
 }
 
-/// Run `request` against the chip behind `link`: see the module documentation for the steps.
+/// Run `request` against the F76x/F77x chip behind `link`: see the module documentation for
+/// the steps.
 pub fn change(
     link: &mut dyn Link,
     request: &Request,
@@ -209,16 +314,16 @@ pub fn change(
 }
 
 /// [`change`] with the family given.
-pub fn change_with(
-    family: &dyn FamilySteps,
+pub fn change_with<S: FamilySteps>(
+    family: &S,
     link: &mut dyn Link,
-    request: &Request,
-    events: &mut dyn FnMut(Event<'_>),
-) -> Result<Report, Error> {
+    request: &Request<S::Change, S::Field>,
+    events: &mut dyn FnMut(Event<'_, S::Plan>),
+) -> Result<Report<S>, Error> {
     // 1. What needs no chip.
     if let Action::Change(changes) = &request.action {
         if !request.dry_run {
-            precheck(changes, request.consents)?;
+            family.precheck(changes, request.consents)?;
         }
     }
 
@@ -231,9 +336,7 @@ pub fn change_with(
         // 3. Show.
         Action::Show { field } => {
             if let Some(field) = *field {
-                if !field.exists_on(&part) {
-                    return Err(PlanError::FieldNotOnPart { field, part }.into());
-                }
+                family.check_field(&part, field)?;
             }
             return Ok(Report::Shown {
                 snapshot,

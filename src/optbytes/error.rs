@@ -106,6 +106,12 @@ pub enum Error {
     /// The request does not fit this part.
     #[error("{0}; option bytes unchanged")]
     Plan(#[from] PlanError),
+    /// A G4 request does not fit this part or is refused by G4's rules.
+    #[error("{0}; option bytes unchanged")]
+    G4Plan(#[from] crate::optbytes::g4::G4PlanError),
+    /// A G4 FIELD=VALUE argument is malformed.
+    #[error(transparent)]
+    G4Parse(#[from] crate::optbytes::g4::parse::G4ParseError),
     /// A change needs confirmations that were not given. Each caller says in its own words how
     /// to give them; [`Error::what`] says what the change does.
     #[error("refused: {}; option bytes unchanged", reasons(.missing))]
@@ -177,6 +183,45 @@ pub enum Error {
         /// State left.
         state: LeftState,
     },
+    /// FLASH_SR raised error flags during option programming (families whose flag names differ
+    /// from F7's).
+    #[error("option programming failed: FLASH_SR = {sr:#010x} ({}); {state}", .flags.join(", "))]
+    FlashSr {
+        /// FLASH_SR as read.
+        sr: u32,
+        /// The error flags set, as the reference manual names them.
+        flags: Vec<&'static str>,
+        /// State left.
+        state: LeftState,
+    },
+    /// A key sequence did not clear its lock bit.
+    #[error("unlock failed: {lock_bit} is still set after the key sequence ({key_register} refuses keys until the next reset); {state}")]
+    LockStuck {
+        /// The lock bit, e.g. FLASH_CR.OPTLOCK.
+        lock_bit: &'static str,
+        /// The key register.
+        key_register: &'static str,
+        /// State left.
+        state: LeftState,
+    },
+    /// The stored option values no longer match the plan (families other than F7).
+    #[error("the option bytes changed since the plan was made (planned from {planned}, chip has {found}); {state}")]
+    StaleOptions {
+        /// What the plan was made from.
+        planned: String,
+        /// What the chip has.
+        found: String,
+        /// State left.
+        state: LeftState,
+    },
+    /// The option load reset the chip and the debug link could not be opened again.
+    #[error("could not attach again after the option load reset the chip: {cause}; {state}; attach again and read the option bytes back")]
+    Reattach {
+        /// Why.
+        cause: AttachError,
+        /// State left.
+        state: LeftState,
+    },
     /// Read-back differs from what was written.
     #[error("verify failed: {what}: expected {expected}, read {actual}; {state}")]
     VerifyFailed {
@@ -195,8 +240,9 @@ impl Error {
     /// Exit-code category.
     pub fn category(&self) -> ErrorCategory {
         match self {
-            Error::Parse(_) => ErrorCategory::Usage,
+            Error::Parse(_) | Error::G4Parse(_) => ErrorCategory::Usage,
             Error::Plan(_)
+            | Error::G4Plan(_)
             | Error::Unconfirmed { .. }
             | Error::UnsupportedChip { .. }
             | Error::WrongChip { .. } => ErrorCategory::Refused,
@@ -205,7 +251,11 @@ impl Error {
             | Error::BusyTimeout { .. }
             | Error::FlashFlags { .. }
             | Error::UnlockFailed { .. }
-            | Error::StalePlan { .. } => ErrorCategory::Chip,
+            | Error::StalePlan { .. }
+            | Error::FlashSr { .. }
+            | Error::LockStuck { .. }
+            | Error::StaleOptions { .. }
+            | Error::Reattach { .. } => ErrorCategory::Chip,
             Error::VerifyFailed { .. } => ErrorCategory::Verify,
         }
     }
@@ -213,9 +263,12 @@ impl Error {
     /// The state the chip is left in, if the error carries one.
     pub fn left_state(&self) -> Option<LeftState> {
         match self {
-            Error::Parse(_) | Error::Plan(_) | Error::Unconfirmed { .. } | Error::Attach(_) => {
-                Some(LeftState::UNTOUCHED)
-            }
+            Error::Parse(_)
+            | Error::G4Parse(_)
+            | Error::Plan(_)
+            | Error::G4Plan(_)
+            | Error::Unconfirmed { .. }
+            | Error::Attach(_) => Some(LeftState::UNTOUCHED),
             Error::UnsupportedChip { state, .. }
             | Error::WrongChip { state, .. }
             | Error::Probe { state, .. }
@@ -223,6 +276,10 @@ impl Error {
             | Error::FlashFlags { state, .. }
             | Error::UnlockFailed { state }
             | Error::StalePlan { state, .. }
+            | Error::FlashSr { state, .. }
+            | Error::LockStuck { state, .. }
+            | Error::StaleOptions { state, .. }
+            | Error::Reattach { state, .. }
             | Error::VerifyFailed { state, .. } => Some(*state),
         }
     }
@@ -244,9 +301,23 @@ impl Error {
         self
     }
 
+    /// The same error with its whole state replaced (a step that knows better what the chip
+    /// holds, e.g. a read after the option load).
+    pub(crate) fn with_state(mut self, new: LeftState) -> Self {
+        if let Some(state) = self.state_mut() {
+            *state = new;
+        }
+        self
+    }
+
     fn state_mut(&mut self) -> Option<&mut LeftState> {
         match self {
-            Error::Parse(_) | Error::Plan(_) | Error::Unconfirmed { .. } | Error::Attach(_) => None,
+            Error::Parse(_)
+            | Error::G4Parse(_)
+            | Error::Plan(_)
+            | Error::G4Plan(_)
+            | Error::Unconfirmed { .. }
+            | Error::Attach(_) => None,
             Error::UnsupportedChip { state, .. }
             | Error::WrongChip { state, .. }
             | Error::Probe { state, .. }
@@ -254,6 +325,10 @@ impl Error {
             | Error::FlashFlags { state, .. }
             | Error::UnlockFailed { state }
             | Error::StalePlan { state, .. }
+            | Error::FlashSr { state, .. }
+            | Error::LockStuck { state, .. }
+            | Error::StaleOptions { state, .. }
+            | Error::Reattach { state, .. }
             | Error::VerifyFailed { state, .. } => Some(state),
         }
     }

@@ -25,17 +25,21 @@
 
 pub mod change;
 pub mod error;
+pub mod family;
+pub mod g4;
 pub mod parse;
 pub mod plan;
 pub mod program;
 pub mod read;
 pub mod report;
-mod target;
+pub(crate) mod target;
 
 pub use change::{
-    change, change_with, Action, Event, FamilySteps, Link, Report, Request, RunAfter, F7,
+    change, change_with, Action, Event, FamilyPlan, FamilySteps, Link, Report, Request, RunAfter,
+    F7,
 };
 pub use error::{AttachError, Error, ErrorCategory, LeftState, LockState, OptionsState};
+pub use family::Family;
 pub use parse::{parse_change, parse_changes, parse_value, Change, ParseError};
 pub use plan::{plan, precheck, Confirmation, Consent, Consents, FieldDiff, Plan, PlanError};
 pub use program::{apply, apply_on_core, ApplyOptions, CoreAfter, Outcome};

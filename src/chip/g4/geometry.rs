@@ -116,6 +116,8 @@ pub enum AlgorithmFit {
         assumes_sector: u32,
         /// The end of its address range.
         assumes_end: u32,
+        /// What goes wrong with it in this mode.
+        why: &'static str,
     },
 }
 
@@ -243,23 +245,33 @@ impl G4Layout {
     }
 
     /// Which probe-rs 0.32 main-flash algorithm fits this layout (see [`super::part`] for the
-    /// list). 512 KB dual bank and 256 KB single bank have one; every other mode needs another
-    /// way to program (host-driven through FLASH_CR) or a refusal.
+    /// list). Only 512 KB dual bank has one; every other mode needs another way to program
+    /// (host-driven through FLASH_CR) or a refusal.
     pub fn probe_rs_algorithm(&self) -> AlgorithmFit {
         const ALGO_512: &str = "stm32g47x-8x_512";
         const ALGO_256: &str = "stm32g47x-8x_256";
         match (self.flash_kb, self.bank_mode) {
             (512, BankMode::Dual) => AlgorithmFit::Matches(ALGO_512),
-            (256, BankMode::Single) => AlgorithmFit::Matches(ALGO_256),
             (512, BankMode::Single) => AlgorithmFit::NoneMatches {
                 default: ALGO_512,
                 assumes_sector: DUAL_BANK_PAGE_SIZE,
                 assumes_end: 0x0808_0000,
+                why: "it erases whole 4 KB pages for what it believes are 2 KB sectors, destroying the neighbouring 2 KB",
+            },
+            // Run on the simulated chip (RM0440 geometry), the 256 KB algorithm numbers the page
+            // it erases in 2 KB units whatever DBANK says: in single-bank mode it erases another
+            // page than the one it programs (tests/sim_g4.rs pins this).
+            (256, BankMode::Single) => AlgorithmFit::NoneMatches {
+                default: ALGO_256,
+                assumes_sector: SINGLE_BANK_PAGE_SIZE,
+                assumes_end: 0x0804_0000,
+                why: "it numbers the page it erases in 2 KB units and so erases another 4 KB page than the one it programs",
             },
             (256, BankMode::Dual) => AlgorithmFit::NoneMatches {
                 default: ALGO_256,
                 assumes_sector: SINGLE_BANK_PAGE_SIZE,
                 assumes_end: 0x0804_0000,
+                why: "it assumes 4 KB sectors up to 0x0804_0000 (half of each erase is missed) and knows nothing of bank 2",
             },
             // 128 KB parts get the 512 KB algorithm (2 KB sectors) with a 128 KB memory map: the
             // sector size fits dual bank, but bank 2 at 0x0804_0000 is outside the map.
@@ -267,6 +279,7 @@ impl G4Layout {
                 default: ALGO_512,
                 assumes_sector: DUAL_BANK_PAGE_SIZE,
                 assumes_end: 0x0802_0000,
+                why: "its memory map ends at 0x0802_0000 and leaves out bank 2 at 0x0804_0000",
             },
         }
     }
@@ -435,10 +448,13 @@ mod tests {
             fit(512, BankMode::Dual),
             AlgorithmFit::Matches("stm32g47x-8x_512")
         );
-        assert_eq!(
+        assert!(matches!(
             fit(256, BankMode::Single),
-            AlgorithmFit::Matches("stm32g47x-8x_256")
-        );
+            AlgorithmFit::NoneMatches {
+                default: "stm32g47x-8x_256",
+                ..
+            }
+        ));
         assert!(matches!(
             fit(512, BankMode::Single),
             AlgorithmFit::NoneMatches {
@@ -451,7 +467,8 @@ mod tests {
             AlgorithmFit::NoneMatches {
                 default: "stm32g47x-8x_256",
                 assumes_sector: 4096,
-                assumes_end: 0x0804_0000
+                assumes_end: 0x0804_0000,
+                ..
             }
         ));
         assert!(matches!(

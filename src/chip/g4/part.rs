@@ -12,7 +12,9 @@
 //!   size, contiguous; right for a 512 KB part in dual-bank mode. Also given to the 128 KB
 //!   G47x parts (xB, memory map 0x0800_0000–0x0802_0000) and to G43x/G49x.
 //! - `stm32g47x-8x_256` (default): 0x0800_0000–0x0804_0000, **4 KB sectors** — single-bank
-//!   geometry of a 256 KB part; it knows nothing of bank 2 at 0x0804_0000 in dual-bank mode.
+//!   geometry of a 256 KB part; it knows nothing of bank 2 at 0x0804_0000 in dual-bank mode,
+//!   and run on the simulated chip it numbers erased pages in 2 KB units in both modes, so it
+//!   fits neither (tests/sim_g4.rs).
 //! - `stm32g4xx_db_opt` (0x1FFF_7800–0x1FFF_7854, one 84-byte sector) on every G47x/G48x,
 //!   `stm32g4xx_sb_opt` (0x1FFF_7800–0x1FFF_7818) on G43x/G49x; input layout undocumented.
 //! - `mt25ql512abb_stm32g474e-eval` (QSPI, 0x9000_0000) on all.

@@ -1,0 +1,175 @@
+//! gdb-multiarch in batch mode against the GDB server on a simulated STM32G474RE: the memory map
+//! follows the live DBANK, `load` + `compare-sections` with the probe-rs algorithm of the mode
+//! where one exists, a clear refusal where none does, the monitor's bank and option-byte
+//! commands, and the Cortex-M4F register set.
+
+mod gdb_support;
+
+use gdb_support::*;
+use stm32_opts::gdb::Server;
+use stm32_opts::sim::Simulator;
+
+const G474: &str = "STM32G474RE";
+/// FLASH_OPTR.DBANK (bit 22).
+const DBANK: u32 = 1 << 22;
+
+#[test]
+fn dual_bank_map_load_and_registers() {
+    let server = start_server(Some(G474));
+    let run = batch(
+        server.local_addr(),
+        Some(&firmware()),
+        &cmds(&[
+            "echo @@BANK\\n",
+            "monitor bank",
+            "echo @@OPTBYTES\\n",
+            "monitor optbytes",
+            "echo @@NDBANK\\n",
+            "monitor ndbank",
+            "echo @@MEM\\n",
+            "info mem",
+            "echo @@LOAD\\n",
+            "load",
+            "compare-sections",
+            "echo @@REGS\\n",
+            "p/x $pc",
+            "p $s0",
+            "p/x $d0",
+            "p/x $fpscr",
+            "echo @@END\\n",
+            "detach",
+        ]),
+    );
+    let t = &run.text;
+    let s = section(t, "@@BANK", "@@OPTBYTES");
+    assert!(s.contains("bank mode: dual (DBANK = 1"), "{t}");
+    let s = section(t, "@@OPTBYTES", "@@NDBANK");
+    assert!(s.contains("FLASH_OPTR   = 0xffeff8aa"), "{t}");
+    let s = section(t, "@@NDBANK", "@@MEM");
+    assert!(s.contains("has no nDBANK"), "{t}");
+    let s = section(t, "@@MEM", "@@LOAD");
+    assert!(
+        s.contains("0x08000000 0x08040000 flash blocksize 0x800"),
+        "{s}"
+    );
+    assert!(
+        s.contains("0x08040000 0x08080000 flash blocksize 0x800"),
+        "{s}"
+    );
+    let s = section(t, "@@LOAD", "@@REGS");
+    assert!(s.contains("Transfer rate"), "{s}");
+    assert!(s.contains("matched"), "{s}");
+    assert!(!s.contains("MIS-MATCHED"), "{s}");
+    let s = section(t, "@@REGS", "@@END");
+    assert!(s.contains("$1 = 0x"), "{s}");
+    assert!(!s.contains("Invalid register"), "{s}");
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn monitor_bank_single_loads_then_the_map_has_4_kb_pages_and_load_is_refused() {
+    let sim = Simulator::new(G474).expect("simulated G474RE");
+    let session = sim.attach().expect("attach");
+    let server = Server::bind(session, "127.0.0.1:0".parse().unwrap())
+        .expect("binding")
+        .spawn()
+        .expect("starting the server");
+    let addr = server.local_addr();
+    let run = batch(
+        addr,
+        Some(&firmware()),
+        &cmds(&[
+            "echo @@SWITCH\\n",
+            "monitor bank single",
+            "echo @@BANK\\n",
+            "monitor bank",
+            "echo @@END\\n",
+            "detach",
+        ]),
+    );
+    let t = &run.text;
+    let s = section(t, "@@SWITCH", "@@BANK");
+    assert!(s.contains("OBL_LAUNCH"), "{t}");
+    assert!(s.contains("re-attaching"), "{t}");
+    assert!(s.contains("loaded by OBL_LAUNCH"), "{t}");
+    let s = section(t, "@@BANK", "@@END");
+    assert!(s.contains("bank mode: single (DBANK = 0"), "{t}");
+    assert_eq!(sim.g4_option_store().unwrap().optr & DBANK, 0);
+
+    // A new GDB connection reads the single-bank map; load is refused, nothing written.
+    let run = batch(
+        addr,
+        Some(&firmware()),
+        &cmds(&["echo @@MEM\\n", "info mem", "echo @@LOAD\\n", "load"]),
+    );
+    let t = &run.text;
+    let s = section(t, "@@MEM", "@@LOAD");
+    assert!(
+        s.contains("0x08000000 0x08080000 flash blocksize 0x1000"),
+        "{t}"
+    );
+    // gdb ends the script at the failed load.
+    let s = &t[t.find("@@LOAD").expect("load ran")..];
+    assert!(s.contains("Error finishing flash operation"), "{t}");
+    assert!(
+        !s.contains("Transfer rate"),
+        "load must not report success:\n{t}"
+    );
+    let first = sim.with_g4_flash(|f| f.array()[..4].to_vec()).unwrap();
+    assert_eq!(first, vec![0xFF; 4], "the refused load wrote flash");
+
+    // Back to dual bank: load + compare-sections work again.
+    let run = batch(
+        addr,
+        Some(&firmware()),
+        &cmds(&["monitor bank dual", "detach"]),
+    );
+    assert!(run.text.contains("loaded by OBL_LAUNCH"), "{}", run.text);
+    let run = batch(
+        addr,
+        Some(&firmware()),
+        &cmds(&[
+            "echo @@MEM\\n",
+            "info mem",
+            "echo @@LOAD\\n",
+            "load",
+            "compare-sections",
+            "echo @@END\\n",
+            "detach",
+        ]),
+    );
+    let t = &run.text;
+    let s = section(t, "@@MEM", "@@LOAD");
+    assert!(
+        s.contains("0x08040000 0x08080000 flash blocksize 0x800"),
+        "{t}"
+    );
+    let s = section(t, "@@LOAD", "@@END");
+    assert!(s.contains("matched") && !s.contains("MIS-MATCHED"), "{t}");
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn monitor_bank_no_reset_leaves_the_change_pending() {
+    let sim = Simulator::new(G474).expect("simulated G474RE");
+    let session = sim.attach().expect("attach");
+    let server = Server::bind(session, "127.0.0.1:0".parse().unwrap())
+        .expect("binding")
+        .spawn()
+        .expect("starting the server");
+    let run = batch(
+        server.local_addr(),
+        None,
+        &cmds(&[
+            "monitor bank single no-reset",
+            "echo @@MEM\\n",
+            "info mem",
+            "echo @@END\\n",
+            "detach",
+        ]),
+    );
+    let t = &run.text;
+    assert!(t.contains("pending until the next option load"), "{t}");
+    server.shutdown().unwrap();
+    assert_eq!(sim.g4_option_store().unwrap().optr & DBANK, 0);
+}
