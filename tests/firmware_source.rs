@@ -1,5 +1,5 @@
 //! The committed test firmware is what its source builds to (so the ELFs the tests and docs use
-//! cannot drift from `examples/firmware/firmware.s` and `examples/firmware/faults.s`).
+//! cannot drift from `examples/firmware/firmware.s`, `faults.s` and `rtt.s`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,6 +12,11 @@ fn committed_firmware_matches_its_source() {
 #[test]
 fn committed_fault_firmware_matches_its_source() {
     committed_elf_matches_its_source("faults");
+}
+
+#[test]
+fn committed_rtt_firmware_matches_its_source() {
+    committed_elf_matches_its_source("rtt");
 }
 
 /// Builds `examples/firmware/NAME.s` as `build.sh` does and compares it with `NAME.elf`.
