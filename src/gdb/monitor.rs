@@ -49,6 +49,12 @@ pub const HELP: &[(&str, &str)] = &[
         "erase all|bank1|bank2|sector N",
         "erase flash in the live layout; the core is halted and stays halted",
     ),
+    super::rtt::HELP[0],
+    super::rtt::HELP[1],
+    super::rtt::HELP[2],
+    super::rtt::HELP[3],
+    super::rtt::HELP[4],
+    super::rtt::HELP[5],
 ];
 
 /// A parsed monitor command.
@@ -80,6 +86,8 @@ pub enum Command {
     Fault,
     /// `erase ...`.
     Erase(erase::Request),
+    /// `rtt ...`.
+    Rtt(super::rtt::RttCommand),
 }
 
 /// The words of `optbytes set`.
@@ -160,6 +168,7 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["erase", ..] => erase::parse(&words[1..])
             .map(Command::Erase)
             .map_err(|e| Usage(format!("erase: {e}"))),
+        ["rtt", ..] => super::rtt::parse(&words[1..]).map(Command::Rtt).map_err(Usage),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
     }
 }
@@ -281,6 +290,7 @@ impl ChipTarget<'_> {
                 print(out, &fault::report::render(&snapshot).join("\n"));
             }
             Command::Erase(request) => self.erase(request, out)?,
+            Command::Rtt(command) => self.rtt_command(command, out)?,
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;

@@ -55,6 +55,7 @@ impl<'s> BlockingEventLoop for ChipEventLoop<'s> {
             if target.exec != Exec::Running {
                 continue;
             }
+            target.poll_rtt();
             match target.poll_stop() {
                 Ok(Some(reason)) => return Ok(Event::TargetStopped(reason)),
                 Ok(None) => {}
@@ -99,8 +100,13 @@ pub enum SessionEnd {
 
 /// Serves one client, whose first packet is waiting in `conn`, on `session` until it goes away.
 /// The core is halted here, when the session really starts. Never panics on client behaviour.
-pub fn serve_client(session: &mut Session, conn: GdbConnection, peer: &str) -> SessionEnd {
-    let mut target = ChipTarget::new(session);
+pub fn serve_client(
+    session: &mut Session,
+    rtt: &crate::rtt::RttService,
+    conn: GdbConnection,
+    peer: &str,
+) -> SessionEnd {
+    let mut target = ChipTarget::new(session).with_rtt(rtt.clone());
     if let Err(e) = target.on_connect() {
         log::warn!("{peer}: the probe does not answer: {e}");
         conn.reply_and_close(packet(&probe_lost_text(&e.to_string())).as_bytes());
@@ -154,6 +160,7 @@ fn packet(body: &str) -> String {
 struct ChipSlot {
     session: Option<Session>,
     opener: Option<SessionOpener>,
+    rtt: crate::rtt::RttService,
 }
 
 impl ChipSlot {
@@ -178,6 +185,7 @@ pub struct Server {
     listener: std::net::TcpListener,
     session: Session,
     opener: Option<SessionOpener>,
+    rtt: crate::rtt::RttService,
 }
 
 /// A server running on a background thread (for tests and benchmarks).
@@ -225,11 +233,18 @@ impl Server {
     /// A server on a listener that is already bound (so the address can be taken before the
     /// chip is opened).
     pub fn from_listener(listener: std::net::TcpListener, session: Session) -> Server {
+        let ram = crate::rtt::scan::ram_regions(&session.target().memory_map);
         Server {
             listener,
             session,
             opener: None,
+            rtt: crate::rtt::RttService::new(ram),
         }
+    }
+
+    /// The server's RTT service (`monitor rtt`, `--rtt`), shared by all its clients.
+    pub fn rtt(&self) -> crate::rtt::RttService {
+        self.rtt.clone()
     }
 
     /// How to open the chip again when the probe is lost: the session is then dropped, and the
@@ -273,6 +288,7 @@ impl Server {
         let chip = ChipSlot {
             session: Some(self.session),
             opener: self.opener,
+            rtt: self.rtt,
         };
         runtime.block_on(accept_loop(self.listener, chip, shutdown))
     }
@@ -380,6 +396,7 @@ fn serve_holding(
     peer: SocketAddr,
 ) {
     let peer = peer.to_string();
+    let rtt = guard.rtt.clone();
     let session = match guard.session() {
         Ok(session) => session,
         Err(why) => {
@@ -389,7 +406,7 @@ fn serve_holding(
         }
     };
     log::info!("GDB client {peer} connected");
-    match serve_client(session, conn, &peer) {
+    match serve_client(session, &rtt, conn, &peer) {
         SessionEnd::Detached => log::info!("GDB client {peer} detached (core resumed)"),
         SessionEnd::Killed => log::info!("GDB client {peer} killed the session"),
         SessionEnd::Dropped(why) => {

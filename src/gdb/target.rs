@@ -74,6 +74,7 @@ pub struct ChipTarget<'s> {
     pub(crate) flash: PendingFlash,
     map_doc: RefCell<Vec<u8>>,
     last_regs: Option<CortexM7Regs>,
+    rtt: Option<crate::rtt::RttService>,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -90,7 +91,35 @@ impl<'s> ChipTarget<'s> {
             flash: PendingFlash::default(),
             map_doc: RefCell::new(Vec::new()),
             last_regs: None,
+            rtt: None,
         }
+    }
+
+    /// The RTT service `monitor rtt` drives (the server's, shared by its clients).
+    pub fn with_rtt(mut self, rtt: crate::rtt::RttService) -> ChipTarget<'s> {
+        self.rtt = Some(rtt);
+        self
+    }
+
+    /// One RTT poll, when the service has work (called by the event loop while the core runs).
+    pub(crate) fn poll_rtt(&mut self) {
+        let Some(rtt) = self.rtt.clone() else {
+            return;
+        };
+        if !rtt.wants_chip() {
+            return;
+        }
+        match self.core() {
+            Ok(mut core) => {
+                rtt.poll(&mut core);
+            }
+            Err(e) => log::debug!("RTT poll: {e}"),
+        }
+    }
+
+    /// The RTT service, if the server has one.
+    pub(crate) fn rtt(&self) -> Option<&crate::rtt::RttService> {
+        self.rtt.as_ref()
     }
 
     /// The probe-rs target name the session was opened with.
@@ -175,6 +204,10 @@ impl<'s> ChipTarget<'s> {
     /// Reset the chip and halt at the reset vector.
     pub(crate) fn reset_and_halt(&mut self) -> Result<(), probe_rs::Error> {
         self.last_regs = None;
+        if let Some(rtt) = &self.rtt {
+            // The firmware rebuilds its RTT control block after the reset.
+            rtt.chip_reset();
+        }
         self.core()?.reset_and_halt(HALT_TIMEOUT)?;
         // While GDB waits for a stop (exec = Running) the event loop reports this halt.
         Ok(())
