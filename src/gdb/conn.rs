@@ -4,7 +4,8 @@
 //! for the session. The guard checks every packet before gdbstub sees it: stray bytes are
 //! dropped, a packet with a bad checksum is answered with `-` (or `E01` once acknowledgements
 //! are off), an over-long one with `E01`; `qCRC`, which gdbstub cannot parse, is answered as
-//! unsupported. Other well-formed packets, acks and Ctrl-C pass through.
+//! unsupported. An observer's connection also has a gate ([`Gate`]) that answers the packets
+//! an observer may not send. Other well-formed packets, acks and Ctrl-C pass through.
 //! Writes are buffered until gdbstub flushes.
 
 use std::collections::VecDeque;
@@ -36,8 +37,11 @@ enum Frame {
     Checksum2,
 }
 
+/// Packets answered by the connection instead of gdbstub: the packet body (between `$` and
+/// `#`) gives `Some(reply body)` to refuse it.
+pub type Gate = Box<dyn Fn(&[u8]) -> Option<String> + Send>;
+
 /// The framing guard, independent of the socket (unit-tested on its own).
-#[derive(Debug)]
 pub struct Framer {
     state: Frame,
     packet: Vec<u8>,
@@ -49,6 +53,7 @@ pub struct Framer {
     pub replies: Vec<u8>,
     /// What was dropped so far.
     pub dropped: Dropped,
+    gate: Option<Gate>,
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -66,7 +71,21 @@ impl Framer {
             ready: VecDeque::new(),
             replies: Vec::new(),
             dropped: Dropped::default(),
+            gate: None,
         }
+    }
+
+    /// Answers the packets `gate` refuses from now on, and those already waiting for gdbstub.
+    pub fn set_gate(&mut self, gate: Gate) {
+        self.gate = Some(gate);
+        // `ready` holds whole, checked packets and single bytes; check them again through the
+        // gate, keeping a packet that is still arriving.
+        let waiting: Vec<u8> = self.ready.drain(..).collect();
+        let state = std::mem::replace(&mut self.state, Frame::Outside);
+        let partial = std::mem::take(&mut self.packet);
+        self.push(&waiting);
+        self.state = state;
+        self.packet = partial;
     }
 
     fn reject(&mut self) {
@@ -148,6 +167,20 @@ impl Framer {
             self.replies.extend_from_slice(b"$#00");
             return;
         }
+        if let Some(reply) = self.gate.as_ref().and_then(|gate| gate(body)) {
+            log::info!(
+                "refused {}: {reply}",
+                String::from_utf8_lossy(&body[..body.len().min(32)])
+            );
+            if !self.no_ack {
+                self.replies.push(b'+');
+            }
+            let reply: String = reply.chars().filter(|c| !"$#}*".contains(*c)).collect();
+            let sum = reply.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+            self.replies
+                .extend_from_slice(format!("${reply}#{sum:02x}").as_bytes());
+            return;
+        }
         self.ready.extend(self.packet.iter().copied());
     }
 }
@@ -176,6 +209,16 @@ impl GdbConnection {
     /// What the framing guard dropped so far.
     pub fn dropped(&self) -> Dropped {
         self.framer.dropped
+    }
+
+    /// Answers the packets `gate` refuses (see [`Framer::set_gate`]) from now on.
+    pub fn set_gate(&mut self, gate: Gate) -> io::Result<()> {
+        self.framer.set_gate(gate);
+        if !self.framer.replies.is_empty() {
+            let replies = std::mem::take(&mut self.framer.replies);
+            Write::write_all(&mut self.stream, &replies)?;
+        }
+        Ok(())
     }
 
     fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
@@ -331,6 +374,17 @@ mod tests {
         f.push(b"$qCRC:8000000,40#6b");
         assert!(f.ready.is_empty());
         assert_eq!(f.replies, b"+$#00".to_vec());
+    }
+
+    #[test]
+    fn a_gate_answers_refused_packets_also_those_already_waiting() {
+        let mut f = Framer::new(64);
+        f.push(b"$c#63$g#67$m0");
+        f.set_gate(Box::new(|body| (body == b"c").then(|| "E.no".to_string())));
+        assert_eq!(f.replies, b"+$E.no#50".to_vec());
+        f.push(b",4#fd$c#63");
+        assert_eq!(ready(&mut f), b"$g#67$m0,4#fd".to_vec());
+        assert_eq!(f.replies, b"+$E.no#50+$E.no#50".to_vec());
     }
 
     #[test]

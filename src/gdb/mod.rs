@@ -1,6 +1,8 @@
 //! The GDB remote-protocol server (`stm32-opts gdb`), built on gdbstub.
 //!
-//! - [`server`]: listening (tokio), one client at a time, the blocking event loop.
+//! - [`server`]: listening (tokio), one controlling client and observers, the event loop.
+//! - [`shared`]: the probe-rs session shared by clients and services, one operation at a time.
+//! - [`observer`]: what a client may do while another one controls the chip.
 //! - [`target`]: the gdbstub target over a probe-rs session (registers, memory).
 //! - [`arch`]: the Cortex-M7 target description and register block.
 //! - [`execution`], [`breakpoints`], [`watchpoints`], [`memory_map`], [`flash`], [`monitor`],
@@ -17,9 +19,11 @@ pub mod extended;
 pub mod flash;
 pub mod memory_map;
 pub mod monitor;
+pub mod observer;
 pub mod registers;
 pub mod rtt;
 pub mod server;
+pub mod shared;
 pub mod target;
 pub mod watchpoints;
 
@@ -27,6 +31,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 pub use server::{Server, ServerHandle, PACKET_BUFFER_SIZE};
+pub use shared::SharedChip;
 pub use target::ChipTarget;
 
 /// The default listening address: loopback only, OpenOCD's port.

@@ -194,6 +194,10 @@ const REGS_NOTE: &str =
 impl ChipTarget<'_> {
     /// Halts a running core; returns whether it was running.
     fn pause(&mut self) -> Result<bool, probe_rs::Error> {
+        // An observer never changes the core's run state; what it may run reads a running core.
+        if self.is_observer() {
+            return Ok(false);
+        }
         let mut core = self.core()?;
         if core.core_halted()? {
             return Ok(false);
@@ -420,6 +424,14 @@ impl MonitorCmd for ChipTarget<'_> {
         log::info!("monitor {}", line.trim());
         match parse(line) {
             Ok(command) => {
+                if let Some(refusal) = self.observer_monitor_refusal(&command) {
+                    print(&mut out, &refusal);
+                    return Ok(());
+                }
+                if let Err(e) = self.hold() {
+                    print(&mut out, &format!("error: {e}"));
+                    return Ok(());
+                }
                 if let Err(message) = self.run_command(command, &mut out) {
                     print(&mut out, &format!("error: {message}"));
                 }

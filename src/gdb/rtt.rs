@@ -3,9 +3,27 @@
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput};
 
 use crate::rtt::service::{Status, SEARCH_PAUSE};
-use crate::rtt::{ScanArea, StartReport};
+use crate::rtt::{AccessError, ChipAccess, ScanArea, StartReport};
 
+use super::shared::{ChipError, SharedChip};
 use super::target::ChipTarget;
+
+/// The RTT poller takes the server's shared chip for one poll at a time.
+impl ChipAccess for SharedChip {
+    fn with_core(
+        &self,
+        op: &mut dyn FnMut(&mut probe_rs::Core<'_>),
+    ) -> Result<(), AccessError> {
+        SharedChip::with_core(self, |core| {
+            op(core);
+            Ok(())
+        })
+        .map_err(|e| match e {
+            ChipError::Lost(why) => AccessError::Unavailable(why),
+            ChipError::Probe(e) => AccessError::Probe(e),
+        })
+    }
+}
 
 /// The `monitor help` lines of the RTT commands.
 pub const HELP: &[(&str, &str)] = &[

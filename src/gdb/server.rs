@@ -1,28 +1,41 @@
-//! Listening and serving clients: one GDB client at a time, many one after another.
+//! Listening and serving clients: one controlling GDB client, and observers beside it.
 //!
 //! A tokio listener accepts connections. A connection touches the chip only once its first
 //! packet has arrived: one that closes before, or sends nothing for [`FIRST_PACKET_TIMEOUT`],
-//! is dropped and the core is left as it was. The client then waits (at most
-//! [`HANDOVER_TIMEOUT`]) for the previous session to finish, and is served by gdbstub's blocking
-//! event loop on a blocking-pool thread; a client that connects while another one is being served
-//! is told so (an `E` reply to its first packet) and disconnected. When the probe stops
-//! answering, the session ends with an error reply; with an opener
-//! ([`Server::reopen_with`]) the next client gets a newly opened probe, or a message saying why
-//! there is none.
+//! is dropped and the core is left as it was. Then it gets a role ([`Clients`]): the first
+//! client controls the chip (the core is halted for it, as GDB expects); while it does, further
+//! clients are observers ([`super::observer`]): they leave the core as it is, read memory and
+//! see the last stop's registers, and are refused anything that changes the chip. A client
+//! that connects while the controlling one is finishing waits (at most [`HANDOVER_TIMEOUT`])
+//! and takes control. At most [`MAX_OBSERVERS`] observers are served; more get an `E` reply to
+//! their first packet.
+//!
+//! Each client is served by gdbstub's state machine on a blocking-pool thread, all of them on
+//! one [`SharedChip`]: a client takes the chip while gdbstub answers one of its packets (or
+//! looks once at a running core) and gives it back before waiting for its socket. When the
+//! probe stops answering, the controlling session ends with an error reply; with an opener
+//! ([`Server::reopen_with`]) the next controlling client gets a newly opened probe, or a
+//! message saying why there is none.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gdbstub::common::Signal;
-use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
+use gdbstub::conn::ConnectionExt;
+use gdbstub::stub::run_blocking::{Event, WaitForStopReasonError};
+use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub};
 use probe_rs::Session;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Notify;
 
 use super::conn::GdbConnection;
+use super::observer::{self, Clients, LastStop, Role, MAX_OBSERVERS};
+pub use super::shared::SessionOpener;
+use super::shared::SharedChip;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault};
+use crate::rtt::RttService;
 
 /// gdbstub's packet buffer: 16 KiB (advertised as `PacketSize=4000`), so `load` and large reads are
 /// not cut into small round trips.
@@ -30,46 +43,84 @@ pub const PACKET_BUFFER_SIZE: usize = 16 * 1024;
 /// How long the event loop waits for client input between two looks at a running core.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
-/// The blocking event loop for one client.
-struct ChipEventLoop<'s>(std::marker::PhantomData<&'s ()>);
-
-impl<'s> BlockingEventLoop for ChipEventLoop<'s> {
-    type Target = ChipTarget<'s>;
-    type Connection = GdbConnection;
-    type StopReason = StopReason;
-
-    fn wait_for_stop_reason(
-        target: &mut ChipTarget<'s>,
-        conn: &mut GdbConnection,
-    ) -> Result<Event<StopReason>, WaitForStopReasonError<TargetFault, io::Error>> {
-        loop {
-            if let Some(reason) = target.take_pending_stop() {
-                return Ok(Event::TargetStopped(reason));
-            }
-            // Waiting for input is the pause between two looks at the core; Ctrl-C arrives here.
-            match conn.poll(POLL_INTERVAL) {
-                Ok(Some(byte)) => return Ok(Event::IncomingData(byte)),
-                Ok(None) => {}
-                Err(e) => return Err(WaitForStopReasonError::Connection(e)),
-            }
-            if target.exec != Exec::Running {
-                continue;
-            }
-            target.poll_rtt();
-            match target.poll_stop() {
-                Ok(Some(reason)) => return Ok(Event::TargetStopped(reason)),
-                Ok(None) => {}
-                Err(e) => return Err(WaitForStopReasonError::Target(e.into())),
-            }
+/// Waits for the running core to stop or for client input, holding the chip only for each
+/// look at the core.
+fn wait_for_stop_reason(
+    target: &mut ChipTarget<'_>,
+    conn: &mut GdbConnection,
+) -> Result<Event<StopReason>, WaitForStopReasonError<TargetFault, io::Error>> {
+    loop {
+        if let Some(reason) = target.take_pending_stop() {
+            return Ok(Event::TargetStopped(reason));
+        }
+        target.release();
+        // Waiting for input is the pause between two looks at the core; Ctrl-C arrives here.
+        match conn.poll(POLL_INTERVAL) {
+            Ok(Some(byte)) => return Ok(Event::IncomingData(byte)),
+            Ok(None) => {}
+            Err(e) => return Err(WaitForStopReasonError::Connection(e)),
+        }
+        if target.exec != Exec::Running {
+            continue;
+        }
+        match target.poll_stop() {
+            Ok(Some(reason)) => return Ok(Event::TargetStopped(reason)),
+            Ok(None) => {}
+            Err(e) => return Err(WaitForStopReasonError::Target(e.into())),
         }
     }
+}
 
-    fn on_interrupt(target: &mut ChipTarget<'s>) -> Result<Option<StopReason>, TargetFault> {
-        log::debug!("interrupt (Ctrl-C)");
-        Ok(Some(target.interrupt().unwrap_or_else(|e| {
-            log::warn!("halting on interrupt: {e}");
-            StopReason::Signal(Signal::SIGINT)
-        })))
+/// The stop to report for Ctrl-C. An observer's core is never halted by it.
+fn on_interrupt(target: &mut ChipTarget<'_>) -> Option<StopReason> {
+    if target.is_observer() {
+        log::info!("observer: ignoring an interrupt (Ctrl-C)");
+        return None;
+    }
+    log::debug!("interrupt (Ctrl-C)");
+    Some(target.interrupt().unwrap_or_else(|e| {
+        log::warn!("halting on interrupt: {e}");
+        StopReason::Signal(Signal::SIGINT)
+    }))
+}
+
+/// gdbstub's event loop, run so that the chip is held only while a packet is answered: the
+/// blocking read of the next byte happens with the chip given back.
+fn run_session<'s>(
+    stub: GdbStub<'_, ChipTarget<'s>, GdbConnection>,
+    target: &mut ChipTarget<'s>,
+) -> Result<DisconnectReason, String> {
+    let mut gdb = stub.run_state_machine(target).map_err(|e| e.to_string());
+    target.release();
+    loop {
+        let next = match gdb? {
+            GdbStubStateMachine::Idle(mut gdb) => {
+                let byte = gdb.borrow_conn().read().map_err(|e| e.to_string())?;
+                gdb.incoming_data(target, byte)
+            }
+            GdbStubStateMachine::Running(mut gdb) => {
+                match wait_for_stop_reason(target, gdb.borrow_conn()) {
+                    Ok(Event::TargetStopped(reason)) => gdb.report_stop(target, reason),
+                    Ok(Event::IncomingData(byte)) => gdb.incoming_data(target, byte),
+                    Err(WaitForStopReasonError::Target(e)) => {
+                        target.release();
+                        return Err(format!("target: {e}"));
+                    }
+                    Err(WaitForStopReasonError::Connection(e)) => {
+                        target.release();
+                        return Err(format!("connection: {e}"));
+                    }
+                }
+            }
+            GdbStubStateMachine::CtrlCInterrupt(gdb) => {
+                let stop = on_interrupt(target);
+                gdb.interrupt_handled(target, stop)
+            }
+            GdbStubStateMachine::Disconnected(gdb) => return Ok(gdb.get_reason()),
+        };
+        // The packet is answered: let the others have the chip.
+        target.release();
+        gdb = next.map_err(|e| e.to_string());
     }
 }
 
@@ -80,10 +131,6 @@ pub const FIRST_PACKET_TIMEOUT: Duration = Duration::from_secs(5);
 /// clean-up runs after its connection has closed). A client that gets no chip in this time is
 /// refused: another one is being served.
 pub const HANDOVER_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// Opens the chip again after the probe was lost (`stm32-opts gdb` opens it from the probe
-/// options, as at start).
-pub type SessionOpener = Box<dyn FnMut() -> anyhow::Result<Session> + Send>;
 
 /// How a client session ended.
 #[derive(Debug)]
@@ -98,16 +145,39 @@ pub enum SessionEnd {
     ProbeLost(String),
 }
 
-/// Serves one client, whose first packet is waiting in `conn`, on `session` until it goes away.
-/// The core is halted here, when the session really starts. Never panics on client behaviour.
+/// Serves one client, whose first packet is waiting in `conn`, on `chip` until it goes away.
+/// A controlling client's core is halted here, when the session really starts; an observer's
+/// is left alone. `ended` runs when the client's session has ended, before the clean-up.
+/// Never panics on client behaviour.
 pub fn serve_client(
-    session: &mut Session,
-    rtt: &crate::rtt::RttService,
-    conn: GdbConnection,
+    chip: &SharedChip,
+    last_stop: &LastStop,
+    role: Role,
+    rtt: &RttService,
+    mut conn: GdbConnection,
     peer: &str,
+    ended: impl FnOnce(),
 ) -> SessionEnd {
-    let mut target = ChipTarget::new(session).with_rtt(rtt.clone());
-    if let Err(e) = target.on_connect() {
+    if let Role::Observer { controller } = &role {
+        let controller = controller.clone();
+        let gate = Box::new(move |body: &[u8]| {
+            observer::refuses_packet(body).then(|| observer::refusal_reply(&controller))
+        });
+        if let Err(e) = conn.set_gate(gate) {
+            return SessionEnd::Dropped(e.to_string());
+        }
+    }
+    let mut target = match ChipTarget::new(chip, last_stop, role) {
+        Ok(target) => target.with_rtt(rtt.clone()),
+        Err(e) => {
+            log::warn!("{peer}: the probe does not answer: {e}");
+            conn.reply_and_close(packet(&probe_lost_text(&e.to_string())).as_bytes());
+            return SessionEnd::ProbeLost(e.to_string());
+        }
+    };
+    let connected = target.on_connect();
+    target.release();
+    if let Err(e) = connected {
         log::warn!("{peer}: the probe does not answer: {e}");
         conn.reply_and_close(packet(&probe_lost_text(&e.to_string())).as_bytes());
         return SessionEnd::ProbeLost(e.to_string());
@@ -119,27 +189,22 @@ pub fn serve_client(
         Ok(stub) => stub,
         Err(e) => return SessionEnd::Dropped(format!("gdbstub: {e:?}")),
     };
-    let result = stub.run_blocking::<ChipEventLoop<'_>>(&mut target);
+    let result = run_session(stub, &mut target);
+    ended();
     let end = match result {
         Ok(DisconnectReason::Disconnect) => SessionEnd::Detached,
         Ok(DisconnectReason::Kill) => SessionEnd::Killed,
         Ok(other) => SessionEnd::Dropped(format!("{other:?}")),
-        Err(e) => SessionEnd::Dropped(e.to_string()),
+        Err(e) => SessionEnd::Dropped(e),
     };
     let resume = matches!(end, SessionEnd::Detached);
-    if let Err(e) = target.on_disconnect(resume) {
+    let cleaned = target.on_disconnect(resume);
+    target.release();
+    if let Err(e) = cleaned {
         log::warn!("{peer}: cleaning up after the session: {e}");
         return SessionEnd::ProbeLost(format!("{end:?}; then cleaning up: {e}"));
     }
     end
-}
-
-/// The refusal a second client gets, as the reply to its first packet. GDB shows an `E.text`
-/// reply to qSupported as "Remote failure reply: E.text".
-pub fn refusal_text(holder: &str) -> String {
-    format!(
-        "E.stm32-opts: another GDB client ({holder}) is using the chip; one client at a time is served"
-    )
 }
 
 /// The reply to a client's first packet when the probe does not answer.
@@ -155,37 +220,11 @@ fn packet(body: &str) -> String {
     format!("${body}#{sum:02x}")
 }
 
-/// The chip as the server holds it: the session (none once the probe was lost and could not be
-/// opened again) and how to open it again.
-struct ChipSlot {
-    session: Option<Session>,
-    opener: Option<SessionOpener>,
-    rtt: crate::rtt::RttService,
-}
-
-impl ChipSlot {
-    /// The session, opened again first if the probe was lost.
-    fn session(&mut self) -> Result<&mut Session, String> {
-        if self.session.is_none() {
-            let opener = self
-                .opener
-                .as_mut()
-                .ok_or("the probe was lost and there is no way to open it again")?;
-            log::info!("opening the probe again");
-            let session =
-                opener().map_err(|e| format!("the probe was lost; opening it again: {e:#}"))?;
-            self.session = Some(session);
-        }
-        Ok(self.session.as_mut().expect("just opened"))
-    }
-}
-
 /// The GDB server: a bound listener and the chip.
 pub struct Server {
     listener: std::net::TcpListener,
-    session: Session,
-    opener: Option<SessionOpener>,
-    rtt: crate::rtt::RttService,
+    chip: SharedChip,
+    rtt: RttService,
 }
 
 /// A server running on a background thread (for tests and benchmarks).
@@ -236,22 +275,28 @@ impl Server {
         let ram = crate::rtt::scan::ram_regions(&session.target().memory_map);
         Server {
             listener,
-            session,
-            opener: None,
-            rtt: crate::rtt::RttService::new(ram),
+            chip: SharedChip::new(session),
+            rtt: RttService::new(ram),
         }
     }
 
-    /// The server's RTT service (`monitor rtt`, `--rtt`), shared by all its clients.
-    pub fn rtt(&self) -> crate::rtt::RttService {
+    /// The server's RTT service (`monitor rtt`, `--rtt`), shared by its clients. Its poller runs
+    /// once the server serves, beside the clients, with or without one connected.
+    pub fn rtt(&self) -> RttService {
         self.rtt.clone()
+    }
+
+    /// The chip the server serves, for services that run beside the GDB clients (each takes it
+    /// for one short operation at a time).
+    pub fn chip(&self) -> SharedChip {
+        self.chip.clone()
     }
 
     /// How to open the chip again when the probe is lost: the session is then dropped, and the
     /// next client that connects gets a new one (or a message saying why there is none).
     /// Without an opener the server keeps the session it has.
-    pub fn reopen_with(mut self, opener: SessionOpener) -> Server {
-        self.opener = Some(opener);
+    pub fn reopen_with(self, opener: SessionOpener) -> Server {
+        self.chip.reopen_with(opener);
         self
     }
 
@@ -285,32 +330,36 @@ impl Server {
             .worker_threads(1)
             .enable_all()
             .build()?;
-        let chip = ChipSlot {
-            session: Some(self.session),
-            opener: self.opener,
-            rtt: self.rtt,
-        };
-        runtime.block_on(accept_loop(self.listener, chip, shutdown))
+        self.rtt.spawn_poller(Arc::new(self.chip.clone()))?;
+        runtime.block_on(accept_loop(self.listener, self.chip, self.rtt, shutdown))
     }
 }
 
-/// The chip, and who holds it.
+/// The chip, and who uses it.
 #[derive(Clone)]
 struct Shared {
-    chip: Arc<Mutex<ChipSlot>>,
-    holder: Arc<std::sync::Mutex<String>>,
+    chip: SharedChip,
+    clients: Arc<Clients>,
+    rtt: RttService,
 }
+
+/// How long a new client waits for control while another client controls the chip, before it
+/// becomes an observer: covers a controlling client that has just closed its connection but
+/// whose end the server has not yet seen.
+pub const OBSERVER_GRACE: Duration = Duration::from_millis(300);
 
 async fn accept_loop(
     listener: std::net::TcpListener,
-    chip: ChipSlot,
+    chip: SharedChip,
+    rtt: RttService,
     shutdown: Arc<Notify>,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let shared = Shared {
-        chip: Arc::new(Mutex::new(chip)),
-        holder: Arc::new(std::sync::Mutex::new(String::new())),
+        chip,
+        clients: Arc::new(Clients::default()),
+        rtt,
     };
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -343,8 +392,8 @@ async fn accept_loop(
     Ok(())
 }
 
-/// One connection: its first packet, then the chip (waiting for the previous session to hand
-/// it over) or a refusal.
+/// One connection: its first packet, then its role (waiting for the previous controlling
+/// session to hand over), then the session.
 async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAddr) {
     let first = tokio::task::spawn_blocking(move || {
         let mut conn = GdbConnection::new(stream, PACKET_BUFFER_SIZE)?;
@@ -369,44 +418,80 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
             return;
         }
     };
-    let guard = match tokio::time::timeout(HANDOVER_TIMEOUT, shared.chip.clone().lock_owned()).await
-    {
-        Ok(guard) => guard,
-        Err(_) => {
-            let who = shared.holder.lock().unwrap().clone();
-            log::warn!("refusing GDB client {peer}: {who} is connected");
-            let _ = tokio::task::spawn_blocking(move || {
-                conn.reply_and_close(packet(&refusal_text(&who)).as_bytes())
-            })
-            .await;
-            return;
+    let peer_name = peer.to_string();
+    let arrived = Instant::now();
+    let controller = loop {
+        match shared.clients.claim_control(&peer_name) {
+            Ok(seat) => {
+                let served = tokio::task::spawn_blocking(move || {
+                    serve_controller(&shared, seat, conn, &peer_name)
+                })
+                .await;
+                if let Err(e) = served {
+                    log::error!("GDB client {peer}: the session task failed: {e}");
+                }
+                return;
+            }
+            Err(busy) => {
+                let wait = if busy.leaving {
+                    HANDOVER_TIMEOUT
+                } else {
+                    OBSERVER_GRACE
+                };
+                if arrived.elapsed() >= wait {
+                    break busy.controller;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     };
-    *shared.holder.lock().unwrap() = peer.to_string();
-    let served = tokio::task::spawn_blocking(move || serve_holding(guard, conn, peer)).await;
+    let Some(seat) = shared.clients.observe() else {
+        log::warn!(
+            "refusing GDB client {peer}: {controller} controls the chip and {MAX_OBSERVERS} observers are connected"
+        );
+        let _ = tokio::task::spawn_blocking(move || {
+            conn.reply_and_close(packet(&observer::limit_reply(&controller)).as_bytes())
+        })
+        .await;
+        return;
+    };
+    let served = tokio::task::spawn_blocking(move || {
+        let _seat = seat;
+        log::info!("GDB client {peer} connected as an observer ({controller} controls the chip)");
+        let role = Role::Observer {
+            controller: controller.clone(),
+        };
+        let last_stop = &shared.clients.last_stop;
+        match serve_client(&shared.chip, last_stop, role, &shared.rtt, conn, &peer_name, || {}) {
+            SessionEnd::ProbeLost(why) => log::warn!("observer {peer}: the probe was lost: {why}"),
+            end => log::info!("observer {peer} left ({end:?}); the core was not touched"),
+        }
+    })
+    .await;
     if let Err(e) = served {
         log::error!("GDB client {peer}: the session task failed: {e}");
     }
 }
 
-/// Serves a client with the chip held.
-fn serve_holding(
-    mut guard: tokio::sync::OwnedMutexGuard<ChipSlot>,
-    conn: GdbConnection,
-    peer: SocketAddr,
-) {
-    let peer = peer.to_string();
-    let rtt = guard.rtt.clone();
-    let session = match guard.session() {
-        Ok(session) => session,
-        Err(why) => {
-            log::warn!("GDB client {peer}: {why}");
-            conn.reply_and_close(packet(&probe_lost_text(&why)).as_bytes());
-            return;
-        }
-    };
-    log::info!("GDB client {peer} connected");
-    match serve_client(session, &rtt, conn, &peer) {
+/// Serves the controlling client.
+fn serve_controller(shared: &Shared, seat: observer::ControlSeat, conn: GdbConnection, peer: &str) {
+    let chip = &shared.chip;
+    if let Err(why) = chip.reopen_if_lost() {
+        log::warn!("GDB client {peer}: {why}");
+        conn.reply_and_close(packet(&probe_lost_text(&why)).as_bytes());
+        return;
+    }
+    log::info!("GDB client {peer} connected (controls the chip)");
+    let end = serve_client(
+        chip,
+        &shared.clients.last_stop,
+        Role::Controller,
+        &shared.rtt,
+        conn,
+        peer,
+        || seat.leaving(),
+    );
+    match end {
         SessionEnd::Detached => log::info!("GDB client {peer} detached (core resumed)"),
         SessionEnd::Killed => log::info!("GDB client {peer} killed the session"),
         SessionEnd::Dropped(why) => {
@@ -414,10 +499,9 @@ fn serve_holding(
         }
         SessionEnd::ProbeLost(why) => {
             log::warn!("GDB client {peer}: the probe was lost: {why}");
-            if guard.opener.is_some() {
-                // Drop the broken session now; the next client gets a new one.
-                guard.session = None;
-            }
+            // Drop the broken session now (if it can be opened again); the next controlling
+            // client gets a new one.
+            chip.drop_session(&why);
         }
     }
 }
@@ -430,9 +514,9 @@ mod tests {
     fn packets_carry_their_checksum() {
         assert_eq!(packet("E01"), "$E01#a6");
         assert_eq!(packet("OK"), "$OK#9a");
-        let refusal = refusal_text("127.0.0.1:5000");
-        assert!(refusal.starts_with("E."));
-        assert!(!refusal.contains(['$', '#', '}', '*']));
+        let lost = probe_lost_text("gone $#");
+        assert!(lost.starts_with("E."));
+        assert!(!lost.contains(['$', '#', '}', '*']));
     }
 
     #[test]

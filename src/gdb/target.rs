@@ -1,5 +1,10 @@
 //! The gdbstub target: one Cortex-M7 core of a probe-rs `Session`, as a single-thread target.
 //!
+//! The session is shared ([`SharedChip`]): the target takes the chip the first time a packet
+//! needs it and the server gives it back ([`ChipTarget::release`]) once the packet is answered,
+//! so that other clients and background services get their turn between two packets. A target
+//! serves either the controlling client or an observer ([`Role`]), which may look but not touch.
+//!
 //! This file holds the target's state and the base operations (registers and memory). Each
 //! protocol extension lives in its own file: [`super::execution`] (resume, step, stop
 //! reasons), [`super::breakpoints`], [`super::watchpoints`], [`super::memory_map`] (the XML),
@@ -22,6 +27,9 @@ use gdbstub::target::ext::memory_map::{MemoryMap, MemoryMapOps};
 use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
 use gdbstub::target::{Target, TargetError, TargetResult};
 use probe_rs::{Core, MemoryInterface, Session};
+
+use super::observer::{LastStop, Role};
+use super::shared::{ChipGuard, SharedChip};
 
 use super::arch::{CortexM7, CortexM7RegId, CortexM7Regs};
 use super::breakpoints::BreakpointTable;
@@ -63,9 +71,14 @@ pub(crate) fn soft<T, E>(what: &str, r: Result<T, probe_rs::Error>) -> Result<T,
     })
 }
 
-/// The GDB view of the chip behind a probe-rs session.
+/// The GDB view of the chip behind a shared probe-rs session.
 pub struct ChipTarget<'s> {
-    session: RefCell<&'s mut Session>,
+    chip: &'s SharedChip,
+    /// The chip while one packet is being answered; `None` between packets.
+    held: RefCell<Option<ChipGuard<'s>>>,
+    role: Role,
+    /// The registers of the controlling session's last stop, shown to observers.
+    last_stop: &'s LastStop,
     target_name: String,
     fpu: bool,
     pub(crate) exec: Exec,
@@ -78,11 +91,18 @@ pub struct ChipTarget<'s> {
 }
 
 impl<'s> ChipTarget<'s> {
-    /// Wraps a session. Call [`ChipTarget::on_connect`] before serving a client.
-    pub fn new(session: &'s mut Session) -> ChipTarget<'s> {
-        let target_name = session.target().name.clone();
-        ChipTarget {
-            session: RefCell::new(session),
+    /// A target for `role` on `chip`. Call [`ChipTarget::on_connect`] before serving a client.
+    pub fn new(
+        chip: &'s SharedChip,
+        last_stop: &'s LastStop,
+        role: Role,
+    ) -> Result<ChipTarget<'s>, probe_rs::Error> {
+        let target_name = chip.with_session(|s| s.target().name.clone())?;
+        Ok(ChipTarget {
+            chip,
+            held: RefCell::new(None),
+            role,
+            last_stop,
             target_name,
             fpu: true,
             exec: Exec::Halted,
@@ -92,7 +112,7 @@ impl<'s> ChipTarget<'s> {
             map_doc: RefCell::new(Vec::new()),
             last_regs: None,
             rtt: None,
-        }
+        })
     }
 
     /// The RTT service `monitor rtt` drives (the server's, shared by its clients).
@@ -101,25 +121,45 @@ impl<'s> ChipTarget<'s> {
         self
     }
 
-    /// One RTT poll, when the service has work (called by the event loop while the core runs).
-    pub(crate) fn poll_rtt(&mut self) {
-        let Some(rtt) = self.rtt.clone() else {
-            return;
-        };
-        if !rtt.wants_chip() {
-            return;
-        }
-        match self.core() {
-            Ok(mut core) => {
-                rtt.poll(&mut core);
-            }
-            Err(e) => log::debug!("RTT poll: {e}"),
-        }
-    }
-
     /// The RTT service, if the server has one.
     pub(crate) fn rtt(&self) -> Option<&crate::rtt::RttService> {
         self.rtt.as_ref()
+    }
+
+    /// What this client may do.
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    /// Whether this client only observes (another one controls the chip).
+    pub fn is_observer(&self) -> bool {
+        matches!(self.role, Role::Observer { .. })
+    }
+
+    /// The registers of the controlling session's last stop.
+    pub(crate) fn last_stop_registers(&self) -> Option<CortexM7Regs> {
+        self.last_stop.get()
+    }
+
+    /// Gives the chip back (between two packets). The next use takes it again.
+    pub fn release(&mut self) {
+        *self.held.get_mut() = None;
+    }
+
+    /// The session, taken for the current packet if it is not held yet.
+    fn held_session(&mut self) -> Result<&mut Session, probe_rs::Error> {
+        let chip = self.chip;
+        let held = self.held.get_mut();
+        if held.is_none() {
+            *held = Some(chip.lock()?);
+        }
+        Ok(held.as_mut().expect("just taken"))
+    }
+
+    /// Takes the chip for the current packet now, so that [`ChipTarget::session`] cannot fail
+    /// before [`ChipTarget::release`].
+    pub(crate) fn hold(&mut self) -> Result<(), probe_rs::Error> {
+        self.held_session().map(|_| ())
     }
 
     /// The probe-rs target name the session was opened with.
@@ -129,7 +169,7 @@ impl<'s> ChipTarget<'s> {
 
     /// Core 0 of the session.
     pub(crate) fn core(&mut self) -> Result<Core<'_>, probe_rs::Error> {
-        self.session.get_mut().core(0)
+        self.held_session()?.core(0)
     }
 
     /// Core 0 together with the breakpoint and watchpoint tables, which record what the core's
@@ -137,19 +177,30 @@ impl<'s> ChipTarget<'s> {
     pub(crate) fn core_with_tables(
         &mut self,
     ) -> Result<(Core<'_>, &mut BreakpointTable, &mut WatchTable), probe_rs::Error> {
-        let core = self.session.get_mut().core(0)?;
+        let chip = self.chip;
+        let held = self.held.get_mut();
+        if held.is_none() {
+            *held = Some(chip.lock()?);
+        }
+        let core = held.as_mut().expect("just taken").core(0)?;
         Ok((core, &mut self.breakpoints, &mut self.watchpoints))
     }
 
     /// The session (for the flash loader and the option-byte engine).
+    ///
+    /// The session exists while a controlling client is served (it is opened before and dropped
+    /// only after); an observer's monitor command takes the chip first ([`ChipTarget::hold`]).
     pub(crate) fn session(&mut self) -> &mut Session {
-        self.session.get_mut()
+        self.held_session()
+            .expect("the chip is open while a client uses the session")
     }
 
-    /// A new client: halt the core (GDB expects a stopped target) and start from a clean slate.
+    /// A new client. The controlling one halts the core (GDB expects a stopped target) and starts
+    /// from a clean slate; an observer leaves the core as it is.
     pub fn on_connect(&mut self) -> Result<(), probe_rs::Error> {
+        let observer = self.is_observer();
         let mut core = self.core()?;
-        if !core.core_halted()? {
+        if !observer && !core.core_halted()? {
             core.halt(HALT_TIMEOUT)?;
         }
         let fpu = registers::has_fpu(&mut core);
@@ -158,12 +209,19 @@ impl<'s> ChipTarget<'s> {
         self.exec = Exec::Halted;
         self.last_regs = None;
         self.flash = PendingFlash::default();
+        if !observer {
+            self.last_stop.clear();
+        }
         Ok(())
     }
 
     /// The client is gone: remove every breakpoint and watchpoint it left behind.
     /// `resume` lets the core run (after `detach`); otherwise it is left halted.
+    /// An observer set nothing and leaves the core as it is.
     pub fn on_disconnect(&mut self, resume: bool) -> Result<(), probe_rs::Error> {
+        if self.is_observer() {
+            return Ok(());
+        }
         self.clear_debug_units()?;
         let mut core = self.core()?;
         if resume {
@@ -259,15 +317,21 @@ impl Target for ChipTarget<'_> {
 
 impl SingleThreadBase for ChipTarget<'_> {
     fn read_registers(&mut self, regs: &mut CortexM7Regs) -> TargetResult<(), Self> {
+        if self.is_observer() {
+            *regs = self.observed_registers()?;
+            return Ok(());
+        }
         let fpu = self.fpu;
         let mut core = soft("core", self.core())?;
         *regs = soft("reading registers", registers::read_all(&mut core, fpu))?;
         drop(core);
         self.last_regs = Some(regs.clone());
+        self.last_stop.publish(regs);
         Ok(())
     }
 
     fn write_registers(&mut self, regs: &CortexM7Regs) -> TargetResult<(), Self> {
+        self.refuse_if_observer("writing registers")?;
         let fpu = self.fpu;
         let old = self.last_regs.take();
         let mut core = soft("core", self.core())?;
@@ -281,6 +345,10 @@ impl SingleThreadBase for ChipTarget<'_> {
     }
 
     fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, (), Self>> {
+        // An observer sees the registers of the last stop as one block (`g`).
+        if self.is_observer() {
+            return None;
+        }
         Some(self)
     }
 
@@ -296,6 +364,7 @@ impl SingleThreadBase for ChipTarget<'_> {
     }
 
     fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
+        self.refuse_if_observer("writing memory")?;
         let mut core = soft("core", self.core())?;
         let r = core
             .write(u64::from(start_addr), data)
@@ -338,6 +407,7 @@ impl SingleRegisterAccess<()> for ChipTarget<'_> {
         reg_id: CortexM7RegId,
         val: &[u8],
     ) -> TargetResult<(), Self> {
+        self.refuse_if_observer("writing a register")?;
         self.last_regs = None;
         let mut core = soft("core", self.core())?;
         match soft(
@@ -360,7 +430,11 @@ impl MemoryMap for ChipTarget<'_> {
         let mut doc = self.map_doc.borrow_mut();
         if offset == 0 || doc.is_empty() {
             let live = {
-                let mut session = self.session.borrow_mut();
+                let mut held = self.held.borrow_mut();
+                if held.is_none() {
+                    *held = Some(soft("the chip", self.chip.lock().map_err(Into::into))?);
+                }
+                let session = held.as_mut().expect("just taken");
                 let mut core = soft("core", session.core(0))?;
                 soft(
                     "reading the flash configuration",
