@@ -39,7 +39,10 @@ fn split(bytes: &[u8]) -> Received {
                 break; // a line still on its way
             }
             let digits = std::str::from_utf8(&rest[5..13]).ok();
-            if let (Some(n), b'\n') = (digits.and_then(|d| u32::from_str_radix(d, 16).ok()), rest[13]) {
+            if let (Some(n), b'\n') = (
+                digits.and_then(|d| u32::from_str_radix(d, 16).ok()),
+                rest[13],
+            ) {
                 got.numbers.push(n);
                 i += LINE_LEN;
                 continue;
@@ -133,13 +136,19 @@ impl RttClient {
 /// A monitor command through MI; returns its console text (the command must complete).
 fn monitor_text(mi: &mut Mi, command: &str) -> String {
     let r = mi.console(&format!("monitor {command}"));
-    assert!(r.last().unwrap().contains("^done"), "monitor {command}: {r:?}");
+    assert!(
+        r.last().unwrap().contains("^done"),
+        "monitor {command}: {r:?}"
+    );
     stream_text(&r, '@')
 }
 
 fn wait_stopped(mi: &mut Mi, why: &str) {
     let r = mi.wait_for(|l| l.starts_with("*stopped"), MI_TIMEOUT);
-    assert!(r.last().unwrap().contains(why), "expected a stop ({why}): {r:?}");
+    assert!(
+        r.last().unwrap().contains(why),
+        "expected a stop ({why}): {r:?}"
+    );
 }
 
 fn continue_running(mi: &mut Mi) {
@@ -163,13 +172,24 @@ fn channel_server_streams_while_running_and_stopped_and_feeds_the_down_channel()
     let server = start_server(None);
     let elf = rtt_firmware();
     let mut mi = Mi::start();
-    assert!(mi.cmd("-gdb-set mi-async on").last().unwrap().contains("^done"));
-    let r = mi.cmd(&format!("-file-exec-and-symbols \"{}\"", elf.to_string_lossy()));
+    assert!(mi
+        .cmd("-gdb-set mi-async on")
+        .last()
+        .unwrap()
+        .contains("^done"));
+    let r = mi.cmd(&format!(
+        "-file-exec-and-symbols \"{}\"",
+        elf.to_string_lossy()
+    ));
     assert!(r.last().unwrap().contains("^done"), "{r:?}");
-    let r = mi.cmd(&format!("-target-select extended-remote {}", server.local_addr()));
+    let r = mi.cmd(&format!(
+        "-target-select extended-remote {}",
+        server.local_addr()
+    ));
     assert!(r.last().unwrap().contains("^connected"), "{r:?}");
     let r = mi.cmd("-target-download");
     assert!(r.last().unwrap().contains("^done"), "{r:?}");
+    monitor_text(&mut mi, "reset halt");
 
     // Before the firmware has run there is no control block: RTT starts and keeps searching.
     let text = monitor_text(&mut mi, "rtt setup");
@@ -221,7 +241,7 @@ fn channel_server_streams_while_running_and_stopped_and_feeds_the_down_channel()
     let r = mi.cmd("-exec-interrupt");
     assert!(r.last().unwrap().contains("^done"), "{r:?}");
     wait_stopped(&mut mi, "SIGINT");
-    assert_eq!(evaluate(&mut mi, "echoed"), "5");
+    assert_eq!(evaluate(&mut mi, "(int)echoed"), "5");
 
     // Mistakes are refused with a reason; the session and the stream go on.
     let refused = [
@@ -248,7 +268,10 @@ fn channel_server_streams_while_running_and_stopped_and_feeds_the_down_channel()
     );
     assert!(text.contains("cannot listen on 127.0.0.1:"), "{text}");
     let text = monitor_text(&mut mi, "rtt channels");
-    assert!(text.contains("\"Terminal\""), "refusals changed nothing: {text}");
+    assert!(
+        text.contains("\"Terminal\""),
+        "refusals changed nothing: {text}"
+    );
 
     // A range without the block: nothing found; then all RAM again.
     monitor_text(&mut mi, "rtt setup 0x20000000 0x1000");
@@ -370,7 +393,7 @@ fn gdb_rtt_option_finds_the_control_block_by_itself() {
     let run = batch(
         server.addr,
         Some(&rtt_firmware()),
-        &cmds(&["load", "detach"]),
+        &cmds(&["load", "monitor reset halt", "detach"]),
     );
     assert!(run.success, "{}", run.text);
     // Channel 0 appears on the server's console.
@@ -386,6 +409,9 @@ fn gdb_help_documents_the_rtt_options() {
     let out = bin().args(["gdb", "--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("--rtt ") || help.contains("--rtt\n"), "{help}");
+    assert!(
+        help.contains("--rtt ") || help.contains("--rtt\n"),
+        "{help}"
+    );
     assert!(help.contains("--rtt-console"), "{help}");
 }

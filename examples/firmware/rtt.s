@@ -55,6 +55,9 @@ vector_table:
     .global reset_handler
     .type reset_handler, %function
 reset_handler:
+    @ The stack as after a reset, also when a debugger starts here without one (`load`, `jump`).
+    ldr r0, =_stack_top
+    mov sp, r0
     bl rtt_init
     ldr r0, =echoed
     movs r1, #0

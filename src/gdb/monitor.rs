@@ -168,7 +168,9 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["erase", ..] => erase::parse(&words[1..])
             .map(Command::Erase)
             .map_err(|e| Usage(format!("erase: {e}"))),
-        ["rtt", ..] => super::rtt::parse(&words[1..]).map(Command::Rtt).map_err(Usage),
+        ["rtt", ..] => super::rtt::parse(&words[1..])
+            .map(Command::Rtt)
+            .map_err(Usage),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
     }
 }

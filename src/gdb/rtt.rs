@@ -10,10 +10,7 @@ use super::target::ChipTarget;
 
 /// The RTT poller takes the server's shared chip for one poll at a time.
 impl ChipAccess for SharedChip {
-    fn with_core(
-        &self,
-        op: &mut dyn FnMut(&mut probe_rs::Core<'_>),
-    ) -> Result<(), AccessError> {
+    fn with_core(&self, op: &mut dyn FnMut(&mut probe_rs::Core<'_>)) -> Result<(), AccessError> {
         SharedChip::with_core(self, |core| {
             op(core);
             Ok(())
@@ -118,10 +115,11 @@ pub fn parse(words: &[&str]) -> Result<RttCommand, String> {
                 .map_err(|_| format!("`{channel}` is not a channel number"))?,
         }),
         ["server", "start", ..] => Err("rtt server start takes PORT and CHANNEL".into()),
-        ["server", "stop", port] => Ok(RttCommand::ServerStop(
-            port.parse()
-                .map_err(|_| format!("`{port}` is not a TCP port (0..=65535)"))?,
-        )),
+        ["server", "stop", port] => {
+            Ok(RttCommand::ServerStop(port.parse().map_err(|_| {
+                format!("`{port}` is not a TCP port (0..=65535)")
+            })?))
+        }
         ["server", "stop", ..] => Err("rtt server stop takes PORT".into()),
         ["console", "on"] => Ok(RttCommand::Console(true)),
         ["console", "off"] => Ok(RttCommand::Console(false)),
@@ -149,22 +147,28 @@ fn status_lines(status: &Status) -> Vec<String> {
                 status.area
             ));
             if !status.several.is_empty() {
-                let list: Vec<String> = status.several.iter().map(|a| format!("{a:#010x}")).collect();
+                let list: Vec<String> = status
+                    .several
+                    .iter()
+                    .map(|a| format!("{a:#010x}"))
+                    .collect();
                 lines.push(format!(
                     "several control blocks found ({}): choose one with `monitor rtt setup ADDRESS SIZE`",
                     list.join(", ")
                 ));
             }
         }
-        (None, false) => lines.push(
-            "RTT is not started (`monitor rtt setup`, then `monitor rtt start`)".to_string(),
-        ),
+        (None, false) => lines
+            .push("RTT is not started (`monitor rtt setup`, then `monitor rtt start`)".to_string()),
     }
     for s in &status.servers {
         let client = s
             .client
             .map_or("no client".to_string(), |c| format!("client {c}"));
-        lines.push(format!("server {} for channel {}: {client}", s.addr, s.channel));
+        lines.push(format!(
+            "server {} for channel {}: {client}",
+            s.addr, s.channel
+        ));
     }
     if status.console {
         lines.push("channel 0 is shown on the server's console".into());
@@ -194,17 +198,17 @@ impl ChipTarget<'_> {
                     ),
                 };
                 let area = rtt.setup(area);
-                outputln!(out, "RTT: control block \"SEGGER RTT\" searched in {}", area);
+                outputln!(
+                    out,
+                    "RTT: control block \"SEGGER RTT\" searched in {}",
+                    area
+                );
             }
             RttCommand::Start => {
                 let mut core = self.core().map_err(|e| format!("rtt start: {e}"))?;
                 match rtt.start(&mut core) {
                     StartReport::Attached(table) => {
-                        outputln!(
-                            out,
-                            "RTT started: control block at {:#010x}",
-                            table.address
-                        );
+                        outputln!(out, "RTT started: control block at {:#010x}", table.address);
                         for line in table.lines() {
                             outputln!(out, "{}", line);
                         }
@@ -247,14 +251,22 @@ impl ChipTarget<'_> {
                 let channel = rtt
                     .unserve(port)
                     .map_err(|e| format!("rtt server stop: {e}"))?;
-                outputln!(out, "RTT server on port {} (channel {}) stopped", port, channel);
+                outputln!(
+                    out,
+                    "RTT server on port {} (channel {}) stopped",
+                    port,
+                    channel
+                );
             }
             RttCommand::Console(on) => {
                 rtt.set_console(on);
                 if on {
                     outputln!(out, "RTT channel 0 is shown on the server's console");
                 } else {
-                    outputln!(out, "RTT channel 0 is no longer shown on the server's console");
+                    outputln!(
+                        out,
+                        "RTT channel 0 is no longer shown on the server's console"
+                    );
                 }
             }
         }

@@ -462,7 +462,15 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
             controller: controller.clone(),
         };
         let last_stop = &shared.clients.last_stop;
-        match serve_client(&shared.chip, last_stop, role, &shared.rtt, conn, &peer_name, || {}) {
+        match serve_client(
+            &shared.chip,
+            last_stop,
+            role,
+            &shared.rtt,
+            conn,
+            &peer_name,
+            || {},
+        ) {
             SessionEnd::ProbeLost(why) => log::warn!("observer {peer}: the probe was lost: {why}"),
             end => log::info!("observer {peer} left ({end:?}); the core was not touched"),
         }

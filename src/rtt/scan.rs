@@ -21,10 +21,15 @@ pub const CHUNK: u64 = 16 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
     /// The size is zero.
-    #[error("the size must be at least {} bytes (one control block header)", Rtt::control_block_size())]
+    #[error(
+        "the size must be at least {} bytes (one control block header)",
+        Rtt::control_block_size()
+    )]
     TooSmall,
     /// The range is not inside one RAM region.
-    #[error("{range} is not inside the chip's RAM ({ram}); reading other memory can have side effects")]
+    #[error(
+        "{range} is not inside the chip's RAM ({ram}); reading other memory can have side effects"
+    )]
     NotInRam {
         /// The range asked for.
         range: String,
@@ -32,7 +37,9 @@ pub enum SetupError {
         ram: String,
     },
     /// An ID other than "SEGGER RTT".
-    #[error("control block ID `{0}` is not supported: probe-rs's RTT only recognises \"SEGGER RTT\"")]
+    #[error(
+        "control block ID `{0}` is not supported: probe-rs's RTT only recognises \"SEGGER RTT\""
+    )]
     UnsupportedId(String),
 }
 

@@ -307,8 +307,8 @@ impl RttService {
                 channel: s.channel(),
             });
         }
-        let server =
-            ChannelServer::bind(port, channel).map_err(|source| ServeError::Bind { port, source })?;
+        let server = ChannelServer::bind(port, channel)
+            .map_err(|source| ServeError::Bind { port, source })?;
         let addr = server.local_addr();
         state.servers.insert(addr.port(), server);
         Ok(addr)
@@ -530,7 +530,10 @@ fn pump(
             .find(|d| d.number() == *number)
         else {
             let n = client.from_client.len();
-            log::warn!("RTT channel {number} has no down channel: {n} byte(s) from {} dropped", client.peer);
+            log::warn!(
+                "RTT channel {number} has no down channel: {n} byte(s) from {} dropped",
+                client.peer
+            );
             client.from_client.consume(n);
             continue;
         };
@@ -547,7 +550,10 @@ fn pump(
 /// Records whether a client's buffer is full; one that stays full for [`STALL_LIMIT`] is
 /// disconnected (the firmware would otherwise wait for it, or drop its output, forever).
 fn note_stall(client: &Client, full: bool) {
-    let mut since = client.stalled_since.lock().unwrap_or_else(|e| e.into_inner());
+    let mut since = client
+        .stalled_since
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if !full {
         *since = None;
         return;

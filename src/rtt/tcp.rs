@@ -46,7 +46,11 @@ impl Client {
     /// Ends the connection (the threads end on their own).
     pub fn disconnect(&self) {
         if !self.to_client.is_closed() {
-            log::info!("RTT channel {}: client {} disconnected", self.channel, self.peer);
+            log::info!(
+                "RTT channel {}: client {} disconnected",
+                self.channel,
+                self.peer
+            );
         }
         self.to_client.close();
         self.from_client.close();
@@ -122,7 +126,11 @@ impl ChannelServer {
 impl Drop for ChannelServer {
     fn drop(&mut self) {
         self.shut();
-        log::info!("RTT channel {}: stopped listening on {}", self.channel, self.addr);
+        log::info!(
+            "RTT channel {}: stopped listening on {}",
+            self.channel,
+            self.addr
+        );
     }
 }
 
@@ -198,7 +206,11 @@ fn write_loop(client: Arc<Client>, mut stream: TcpStream) {
             continue;
         }
         if let Err(e) = stream.write_all(&bytes) {
-            log::debug!("RTT channel {}: writing to {}: {e}", client.channel, client.peer);
+            log::debug!(
+                "RTT channel {}: writing to {}: {e}",
+                client.channel,
+                client.peer
+            );
             client.disconnect();
             return;
         }
@@ -223,13 +235,22 @@ fn read_loop(client: Arc<Client>, mut stream: TcpStream) {
                     }
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 if !client.is_connected() {
                     return;
                 }
             }
             Err(e) => {
-                log::debug!("RTT channel {}: reading from {}: {e}", client.channel, client.peer);
+                log::debug!(
+                    "RTT channel {}: reading from {}: {e}",
+                    client.channel,
+                    client.peer
+                );
                 client.disconnect();
                 return;
             }

@@ -324,8 +324,8 @@ impl GlasgowServer {
 pub fn serve(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Result<()> {
     // The address is taken before the chip starts: a sim-probe that cannot listen must leave a
     // --sim-state file untouched (not even create it).
-    let listener = TcpListener::bind(listen)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let listener =
+        TcpListener::bind(listen).map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let sim = opts.simulator()?;
     let server = GlasgowServer::from_listener(listener, sim.clone());
     let addr = server.local_addr()?;
