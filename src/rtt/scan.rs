@@ -83,7 +83,7 @@ fn describe_ranges(ranges: &[Range<u64>]) -> String {
 
 fn describe_range(r: &Range<u64>) -> String {
     let size = r.end - r.start;
-    if size % 1024 == 0 {
+    if size.is_multiple_of(1024) {
         format!("{:#010x}..{:#010x} ({} KB)", r.start, r.end, size / 1024)
     } else {
         format!("{:#010x}..{:#010x} ({size} bytes)", r.start, r.end)
@@ -127,7 +127,7 @@ impl ScanArea {
             });
         }
         Ok(ScanArea {
-            ranges: vec![address..address + size],
+            ranges: std::iter::once(address..address + size).collect(),
             whole_ram: false,
         })
     }
@@ -242,11 +242,25 @@ impl Search {
 mod tests {
     use super::*;
 
-    const F76X_RAM: [Range<u64>; 1] = [0x2000_0000..0x2008_0000];
+    /// The RAM of an STM32F767ZI as probe-rs describes it (DTCM and SRAM, merged).
+    fn f76x_ram() -> Vec<Range<u64>> {
+        let target = probe_rs::config::Registry::from_builtin_families()
+            .get_target_by_name("STM32F767ZI")
+            .unwrap();
+        ram_regions(&target.memory_map)
+    }
+
+    #[test]
+    fn the_f767_ram_is_dtcm_and_sram_in_one_range() {
+        assert_eq!(
+            f76x_ram(),
+            std::iter::once(0x2000_0000..0x2008_0000).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn chunks_cover_the_area_and_overlap_by_an_id_less_one() {
-        let area = ScanArea::whole_ram(&F76X_RAM);
+        let area = ScanArea::whole_ram(&f76x_ram());
         let chunks = area.chunks();
         assert_eq!(chunks.first().unwrap().start, 0x2000_0000);
         assert_eq!(chunks.last().unwrap().end, 0x2008_0000);
@@ -258,33 +272,35 @@ mod tests {
 
     #[test]
     fn a_small_range_is_one_chunk() {
-        let area = ScanArea::range(0x2002_0000, 1024, None, &F76X_RAM).unwrap();
+        let ram = f76x_ram();
+        let area = ScanArea::range(0x2002_0000, 1024, None, &ram).unwrap();
         assert_eq!(area.chunks(), vec![0x2002_0000..0x2002_0400]);
         assert!(area.to_string().contains("0x20020000..0x20020400 (1 KB)"));
     }
 
     #[test]
     fn ranges_outside_ram_and_other_ids_are_refused() {
+        let ram = f76x_ram();
         assert!(matches!(
-            ScanArea::range(0x0800_0000, 1024, None, &F76X_RAM),
+            ScanArea::range(0x0800_0000, 1024, None, &ram),
             Err(SetupError::NotInRam { .. })
         ));
         assert!(matches!(
-            ScanArea::range(0x2007_ff00, 0x200, None, &F76X_RAM),
+            ScanArea::range(0x2007_ff00, 0x200, None, &ram),
             Err(SetupError::NotInRam { .. })
         ));
         assert!(matches!(
-            ScanArea::range(u64::MAX - 4, 0x200, None, &F76X_RAM),
+            ScanArea::range(u64::MAX - 4, 0x200, None, &ram),
             Err(SetupError::NotInRam { .. })
         ));
         assert_eq!(
-            ScanArea::range(0x2000_0000, 0, None, &F76X_RAM),
+            ScanArea::range(0x2000_0000, 0, None, &ram),
             Err(SetupError::TooSmall)
         );
         assert_eq!(
-            ScanArea::range(0x2000_0000, 1024, Some("MY RTT"), &F76X_RAM),
+            ScanArea::range(0x2000_0000, 1024, Some("MY RTT"), &ram),
             Err(SetupError::UnsupportedId("MY RTT".into()))
         );
-        assert!(ScanArea::range(0x2000_0000, 1024, Some("SEGGER RTT"), &F76X_RAM).is_ok());
+        assert!(ScanArea::range(0x2000_0000, 1024, Some("SEGGER RTT"), &ram).is_ok());
     }
 }
