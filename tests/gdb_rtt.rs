@@ -222,12 +222,18 @@ fn channel_server_streams_while_running_and_stopped_and_feeds_the_down_channel()
     // still reaches the client.
     client.wait_for("line 0 while halted", |r| !r.numbers.is_empty());
 
-    // Stops at the breakpoint, one line each.
+    // Stops at the breakpoint, one line each; the client keeps receiving.
     for _ in 0..5 {
         continue_running(&mut mi);
         wait_stopped(&mut mi, "breakpoint-hit");
     }
     client.wait_for("a line per stop", |r| r.numbers.len() >= 6);
+    // Single steps (GDB drives the core one instruction at a time).
+    for _ in 0..3 {
+        let r = mi.cmd("-exec-step-instruction");
+        assert!(r.last().unwrap().contains("^running"), "{r:?}");
+        wait_stopped(&mut mi, "end-stepping-range");
+    }
 
     // Running freely.
     let r = mi.cmd("-break-disable 1");
