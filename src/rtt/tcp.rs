@@ -159,16 +159,14 @@ fn admit(
 ) -> io::Result<()> {
     stream.set_nonblocking(false)?;
     let mut slot = shared.client.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(current) = slot.as_ref().filter(|c| c.is_connected()) {
-        log::info!(
-            "RTT channel {channel}: refusing {peer}: {} is connected",
-            current.peer
-        );
+    if let Some(current) = slot.as_ref().filter(|c| c.is_connected()).map(|c| c.peer) {
+        // The poller looks at the slot: never write to a socket while holding it.
+        drop(slot);
+        log::info!("RTT channel {channel}: refusing {peer}: {current} is connected");
         stream.set_write_timeout(Some(Duration::from_secs(1)))?;
         let _ = writeln!(
             stream,
-            "stm32-opts: RTT channel {channel} already has a client ({}); one at a time",
-            current.peer
+            "stm32-opts: RTT channel {channel} already has a client ({current}); one at a time"
         );
         return Ok(());
     }
