@@ -26,7 +26,7 @@ use probe_rs::Core;
 use super::channels::ChannelTable;
 use super::queue::ByteQueue;
 use super::scan::{ScanArea, Search, Step};
-use super::tcp::{ChannelServer, Client, CLIENT_BUFFER};
+use super::tcp::{ChannelServer, Client};
 use super::{with_core, ChipAccess};
 
 /// The poll interval while bytes move or a search runs.
@@ -500,7 +500,7 @@ fn pump(
         let mut room = console.map_or(READ_MAX, ByteQueue::room);
         for client in &readers {
             let client_room = client.to_client.room();
-            note_stall(client, client_room == 0);
+            client.note_full(client_room == 0, STALL_LIMIT);
             room = room.min(client_room);
         }
         let want = room.min(READ_MAX).min(up.buffer_size());
@@ -545,29 +545,6 @@ fn pump(
         }
     }
     Ok(moved)
-}
-
-/// Records whether a client's buffer is full; one that stays full for [`STALL_LIMIT`] is
-/// disconnected (the firmware would otherwise wait for it, or drop its output, forever).
-fn note_stall(client: &Client, full: bool) {
-    let mut since = client
-        .stalled_since
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if !full {
-        *since = None;
-        return;
-    }
-    let start = *since.get_or_insert_with(Instant::now);
-    if start.elapsed() >= STALL_LIMIT {
-        log::warn!(
-            "RTT: client {} has not read for {} s with {} KB waiting: disconnected",
-            client.peer,
-            STALL_LIMIT.as_secs(),
-            CLIENT_BUFFER / 1024
-        );
-        client.disconnect();
-    }
 }
 
 fn poll_loop(service: Weak<Inner>, access: Arc<dyn ChipAccess>) {

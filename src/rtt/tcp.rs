@@ -31,8 +31,8 @@ pub struct Client {
     pub to_client: ByteQueue,
     /// Bytes it sent, for the down channel.
     pub from_client: ByteQueue,
-    /// Since when its buffer has been full (the poller disconnects a client that stays stalled).
-    pub stalled_since: Mutex<Option<Instant>>,
+    /// Since when its buffer has been full.
+    stalled_since: Mutex<Option<Instant>>,
     stream: TcpStream,
     channel: usize,
 }
@@ -41,6 +41,30 @@ impl Client {
     /// Whether it is still connected.
     pub fn is_connected(&self) -> bool {
         !self.to_client.is_closed()
+    }
+
+    /// Records whether its buffer is full now. A client whose buffer stays full for `limit` is
+    /// disconnected with a log line (the firmware would otherwise wait for it, or drop its
+    /// output, forever); returns whether that happened.
+    pub fn note_full(&self, full: bool, limit: Duration) -> bool {
+        let mut since = self.stalled_since.lock().unwrap_or_else(|e| e.into_inner());
+        if !full {
+            *since = None;
+            return false;
+        }
+        let start = *since.get_or_insert_with(Instant::now);
+        if start.elapsed() < limit {
+            return false;
+        }
+        log::warn!(
+            "RTT channel {}: client {} has not read for {} s with {} KB waiting: disconnected",
+            self.channel,
+            self.peer,
+            limit.as_secs(),
+            CLIENT_BUFFER / 1024
+        );
+        self.disconnect();
+        true
     }
 
     /// Ends the connection (the threads end on their own).
@@ -296,6 +320,34 @@ mod tests {
 
         drop(first);
         wait_for("the disconnect", || server.client().is_none());
+    }
+
+    #[test]
+    fn a_client_whose_buffer_stays_full_is_disconnected() {
+        let server = ChannelServer::bind(0, 0).unwrap();
+        let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        wait_for("the client", || server.client().is_some());
+        let client = server.client().unwrap();
+        let limit = Duration::from_millis(50);
+        assert!(!client.note_full(true, limit));
+        assert!(
+            !client.note_full(false, limit),
+            "room again: the clock restarts"
+        );
+        assert!(!client.note_full(true, limit));
+        std::thread::sleep(limit * 2);
+        assert!(client.note_full(true, limit));
+        assert!(!client.is_connected());
+        let mut rest = Vec::new();
+        assert_eq!(
+            stream.read_to_end(&mut rest).unwrap(),
+            0,
+            "closed by the server"
+        );
+        wait_for("the slot to empty", || server.client().is_none());
     }
 
     #[test]
