@@ -8,6 +8,7 @@
 //! - [`optbytes`]: the option-byte engine (plan, program, report), shared by the CLI and GDB.
 //! - [`rtt`]: SEGGER RTT channels over probe-rs's RTT (search, polling, TCP servers), protocol-free.
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
+//! - [`semihosting`]: serving a program's ARM semihosting calls (used by [`gdb`]).
 
 pub mod chip;
 pub mod erase;
@@ -17,4 +18,5 @@ pub mod optbytes;
 pub mod probe;
 mod probe_link;
 pub mod rtt;
+pub mod semihosting;
 pub mod sim;

@@ -17,7 +17,10 @@ use probe_rs::CoreStatus;
 use stm32_opts::chip::Field;
 use stm32_opts::erase;
 use stm32_opts::fault;
-use stm32_opts::optbytes::{self, report, ApplyOptions, Change, ErrorCategory, PlanError};
+use stm32_opts::optbytes::{
+    self, report, AttachError, Change, Confirmation, Consent, Consents, ErrorCategory, Event,
+    Report, Request, RunAfter,
+};
 use stm32_opts::probe::{self, ProbeError};
 
 /// Exit codes (documented in `--help` and docs/option-bytes.md).
@@ -116,10 +119,90 @@ fn progress(line: &str) {
     eprintln!("  {line}");
 }
 
+/// The CLI's link to the chip: the session is opened when the engine first asks for it, so a
+/// request refused before any probe access never opens the probe.
+struct CliLink<'a> {
+    global: &'a GlobalArgs,
+    session: Option<probe_rs::Session>,
+}
+
+impl<'a> CliLink<'a> {
+    fn new(global: &'a GlobalArgs) -> Self {
+        CliLink {
+            global,
+            session: None,
+        }
+    }
+}
+
+impl optbytes::Link for CliLink<'_> {
+    fn session(&mut self) -> Result<&mut probe_rs::Session, AttachError> {
+        if self.session.is_none() {
+            self.session = Some(open(self.global)?);
+        }
+        Ok(self.session.as_mut().expect("opened above"))
+    }
+
+    fn reattach(&mut self) -> Result<&mut probe_rs::Session, AttachError> {
+        self.session = None;
+        self.session()
+    }
+}
+
+/// Runs `request` through the engine: progress lines to stderr, the plan to stdout (unless
+/// JSON), refusals in the CLI's words.
+fn run_request(global: &GlobalArgs, request: &Request, json: bool) -> Result<Report> {
+    let mut link = CliLink::new(global);
+    optbytes::change(&mut link, request, &mut |event| match event {
+        Event::Planned(plan) if !json => print!("{}", report::plan_text(plan, confirm_flags)),
+        Event::Planned(_) => {}
+        Event::Step(line) => progress(line),
+    })
+    .map_err(in_cli_words)
+}
+
+/// The flags that give a confirmation.
+fn confirm_flags(confirmation: Confirmation) -> &'static str {
+    match confirmation {
+        Confirmation::MassErase | Confirmation::ReadProtection => "--yes",
+        Confirmation::PermanentRdp2 => "--yes and --i-understand-rdp2-is-permanent",
+    }
+}
+
+/// An engine error as the CLI reports it: a missing confirmation names the flags to add.
+fn in_cli_words(error: optbytes::Error) -> anyhow::Error {
+    match &error {
+        optbytes::Error::Unconfirmed { missing } => {
+            let worst = missing
+                .iter()
+                .copied()
+                .find(|&c| c == Confirmation::PermanentRdp2)
+                .or(missing.first().copied())
+                .unwrap_or(Confirmation::ReadProtection);
+            Refused(format!(
+                "refused: {}. Run again with {} to confirm; option bytes unchanged",
+                error.what().unwrap_or_default(),
+                confirm_flags(worst)
+            ))
+            .into()
+        }
+        _ => error.into(),
+    }
+}
+
+fn shown(report: Report) -> Result<(optbytes::OptionBytes, stm32_opts::chip::Part, String)> {
+    match report {
+        Report::Shown {
+            snapshot,
+            part,
+            chip_name,
+        } => Ok((snapshot, part, chip_name)),
+        other => anyhow::bail!("unexpected report for a read: {other:?}"),
+    }
+}
+
 fn show(global: &GlobalArgs, json: bool) -> Result<()> {
-    let mut session = open(global)?;
-    let name = session.target().name.clone();
-    let (snapshot, part) = optbytes::inspect(&mut session)?;
+    let (snapshot, part, name) = shown(run_request(global, &Request::show(), json)?)?;
     if json {
         println!("{:#}", report::json(&snapshot, &part, &name));
     } else {
@@ -130,15 +213,8 @@ fn show(global: &GlobalArgs, json: bool) -> Result<()> {
 
 fn ndbank(global: &GlobalArgs, args: NdbankArgs) -> Result<()> {
     let Some(value) = args.value else {
-        let mut session = open(global)?;
-        let (snapshot, part) = optbytes::inspect(&mut session)?;
-        if !part.family.has_ndbank() {
-            return Err(optbytes::Error::from(PlanError::FieldNotOnPart {
-                field: Field::NDBank,
-                part,
-            })
-            .into());
-        }
+        let request = Request::show_field(Field::NDBank);
+        let (snapshot, part, _) = shown(run_request(global, &request, args.json)?)?;
         if args.json {
             let pending = snapshot.pending().map(|p| p.ndbank());
             let layout = part.layout_for_ndbank(snapshot.words.ndbank());
@@ -156,69 +232,76 @@ fn ndbank(global: &GlobalArgs, args: NdbankArgs) -> Result<()> {
         }
         return Ok(());
     };
-    let changes = [Change {
-        field: Field::NDBank,
-        value: u32::from(value),
-    }];
-    let opts = ApplyOptions {
+    let request = Request {
+        dry_run: args.dry_run,
         reset: !args.no_reset,
-        ..ApplyOptions::default()
+        ..Request::change(vec![Change {
+            field: Field::NDBank,
+            value: u32::from(value),
+        }])
     };
-    change(global, &changes, opts, args.dry_run, args.json)
+    change(global, &request, args.json)
 }
 
 fn set(global: &GlobalArgs, args: SetArgs, json: bool) -> Result<()> {
-    // Bad input and a missing RDP-2 confirmation fail before any probe access.
+    // Bad input fails before any probe access (and so does RDP level 2 unconfirmed: the engine
+    // checks it before it asks for the session).
     let changes = optbytes::parse_changes(&args.changes).map_err(optbytes::Error::from)?;
-    let opts = ApplyOptions {
-        yes: args.yes,
-        permanent_rdp2: args.permanent_rdp2,
-        reset: !args.no_reset,
-        ..ApplyOptions::default()
-    };
-    if !args.dry_run {
-        optbytes::precheck(&changes, opts.yes, opts.permanent_rdp2)?;
+    let mut consents = Consents::NONE;
+    if args.yes {
+        consents = consents.with(Consent::Destructive);
     }
-    change(global, &changes, opts, args.dry_run, json)
+    if args.permanent_rdp2 {
+        consents = consents.with(Consent::PermanentRdp2);
+    }
+    let request = Request {
+        dry_run: args.dry_run,
+        reset: !args.no_reset,
+        consents,
+        run_after: RunAfter::Run,
+        ..Request::change(changes)
+    };
+    change(global, &request, json)
 }
 
-fn change(
-    global: &GlobalArgs,
-    changes: &[Change],
-    opts: ApplyOptions,
-    dry_run: bool,
-    json: bool,
-) -> Result<()> {
-    let mut session = open(global)?;
-    let prepared = optbytes::prepare(&mut session, changes)?;
-    let plan = &prepared.plan;
-    if dry_run {
-        if json {
-            println!("{:#}", report::plan_json(plan));
-        } else {
-            print!("{}", report::plan_text(plan));
-            println!("Dry run: nothing was written.");
+fn change(global: &GlobalArgs, request: &Request, json: bool) -> Result<()> {
+    match run_request(global, request, json)? {
+        Report::DryRun { plan, .. } => {
+            if json {
+                println!("{:#}", report::plan_json(&plan));
+            } else {
+                println!("{}", report::DRY_RUN_LINE);
+            }
         }
-        return Ok(());
-    }
-    if !json {
-        print!("{}", report::plan_text(plan));
-    }
-    let outcome = optbytes::apply(&mut session, plan, &opts, &mut progress)?;
-    if json {
-        println!("{:#}", report::outcome_json(plan, &outcome));
-    } else {
-        if plan.diffs.iter().any(|d| d.field == Field::NDBank)
-            || plan.already_set.contains(&Field::NDBank)
-        {
-            let layout = prepared.part.layout_for_ndbank(plan.new.ndbank());
-            println!("nDBANK = {} ({})", plan.new.ndbank(), layout.summary());
+        Report::NothingToChange { plan } => {
+            if json {
+                let outcome = optbytes::Outcome::nothing_written(&plan);
+                println!("{:#}", report::outcome_json(&plan, &outcome));
+            } else {
+                ndbank_result(&plan);
+            }
         }
-        if outcome.written {
-            println!("{}", report::outcome_line(&outcome));
+        Report::Applied { plan, outcome } => {
+            if json {
+                println!("{:#}", report::outcome_json(&plan, &outcome));
+            } else {
+                ndbank_result(&plan);
+                println!("{}", report::outcome_line(&outcome));
+            }
         }
+        Report::Shown { .. } => anyhow::bail!("unexpected report for a change"),
     }
     Ok(())
+}
+
+/// When the request named nDBANK, the mode it ends in (the original tool's line).
+fn ndbank_result(plan: &optbytes::Plan) {
+    if plan.diffs.iter().any(|d| d.field == Field::NDBank)
+        || plan.already_set.contains(&Field::NDBank)
+    {
+        let layout = plan.part.layout_for_ndbank(plan.new.ndbank());
+        println!("nDBANK = {} ({})", plan.new.ndbank(), layout.summary());
+    }
 }
 
 /// A command refused before touching the chip, with what to do instead.

@@ -1,5 +1,5 @@
 //! The committed test firmware is what its source builds to (so the ELFs the tests and docs use
-//! cannot drift from `examples/firmware/firmware.s`, `faults.s` and `rtt.s`).
+//! cannot drift from `examples/firmware/firmware.s`, `faults.s`, `semihosting.s` and `rtt.s`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -17,6 +17,11 @@ fn committed_fault_firmware_matches_its_source() {
 #[test]
 fn committed_rtt_firmware_matches_its_source() {
     committed_elf_matches_its_source("rtt");
+}
+
+#[test]
+fn committed_semihosting_firmware_matches_its_source() {
+    committed_elf_matches_its_source("semihosting");
 }
 
 /// Builds `examples/firmware/NAME.s` as `build.sh` does and compares it with `NAME.elf`.

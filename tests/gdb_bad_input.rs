@@ -78,7 +78,7 @@ fn mistyped_monitor_commands_change_nothing() {
     assert!(text.contains("plain text"), "{text}");
     // Dry run shows the change and writes nothing.
     let (text, _) = monitor(&mut c, "optbytes set nDBANK=0 dry-run");
-    assert!(text.contains("dry run"), "{text}");
+    assert!(text.contains("Dry run: nothing was written"), "{text}");
     assert_eq!(read_word(&mut c, FLASH_OPTCR), optcr);
     // The session is still usable.
     assert!(c.ask("?").unwrap().starts_with('S') || c.ask("?").unwrap().starts_with('T'));

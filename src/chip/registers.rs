@@ -134,6 +134,19 @@ pub const UID_BASE: u32 = 0x1FF0_F420;
 pub const OPTION_BYTES_BASE: u32 = 0x1FFF_0000;
 /// Length of the user option-byte area in bytes.
 pub const OPTION_BYTES_LEN: u32 = 0x20;
+/// System memory on the AXI bus (bootloader, OTP, unique ID, flash size, package): read-only
+/// except the OTP area, which the FLASH controller programs once (RM0410 §3.3, table 5).
+pub const SYSTEM_MEMORY_BASE: u32 = 0x1FF0_0000;
+/// One past the system-memory block on the AXI bus.
+pub const SYSTEM_MEMORY_END: u32 = 0x1FF1_0000;
+/// The same system memory seen through the ITCM interface (HAL `OB_BOOTADDR_SYSTEM`).
+pub const SYSTEM_MEMORY_ITCM_BASE: u32 = 0x0010_0000;
+/// The OTP area: 16 blocks of 64 bytes, one-time programmable (RM0410 §3.3; CMSIS `FLASH_OTP_BASE`).
+pub const OTP_BASE: u32 = 0x1FF0_F000;
+/// The OTP lock bytes, one per block: programming one locks its block for good.
+pub const OTP_LOCK_BASE: u32 = 0x1FF0_F400;
+/// One past the OTP area and its lock bytes (CMSIS `FLASH_OTP_END` is 0x1FF0_F41F).
+pub const OTP_END: u32 = 0x1FF0_F420;
 
 // ---------------------------------------------------------------------------------------------
 // Cortex-M7 system control.
@@ -206,5 +219,9 @@ mod tests {
         assert_eq!(FLASHSIZE_BASE, 0x1FF0_F442);
         assert_eq!(OPTION_BYTES_BASE, 0x1FFF_0000);
         assert_eq!(OPTION_BYTES_LEN, 32);
+        assert_eq!(OTP_LOCK_BASE - OTP_BASE, 16 * 64);
+        const { assert!(SYSTEM_MEMORY_BASE <= OTP_BASE && OTP_END <= SYSTEM_MEMORY_END) };
+        assert_eq!(OTP_END, UID_BASE);
+        assert_eq!(SYSTEM_MEMORY_END - SYSTEM_MEMORY_BASE, 0x1_0000);
     }
 }

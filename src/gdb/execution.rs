@@ -1,12 +1,19 @@
 //! Execution control: continue, single step, and what a halted core reports to GDB.
+//!
+//! With `monitor arm semihosting enable`, a halt on `BKPT 0xAB` is served here (by
+//! [`crate::semihosting`]) and the core runs on past it, GDB still waiting for its `continue`
+//! (or `stepi`) to end; SYS_EXIT is reported as the program's exit. The output of the calls is
+//! sent to GDB's console as `O` packets while GDB waits.
 
 use gdbstub::common::Signal;
+use gdbstub::conn::Connection;
 use gdbstub::target::ext::base::singlethread::{
     SingleThreadResume, SingleThreadSingleStep, SingleThreadSingleStepOps,
 };
 use probe_rs::{CoreStatus, HaltReason, MemoryInterface};
 
 use crate::fault::{self, FaultClass};
+use crate::semihosting::{halt_status, pending_call, Call, Exit, Outcome};
 
 use super::breakpoints::BreakpointUse;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault, HALT_TIMEOUT};
@@ -17,11 +24,29 @@ const DHCSR: u64 = 0xE000_EDF0;
 const DBGKEY: u32 = 0xA05F << 16;
 /// DHCSR.C_DEBUGEN.
 const C_DEBUGEN: u32 = 1;
+/// Program output per `O` packet (hex-encoded, twice as long), well inside GDB's packet size.
+const CONSOLE_CHUNK: usize = 512;
 
 impl SingleThreadResume for ChipTarget<'_> {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), TargetFault> {
         // Signals mean nothing to a microcontroller; they are ignored.
         self.forget_registers();
+        // A call the core stopped on while semihosting was off (or at a GDB breakpoint on the
+        // BKPT) is served now; the run below moves past it.
+        match self.serve_pending_call()? {
+            Some(Served::Exited(exit)) => {
+                self.exec = Exec::Stopped(self.exit_stop(exit));
+                return Ok(());
+            }
+            Some(Served::PastByHand { pc }) => {
+                let mut core = self.core()?;
+                release_past_bkpt(&mut core, pc)?;
+                drop(core);
+                self.exec = Exec::Running;
+                return Ok(());
+            }
+            Some(Served::PastByProbeRs) | None => {}
+        }
         let mut core = self.core()?;
         // After `monitor reset run` the core may already be running while GDB thinks it stopped.
         if core.core_halted()? {
@@ -46,6 +71,21 @@ impl SingleThreadResume for ChipTarget<'_> {
 impl SingleThreadSingleStep for ChipTarget<'_> {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), TargetFault> {
         self.forget_registers();
+        // A call the core stands on is served before the step moves past it.
+        match self.serve_pending_call()? {
+            Some(Served::Exited(exit)) => {
+                self.exec = Exec::Stopped(self.exit_stop(exit));
+                return Ok(());
+            }
+            Some(Served::PastByHand { pc }) => {
+                let mut core = self.core()?;
+                core.write_core_reg(core.program_counter(), pc + 2)?;
+                drop(core);
+                self.exec = Exec::Stopped(StopReason::DoneStep);
+                return Ok(());
+            }
+            Some(Served::PastByProbeRs) | None => {}
+        }
         let mut core = self.core()?;
         if !core.core_halted()? {
             core.halt(HALT_TIMEOUT)?;
@@ -63,6 +103,24 @@ impl SingleThreadSingleStep for ChipTarget<'_> {
             }
         };
         drop(core);
+        // A step that executed a `BKPT 0xAB` stops on it without moving: serve the call and
+        // step past it, so that `stepi` over a call performs it.
+        let reason = match reason {
+            StopReason::DoneStep => match self.serve_pending_call()? {
+                Some(Served::Exited(exit)) => self.exit_stop(exit),
+                Some(Served::PastByProbeRs) => {
+                    self.core()?.step()?;
+                    StopReason::DoneStep
+                }
+                Some(Served::PastByHand { pc }) => {
+                    let mut core = self.core()?;
+                    core.write_core_reg(core.program_counter(), pc + 2)?;
+                    StopReason::DoneStep
+                }
+                None => reason,
+            },
+            other => other,
+        };
         self.exec = Exec::Stopped(reason);
         Ok(())
     }
@@ -74,6 +132,50 @@ pub fn signal_for(reason: HaltReason) -> Signal {
         HaltReason::Request | HaltReason::External => Signal::SIGINT,
         _ => Signal::SIGTRAP,
     }
+}
+
+/// A semihosting call served on a halted core, and how the core gets past its BKPT.
+enum Served {
+    /// The program ended; the core stays on the BKPT.
+    Exited(Exit),
+    /// probe-rs decoded the call: its next step or run, from the BKPT it reported, halts on
+    /// the BKPT again and moves the PC past it.
+    PastByProbeRs,
+    /// probe-rs could not decode the call (it holds no decoding to clear): the PC is moved
+    /// past the BKPT here, and a run releases the core without probe-rs's step, which would
+    /// try to decode it again and fail.
+    PastByHand {
+        /// The BKPT's address.
+        pc: u32,
+    },
+}
+
+/// Moves the PC past the BKPT at `pc` and lets the core run: DHCSR = DBGKEY | C_DEBUGEN
+/// (C_HALT, C_STEP and C_MASKINTS clear).
+fn release_past_bkpt(core: &mut probe_rs::Core<'_>, pc: u32) -> Result<(), probe_rs::Error> {
+    core.write_core_reg(core.program_counter(), pc + 2)?;
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
+    core.flush()
+}
+
+/// How GDB learns of the program's end: an exit status (`W`, "exited with code N"), or for a
+/// run-time error (`abort()`) termination by SIGABRT (`X`).
+pub fn exit_stop_reason(exit: Exit) -> StopReason {
+    match exit.status() {
+        Some(code) => StopReason::Exited(code),
+        None => StopReason::Terminated(Signal::SIGABRT),
+    }
+}
+
+/// A console output packet (`O` followed by the text in hex), framed with its checksum.
+pub fn console_packet(text: &[u8]) -> String {
+    let mut body = String::with_capacity(1 + 2 * text.len());
+    body.push('O');
+    for b in text {
+        body.push_str(&format!("{b:02x}"));
+    }
+    let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    format!("${body}#{sum:02x}")
 }
 
 /// The signal for a fault, by its cause: what a Unix debugger user expects for the same crash.
@@ -89,6 +191,71 @@ pub fn signal_for_fault(class: FaultClass) -> Option<Signal> {
 }
 
 impl ChipTarget<'_> {
+    /// Lets the core run on past the call it was halted on; `None` while it runs (GDB keeps
+    /// waiting), a SIGTRAP stop if it cannot be resumed.
+    fn run_past_call(&mut self, pc: u32) -> Result<Option<StopReason>, probe_rs::Error> {
+        // probe-rs's run steps first; a step from a BKPT it reported halts on the BKPT again,
+        // and probe-rs then moves the PC past it (PC + 2) before the core runs.
+        let mut core = self.core()?;
+        match core.run() {
+            Ok(()) => Ok(None),
+            Err(e) => {
+                log::warn!("semihosting: resuming past the BKPT at {pc:#010x}: {e}");
+                if !core.core_halted()? {
+                    core.halt(HALT_TIMEOUT)?;
+                }
+                drop(core);
+                self.exec = Exec::Halted;
+                Ok(Some(StopReason::Signal(Signal::SIGTRAP)))
+            }
+        }
+    }
+
+    /// With semihosting enabled, serves the call the halted core stands on, if it stands on
+    /// one. The core is left on the BKPT; what follows says how to move past it.
+    fn serve_pending_call(&mut self) -> Result<Option<Served>, probe_rs::Error> {
+        if !self.semihosting.enabled() {
+            return Ok(None);
+        }
+        self.forget_registers();
+        let (mut core, semihosting) = self.core_with_semihosting()?;
+        if !core.core_halted()? {
+            return Ok(None);
+        }
+        let Some(call) = pending_call(&mut core)? else {
+            return Ok(None);
+        };
+        let pc: u32 = core.read_core_reg(core.program_counter())?;
+        Ok(Some(match (semihosting.serve(&mut core, call)?, call) {
+            (Outcome::Exit(exit), _) => Served::Exited(exit),
+            (Outcome::Resume, Call::Decoded(_)) => Served::PastByProbeRs,
+            (Outcome::Resume, Call::Undecodable) => Served::PastByHand { pc },
+        }))
+    }
+
+    /// The stop GDB gets for the program's end, with one line on the server's console. The
+    /// core stays halted on the BKPT.
+    fn exit_stop(&self, exit: Exit) -> StopReason {
+        log::info!("semihosting: {}", exit.describe());
+        exit_stop_reason(exit)
+    }
+
+    /// Sends the program's semihosting console output to GDB's console (`O` packets, which the
+    /// remote protocol allows while GDB waits for a stop reply).
+    pub(crate) fn forward_console_output<C: Connection>(
+        &mut self,
+        conn: &mut C,
+    ) -> Result<(), C::Error> {
+        let output = self.semihosting.take_debugger_output();
+        if output.is_empty() {
+            return Ok(());
+        }
+        for chunk in output.chunks(CONSOLE_CHUNK) {
+            conn.write_all(console_packet(chunk).as_bytes())?;
+        }
+        conn.flush()
+    }
+
     /// A stop waiting to be reported (after a step), if any.
     pub(crate) fn take_pending_stop(&mut self) -> Option<StopReason> {
         match self.exec {
@@ -103,7 +270,7 @@ impl ChipTarget<'_> {
     /// Checks a running core once; `Some` when it has halted (or locked up, then it is halted).
     pub(crate) fn poll_stop(&mut self) -> Result<Option<StopReason>, probe_rs::Error> {
         let mut core = self.core()?;
-        let reason = match core.status()? {
+        let reason = match halt_status(&mut core)? {
             CoreStatus::Halted(reason) => reason,
             CoreStatus::LockedUp => {
                 log::warn!("the core locked up; halting it");
@@ -115,6 +282,26 @@ impl ChipTarget<'_> {
             CoreStatus::Running | CoreStatus::Sleeping | CoreStatus::Unknown => return Ok(None),
         };
         let pc: u32 = core.read_core_reg(core.program_counter())?;
+        if let HaltReason::Breakpoint(_) = reason {
+            drop(core);
+            // A GDB breakpoint on the BKPT itself is reported as such; the call is served when
+            // GDB resumes or steps.
+            if self.semihosting.enabled() && self.breakpoints.use_at(pc).is_none() {
+                match self.serve_pending_call()? {
+                    None => {}
+                    Some(Served::Exited(exit)) => {
+                        self.exec = Exec::Halted;
+                        return Ok(Some(self.exit_stop(exit)));
+                    }
+                    Some(Served::PastByHand { pc }) => {
+                        release_past_bkpt(&mut self.core()?, pc)?;
+                        return Ok(None);
+                    }
+                    Some(Served::PastByProbeRs) => return self.run_past_call(pc),
+                }
+            }
+            core = self.core()?;
+        }
         // A vector catch (probe-rs reports DFSR.VCATCH as an exception): the fault status says
         // which signal fits. GDB cannot be sent console text with a stop reply, so the fault is
         // named in the server's log and in detail by `monitor fault`.
@@ -162,5 +349,36 @@ impl ChipTarget<'_> {
         };
         log::debug!("core halted at {pc:#010x} ({reason:?}) -> {stop:?}");
         Ok(Some(stop))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_packets_are_hex_with_their_checksum() {
+        // "OK" must not reach GDB as an "OK" reply: the O packet carries hex.
+        assert_eq!(console_packet(b"OK"), "$O4f4b#7f");
+        assert_eq!(console_packet(b"hi\n"), "$O68690a#bd");
+    }
+
+    #[test]
+    fn exits_map_to_gdb_stops() {
+        assert_eq!(
+            exit_stop_reason(Exit::Application(7)),
+            StopReason::Exited(7)
+        );
+        assert_eq!(
+            exit_stop_reason(Exit::RunTimeError),
+            StopReason::Terminated(Signal::SIGABRT)
+        );
+        assert_eq!(
+            exit_stop_reason(Exit::Other {
+                reason: 0x20000,
+                subcode: None
+            }),
+            StopReason::Exited(1)
+        );
     }
 }

@@ -7,6 +7,8 @@
 //! - [`arch`]: the Cortex-M7 target description and register block.
 //! - [`execution`], [`breakpoints`], [`watchpoints`], [`memory_map`], [`flash`], [`monitor`],
 //!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words.
+//!   [`extended`]: one protocol extension each.
+//! - [`guard`]: the write guard every GDB-originated write goes through (protocol-free).
 //! - [`conn`]: the TCP connection with its framing guard.
 //!
 //! See `docs/gdb.md` for usage.
@@ -17,6 +19,7 @@ pub mod conn;
 pub mod execution;
 pub mod extended;
 pub mod flash;
+pub mod guard;
 pub mod memory_map;
 pub mod monitor;
 pub mod observer;

@@ -1,5 +1,6 @@
-//! `monitor` commands. Option-byte work goes through the option-byte engine
-//! ([`crate::optbytes`]), exactly as the CLI does.
+//! `monitor` commands. Option-byte work goes through the option-byte engine's one entry
+//! ([`optbytes::change`]), exactly as the CLI does: this file turns the monitor's words into a
+//! [`Request`] and words the [`Report`] and the refusals for a GDB console.
 //!
 //! A mistyped command or a bad argument prints the usage and changes nothing: the handler never
 //! returns `Err` for user input (that would end the GDB session). Commands that find the core
@@ -9,10 +10,15 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
+use crate::chip::{Field, Part};
 use crate::erase;
 use crate::fault::{self, vector_catch};
-use crate::optbytes::{self, report, ApplyOptions, Change, Confirmation, CoreAfter};
+use crate::optbytes::{
+    self, report, Change, Confirmation, Consent, Consents, CoreAfter, Event, OptionBytes, Report,
+    Request, RunAfter,
+};
 
+use super::guard::RawOptionWrites;
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
 /// One line per command, for `monitor help`.
@@ -55,6 +61,18 @@ pub const HELP: &[(&str, &str)] = &[
     super::rtt::HELP[3],
     super::rtt::HELP[4],
     super::rtt::HELP[5],
+    (
+        "arm semihosting [enable|disable]",
+        "serve the program's BKPT 0xAB semihosting calls (off by default); no argument: show",
+    ),
+    (
+        "arm semihosting_cmdline [ARGS...]",
+        "the command line SYS_GET_CMDLINE returns (empty by default)",
+    ),
+    (
+        "raw-option-writes [allow|deny]",
+        "show, allow or deny (default) memory writes into the FLASH option registers for this session",
+    ),
 ];
 
 /// A parsed monitor command.
@@ -88,6 +106,12 @@ pub enum Command {
     Erase(erase::Request),
     /// `rtt ...`.
     Rtt(super::rtt::RttCommand),
+    /// `arm semihosting`: show (`None`), enable or disable.
+    Semihosting(Option<bool>),
+    /// `arm semihosting_cmdline ARGS...`: the program's command line (as typed).
+    SemihostingCmdline(String),
+    /// `raw-option-writes`: show the policy; with a value, set it.
+    RawOptionWrites(Option<RawOptionWrites>),
 }
 
 /// The words of `optbytes set`.
@@ -171,6 +195,27 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["rtt", ..] => super::rtt::parse(&words[1..])
             .map(Command::Rtt)
             .map_err(Usage),
+        ["arm", "semihosting"] => Ok(Command::Semihosting(None)),
+        ["arm", "semihosting", "enable" | "on"] => Ok(Command::Semihosting(Some(true))),
+        ["arm", "semihosting", "disable" | "off"] => Ok(Command::Semihosting(Some(false))),
+        ["arm", "semihosting", ..] => Err(Usage(format!(
+            "arm semihosting takes enable or disable, not `{}`",
+            words[2..].join(" ")
+        ))),
+        ["arm", "semihosting_cmdline", ..] => Ok(Command::SemihostingCmdline(words[2..].join(" "))),
+        ["arm", ..] => Err(Usage(format!(
+            "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline",
+            words[1..].join(" ")
+        ))),
+        ["raw-option-writes"] => Ok(Command::RawOptionWrites(None)),
+        ["raw-option-writes", "allow"] => {
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Allow)))
+        }
+        ["raw-option-writes", "deny"] => Ok(Command::RawOptionWrites(Some(RawOptionWrites::Deny))),
+        ["raw-option-writes", ..] => Err(Usage(format!(
+            "raw-option-writes takes allow or deny, not `{}`",
+            words[1..].join(" ")
+        ))),
         _ => Err(Usage(format!("unknown command `{}`", words[0]))),
     }
 }
@@ -259,27 +304,18 @@ impl ChipTarget<'_> {
                 }
             }
             Command::ShowNdbank => {
-                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-                let shown = optbytes::inspect(self.session())
-                    .map(|(snapshot, part)| report::ndbank_line(&snapshot, &part));
-                self.unpause(was_running)
-                    .map_err(|e| format!("resume: {e}"))?;
-                outputln!(out, "{}", shown.map_err(|e| e.to_string())?);
+                let (snapshot, part, _) = self.show_options(Request::show_field(Field::NDBank))?;
+                outputln!(out, "{}", report::ndbank_line(&snapshot, &part));
             }
             Command::ShowOptbytes { json } => {
-                let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-                let name = self.target_name().to_string();
-                let shown = optbytes::inspect(self.session()).map(|(snapshot, part)| {
-                    if json {
-                        serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
-                            .unwrap_or_default()
-                    } else {
-                        report::table(&snapshot, &part, &name)
-                    }
-                });
-                self.unpause(was_running)
-                    .map_err(|e| format!("resume: {e}"))?;
-                print(out, &shown.map_err(|e| e.to_string())?);
+                let (snapshot, part, name) = self.show_options(Request::show())?;
+                let shown = if json {
+                    serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
+                        .unwrap_or_default()
+                } else {
+                    report::table(&snapshot, &part, &name)
+                };
+                print(out, &shown);
             }
             Command::VectorCatch(mask) => {
                 let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
@@ -297,15 +333,31 @@ impl ChipTarget<'_> {
             }
             Command::Erase(request) => self.erase(request, out)?,
             Command::Rtt(command) => self.rtt_command(command, out)?,
+            Command::Semihosting(on) => {
+                if let Some(on) = on {
+                    self.semihosting.set_enabled(on);
+                }
+                let state = if self.semihosting.enabled() {
+                    "enabled: BKPT 0xAB calls are served, output goes to the server's console and to GDB's"
+                } else {
+                    "disabled: a BKPT 0xAB halt is reported to GDB as SIGTRAP"
+                };
+                outputln!(out, "semihosting is {}", state);
+            }
+            Command::SemihostingCmdline(line) => {
+                self.semihosting.set_cmdline(&line);
+                outputln!(out, "semihosting command line: {:?}", line);
+            }
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
-                self.change_options(&[change], &SetRequest::default(), out)?;
+                self.change_options(vec![change], &SetRequest::default(), out)?;
             }
+            Command::RawOptionWrites(choice) => self.raw_option_writes(choice, out)?,
             Command::SetOptbytes(req) => {
                 let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
                     .map_err(|e| e.to_string())?;
-                self.change_options(&changes, &req, out)?;
+                self.change_options(changes, &req, out)?;
             }
         }
         Ok(())
@@ -347,69 +399,148 @@ impl ChipTarget<'_> {
         Ok(())
     }
 
-    /// Plan and (unless a dry run) apply option-byte changes through the engine.
-    fn change_options(
+    /// Reads the option bytes through the engine, halting a running core for the read and
+    /// letting it run again afterwards.
+    fn show_options(&mut self, request: Request) -> Result<(OptionBytes, Part, String), String> {
+        let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+        let shown = optbytes::change(self.session(), &request, &mut |_| {});
+        self.unpause(was_running)
+            .map_err(|e| format!("resume: {e}"))?;
+        match shown.map_err(refusal_text)? {
+            Report::Shown {
+                snapshot,
+                part,
+                chip_name,
+            } => Ok((snapshot, part, chip_name)),
+            other => Err(format!("unexpected report for a read: {other:?}")),
+        }
+    }
+
+    /// `raw-option-writes [allow|deny]`: the write guard's policy for this session.
+    fn raw_option_writes(
         &mut self,
-        changes: &[Change],
-        req: &SetRequest,
+        choice: Option<RawOptionWrites>,
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
-        let refusal = |e: optbytes::Error| match e {
-            optbytes::Error::ConfirmationRequired { what, missing, .. } => format!(
-                "refused: {what}\nto confirm, add {} to the command",
-                if missing.contains(&Confirmation::PermanentRdp2) {
-                    "`yes permanent-rdp2`"
-                } else {
-                    "`yes`"
+        if let Some(policy) = choice {
+            self.guard.policy = policy;
+            log::warn!("raw writes into the FLASH option registers: {policy:?}");
+        }
+        match self.guard.policy {
+            RawOptionWrites::Deny => {
+                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
+                if self
+                    .relock_left_open()
+                    .map_err(|e| format!("relocking FLASH_OPTCR: {e}"))?
+                {
+                    outputln!(out, "OPTLOCK, left clear by raw writes, is set again");
                 }
-            ),
-            other => other.to_string(),
-        };
-        optbytes::precheck(changes, req.yes, req.permanent_rdp2).map_err(refusal)?;
-        let prepared = optbytes::prepare(self.session(), changes).map_err(|e| e.to_string())?;
-        print(out, &report::plan_text(&prepared.plan));
-        if req.dry_run {
-            outputln!(out, "dry run: nothing written");
-            return Ok(());
-        }
-        if prepared.plan.is_noop() {
-            return Ok(());
-        }
-        prepared
-            .plan
-            .check_confirmations(req.yes, req.permanent_rdp2)
-            .map_err(refusal)?;
-        out.flush();
-
-        let was_running = !self
-            .core()
-            .and_then(|mut c| c.core_halted())
-            .map_err(|e| format!("core status: {e}"))?;
-        let opts = ApplyOptions {
-            yes: req.yes,
-            permanent_rdp2: req.permanent_rdp2,
-            reset: !req.no_reset,
-            leave_halted: !was_running,
-            ..ApplyOptions::default()
-        };
-        self.forget_registers();
-        let session = self.session();
-        let result = optbytes::apply(session, &prepared.plan, &opts, &mut |line: &str| {
-            outputln!(out, "{}", line);
-            out.flush();
-        });
-        let outcome = result.map_err(|e| e.to_string())?;
-        outputln!(out, "{}", report::outcome_line(&outcome));
-        if outcome.reset {
-            let layout_changed = prepared.plan.old.ndbank() != prepared.plan.new.ndbank();
-            if layout_changed {
-                outputln!(out, "{}", MAP_NOTE);
             }
-            if outcome.core == CoreAfter::Halted {
-                outputln!(out, "{}", REGS_NOTE);
+            RawOptionWrites::Allow => {
+                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
+                outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
+                outputln!(out, "OPTLOCK left clear is reported and set again when this client disconnects or after `monitor raw-option-writes deny`");
             }
         }
         Ok(())
+    }
+
+    /// Refusals GDB could not show and an OPTLOCK left clear, printed before a command's output.
+    fn print_guard_notices(&mut self, out: &mut ConsoleOutput<'_>) {
+        for notice in self.guard.take_notices() {
+            outputln!(out, "earlier refused: {}", notice);
+        }
+        if let Some(warning) = self.optlock_warning() {
+            outputln!(out, "{}", warning);
+        }
+    }
+
+    /// Hands option-byte changes to the engine and words its report for the console.
+    fn change_options(
+        &mut self,
+        changes: Vec<Change>,
+        req: &SetRequest,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        let request = req.to_request(changes);
+        if !request.dry_run {
+            self.forget_registers();
+        }
+        let report = optbytes::change(self.session(), &request, &mut |event| match event {
+            Event::Planned(plan) => {
+                print(out, &report::plan_text(plan, confirm_words));
+                out.flush();
+            }
+            Event::Step(line) => {
+                outputln!(out, "{}", line);
+                out.flush();
+            }
+        })
+        .map_err(refusal_text)?;
+        match report {
+            Report::DryRun { .. } => outputln!(out, "{}", report::DRY_RUN_LINE),
+            Report::NothingToChange { .. } | Report::Shown { .. } => {}
+            Report::Applied { plan, outcome } => {
+                outputln!(out, "{}", report::outcome_line(&outcome));
+                if outcome.reset {
+                    if plan.old.ndbank() != plan.new.ndbank() {
+                        outputln!(out, "{}", MAP_NOTE);
+                    }
+                    if outcome.core == CoreAfter::Halted {
+                        outputln!(out, "{}", REGS_NOTE);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SetRequest {
+    /// The engine request for these words. A debugger keeps the core as it found it.
+    fn to_request(&self, changes: Vec<Change>) -> Request {
+        let mut consents = Consents::NONE;
+        if self.yes {
+            consents = consents.with(Consent::Destructive);
+        }
+        if self.permanent_rdp2 {
+            consents = consents.with(Consent::PermanentRdp2);
+        }
+        Request {
+            dry_run: self.dry_run,
+            reset: !self.no_reset,
+            consents,
+            run_after: RunAfter::AsFound,
+            ..Request::change(changes)
+        }
+    }
+}
+
+/// The words of `optbytes set` that give a confirmation.
+fn confirm_words(confirmation: Confirmation) -> &'static str {
+    match confirmation {
+        Confirmation::MassErase | Confirmation::ReadProtection => "`yes`",
+        Confirmation::PermanentRdp2 => "`yes permanent-rdp2`",
+    }
+}
+
+/// An engine error for the console; a missing confirmation says which words to add.
+fn refusal_text(error: optbytes::Error) -> String {
+    match &error {
+        optbytes::Error::Unconfirmed { missing } => {
+            let worst = missing
+                .iter()
+                .copied()
+                .find(|&c| c == Confirmation::PermanentRdp2)
+                .or(missing.first().copied())
+                .unwrap_or(Confirmation::ReadProtection);
+            format!(
+                "refused: {}\nto confirm, add {} to the command",
+                error.what().unwrap_or_default(),
+                confirm_words(worst)
+            )
+        }
+        _ => error.to_string(),
     }
 }
 
@@ -424,6 +555,7 @@ impl MonitorCmd for ChipTarget<'_> {
             return Ok(());
         };
         log::info!("monitor {}", line.trim());
+        self.print_guard_notices(&mut out);
         match parse(line) {
             Ok(command) => {
                 if let Some(refusal) = self.observer_monitor_refusal(&command) {
@@ -482,10 +614,39 @@ mod tests {
             Ok(Command::VectorCatch(Some(0)))
         );
         assert_eq!(parse("fault"), Ok(Command::Fault));
+        assert_eq!(parse("arm semihosting"), Ok(Command::Semihosting(None)));
+        assert_eq!(
+            parse("arm semihosting enable"),
+            Ok(Command::Semihosting(Some(true)))
+        );
+        assert_eq!(
+            parse("ARM semihosting DISABLE"),
+            Ok(Command::Semihosting(Some(false)))
+        );
+        assert_eq!(
+            parse("arm semihosting_cmdline prog --Verbose 3"),
+            Ok(Command::SemihostingCmdline("prog --Verbose 3".into()))
+        );
+        assert_eq!(
+            parse("arm semihosting_cmdline"),
+            Ok(Command::SemihostingCmdline(String::new()))
+        );
         assert_eq!(parse("erase all"), Ok(Command::Erase(erase::Request::All)));
         assert_eq!(
             parse("erase sector 13"),
             Ok(Command::Erase(erase::Request::Sector(13)))
+        );
+        assert_eq!(
+            parse("raw-option-writes"),
+            Ok(Command::RawOptionWrites(None))
+        );
+        assert_eq!(
+            parse("Raw-Option-Writes ALLOW"),
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Allow)))
+        );
+        assert_eq!(
+            parse("raw-option-writes deny"),
+            Ok(Command::RawOptionWrites(Some(RawOptionWrites::Deny)))
         );
         assert_eq!(
             parse("optbytes set nDBANK=0 BOOT_ADD1=0x2040 dry-run yes"),
@@ -514,6 +675,11 @@ mod tests {
             "erase",
             "erase bank3",
             "erase sector x",
+            "arm",
+            "arm semihosting maybe",
+            "arm semihosting enable now",
+            "raw-option-writes yes",
+            "raw-option-writes allow deny",
         ] {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }

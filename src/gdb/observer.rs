@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use gdbstub::target::{TargetError, TargetResult};
 
-use super::arch::CortexM7Regs;
+use super::arch::{CortexM7RegId, CortexM7Regs};
 use super::monitor::Command;
 use super::registers;
 use super::target::{soft, ChipTarget};
@@ -42,6 +42,30 @@ impl LastStop {
     /// Records the registers the controlling client read.
     pub fn publish(&self, regs: &CortexM7Regs) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(regs.clone());
+    }
+
+    /// Follows a register the controlling client wrote (GDB sets the pc after `load` this
+    /// way), so that observers see what the core will run from.
+    pub fn patch(&self, reg: CortexM7RegId, val: &[u8]) {
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(regs) = last.as_mut() else {
+            return;
+        };
+        let word = <[u8; 4]>::try_from(val).map(u32::from_le_bytes);
+        match (reg, word) {
+            (CortexM7RegId::Core(n), Ok(w)) if n < 16 => regs.r[usize::from(n)] = w,
+            (CortexM7RegId::Xpsr, Ok(w)) => regs.xpsr = w,
+            (CortexM7RegId::Msp, Ok(w)) => regs.msp = w,
+            (CortexM7RegId::Psp, Ok(w)) => regs.psp = w,
+            (CortexM7RegId::Fpscr, Ok(w)) => regs.fpscr = w,
+            (CortexM7RegId::D(n), _) if n < 16 => {
+                if let Ok(b) = <[u8; 8]>::try_from(val) {
+                    regs.d[usize::from(n)] = u64::from_le_bytes(b);
+                }
+            }
+            // Not a register value GDB would send: the record can no longer be trusted.
+            _ => *last = None,
+        }
     }
 
     /// Forgets them (a new controlling session starts).
@@ -316,6 +340,20 @@ mod tests {
         ] {
             assert!(!refuses_packet(allowed.as_bytes()), "{allowed} should pass");
         }
+    }
+
+    #[test]
+    fn a_register_write_updates_the_last_stop() {
+        let last = LastStop::default();
+        last.patch(CortexM7RegId::Core(15), &0x0800_0040u32.to_le_bytes());
+        assert!(last.get().is_none(), "nothing recorded, nothing patched");
+        last.publish(&CortexM7Regs::default());
+        last.patch(CortexM7RegId::Core(15), &0x0800_0040u32.to_le_bytes());
+        last.patch(CortexM7RegId::D(1), &7u64.to_le_bytes());
+        let regs = last.get().unwrap();
+        assert_eq!((regs.r[15], regs.d[1]), (0x0800_0040, 7));
+        last.patch(CortexM7RegId::Xpsr, &[1, 2]);
+        assert!(last.get().is_none());
     }
 
     #[test]

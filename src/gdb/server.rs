@@ -50,6 +50,10 @@ fn wait_for_stop_reason(
     conn: &mut GdbConnection,
 ) -> Result<Event<StopReason>, WaitForStopReasonError<TargetFault, io::Error>> {
     loop {
+        // Console output of the semihosting calls served so far reaches GDB first.
+        target
+            .forward_console_output(conn)
+            .map_err(WaitForStopReasonError::Connection)?;
         if let Some(reason) = target.take_pending_stop() {
             return Ok(Event::TargetStopped(reason));
         }

@@ -11,7 +11,7 @@
 //! [`super::flash`] (`load`), [`super::monitor`] and [`super::extended`].
 
 use std::cell::RefCell;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gdbstub::common::Signal;
 use gdbstub::stub::SingleThreadStopReason;
@@ -34,12 +34,22 @@ use super::shared::{ChipGuard, SharedChip};
 use super::arch::{CortexM7, CortexM7RegId, CortexM7Regs};
 use super::breakpoints::BreakpointTable;
 use super::flash::PendingFlash;
+use super::guard::{check_raw_write, relocked_optcr, GuardSession, RawWriteOk};
 use super::memory_map::{copy_chunk, memory_map_xml, read_live_flash, LiveFlash};
 use super::registers;
 use super::watchpoints::WatchTable;
+use crate::chip::registers::{FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY};
+use crate::semihosting::Semihosting;
 
 /// How long to wait for the core to halt on request.
 pub const HALT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The error number of a write the guard refused: EACCES, so GDB gets `E0d`.
+pub const REFUSED: u8 = 13;
+
+/// How long relocking waits for an option programming that raw writes started (FLASH_SR.BSY):
+/// RDP 1 → 0 mass-erases the flash, which can take 32 s on 2 MB parts.
+const RELOCK_BSY_TIMEOUT: Duration = Duration::from_secs(40);
 
 /// A failure that ends the GDB session (the probe stopped answering, typically).
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +95,13 @@ pub struct ChipTarget<'s> {
     pub(crate) breakpoints: BreakpointTable,
     pub(crate) watchpoints: WatchTable,
     pub(crate) flash: PendingFlash,
+    /// The write guard's state for this client (raw option-write policy, queued refusals).
+    pub(crate) guard: GuardSession,
     map_doc: RefCell<Vec<u8>>,
     last_regs: Option<CortexM7Regs>,
     rtt: Option<crate::rtt::RttService>,
+    /// `monitor arm semihosting`: off until enabled, for this client's session.
+    pub(crate) semihosting: Semihosting,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -109,9 +123,11 @@ impl<'s> ChipTarget<'s> {
             breakpoints: BreakpointTable::default(),
             watchpoints: WatchTable::default(),
             flash: PendingFlash::default(),
+            guard: GuardSession::default(),
             map_doc: RefCell::new(Vec::new()),
             last_regs: None,
             rtt: None,
+            semihosting: Semihosting::default(),
         })
     }
 
@@ -148,12 +164,7 @@ impl<'s> ChipTarget<'s> {
 
     /// The session, taken for the current packet if it is not held yet.
     fn held_session(&mut self) -> Result<&mut Session, probe_rs::Error> {
-        let chip = self.chip;
-        let held = self.held.get_mut();
-        if held.is_none() {
-            *held = Some(chip.lock()?);
-        }
-        Ok(held.as_mut().expect("just taken"))
+        take_held(self.chip, self.held.get_mut())
     }
 
     /// Takes the chip for the current packet now, so that [`ChipTarget::session`] cannot fail
@@ -177,13 +188,16 @@ impl<'s> ChipTarget<'s> {
     pub(crate) fn core_with_tables(
         &mut self,
     ) -> Result<(Core<'_>, &mut BreakpointTable, &mut WatchTable), probe_rs::Error> {
-        let chip = self.chip;
-        let held = self.held.get_mut();
-        if held.is_none() {
-            *held = Some(chip.lock()?);
-        }
-        let core = held.as_mut().expect("just taken").core(0)?;
+        let core = take_held(self.chip, self.held.get_mut())?.core(0)?;
         Ok((core, &mut self.breakpoints, &mut self.watchpoints))
+    }
+
+    /// Core 0 together with the semihosting service, which serves calls on it.
+    pub(crate) fn core_with_semihosting(
+        &mut self,
+    ) -> Result<(Core<'_>, &mut Semihosting), probe_rs::Error> {
+        let core = take_held(self.chip, self.held.get_mut())?.core(0)?;
+        Ok((core, &mut self.semihosting))
     }
 
     /// The session (for the flash loader and the option-byte engine).
@@ -221,6 +235,10 @@ impl<'s> ChipTarget<'s> {
     pub fn on_disconnect(&mut self, resume: bool) -> Result<(), probe_rs::Error> {
         if self.is_observer() {
             return Ok(());
+        }
+        // Relocking comes first and its failure does not skip the rest of the clean-up.
+        if let Err(e) = self.relock_left_open() {
+            log::warn!("setting FLASH_OPTCR.OPTLOCK after raw writes: {e}");
         }
         self.clear_debug_units()?;
         let mut core = self.core()?;
@@ -278,11 +296,110 @@ impl<'s> ChipTarget<'s> {
             if let Some(reason) = self.poll_stop()? {
                 return Ok(reason);
             }
-        } else {
+        }
+        // Running, or resumed just now past a semihosting call that `poll_stop` served.
+        if !self.core()?.core_halted()? {
             self.core()?.halt(HALT_TIMEOUT)?;
         }
         self.exec = Exec::Halted;
         Ok(StopReason::Signal(Signal::SIGINT))
+    }
+}
+
+/// The session held for the current packet, taken from `chip` if it is not held yet. A free
+/// function, so that callers can borrow other fields of the target beside it.
+fn take_held<'a, 's>(
+    chip: &'s SharedChip,
+    held: &'a mut Option<ChipGuard<'s>>,
+) -> Result<&'a mut Session, probe_rs::Error> {
+    if held.is_none() {
+        *held = Some(chip.lock()?);
+    }
+    Ok(held.as_mut().expect("just taken"))
+}
+
+/// The write guard's side effects on the chip: refusals, raw option writes, relocking.
+impl ChipTarget<'_> {
+    /// FLASH_OPTCR as it is now.
+    pub(crate) fn read_optcr(&mut self) -> Result<u32, probe_rs::Error> {
+        self.core()?.read_word_32(u64::from(FLASH_OPTCR))
+    }
+
+    /// Tells the user why a write was refused: a warning in the server's log and, since GDB
+    /// shows no text for an `E` reply, a line at the next monitor command.
+    pub(crate) fn refuse_write(&mut self, message: String) {
+        log::warn!("{message}");
+        self.guard.notice(message);
+    }
+
+    /// Logs an allowed raw write into the FLASH option registers and what it left behind.
+    fn note_raw_option_write(&mut self, start: u32, len: usize, accepted: &RawWriteOk) {
+        self.guard.note_option_write();
+        let names: Vec<&str> = accepted.option_registers.iter().map(|r| r.name()).collect();
+        log::warn!(
+            "raw write of {len} bytes at {start:#010x} into {} (allowed by `monitor raw-option-writes allow`)",
+            names.join(", ")
+        );
+        if let Some(optcr) = accepted
+            .optcr_after
+            .filter(|_| accepted.starts_option_programming())
+        {
+            log::warn!("raw write set OPTSTRT: the option bytes are programmed from FLASH_OPTCR = {optcr:#010x}");
+        }
+        if let Some(warning) = self.optlock_warning() {
+            log::warn!("{warning}");
+        }
+    }
+
+    /// A warning when this session's raw writes left FLASH_OPTCR.OPTLOCK clear.
+    pub(crate) fn optlock_warning(&mut self) -> Option<String> {
+        if !self.guard.wrote_option_registers() {
+            return None;
+        }
+        let optcr = self.read_optcr().ok()?;
+        self.guard.optlock_left_clear(optcr).then(|| {
+            format!(
+                "warning: FLASH_OPTCR = {optcr:#010x}: OPTLOCK is clear, raw memory writes of this session unlocked the option registers; `monitor raw-option-writes deny` relocks them now, and the server relocks them when this client disconnects"
+            )
+        })
+    }
+
+    /// Sets OPTLOCK again if this session's raw writes left it clear (writing OPTLOCK = 1 with
+    /// OPTSTRT = 0 commits nothing). Returns whether it had to.
+    pub(crate) fn relock_left_open(&mut self) -> Result<bool, probe_rs::Error> {
+        if !self.guard.wrote_option_registers() {
+            return Ok(false);
+        }
+        let optcr = self.read_optcr()?;
+        if optcr & FLASH_OPTCR_OPTLOCK != 0 {
+            self.guard.relocked();
+            return Ok(false);
+        }
+        let mut core = self.core()?;
+        // An option programming the raw writes started may still run: let it finish first.
+        let deadline = Instant::now() + RELOCK_BSY_TIMEOUT;
+        while core.read_word_32(u64::from(FLASH_SR))? & FLASH_SR_BSY != 0 {
+            if Instant::now() > deadline {
+                log::warn!(
+                    "FLASH_SR.BSY still set after {RELOCK_BSY_TIMEOUT:?}; setting OPTLOCK anyway"
+                );
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let optcr = core.read_word_32(u64::from(FLASH_OPTCR))?;
+        core.write_word_32(u64::from(FLASH_OPTCR), relocked_optcr(optcr))?;
+        let after = core.read_word_32(u64::from(FLASH_OPTCR))?;
+        drop(core);
+        if after & FLASH_OPTCR_OPTLOCK == 0 {
+            log::error!("FLASH_OPTCR = {after:#010x}: OPTLOCK did not set; a reset relocks it");
+            return Ok(false);
+        }
+        self.guard.relocked();
+        log::warn!(
+            "raw memory writes had left FLASH_OPTCR.OPTLOCK clear ({optcr:#010x}); relocked: {after:#010x}"
+        );
+        Ok(true)
     }
 }
 
@@ -341,6 +458,8 @@ impl SingleThreadBase for ChipTarget<'_> {
         )?;
         drop(core);
         self.last_regs = Some(regs.clone());
+        // Observers see what the core will run from (after `load`, GDB sets the entry point).
+        self.last_stop.publish(regs);
         Ok(())
     }
 
@@ -365,6 +484,15 @@ impl SingleThreadBase for ChipTarget<'_> {
 
     fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
         self.refuse_if_observer("writing memory")?;
+        let policy = self.guard.policy;
+        let verdict = check_raw_write(start_addr, data, policy, || self.read_optcr().ok());
+        let accepted = match verdict {
+            Ok(accepted) => accepted,
+            Err(refusal) => {
+                self.refuse_write(refusal.to_string());
+                return Err(TargetError::Errno(REFUSED));
+            }
+        };
         let mut core = soft("core", self.core())?;
         let r = core
             .write(u64::from(start_addr), data)
@@ -373,6 +501,9 @@ impl SingleThreadBase for ChipTarget<'_> {
         self.flash.note_memory_write(start_addr, data);
         // A write to the stack or to SCS registers can change what GDB would read back.
         self.last_regs = None;
+        if !accepted.option_registers.is_empty() {
+            self.note_raw_option_write(start_addr, data.len(), &accepted);
+        }
         soft(
             &format!("writing {} bytes at {start_addr:#010x}", data.len()),
             r,
@@ -410,11 +541,16 @@ impl SingleRegisterAccess<()> for ChipTarget<'_> {
         self.refuse_if_observer("writing a register")?;
         self.last_regs = None;
         let mut core = soft("core", self.core())?;
-        match soft(
+        let written = soft(
             &format!("writing {reg_id:?}"),
             registers::write_one(&mut core, reg_id, val),
-        )? {
-            true => Ok(()),
+        )?;
+        drop(core);
+        match written {
+            true => {
+                self.last_stop.patch(reg_id, val);
+                Ok(())
+            }
             false => Err(TargetError::NonFatal),
         }
     }

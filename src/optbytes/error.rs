@@ -7,7 +7,18 @@ use std::time::Duration;
 use crate::chip::{OptionWords, PartError};
 
 use super::parse::ParseError;
-use super::plan::PlanError;
+use super::plan::{Confirmation, PlanError};
+
+/// Why a caller could not provide the debug session (its own error, with its own context).
+pub type AttachError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+fn reasons(missing: &[Confirmation]) -> String {
+    missing
+        .iter()
+        .map(|c| c.reason())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// What happened to the option store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +71,7 @@ impl fmt::Display for LeftState {
             OptionsState::Programmed => f.write_str("new option bytes programmed")?,
             OptionsState::Unknown => f.write_str(
                 "option bytes in an unknown state (programming may be incomplete; \
-                 check them with `stm32-opts optbytes` before resetting or powering off)",
+                 read them back (`optbytes`) before resetting or powering off)",
             )?,
         }
         match self.lock {
@@ -95,16 +106,16 @@ pub enum Error {
     /// The request does not fit this part.
     #[error("{0}; option bytes unchanged")]
     Plan(#[from] PlanError),
-    /// A change needs an explicit confirmation that was not given.
-    #[error("refused: {what}. {how}; option bytes unchanged")]
-    ConfirmationRequired {
-        /// What the change does.
-        what: String,
-        /// Which CLI flags allow it.
-        how: String,
-        /// The confirmations that were missing (for callers with their own words, e.g. GDB).
-        missing: Vec<super::plan::Confirmation>,
+    /// A change needs confirmations that were not given. Each caller says in its own words how
+    /// to give them; [`Error::what`] says what the change does.
+    #[error("refused: {}; option bytes unchanged", reasons(.missing))]
+    Unconfirmed {
+        /// The confirmations that were not given, in the order the plan needs them.
+        missing: Vec<Confirmation>,
     },
+    /// The caller could not provide a debug session (opening the probe failed).
+    #[error(transparent)]
+    Attach(AttachError),
     /// The chip is not a supported part.
     #[error("unsupported chip: {source}; {state}")]
     UnsupportedChip {
@@ -186,10 +197,11 @@ impl Error {
         match self {
             Error::Parse(_) => ErrorCategory::Usage,
             Error::Plan(_)
-            | Error::ConfirmationRequired { .. }
+            | Error::Unconfirmed { .. }
             | Error::UnsupportedChip { .. }
             | Error::WrongChip { .. } => ErrorCategory::Refused,
-            Error::Probe { .. }
+            Error::Attach(_)
+            | Error::Probe { .. }
             | Error::BusyTimeout { .. }
             | Error::FlashFlags { .. }
             | Error::UnlockFailed { .. }
@@ -201,7 +213,7 @@ impl Error {
     /// The state the chip is left in, if the error carries one.
     pub fn left_state(&self) -> Option<LeftState> {
         match self {
-            Error::Parse(_) | Error::Plan(_) | Error::ConfirmationRequired { .. } => {
+            Error::Parse(_) | Error::Plan(_) | Error::Unconfirmed { .. } | Error::Attach(_) => {
                 Some(LeftState::UNTOUCHED)
             }
             Error::UnsupportedChip { state, .. }
@@ -215,6 +227,15 @@ impl Error {
         }
     }
 
+    /// What a refused change does, for a caller that words the refusal itself (the
+    /// confirmations' reasons, joined); `None` for other errors.
+    pub fn what(&self) -> Option<String> {
+        match self {
+            Error::Unconfirmed { missing } => Some(reasons(missing)),
+            _ => None,
+        }
+    }
+
     /// The same error with its lock state replaced (after the engine's final relock attempt).
     pub(crate) fn with_lock(mut self, lock: LockState) -> Self {
         if let Some(state) = self.state_mut() {
@@ -225,7 +246,7 @@ impl Error {
 
     fn state_mut(&mut self) -> Option<&mut LeftState> {
         match self {
-            Error::Parse(_) | Error::Plan(_) | Error::ConfirmationRequired { .. } => None,
+            Error::Parse(_) | Error::Plan(_) | Error::Unconfirmed { .. } | Error::Attach(_) => None,
             Error::UnsupportedChip { state, .. }
             | Error::WrongChip { state, .. }
             | Error::Probe { state, .. }
@@ -329,15 +350,25 @@ mod tests {
             state: LeftState::UNCHANGED_LOCKED,
         };
         assert_eq!(e.category(), ErrorCategory::Verify);
-        let e = Error::ConfirmationRequired {
-            what: "x".into(),
-            how: "add --yes".into(),
-            missing: vec![],
+        let e = Error::Unconfirmed {
+            missing: vec![Confirmation::MassErase, Confirmation::PermanentRdp2],
         };
         assert_eq!(e.category(), ErrorCategory::Refused);
-        assert_eq!(
-            e.to_string(),
-            "refused: x. add --yes; option bytes unchanged"
+        let text = e.to_string();
+        assert!(
+            text.starts_with("refused: lowering RDP from level 1 to 0 mass-erases"),
+            "{text}"
         );
+        assert!(text.contains("; RDP level 2 is PERMANENT"), "{text}");
+        assert!(text.ends_with("; option bytes unchanged"), "{text}");
+        assert_eq!(
+            e.what().as_deref(),
+            text.strip_prefix("refused: ")
+                .and_then(|t| t.strip_suffix("; option bytes unchanged"))
+        );
+        let e = Error::Attach("no probe".into());
+        assert_eq!(e.category(), ErrorCategory::Chip);
+        assert_eq!(e.to_string(), "no probe");
+        assert_eq!(e.left_state(), Some(LeftState::UNTOUCHED));
     }
 }

@@ -16,21 +16,69 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// BSY bound when RDP goes from level 1 to 0: the chip mass-erases (≥ 32 s seen in other tools).
 pub const BUSY_TIMEOUT_MASS_ERASE: Duration = Duration::from_secs(60);
 
-/// CLI flag that confirms destructive changes.
-pub const YES_FLAG: &str = "--yes";
-/// CLI flag that, with `--yes`, confirms RDP level 2.
-pub const PERMANENT_FLAG: &str = "--i-understand-rdp2-is-permanent";
-
-/// A confirmation a change needs before it is written.
+/// A confirmation a change needs before it is written: what the change does that cannot be
+/// taken back or that destroys data. The caller decides how its user gives it (see [`Consent`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confirmation {
-    /// RDP level 1 → 0: mass-erases flash and backup SRAM. Needs `yes`.
+    /// RDP level 1 → 0: mass-erases flash and backup SRAM. Given by [`Consent::Destructive`].
     MassErase,
-    /// RDP level 0 → 1: the debugger loses flash access; undoing it erases. Needs `yes`.
+    /// RDP level 0 → 1: the debugger loses flash access; undoing it erases. Given by
+    /// [`Consent::Destructive`].
     ReadProtection,
-    /// RDP level 2: permanent. Needs `yes` and `permanent_rdp2`.
+    /// RDP level 2: permanent. Given by [`Consent::Destructive`] and [`Consent::PermanentRdp2`]
+    /// together.
     PermanentRdp2,
+}
+
+/// A confirmation the user gave, as a value (each caller maps its own words to these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consent {
+    /// "Yes, erase or read-protect the chip": confirms RDP 1 → 0 and RDP 0 → 1, and is half of
+    /// the confirmation of RDP level 2.
+    Destructive,
+    /// "I understand that RDP level 2 is permanent": with [`Consent::Destructive`], confirms RDP
+    /// level 2. Alone it confirms nothing.
+    PermanentRdp2,
+}
+
+/// The set of confirmations a user gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Consents {
+    destructive: bool,
+    permanent_rdp2: bool,
+}
+
+impl Consents {
+    /// No confirmation given.
+    pub const NONE: Consents = Consents {
+        destructive: false,
+        permanent_rdp2: false,
+    };
+
+    /// This set plus `consent`.
+    pub fn with(mut self, consent: Consent) -> Self {
+        match consent {
+            Consent::Destructive => self.destructive = true,
+            Consent::PermanentRdp2 => self.permanent_rdp2 = true,
+        }
+        self
+    }
+
+    /// Whether `consent` was given.
+    pub fn contains(self, consent: Consent) -> bool {
+        match consent {
+            Consent::Destructive => self.destructive,
+            Consent::PermanentRdp2 => self.permanent_rdp2,
+        }
+    }
+}
+
+impl FromIterator<Consent> for Consents {
+    fn from_iter<I: IntoIterator<Item = Consent>>(iter: I) -> Self {
+        iter.into_iter().fold(Consents::NONE, Consents::with)
+    }
 }
 
 impl Confirmation {
@@ -49,20 +97,17 @@ impl Confirmation {
         }
     }
 
-    /// CLI flags that give this confirmation.
-    pub fn flags(self) -> &'static str {
+    /// The consents that give this confirmation (all of them are needed).
+    pub fn needs(self) -> &'static [Consent] {
         match self {
-            Confirmation::MassErase | Confirmation::ReadProtection => YES_FLAG,
-            Confirmation::PermanentRdp2 => "--yes and --i-understand-rdp2-is-permanent",
+            Confirmation::MassErase | Confirmation::ReadProtection => &[Consent::Destructive],
+            Confirmation::PermanentRdp2 => &[Consent::Destructive, Consent::PermanentRdp2],
         }
     }
 
-    /// Whether `yes`/`permanent_rdp2` give this confirmation.
-    pub fn given(self, yes: bool, permanent_rdp2: bool) -> bool {
-        match self {
-            Confirmation::MassErase | Confirmation::ReadProtection => yes,
-            Confirmation::PermanentRdp2 => yes && permanent_rdp2,
-        }
+    /// Whether `consents` give this confirmation.
+    pub fn given(self, consents: Consents) -> bool {
+        self.needs().iter().all(|&c| consents.contains(c))
     }
 }
 
@@ -156,45 +201,42 @@ impl Plan {
         self.confirmations.contains(&Confirmation::PermanentRdp2)
     }
 
+    /// The needed confirmations that `consents` do not give.
+    pub fn unconfirmed(&self, consents: Consents) -> Vec<Confirmation> {
+        unconfirmed(&self.confirmations, consents)
+    }
+
     /// Refuse unless every needed confirmation is given.
-    pub fn check_confirmations(&self, yes: bool, permanent_rdp2: bool) -> Result<(), Error> {
-        check(&self.confirmations, yes, permanent_rdp2)
+    pub fn check_confirmations(&self, consents: Consents) -> Result<(), Error> {
+        check(&self.confirmations, consents)
     }
 }
 
-fn check(needed: &[Confirmation], yes: bool, permanent_rdp2: bool) -> Result<(), Error> {
-    let missing: Vec<Confirmation> = needed
+fn unconfirmed(needed: &[Confirmation], consents: Consents) -> Vec<Confirmation> {
+    needed
         .iter()
         .copied()
-        .filter(|c| !c.given(yes, permanent_rdp2))
-        .collect();
+        .filter(|c| !c.given(consents))
+        .collect()
+}
+
+fn check(needed: &[Confirmation], consents: Consents) -> Result<(), Error> {
+    let missing = unconfirmed(needed, consents);
     if missing.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(Error::Unconfirmed { missing })
     }
-    let worst = missing
-        .iter()
-        .copied()
-        .find(|&c| c == Confirmation::PermanentRdp2)
-        .unwrap_or(missing[0]);
-    Err(Error::ConfirmationRequired {
-        what: missing
-            .iter()
-            .map(|c| c.reason())
-            .collect::<Vec<_>>()
-            .join("; "),
-        how: format!("Run again with {} to confirm", worst.flags()),
-        missing,
-    })
 }
 
 /// Refuse RDP level 2 before any probe access when its confirmations are missing.
 /// (Other confirmations depend on the chip's current values and are checked on the plan.)
-pub fn precheck(changes: &[Change], yes: bool, permanent_rdp2: bool) -> Result<(), Error> {
+pub fn precheck(changes: &[Change], consents: Consents) -> Result<(), Error> {
     let rdp2 = changes
         .iter()
         .any(|c| c.field == Field::Rdp && RdpLevel::from_byte(c.value as u8) == RdpLevel::Level2);
     if rdp2 {
-        check(&[Confirmation::PermanentRdp2], yes, permanent_rdp2)
+        check(&[Confirmation::PermanentRdp2], consents)
     } else {
         Ok(())
     }
@@ -459,7 +501,7 @@ mod tests {
         assert!(w.contains("stm32f7x_2048dual"), "{w}");
         assert!(w.contains("--prefer-flash-algorithm"), "{w}");
         assert!(w.contains("0x0810_0000"), "{w}");
-        p.check_confirmations(false, false).unwrap();
+        p.check_confirmations(Consents::NONE).unwrap();
     }
 
     #[test]
@@ -518,14 +560,24 @@ mod tests {
 
     #[test]
     fn rdp_confirmations() {
-        // 0 → 1 needs --yes.
+        let yes = Consents::NONE.with(Consent::Destructive);
+        let permanent = Consents::NONE.with(Consent::PermanentRdp2);
+        let both = yes.with(Consent::PermanentRdp2);
+        // 0 → 1 needs the destructive consent.
         let p = mk(OptionWords::FACTORY, &["RDP=1"], zi());
         assert_eq!(p.confirmations, vec![Confirmation::ReadProtection]);
-        let e = p.check_confirmations(false, false).unwrap_err().to_string();
-        assert!(e.contains("--yes"), "{e}");
+        let e = p.check_confirmations(Consents::NONE).unwrap_err();
+        assert!(
+            matches!(&e, Error::Unconfirmed { missing } if missing == &[Confirmation::ReadProtection]),
+            "{e:?}"
+        );
+        let e = e.to_string();
+        assert!(e.contains("blocks debugger access"), "{e}");
         assert!(e.contains("option bytes unchanged"), "{e}");
-        p.check_confirmations(true, false).unwrap();
-        // 1 → 0 needs --yes, waits long, warns about the mass erase.
+        assert!(!e.contains("--"), "no CLI words in the engine: {e}");
+        assert_eq!(p.unconfirmed(permanent), vec![Confirmation::ReadProtection]);
+        p.check_confirmations(yes).unwrap();
+        // 1 → 0 needs it too, waits long, warns about the mass erase.
         let level1 = OptionWords::FACTORY.with(Field::Rdp, 0x55);
         let p = mk(level1, &["RDP=0"], zi());
         assert_eq!(p.confirmations, vec![Confirmation::MassErase]);
@@ -534,9 +586,9 @@ mod tests {
         assert!(p.busy_timeout >= Duration::from_secs(40));
         assert!(p.warnings.iter().any(|w| w.contains("MASS-ERASES")));
         assert!(!p.warnings.iter().any(|w| w.contains("IWDG_SW = 0")));
-        let e = p.check_confirmations(false, true).unwrap_err().to_string();
+        let e = p.check_confirmations(permanent).unwrap_err().to_string();
         assert!(e.contains("mass-erases"), "{e}");
-        p.check_confirmations(true, false).unwrap();
+        p.check_confirmations(yes).unwrap();
         // ... with the hardware-IWDG caveat when IWDG_SW = 0.
         let hw_iwdg = level1.with(Field::IwdgSw, 0);
         let p = mk(hw_iwdg, &["RDP=0xAA"], zi());
@@ -547,16 +599,19 @@ mod tests {
         let p = mk(level1, &["RDP=0xBB"], zi());
         assert!(p.confirmations.is_empty());
         assert_eq!(p.busy_timeout, BUSY_TIMEOUT);
-        // → 2 needs both flags.
+        // → 2 needs both consents.
         let p = mk(OptionWords::FACTORY, &["RDP=2"], zi());
         assert_eq!(p.confirmations, vec![Confirmation::PermanentRdp2]);
         assert!(p.sets_rdp2());
-        for (yes, perm) in [(false, false), (true, false), (false, true)] {
-            let e = p.check_confirmations(yes, perm).unwrap_err().to_string();
-            assert!(e.contains("PERMANENT"), "{e}");
-            assert!(e.contains("--i-understand-rdp2-is-permanent"), "{e}");
+        for consents in [Consents::NONE, yes, permanent] {
+            let e = p.check_confirmations(consents).unwrap_err();
+            assert!(
+                matches!(&e, Error::Unconfirmed { missing } if missing == &[Confirmation::PermanentRdp2]),
+                "{e:?}"
+            );
+            assert!(e.to_string().contains("PERMANENT"), "{e}");
         }
-        p.check_confirmations(true, true).unwrap();
+        p.check_confirmations(both).unwrap();
         assert!(p.warnings.iter().any(|w| w.contains("PERMANENT")));
         // From level 1 to 2 as well.
         let p = mk(level1, &["RDP=0xCC"], zi());
@@ -565,15 +620,23 @@ mod tests {
 
     #[test]
     fn precheck_refuses_rdp2_before_probe_access() {
+        let yes = Consents::NONE.with(Consent::Destructive);
+        let permanent = Consents::NONE.with(Consent::PermanentRdp2);
         let rdp2 = parse_changes(["RDP=2"]).unwrap();
-        assert!(precheck(&rdp2, false, false).is_err());
-        assert!(precheck(&rdp2, true, false).is_err());
-        assert!(precheck(&rdp2, false, true).is_err());
-        precheck(&rdp2, true, true).unwrap();
+        assert!(precheck(&rdp2, Consents::NONE).is_err());
+        assert!(precheck(&rdp2, yes).is_err());
+        assert!(precheck(&rdp2, permanent).is_err());
+        precheck(
+            &rdp2,
+            [Consent::Destructive, Consent::PermanentRdp2]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
         let raw = parse_changes(["rdp=0xcc", "nDBANK=0"]).unwrap();
-        assert!(precheck(&raw, true, false).is_err());
+        assert!(precheck(&raw, yes).is_err());
         let other = parse_changes(["RDP=1", "nDBANK=0"]).unwrap();
-        precheck(&other, false, false).unwrap();
+        precheck(&other, Consents::NONE).unwrap();
     }
 
     #[test]

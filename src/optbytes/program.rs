@@ -17,7 +17,7 @@ use crate::chip::registers::{
 use crate::chip::{OptionWords, RdpLevel};
 
 use super::error::{Error, LeftState, LockState, OptionsState};
-use super::plan::Plan;
+use super::plan::{Consents, Plan};
 use super::read::{
     programmed_words, read_identity, read_option_area, read_option_area_if_readable, read_words,
 };
@@ -41,10 +41,8 @@ const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
 /// How to execute a plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApplyOptions {
-    /// Confirms changes that erase or lock the chip (RDP 0 ↔ 1).
-    pub yes: bool,
-    /// Together with `yes`, confirms RDP level 2 (permanent).
-    pub permanent_rdp2: bool,
+    /// The confirmations the user gave (checked again here against the plan).
+    pub consents: Consents,
     /// Reset after programming so the values load, then verify them (default true).
     pub reset: bool,
     /// Leave the core halted at the end (GDB) instead of running (CLI).
@@ -56,8 +54,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            yes: false,
-            permanent_rdp2: false,
+            consents: Consents::NONE,
             reset: true,
             leave_halted: false,
             busy_timeout: None,
@@ -102,7 +99,7 @@ pub fn apply(
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
-    plan.check_confirmations(opts.yes, opts.permanent_rdp2)?;
+    plan.check_confirmations(opts.consents)?;
     if plan.is_noop() {
         return Ok(nothing_to_write(plan, progress));
     }
@@ -114,12 +111,19 @@ pub fn apply(
 
 fn nothing_to_write(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Outcome {
     progress(&already_set_line(plan));
-    Outcome {
-        written: false,
-        reset: false,
-        pending_reset: false,
-        words: plan.old,
-        core: CoreAfter::Untouched,
+    Outcome::nothing_written(plan)
+}
+
+impl Outcome {
+    /// The outcome of a plan with nothing to write: the chip was not touched.
+    pub fn nothing_written(plan: &Plan) -> Outcome {
+        Outcome {
+            written: false,
+            reset: false,
+            pending_reset: false,
+            words: plan.old,
+            core: CoreAfter::Untouched,
+        }
     }
 }
 
@@ -142,7 +146,7 @@ pub fn apply_on_core(
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
-    plan.check_confirmations(opts.yes, opts.permanent_rdp2)?;
+    plan.check_confirmations(opts.consents)?;
     if plan.is_noop() {
         return Ok(nothing_to_write(plan, progress));
     }
@@ -156,7 +160,7 @@ pub(crate) fn execute<T: Target + ?Sized>(
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
-    plan.check_confirmations(opts.yes, opts.permanent_rdp2)?;
+    plan.check_confirmations(opts.consents)?;
     let untouched = |step: &str| {
         let step = step.to_string();
         move |e| Error::probe(step, e, LeftState::UNTOUCHED)

@@ -6,7 +6,7 @@ use super::*;
 use crate::chip::registers::*;
 use crate::chip::{Field, OptionArea, Part};
 use crate::optbytes::parse::parse_changes;
-use crate::optbytes::plan::plan;
+use crate::optbytes::plan::{plan, Consent};
 
 #[derive(Debug)]
 struct Fake {
@@ -526,11 +526,11 @@ fn missing_confirmation_touches_nothing() {
     let mut fake = Fake::new();
     let p = plan_for(&fake, &["RDP=1"]);
     let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
-    assert!(matches!(err, Error::ConfirmationRequired { .. }));
+    assert!(matches!(err, Error::Unconfirmed { .. }));
     assert!(fake.writes.is_empty());
     assert!(fake.events.is_empty());
     let ok = ApplyOptions {
-        yes: true,
+        consents: Consents::NONE.with(Consent::Destructive),
         ..ApplyOptions::default()
     };
     run(&mut fake, &p, ok).0.unwrap();
@@ -542,8 +542,9 @@ fn rdp2_resets_without_verifying_after() {
     let mut fake = Fake::new();
     let p = plan_for(&fake, &["RDP=2"]);
     let opts = ApplyOptions {
-        yes: true,
-        permanent_rdp2: true,
+        consents: [Consent::Destructive, Consent::PermanentRdp2]
+            .into_iter()
+            .collect(),
         ..ApplyOptions::default()
     };
     let outcome = run(&mut fake, &p, opts).0.unwrap();

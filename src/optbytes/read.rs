@@ -250,13 +250,23 @@ pub struct Prepared {
 
 /// Read, identify (against the session's target name) and plan `changes`. Touches nothing.
 pub fn prepare(session: &mut probe_rs::Session, changes: &[Change]) -> Result<Prepared, Error> {
-    let target_name = session.target().name.clone();
-    let mut core = session
-        .core(0)
-        .map_err(|e| Error::probe("opening core 0", e, LeftState::UNTOUCHED))?;
-    let snapshot = read(&mut core)?;
-    let part = identify(&snapshot, &target_name)?;
-    let mut plan = plan(snapshot.programmed(), changes, &part)?;
+    let (snapshot, part) = inspect(session)?;
+    let plan = plan_snapshot(&snapshot, &part, changes)?;
+    Ok(Prepared {
+        snapshot,
+        part,
+        plan,
+    })
+}
+
+/// Plan `changes` from the programmed values of `snapshot`, warning when the registers hold
+/// values that were never committed. Pure.
+pub(crate) fn plan_snapshot(
+    snapshot: &OptionBytes,
+    part: &Part,
+    changes: &[Change],
+) -> Result<Plan, Error> {
+    let mut plan = plan(snapshot.programmed(), changes, part)?;
     if let Some(programmed) = snapshot.pending() {
         plan.warnings.push(format!(
             "FLASH_OPTCR/OPTCR1 ({}) differ from the option bytes programmed at 0x1FFF_0000 ({}), \
@@ -266,11 +276,7 @@ pub fn prepare(session: &mut probe_rs::Session, changes: &[Change]) -> Result<Pr
             super::program::words_text(&programmed),
         ));
     }
-    Ok(Prepared {
-        snapshot,
-        part,
-        plan,
-    })
+    Ok(plan)
 }
 
 /// Read and identify (against the session's target name).

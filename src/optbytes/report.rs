@@ -22,7 +22,7 @@ use crate::chip::geometry::{hex32, size_text};
 use crate::chip::registers::FLASH_OPTCR_OPTLOCK;
 use crate::chip::{Field, OptionWords, Part};
 
-use super::plan::Plan;
+use super::plan::{Confirmation, Plan};
 use super::program::{CoreAfter, Outcome};
 use super::read::OptionBytes;
 
@@ -215,9 +215,16 @@ pub fn ndbank_line(snapshot: &OptionBytes, part: &Part) -> String {
     line
 }
 
+/// How a caller tells its user to give a confirmation: the CLI's flags, the monitor's words.
+/// The report layer says what needs confirming; the caller says how.
+pub type ConfirmWords = fn(Confirmation) -> &'static str;
+
+/// The line that closes a dry run, for every caller.
+pub const DRY_RUN_LINE: &str = "Dry run: nothing was written.";
+
 /// The plan as text: old/new words, each changed field, fields already set, warnings and the
-/// confirmations needed.
-pub fn plan_text(plan: &Plan) -> String {
+/// confirmations needed, each with how `confirm` says to give it.
+pub fn plan_text(plan: &Plan, confirm: ConfirmWords) -> String {
     let mut out = String::new();
     if plan.is_noop() {
         let names: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
@@ -257,12 +264,12 @@ pub fn plan_text(plan: &Plan) -> String {
         let _ = writeln!(out, "WARNING: {w}");
     }
     for c in &plan.confirmations {
-        let _ = writeln!(out, "Needs {}: {}", c.flags(), c.reason());
+        let _ = writeln!(out, "Needs {}: {}", confirm(*c), c.reason());
     }
     out
 }
 
-/// The plan as JSON (`--dry-run --json`): the [`Plan`] with words as numbers, plus
+/// The plan of a dry run as JSON: the [`Plan`] with words as numbers, plus
 /// `"dry_run": true`.
 pub fn plan_json(plan: &Plan) -> Value {
     let mut v = serde_json::to_value(plan).expect("a plan serializes");
@@ -282,7 +289,7 @@ pub fn outcome_line(outcome: &Outcome) -> String {
     let what = if !outcome.written {
         "nothing written: the values were already set".to_string()
     } else if outcome.pending_reset {
-        "written and verified; pending until reset (run again without --no-reset, or reset the board, to load them)".to_string()
+        "written and verified; pending until reset (the next reset loads them)".to_string()
     } else if outcome.core == CoreAfter::Unreachable {
         "written; the chip was reset".to_string()
     } else {
@@ -450,7 +457,7 @@ mod tests {
             &zi(),
         )
         .unwrap();
-        let t = plan_text(&p);
+        let t = plan_text(&p, words);
         assert!(t.contains("FLASH_OPTCR  0xffffaafc → 0xdfffaafc"), "{t}");
         assert!(t.contains("nDBANK      1 → 0"), "{t}");
         assert!(t.contains("was: single bank"), "{t}");
@@ -464,7 +471,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            plan_text(&noop),
+            plan_text(&noop, words),
             "No change: nDBANK already set as requested; nothing to write.\n"
         );
         let rdp = plan(
@@ -473,7 +480,7 @@ mod tests {
             &zi(),
         )
         .unwrap();
-        assert!(plan_text(&rdp).contains("Needs --yes"));
+        assert!(plan_text(&rdp, words).contains("Needs `ok`: RDP level 1 blocks"));
         let j = plan_json(&p);
         assert_eq!(j["dry_run"], true);
         assert_eq!(j["old"]["optcr"], 0xFFFF_AAFCu32);
@@ -481,6 +488,10 @@ mod tests {
         assert_eq!(j["diffs"][0]["field"], "nDBANK");
         assert_eq!(j["already_set"], json!(["nDBOOT"]));
         assert_eq!(j["busy_timeout_ms"], 5000);
+    }
+
+    fn words(_: Confirmation) -> &'static str {
+        "`ok`"
     }
 
     #[test]

@@ -408,3 +408,93 @@ pub fn monitor_raw(c: &mut RawClient, bytes: &[u8]) -> (String, String) {
         }
     }
 }
+
+/// Connects and sends `qSupported`, retrying for a bounded time while the server still holds
+/// the previous client (it notices a closed connection only when it next reads from it).
+pub fn connect_client(addr: SocketAddr) -> RawClient {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = RawClient::connect(addr);
+        let r = c
+            .ask("qSupported:multiprocess+;swbreak+;hwbreak+")
+            .unwrap_or_default();
+        if r.contains("PacketSize=") {
+            return c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server kept refusing a new client: {r}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Reads `len` bytes with an `m` packet.
+pub fn read_bytes(c: &mut RawClient, addr: u32, len: usize) -> Vec<u8> {
+    let r = c.ask(&format!("m{addr:x},{len:x}")).expect("memory reply");
+    let bytes = hex_decode(&r);
+    assert_eq!(
+        bytes.len(),
+        len,
+        "reading {len} bytes at {addr:#x}: reply {r}"
+    );
+    bytes
+}
+
+/// Reads one little-endian word with an `m` packet.
+pub fn read_word(c: &mut RawClient, addr: u32) -> u32 {
+    let b = read_bytes(c, addr, 4);
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Sends `head` followed by binary `data` (escaped as the protocol wants, e.g. for
+/// `vFlashWrite:ADDR:` or `XADDR,LEN:`) and returns the reply.
+pub fn ask_binary(c: &mut RawClient, head: &str, data: &[u8]) -> Option<String> {
+    let mut body = head.as_bytes().to_vec();
+    for &b in data {
+        if matches!(b, b'#' | b'$' | b'}' | b'*') {
+            body.extend_from_slice(&[b'}', b ^ 0x20]);
+        } else {
+            body.push(b);
+        }
+    }
+    let sum = body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    let mut bytes = vec![b'$'];
+    bytes.extend_from_slice(&body);
+    bytes.extend_from_slice(format!("#{sum:02x}").as_bytes());
+    c.send(&bytes);
+    let r = c.reply();
+    c.send(b"+");
+    r
+}
+
+/// Runs gdb-multiarch in batch mode with every command as its own `-ex`, so that a command that
+/// fails (a refused memory write, say) does not end the run as it would end a script.
+pub fn batch_each(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRun {
+    let mut cmd = Command::new(gdb());
+    cmd.args(["-nx", "-q", "-batch"]);
+    for setup in [
+        "set confirm off",
+        "set pagination off",
+        "set width 0",
+        "set remotetimeout 30",
+    ] {
+        cmd.args(["-ex", setup]);
+    }
+    cmd.args(["-ex", &format!("target extended-remote {addr}")]);
+    for c in commands {
+        cmd.args(["-ex", c]);
+    }
+    if let Some(elf) = elf {
+        cmd.arg(elf);
+    }
+    let (reader, writer) = std::io::pipe().expect("a pipe for gdb's output");
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().expect("pipe clone"))
+        .stderr(writer)
+        .spawn()
+        .expect("starting gdb-multiarch");
+    drop(cmd);
+    wait_bounded(child, reader, BATCH_TIMEOUT)
+}
