@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use cli_support::{bin, bin_process};
 use gdb_support::*;
 
-/// Upper bound for bytes to arrive at a client.
-const RTT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Upper bound for bytes to arrive at a client (a search pass over all RAM while the simulated
+/// core runs takes seconds in a debug build).
+const RTT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The firmware's line format: "line " + 8 hex digits + "\n".
 const LINE_LEN: usize = 14;

@@ -15,7 +15,7 @@ use probe_rs::Core;
 /// The ID a control block starts with; the only one probe-rs's RTT recognises.
 pub const RTT_ID: &str = "SEGGER RTT";
 /// How many bytes one search step reads.
-pub const CHUNK: u64 = 16 * 1024;
+pub const CHUNK: u64 = 4 * 1024;
 
 /// A refused `setup`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
