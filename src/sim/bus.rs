@@ -5,9 +5,14 @@
 
 use std::time::Instant;
 
-use super::flash::{self, Flash, RdpLevel};
+use super::family::{CoreParams, Model};
+use super::flash::{self, RdpLevel};
+use super::g4::G4Model;
+use super::g4_flash::G4Event;
+use super::variant::Variant;
 
-/// Address map (RM0410 §2.2, PM0253 for the Cortex-M7 private peripheral bus).
+/// Address map of the F7 (RM0410 §2.2, PM0253 for the Cortex-M7 private peripheral bus). The
+/// G4's is in [`super::g4::map`]; the private peripheral bus is common.
 pub mod map {
     pub const ITCM_RAM: u32 = 0x0000_0000;
     pub const ITCM_RAM_SIZE: u32 = 16 * 1024;
@@ -64,12 +69,7 @@ pub mod scs {
     pub const MVFR0: u32 = 0xE000_EF40;
     pub const MVFR1: u32 = 0xE000_EF44;
     pub const MVFR2: u32 = 0xE000_EF48;
-    /// Cortex-M7 r1p0, as on STM32F76x.
-    pub const CPUID_VALUE: u32 = 0x411F_C270;
-    /// Double-precision FPv5 (FPU present).
-    pub const MVFR0_VALUE: u32 = 0x1011_0221;
-    pub const MVFR1_VALUE: u32 = 0x1200_0011;
-    pub const MVFR2_VALUE: u32 = 0x0000_0040;
+    // CPUID and MVFR0–2 values are the family's: see `CoreParams`.
 
     pub const DBGKEY: u32 = 0xA05F << 16;
     pub const C_DEBUGEN: u32 = 1 << 0;
@@ -107,11 +107,13 @@ pub mod scs {
     pub const DCRSR_REGWNR: u32 = 1 << 16;
 }
 
-/// FPB (flash patch and breakpoint unit), revision 1: 8 code comparators.
+/// FPB (flash patch and breakpoint unit). Revision and comparator count are the family's (see
+/// `CoreParams`: F7 FPBv2 with 8, G4 FPBv1 with 6 code comparators).
 pub mod fpb {
     pub const FP_CTRL: u32 = 0xE000_2000;
     pub const FP_REMAP: u32 = 0xE000_2004;
     pub const FP_COMP0: u32 = 0xE000_2008;
+    /// The most code comparators of any simulated family (the register file's size).
     pub const NUM_CODE: usize = 8;
     pub const NUM_LIT: u32 = 2;
     pub const ENABLE: u32 = 1 << 0;
@@ -154,9 +156,16 @@ pub struct BusError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CoreRequest {
     Halt,
-    Resume { step: bool },
-    RegisterTransfer { regsel: u32, write: bool },
+    Resume {
+        step: bool,
+    },
+    RegisterTransfer {
+        regsel: u32,
+        write: bool,
+    },
     SystemReset,
+    /// G4 OBL_LAUNCH: the options were reloaded; the chip resets and the debug link drops.
+    OptionLoadReset,
 }
 
 /// Run state of the core as DHCSR reports it.
@@ -176,7 +185,12 @@ pub struct DwtComparator {
 
 /// Everything addressable.
 pub struct Bus {
-    pub flash: Flash,
+    pub variant: Variant,
+    /// The family model: on the F7 its FLASH controller, array and option store (the F7 memory
+    /// map is the rest of this struct); on the G4 everything below the private peripheral bus.
+    pub flash: Model,
+    /// Identity and comparator counts of the family's Cortex-M core.
+    pub core_params: CoreParams,
     itcm: Vec<u8>,
     sram: Vec<u8>,
     bkpsram: Vec<u8>,
@@ -211,9 +225,10 @@ pub struct Bus {
 }
 
 impl Bus {
-    pub fn new(flash: Flash) -> Self {
-        let variant = *flash.variant();
+    pub fn new(variant: Variant, flash: Model) -> Self {
         Bus {
+            variant,
+            core_params: CoreParams::of(variant.family),
             flash,
             itcm: vec![0; map::ITCM_RAM_SIZE as usize],
             sram: vec![0; map::SRAM_SIZE as usize],
@@ -251,7 +266,7 @@ impl Bus {
     }
 
     fn flash_offset(&self, address: u32) -> Option<u32> {
-        let size = self.flash.variant().flash_bytes();
+        let size = self.variant.flash_bytes();
         for base in [map::FLASH_AXIM, map::FLASH_ITCM] {
             if address >= base && address - base < size {
                 return Some(address - base);
@@ -265,6 +280,11 @@ impl Bus {
         let err = BusError { address };
         if who == Initiator::Cpu {
             self.check_watch(address, size, false);
+        }
+        if let Model::G4(g4) = &mut self.flash {
+            if G4Model::claims(address) {
+                return g4.read(address, size, who, Instant::now());
+            }
         }
         let mut bytes = [0u8; 4];
         let buf = &mut bytes[..size as usize];
@@ -323,9 +343,20 @@ impl Bus {
             self.check_watch(address, size, true);
         }
         let now = Instant::now();
-        if address >= map::FLASH_AXIM
-            && address - map::FLASH_AXIM < self.flash.variant().flash_bytes()
-        {
+        if let Model::G4(g4) = &mut self.flash {
+            if G4Model::claims(address) {
+                let result = g4.write(address, value, size, now);
+                for event in g4.take_events() {
+                    match event {
+                        G4Event::OptionLoadReset => {
+                            self.requests.push(CoreRequest::OptionLoadReset)
+                        }
+                    }
+                }
+                return result;
+            }
+        }
+        if address >= map::FLASH_AXIM && address - map::FLASH_AXIM < self.variant.flash_bytes() {
             if self.flash_blocked(who) {
                 return Err(err);
             }
@@ -373,7 +404,8 @@ impl Bus {
     /// Word reads of registers and read-only system areas. `None` = no such address.
     fn read_register(&mut self, address: u32, who: Initiator) -> Option<u32> {
         let now = Instant::now();
-        let variant = *self.flash.variant();
+        let variant = self.variant;
+        let core = self.core_params;
         Some(match address {
             a if (map::FLASH_REGS..map::FLASH_REGS + 0x20).contains(&a) => {
                 self.flash.read_reg(a - map::FLASH_REGS, now)
@@ -393,7 +425,7 @@ impl Bus {
             dbgmcu::CR => self.dbgmcu_cr,
             dbgmcu::APB1_FZ => self.dbgmcu_apb1_fz,
             dbgmcu::APB2_FZ => self.dbgmcu_apb2_fz,
-            scs::CPUID => scs::CPUID_VALUE,
+            scs::CPUID => core.cpuid,
             scs::AIRCR => scs::VECTKEYSTAT | (self.aircr_prigroup << 8),
             scs::CPACR => self.cpacr,
             scs::DFSR => self.dfsr,
@@ -415,17 +447,19 @@ impl Bus {
             }
             scs::DCRDR => self.dcrdr,
             scs::DEMCR => self.demcr,
-            scs::MVFR0 => scs::MVFR0_VALUE,
-            scs::MVFR1 => scs::MVFR1_VALUE,
-            scs::MVFR2 => scs::MVFR2_VALUE,
+            scs::MVFR0 => core.mvfr[0],
+            scs::MVFR1 => core.mvfr[1],
+            scs::MVFR2 => core.mvfr[2],
             fpb::FP_CTRL => {
                 ((fpb::NUM_LIT) << 8)
-                    | ((fpb::NUM_CODE as u32) << 4)
-                    | (1 << 28) // REV = 1: FPBv2 comparator format
+                    | ((core.fpb_code_comparators as u32) << 4)
+                    | (core.fpb_revision << 28)
                     | u32::from(self.fp_ctrl_enable)
             }
             fpb::FP_REMAP => 0,
-            a if (fpb::FP_COMP0..fpb::FP_COMP0 + 4 * fpb::NUM_CODE as u32).contains(&a) => {
+            a if (fpb::FP_COMP0..fpb::FP_COMP0 + 4 * core.fpb_code_comparators as u32)
+                .contains(&a) =>
+            {
                 self.fp_comp[((a - fpb::FP_COMP0) / 4) as usize]
             }
             dwt::DWT_CTRL => self.dwt_ctrl,
@@ -503,7 +537,10 @@ impl Bus {
                     self.fp_ctrl_enable = value & fpb::ENABLE != 0;
                 }
             }
-            a if (fpb::FP_COMP0..fpb::FP_COMP0 + 4 * fpb::NUM_CODE as u32).contains(&a) => {
+            a if (fpb::FP_COMP0
+                ..fpb::FP_COMP0 + 4 * self.core_params.fpb_code_comparators as u32)
+                .contains(&a) =>
+            {
                 self.fp_comp[((a - fpb::FP_COMP0) / 4) as usize] = value;
             }
             a if (dwt::DWT_COMP0..dwt::DWT_COMP0 + 16 * dwt::NUM_COMP as u32).contains(&a) => {
@@ -571,13 +608,30 @@ impl Bus {
         }
     }
 
-    /// FPB comparator match for an instruction address (FPBv2: BPADDR[31:1] | BE).
+    /// FPB comparator match for an instruction address. FPBv2: BPADDR[31:1] | BE. FPBv1:
+    /// COMP[28:2] with REPLACE[31:30] choosing the lower (01), upper (10) or both (11)
+    /// half-words of the word, code region only (ARMv7-M ARM C1.11).
     pub fn breakpoint_at(&self, pc: u32) -> bool {
+        let count = self.core_params.fpb_code_comparators;
+        let v1 = self.core_params.fpb_revision == 0;
         self.fp_ctrl_enable
-            && self
-                .fp_comp
-                .iter()
-                .any(|c| c & 1 != 0 && (c & !1) == (pc & !1))
+            && self.fp_comp[..count].iter().any(|&c| {
+                if c & 1 == 0 {
+                    return false;
+                }
+                if !v1 {
+                    return (c & !1) == (pc & !1);
+                }
+                let upper_half = pc & 2 != 0;
+                let replace = c >> 30;
+                let half_matches = match replace {
+                    0b01 => !upper_half,
+                    0b10 => upper_half,
+                    0b11 => true,
+                    _ => false,
+                };
+                pc < 0x2000_0000 && (c & 0x1FFF_FFFC) == (pc & 0x1FFF_FFFC) && half_matches
+            })
     }
 
     /// Mass erase of the backup SRAM, part of an RDP 1 → 0 regression.

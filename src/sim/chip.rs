@@ -9,8 +9,9 @@ use super::bus::{scs, Bus, CoreRequest, CoreState, Initiator};
 use super::cpu::{Cpu, Stop};
 use super::dap::Dap;
 use super::exception::Fault;
+use super::family::Model;
 use super::faults::Faults;
-use super::flash::{Flash, OptionStore, RdpLevel};
+use super::flash::{Flash, OptionStore};
 use super::variant::Variant;
 
 /// Instructions run between two looks at the debugger's requests while the core runs.
@@ -29,9 +30,14 @@ pub struct Chip {
 }
 
 impl Chip {
+    /// An F7 chip whose option store holds `store`.
     pub fn new(variant: Variant, store: OptionStore) -> Self {
-        let flash = Flash::new(variant, store);
-        let bus = Rc::new(RefCell::new(Bus::new(flash)));
+        Self::with_model(variant, Model::F7(Flash::new(variant, store)))
+    }
+
+    /// A chip of `variant`'s family around its family model.
+    pub fn with_model(variant: Variant, model: Model) -> Self {
+        let bus = Rc::new(RefCell::new(Bus::new(variant, model)));
         let cpu = Cpu::new(&bus);
         let mut chip = Chip {
             variant,
@@ -54,14 +60,15 @@ impl Chip {
         !self.in_reset && self.core_state() == CoreState::Running
     }
 
-    /// System reset (AIRCR.SYSRESETREQ or NRST): the FLASH interface reloads the option bytes,
-    /// the core fetches SP and PC from the boot address (FLASH_OPTCR1.BOOT_ADD0, BOOT0 pin low)
-    /// and halts there if DEMCR.VC_CORERESET is set. Debug registers, FPB, DWT and RAM keep their
+    /// System reset (AIRCR.SYSRESETREQ or NRST): the FLASH interface resets (the F7's reloads
+    /// the option bytes, the G4's does not), the core fetches SP and PC from the boot address
+    /// (F7: FLASH_OPTCR1.BOOT_ADD0, BOOT0 pin low; G4: main flash) and halts there if
+    /// DEMCR.VC_CORERESET is set. Debug registers, FPB, DWT and RAM keep their
     /// contents, as on silicon.
     pub fn system_reset(&mut self) {
         let vtor = {
             let mut bus = self.bus.borrow_mut();
-            bus.flash.reset(Instant::now());
+            bus.flash.system_reset(Instant::now());
             bus.requests.clear();
             bus.reset_sticky = true;
             bus.watch_hit = None;
@@ -70,8 +77,7 @@ impl Chip {
             bus.hfsr = 0;
             bus.mmfar = 0;
             bus.bfar = 0;
-            let boot_add0 = bus.flash.store().optcr1 & 0xFFFF;
-            boot_add0 << 14
+            bus.flash.boot_address()
         };
         self.cpu.reset(&self.bus, vtor);
         self.lockup_reason = None;
@@ -156,6 +162,7 @@ impl Chip {
                     }
                 }
                 CoreRequest::SystemReset => self.system_reset(),
+                CoreRequest::OptionLoadReset => self.option_load_reset(),
             }
         }
     }
@@ -227,7 +234,7 @@ impl Chip {
 
     /// RDP level 2 closes the debug port for good.
     pub fn debug_port_closed(&self) -> bool {
-        self.bus.borrow().flash.rdp() == RdpLevel::Level2
+        self.bus.borrow().flash.debug_port_closed()
     }
 
     /// NRST: held low, the core does not run; released, the chip comes out of reset.

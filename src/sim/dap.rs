@@ -51,6 +51,9 @@ pub struct Dap {
     tar: u32,
     /// The debug port was powered and then powered down: the session ended.
     pub power_down_seen: bool,
+    /// The chip reset its debug port under the host (G4 OBL_LAUNCH): nothing answers until
+    /// the host reconnects, i.e. (after its line reset) reads DPIDR.
+    pub link_lost: bool,
 }
 
 impl Default for Dap {
@@ -67,7 +70,14 @@ impl Dap {
             csw: csw::DEVICE_EN | 0x0300_0002,
             tar: 0,
             power_down_seen: false,
+            link_lost: false,
         }
+    }
+
+    /// The debug port resets to its power-on state and drops the host's connection.
+    pub fn drop_link(&mut self) {
+        *self = Dap::new();
+        self.link_lost = true;
     }
 }
 
@@ -93,6 +103,14 @@ impl Chip {
         if self.faults.disconnected || self.debug_port_closed() {
             return Ack::NoResponse;
         }
+        if self.dap.link_lost {
+            // SWD after a line reset: the first transfer must read DPIDR; it reconnects.
+            if !ap && read && a == 0x0 {
+                self.dap.link_lost = false;
+                return Ack::Ok(DPIDR);
+            }
+            return Ack::NoResponse;
+        }
         self.faults.transfers += 1;
         if self.faults.fault_at_transfer == Some(self.faults.transfers) {
             log::info!("sim: injected FAULT at transfer {}", self.faults.transfers);
@@ -104,7 +122,12 @@ impl Chip {
             if sticky {
                 return Ack::Fault;
             }
-            self.ap_transfer(read, a, value)
+            let ack = self.ap_transfer(read, a, value);
+            if self.dap.link_lost {
+                // The access reset the chip (OBL_LAUNCH): its acknowledge never comes.
+                return Ack::NoResponse;
+            }
+            ack
         } else {
             // With a sticky error, only DPIDR, CTRL/STAT and ABORT answer.
             let allowed = matches!(

@@ -1,8 +1,10 @@
-//! A simulated STM32F76x/F77x that probe-rs drives like a real board.
+//! A simulated STM32F76x/F77x or STM32G47x/G48x that probe-rs drives like a real board.
 //!
-//! The chip model (bus, FLASH controller and option store, Cortex-M7 debug block with FPB and
-//! DWT, a real CPU through armagnac) sits under probe-rs at the DAP level, so the code that
-//! drives hardware is the code every test runs. See `docs/simulator.md`.
+//! The chip model (bus, FLASH controller and option store, Cortex-M7 or M4F debug block with
+//! FPB and DWT, a real CPU through armagnac) sits under probe-rs at the DAP level, so the code
+//! that drives hardware is the code every test runs. Common parts (bus and debug block, CPU,
+//! DAP, probe, socket, state, faults) plus one model per family ([`family`]: [`flash`] for the
+//! F7, [`g4`] and [`g4_flash`] for the G4). See `docs/simulator.md`.
 //!
 //! ```no_run
 //! use stm32_opts::sim::Simulator;
@@ -15,8 +17,10 @@ pub mod chip;
 pub mod cpu;
 pub mod dap;
 pub mod exception;
+pub mod family;
 pub mod faults;
 pub mod flash;
+pub mod g4;
 pub mod g4_flash;
 pub mod geometry;
 pub mod glasgow;
@@ -31,9 +35,11 @@ use probe_rs::probe::Probe;
 use probe_rs::{Permissions, Session};
 
 use chip::Chip;
+use family::Model;
 pub use flash::{FlashFaults, OptionStore, Timing};
+pub use g4_flash::{G4Faults, G4Flash, G4OptionStore, G4Timing};
 pub use state::{StateError, StateFile};
-pub use variant::{UnknownVariant, Variant};
+pub use variant::{Family, UnknownVariant, Variant};
 pub use worker::{SimGone, SimHandle};
 
 /// Why a simulator could not be started.
@@ -59,7 +65,8 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// A factory-fresh chip (OPTCR 0xFFFFAAFD, OPTCR1 0x00400080, erased flash).
+    /// A factory-fresh chip (F7: OPTCR 0xFFFFAAFD, OPTCR1 0x00400080; G4: OPTR 0xFFEFF8AA;
+    /// erased flash).
     pub fn new(chip: &str) -> Result<Self, SimError> {
         let variant = Variant::by_name(chip)?;
         Ok(Self::start(variant, None, None))
@@ -82,17 +89,13 @@ impl Simulator {
     fn start(variant: Variant, saved: Option<state::Saved>, file: Option<StateFile>) -> Self {
         let handle = SimHandle::spawn(
             move || {
-                let store = saved
-                    .as_ref()
-                    .map(|s| s.store)
-                    .unwrap_or_else(|| OptionStore::factory(&variant));
-                let mut chip = Chip::new(variant, store);
-                if let Some(saved) = saved {
-                    chip.bus.borrow_mut().flash.restore(saved.halves, saved.otp);
-                    // Power-on: the core boots from the restored flash, not the blank one.
-                    chip.system_reset();
-                }
-                chip
+                // A new process is a power-on: the options load from the store, and the core
+                // boots from the restored flash.
+                let model = match saved {
+                    Some(saved) => saved.into_model(variant),
+                    None => Model::factory(variant),
+                };
+                Chip::with_model(variant, model)
             },
             file,
         );
@@ -128,19 +131,54 @@ impl Simulator {
         self.handle.with(f)
     }
 
-    /// The option store as programmed (what the next reset loads).
+    /// The F7 option store as programmed (what the next reset loads). Panics on a G4: use
+    /// [`Simulator::g4_option_store`].
     pub fn option_store(&self) -> Result<OptionStore, SimGone> {
-        self.with(|chip| chip.bus.borrow().flash.store())
+        let store = self.with(|chip| chip.bus.borrow().flash.f7().map(|f| f.store()))?;
+        Ok(store.unwrap_or_else(|| panic!("{} has no F7 option store", self.variant.name)))
     }
 
-    /// Sets how long BSY stays set for each FLASH operation.
+    /// Sets how long BSY stays set for each FLASH operation (F7; panics on a G4: use
+    /// [`Simulator::with_g4_flash`]).
     pub fn set_timing(&self, timing: Timing) -> Result<(), SimGone> {
-        self.with(move |chip| chip.bus.borrow_mut().flash.timing = timing)
+        self.with_f7_flash(move |flash| flash.timing = timing)
     }
 
-    /// Injects FLASH-controller faults (stuck BSY, error flags on OPTSTRT).
+    /// Injects FLASH-controller faults (stuck BSY, error flags on OPTSTRT) on an F7 (panics on
+    /// a G4: use [`Simulator::with_g4_flash`]).
     pub fn inject_flash_faults(&self, faults: FlashFaults) -> Result<(), SimGone> {
-        self.with(move |chip| chip.bus.borrow_mut().flash.faults = faults)
+        self.with_f7_flash(move |flash| flash.faults = faults)
+    }
+
+    fn with_f7_flash(
+        &self,
+        f: impl FnOnce(&mut flash::Flash) + Send + 'static,
+    ) -> Result<(), SimGone> {
+        let done = self.with(move |chip| chip.bus.borrow_mut().flash.f7_mut().map(f))?;
+        done.unwrap_or_else(|| panic!("{} has no F7 FLASH model", self.variant.name));
+        Ok(())
+    }
+
+    /// The G4 option store as programmed (what the next OBL_LAUNCH or power-on loads). Panics
+    /// on an F7: use [`Simulator::option_store`].
+    pub fn g4_option_store(&self) -> Result<G4OptionStore, SimGone> {
+        self.with_g4_flash(|flash| flash.store())
+    }
+
+    /// Runs `f` on a G4's FLASH model (timing, fault injection, inspection). Panics on an F7.
+    pub fn with_g4_flash<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut G4Flash) -> R + Send + 'static,
+    ) -> Result<R, SimGone> {
+        let result = self.with(move |chip| {
+            let mut bus = chip.bus.borrow_mut();
+            let g4 = bus.flash.g4_mut()?;
+            let result = f(&mut g4.flash);
+            // Whatever `f` changed is saved like any other change.
+            g4.generation += 1;
+            Some(result)
+        })?;
+        Ok(result.unwrap_or_else(|| panic!("{} has no G4 FLASH model", self.variant.name)))
     }
 
     /// Answers the `n`th DAP transfer from now with FAULT (n = 1 is the next one).

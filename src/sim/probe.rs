@@ -85,7 +85,7 @@ impl SimProbe {
 
 impl DebugProbe for SimProbe {
     fn get_name(&self) -> &str {
-        "stm32-opts simulated STM32F7"
+        "stm32-opts simulated STM32"
     }
 
     fn speed_khz(&self) -> u32 {

@@ -1,4 +1,4 @@
-//! The parts the simulator can be: identity (DBGMCU_IDCODE) and flash size.
+//! The parts the simulator can be: family, identity (DBGMCU_IDCODE) and flash size.
 
 use std::fmt;
 
@@ -6,12 +6,28 @@ use std::fmt;
 pub const DEV_ID_F76X: u16 = 0x451;
 /// DEV_ID of STM32F74x/F75x (RM0385), which have no nDBANK bit and no dual-bank mode.
 pub const DEV_ID_F74X: u16 = 0x449;
+/// DEV_ID of the STM32G4 category-3 parts G47x/G48x (RM0440), the ones with the DBANK bit.
+pub const DEV_ID_G47X: u16 = 0x469;
+/// REV_ID the simulated G47x/G48x reports. The reference gives no revision codes for 0x469;
+/// 0x1000 (revision A, as on the F7 of the same vintage) is a choice, not a fact.
+pub const REV_ID_G47X: u16 = 0x1000;
+
+/// Which chip model the simulator runs: each family has its own memory map, FLASH controller,
+/// option store and Cortex-M core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// STM32F74x–F77x: Cortex-M7, FLASH_OPTCR/OPTCR1 controller at 0x4002_3C00.
+    F7,
+    /// STM32G47x/G48x: Cortex-M4F, FLASH_OPTR controller at 0x4002_2000.
+    G4,
+}
 
 /// One simulated part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variant {
     /// The probe-rs target name, e.g. `STM32F767ZI`.
     pub name: &'static str,
+    pub family: Family,
     /// DBGMCU_IDCODE.DEV_ID.
     pub dev_id: u16,
     /// DBGMCU_IDCODE.REV_ID (0x1000 = revision A, 0x1001 = revision Z on 0x451).
@@ -42,6 +58,9 @@ impl Variant {
     pub fn by_name(name: &str) -> Result<Variant, UnknownVariant> {
         let upper = name.trim().to_ascii_uppercase();
         let unknown = || UnknownVariant(name.to_string());
+        if upper.starts_with("STM32G4") {
+            return Self::g4_by_name(&upper).ok_or_else(unknown);
+        }
         // STM32F7 + line (2 digits) + pin count letter + size letter (+ package/temp suffix).
         let rest = upper.strip_prefix("STM32F7").ok_or_else(unknown)?;
         let bytes = rest.as_bytes();
@@ -61,8 +80,35 @@ impl Variant {
         };
         Ok(Variant {
             name: leak_name(canonical),
+            family: Family::F7,
             dev_id,
             rev_id: 0x1001,
+            flash_kib,
+        })
+    }
+}
+
+impl Variant {
+    /// STM32G471/473/474/483/484 + pin-count letter + size letter (B = 128 KB, C = 256 KB,
+    /// E = 512 KB), as probe-rs names them (`STM32G474RE`, `STM32G473RC`); the G48x come only
+    /// with 512 KB.
+    fn g4_by_name(upper: &str) -> Option<Variant> {
+        let line = upper.get(5..9)?;
+        let bytes = upper.as_bytes();
+        if bytes.len() < 11 || !bytes[9].is_ascii_alphabetic() {
+            return None;
+        }
+        let flash_kib = match (line, bytes[10] as char) {
+            ("G471" | "G473" | "G474", 'B') => 128,
+            ("G471" | "G473" | "G474", 'C') => 256,
+            ("G471" | "G473" | "G474" | "G483" | "G484", 'E') => 512,
+            _ => return None,
+        };
+        Some(Variant {
+            name: leak_name(&upper[..11]),
+            family: Family::G4,
+            dev_id: DEV_ID_G47X,
+            rev_id: REV_ID_G47X,
             flash_kib,
         })
     }
@@ -96,7 +142,7 @@ impl fmt::Display for Variant {
 /// A part name the simulator does not model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the simulator does not model '{0}'; it simulates STM32F765/767/768/769/777/778/779 with size letter G (1 MB) or I (2 MB), e.g. STM32F767ZI or STM32F767ZG, and STM32F745/746/756 (no nDBANK), e.g. STM32F746ZG"
+    "the simulator does not model '{0}'; it simulates STM32F765/767/768/769/777/778/779 with size letter G (1 MB) or I (2 MB), e.g. STM32F767ZI or STM32F767ZG, STM32F745/746/756 (no nDBANK), e.g. STM32F746ZG, and STM32G471/473/474 with size letter B (128 KB), C (256 KB) or E (512 KB) and STM32G483/484xE, e.g. STM32G474RE or STM32G474RC"
 )]
 pub struct UnknownVariant(pub String);
 
@@ -126,5 +172,22 @@ mod tests {
         assert!(err.to_string().contains("STM32F767ZI"));
         assert!(Variant::by_name("STM32F7").is_err());
         assert!(Variant::by_name("STM32F777ZG").is_err());
+        assert!(Variant::by_name("STM32G491RE").is_err());
+        assert!(Variant::by_name("STM32G431RB").is_err());
+        assert!(Variant::by_name("STM32G4").is_err());
+    }
+
+    #[test]
+    fn g4_names_map_to_category_3_parts() {
+        let re = Variant::by_name("stm32g474retx").unwrap();
+        assert_eq!(
+            (re.name, re.family, re.dev_id, re.flash_kib, re.has_ndbank()),
+            ("STM32G474RE", Family::G4, 0x469, 512, false)
+        );
+        assert_eq!(Variant::by_name("STM32G474RC").unwrap().flash_kib, 256);
+        assert_eq!(Variant::by_name("STM32G473RC").unwrap().flash_kib, 256);
+        assert_eq!(Variant::by_name("STM32G484VE").unwrap().flash_kib, 512);
+        assert!(Variant::by_name("STM32G484VC").is_err());
+        assert_eq!(re.idcode(), 0x1000_0469);
     }
 }

@@ -30,7 +30,7 @@ struct Board {
 
 struct Persistence {
     file: StateFile,
-    /// `Flash::generation` as last written to the file.
+    /// `Model::generation` as last written to the file.
     saved_generation: u64,
     /// The save that failed; the board answers nothing after it.
     failed: Option<Arc<StateError>>,
@@ -46,13 +46,13 @@ impl Board {
         if let Some(e) = &p.failed {
             return Err(SimGone::NotSaved(e.clone()));
         }
-        let flash = &self.chip.bus.borrow().flash;
-        if !force && flash.generation == p.saved_generation {
+        let model = &self.chip.bus.borrow().flash;
+        if !force && model.generation() == p.saved_generation {
             return Ok(());
         }
-        match p.file.save(&self.chip.variant, flash) {
+        match p.file.save(&self.chip.variant, model) {
             Ok(()) => {
-                p.saved_generation = flash.generation;
+                p.saved_generation = model.generation();
                 Ok(())
             }
             Err(e) => {
@@ -128,7 +128,7 @@ impl SimHandle {
                 let chip = make();
                 let persistence = state.map(|file| Persistence {
                     file,
-                    saved_generation: chip.bus.borrow().flash.generation,
+                    saved_generation: chip.bus.borrow().flash.generation(),
                     failed: None,
                 });
                 let mut board = Board { chip, persistence };

@@ -78,3 +78,39 @@ pub fn flash_elf(
     options.preferred_algos = vec![algorithm.to_string()];
     download_file_with_options(session, elf, ElfLoader(ElfOptions::default()), options)
 }
+
+/// STM32G47x/G48x addresses and register fields, from the reference facts (RM0440 through
+/// `stm32-families.md` §0, §3, §6), for the G4 simulator tests.
+pub mod g4 {
+    pub const DBGMCU_IDCODE: u64 = 0xE004_2000;
+    pub const FLASH_SIZE_REG: u64 = 0x1FFF_75E0;
+    pub const OPTION_BYTES: u64 = 0x1FFF_7800;
+    pub const FLASH_KEYR: u64 = 0x4002_2008;
+    pub const FLASH_OPTKEYR: u64 = 0x4002_200C;
+    pub const FLASH_SR: u64 = 0x4002_2010;
+    pub const FLASH_CR: u64 = 0x4002_2014;
+    pub const FLASH_OPTR: u64 = 0x4002_2020;
+    pub const KEY1: u32 = 0x4567_0123;
+    pub const KEY2: u32 = 0xCDEF_89AB;
+    pub const OPTKEY1: u32 = 0x0819_2A3B;
+    pub const OPTKEY2: u32 = 0x4C5D_6E7F;
+    pub const SR_BSY: u32 = 1 << 16;
+    /// OPTVERR, PGSERR, SIZERR, PGAERR, WRPERR, PROGERR, OPERR (write-1-to-clear).
+    pub const SR_ERRORS: u32 = (1 << 15) | 0xFA;
+    pub const CR_OPTSTRT: u32 = 1 << 17;
+    pub const CR_OBL_LAUNCH: u32 = 1 << 27;
+    pub const CR_OPTLOCK: u32 = 1 << 30;
+    pub const CR_LOCK: u32 = 1 << 31;
+    pub const OPTR_DBANK: u32 = 1 << 22;
+    pub const RDP_LEVEL2: u32 = 0xCC;
+    /// Factory OPTR (dual bank, RDP level 0), as the reference gives it.
+    pub const FACTORY_OPTR: u32 = 0xFFEF_F8AA;
+    pub const CPUID: u64 = 0xE000_ED00;
+    pub const MVFR0: u64 = 0xE000_EF40;
+    pub const FP_CTRL: u64 = 0xE000_2000;
+    pub const DWT_CTRL: u64 = 0xE000_1000;
+    pub const SRAM1: u64 = 0x2000_0000;
+    pub const SRAM2: u64 = 0x2001_4000;
+    pub const CCM_SRAM: u64 = 0x2001_8000;
+    pub const CCM_ALIAS: u64 = 0x1000_0000;
+}

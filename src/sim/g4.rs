@@ -1,0 +1,257 @@
+//! The simulated STM32G47x/G48x below the private peripheral bus: its memory map, with the FLASH
+//! controller, flash array and option store of [`G4Flash`] mapped onto it (RM0440 memory map as
+//! the reference and probe-rs's `STM32G4_Series.yaml` give it; `stm32-families.md` §0, §3, §6,
+//! §12). The Cortex-M4F debug block above 0xE000_0000 is the common one of [`super::bus`].
+//!
+//! Written from the reference facts, not from the engine's code.
+
+use std::time::Instant;
+
+use super::bus::{BusError, Initiator};
+use super::g4_flash::{self, G4BusFault, G4Event, G4Flash, G4OptionStore};
+use super::variant::Variant;
+
+/// Address map of a G47x/G48x.
+pub mod map {
+    /// Boot alias: with the factory boot options (nBOOT0/nSWBOOT0) main flash appears at 0.
+    pub const BOOT_ALIAS: u32 = 0x0000_0000;
+    pub const FLASH: u32 = super::g4_flash::FLASH_BASE;
+    /// Bank 2 starts here in dual-bank mode whatever the flash size; the rest of the 512 KB
+    /// window is a gap on smaller parts.
+    pub const FLASH_WINDOW_END: u32 = 0x0808_0000;
+    /// CCM SRAM through the instruction bus (ICODE alias of 0x2001_8000).
+    pub const CCM_ALIAS: u32 = 0x1000_0000;
+    pub const CCM_SIZE: u32 = 32 * 1024;
+    /// System memory (the ST bootloader): read only; modelled as an idle loop.
+    pub const SYSTEM_MEMORY: u32 = 0x1FFF_0000;
+    pub const SYSTEM_MEMORY_SIZE: u32 = 28 * 1024;
+    /// 96-bit unique device ID.
+    pub const UID: u32 = 0x1FFF_7590;
+    /// Flash size in KB (u16), reference §0.
+    pub const FLASH_SIZE: u32 = 0x1FFF_75E0;
+    /// SRAM1 (80 KB), SRAM2 (16 KB) and CCM SRAM (32 KB, data-bus view) are contiguous.
+    pub const SRAM1: u32 = 0x2000_0000;
+    pub const SRAM2: u32 = 0x2001_4000;
+    pub const CCM_SRAM: u32 = 0x2001_8000;
+    pub const SRAM_END: u32 = 0x2002_0000;
+    pub const PERIPHERALS: u32 = 0x4000_0000;
+    pub const PERIPHERALS_END: u32 = 0x6000_0000;
+    pub const FLASH_REGS: u32 = 0x4002_2000;
+    pub const FLASH_REGS_END: u32 = 0x4002_2400;
+    /// Start of the private peripheral bus (the common debug block).
+    pub const PPB: u32 = 0xE000_0000;
+}
+
+/// Everything of a G47x/G48x that is not the Cortex-M debug block.
+pub struct G4Model {
+    pub flash: G4Flash,
+    variant: Variant,
+    /// SRAM1, SRAM2 and CCM SRAM, from 0x2000_0000.
+    sram: Vec<u8>,
+    system_memory: Vec<u8>,
+    uid: [u32; 3],
+    /// Counts changes of the non-volatile content (array and option store), for persistence.
+    pub generation: u64,
+    /// Events of the FLASH controller not yet acted on by the chip.
+    events: Vec<G4Event>,
+}
+
+impl G4Model {
+    /// A chip whose option store holds `store`, as after a power-on reset (options loaded).
+    pub fn new(variant: Variant, store: G4OptionStore) -> Self {
+        G4Model {
+            flash: G4Flash::with_store(variant.flash_kib, store),
+            variant,
+            sram: vec![0; (map::SRAM_END - map::SRAM1) as usize],
+            // An idle bootloader: `b .` repeated.
+            system_memory: [0xFE, 0xE7].repeat(map::SYSTEM_MEMORY_SIZE as usize / 2),
+            uid: [0x0047_0034, 0x4741_5012, 0x2035_4734 ^ variant.flash_kib],
+            generation: 0,
+            events: Vec::new(),
+        }
+    }
+
+    /// Whether this model answers `address` (everything below the private peripheral bus).
+    pub fn claims(address: u32) -> bool {
+        address < map::PPB
+    }
+
+    /// The FLASH controller's events since the last call (OBL_LAUNCH).
+    pub fn take_events(&mut self) -> Vec<G4Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Where the core fetches its vector table after a reset: main flash (factory boot
+    /// options; BOOT0 and the boot-option bits are not modelled).
+    pub fn boot_address(&self) -> u32 {
+        map::FLASH
+    }
+
+    /// RDP level 2 loaded: the debug port is closed for good.
+    pub fn debug_port_closed(&self) -> bool {
+        self.flash.debug_disabled()
+    }
+
+    /// System reset (SYSRESETREQ, NRST): the FLASH interface locks, the options stay as loaded.
+    pub fn system_reset(&mut self) {
+        self.flash.system_reset();
+    }
+
+    /// The option store as programmed (what the next option load reads).
+    pub fn store(&self) -> G4OptionStore {
+        self.flash.store()
+    }
+
+    fn ram(&mut self, address: u32, size: u32) -> Option<&mut [u8]> {
+        let offset = if (map::SRAM1..map::SRAM_END).contains(&address) {
+            address - map::SRAM1
+        } else if (map::CCM_ALIAS..map::CCM_ALIAS + map::CCM_SIZE).contains(&address) {
+            address - map::CCM_ALIAS + (map::CCM_SRAM - map::SRAM1)
+        } else {
+            return None;
+        };
+        let (start, end) = (offset as usize, (offset + size) as usize);
+        self.sram.get_mut(start..end)
+    }
+
+    /// Main flash (and its boot alias at 0) in the loaded geometry; `None` outside it.
+    fn flash_address(&self, address: u32) -> Option<u32> {
+        if (map::FLASH..map::FLASH_WINDOW_END).contains(&address) {
+            Some(address)
+        } else if address < self.variant.flash_bytes() {
+            // The boot alias shows the first bank as the CPU boots from it (UNVERIFIED in
+            // dual-bank mode beyond bank 1; only the vector table matters here).
+            Some(map::FLASH + (address - map::BOOT_ALIAS))
+        } else {
+            None
+        }
+    }
+
+    /// Reads `size` bytes (1, 2 or 4) at `address`; the value is right-aligned.
+    pub fn read(
+        &mut self,
+        address: u32,
+        size: u32,
+        who: Initiator,
+        now: Instant,
+    ) -> Result<u32, BusError> {
+        let err = BusError { address };
+        if let Some(mem) = self.ram(address, size) {
+            let mut bytes = [0u8; 4];
+            bytes[..size as usize].copy_from_slice(mem);
+            return Ok(u32::from_le_bytes(bytes));
+        }
+        let word_address = address & !3;
+        let word = if let Some(flash_address) = self.flash_address(word_address) {
+            self.flash
+                .read_flash(flash_address, who == Initiator::Debug)
+                .map_err(|_| err)?
+        } else if (map::SYSTEM_MEMORY..map::SYSTEM_MEMORY + map::SYSTEM_MEMORY_SIZE)
+            .contains(&word_address)
+        {
+            let off = (word_address - map::SYSTEM_MEMORY) as usize;
+            u32::from_le_bytes(self.system_memory[off..off + 4].try_into().expect("4"))
+        } else if let Some(word) = self.flash.read_option_bytes(word_address) {
+            word
+        } else if (map::UID..map::UID + 12).contains(&word_address) {
+            self.uid[((word_address - map::UID) / 4) as usize]
+        } else if word_address == map::FLASH_SIZE {
+            // The upper half-word is the package data; reads as erased.
+            0xFFFF_0000 | self.variant.flash_kib
+        } else if (map::FLASH_REGS..map::FLASH_REGS_END).contains(&word_address) {
+            self.flash.read(word_address - map::FLASH_REGS, now)
+        } else if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&word_address) {
+            // Other peripherals are not modelled: they read as zero.
+            0
+        } else {
+            return Err(err);
+        };
+        let value = word >> (8 * (address & 3));
+        Ok(match size {
+            1 => value & 0xFF,
+            2 => value & 0xFFFF,
+            _ => value,
+        })
+    }
+
+    /// Writes `size` bytes (1, 2 or 4) of `value` at `address`.
+    pub fn write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        now: Instant,
+    ) -> Result<(), BusError> {
+        let err = BusError { address };
+        if let Some(mem) = self.ram(address, size) {
+            mem.copy_from_slice(&value.to_le_bytes()[..size as usize]);
+            return Ok(());
+        }
+        if (map::FLASH..map::FLASH_WINDOW_END).contains(&address) {
+            // Every accepted write may change the array; saving a little too often is cheap.
+            let result = self.flash.write_flash(address, value, size, now);
+            self.generation += 1;
+            return result.map_err(|_| err);
+        }
+        if (map::FLASH_REGS..map::FLASH_REGS_END).contains(&address) {
+            return self.write_flash_register(address, value, size, now);
+        }
+        if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&address) {
+            return Ok(());
+        }
+        // Boot alias, system memory, option-byte areas, UID, flash size: read only. The option
+        // bytes change only through FLASH_OPTR and OPTSTRT.
+        Err(err)
+    }
+
+    fn write_flash_register(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        now: Instant,
+    ) -> Result<(), BusError> {
+        let err = BusError { address };
+        let offset = (address & !3) - map::FLASH_REGS;
+        // A narrow write reaches the register as a word with the other lanes as they read:
+        // a half key is then a wrong key, as it should be.
+        let word = if size == 4 {
+            value
+        } else {
+            let shift = 8 * (address & 3);
+            let lanes = (if size == 1 { 0xFF } else { 0xFFFF }) << shift;
+            (self.flash.read(offset, now) & !lanes) | ((value << shift) & lanes)
+        };
+        let result = self.flash.write(offset, word, now);
+        if offset == g4_flash::reg::CR {
+            // STRT, OPTSTRT and OBL_LAUNCH change the array or the store.
+            self.generation += 1;
+        }
+        self.events.extend(self.flash.take_events());
+        result.map_err(|fault: G4BusFault| {
+            log::debug!("sim: G4 FLASH register write at 0x{address:08X} faults: {fault}");
+            err
+        })
+    }
+}
+
+impl super::chip::Chip {
+    /// OBL_LAUNCH took effect (the options are already reloaded): the whole chip resets as at
+    /// power-on, its debug block included, and the debug link drops — the host must reconnect
+    /// (reference §3 step 5, §12.2).
+    pub(super) fn option_load_reset(&mut self) {
+        log::debug!("sim: OBL_LAUNCH: option load reset, the debug link drops");
+        {
+            let mut bus = self.bus.borrow_mut();
+            bus.dhcsr_ctrl = 0;
+            bus.demcr = 0;
+            bus.dfsr = 0;
+            bus.fp_ctrl_enable = false;
+            bus.fp_comp = [0; super::bus::fpb::NUM_CODE];
+            bus.dwt = Default::default();
+            bus.dbgmcu_cr = 0;
+        }
+        self.system_reset();
+        self.dap.drop_link();
+    }
+}
