@@ -259,6 +259,20 @@ mod tests {
     }
 
     #[test]
+    fn the_g474_ram_includes_both_views_of_the_ccm_sram() {
+        let target = probe_rs::config::Registry::from_builtin_families()
+            .get_target_by_name("STM32G474RE")
+            .unwrap();
+        // probe-rs lists CCM SRAM at 0x1000_0000 (ICODE) and at 0x2001_8000 (DCODE, merged with
+        // SRAM1 and SRAM2), neither as an alias: a control block in CCM SRAM is found twice.
+        let ram = ram_regions(&target.memory_map);
+        assert_eq!(
+            ram,
+            vec![0x1000_0000..0x1000_8000, 0x2000_0000..0x2002_0000]
+        );
+    }
+
+    #[test]
     fn chunks_cover_the_area_and_overlap_by_an_id_less_one() {
         let area = ScanArea::whole_ram(&f76x_ram());
         let chunks = area.chunks();
