@@ -221,6 +221,13 @@ pub struct GdbArgs {
     /// Address to listen on. Loopback by default; anything else exposes the chip to the network.
     #[arg(long, value_name = "ADDR:PORT", default_value = stm32_opts::gdb::DEFAULT_LISTEN, env = "STM32_OPTS_GDB_LISTEN")]
     pub listen: std::net::SocketAddr,
+    /// Start RTT at once: search the chip's RAM for the "SEGGER RTT" control block until it
+    /// appears (as `monitor rtt setup` + `monitor rtt start`).
+    #[arg(long)]
+    pub rtt: bool,
+    /// Show RTT channel 0 on this console (stdout), as `monitor rtt console on`.
+    #[arg(long)]
+    pub rtt_console: bool,
 }
 
 /// `ndbank [VALUE]`.

@@ -6,6 +6,7 @@
 //! - [`sim`]: a simulated STM32F76x that plugs underneath probe-rs as a debug probe.
 //! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator).
 //! - [`optbytes`]: the option-byte engine (plan, program, report), shared by the CLI and GDB.
+//! - [`rtt`]: SEGGER RTT channels over probe-rs's RTT (search, polling, TCP servers), protocol-free.
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
 //! - [`semihosting`]: serving a program's ARM semihosting calls (used by [`gdb`]).
 
@@ -16,5 +17,6 @@ pub mod gdb;
 pub mod optbytes;
 pub mod probe;
 mod probe_link;
+pub mod rtt;
 pub mod semihosting;
 pub mod sim;

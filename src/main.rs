@@ -111,7 +111,14 @@ fn run(cli: Cli) -> Result<()> {
         .into()),
         Command::Erase(args) => erase_flash(&cli.global, args),
         Command::Fault(args) => fault_report(&cli.global, args),
-        Command::Gdb(args) => stm32_opts::gdb::run(&cli.global.probe_options(), args.listen),
+        Command::Gdb(args) => stm32_opts::gdb::run(
+            &cli.global.probe_options(),
+            args.listen,
+            stm32_opts::gdb::RttOptions {
+                start: args.rtt,
+                console: args.rtt_console,
+            },
+        ),
         Command::SimProbe(args) => {
             let mut opts = cli.global.probe_options();
             opts.sim = true;

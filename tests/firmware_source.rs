@@ -1,6 +1,5 @@
 //! The committed test firmware is what its source builds to (so the ELFs the tests and docs use
-//! cannot drift from `examples/firmware/firmware.s`, `examples/firmware/faults.s` and
-//! `examples/firmware/semihosting.s`).
+//! cannot drift from `examples/firmware/firmware.s`, `faults.s`, `semihosting.s` and `rtt.s`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,6 +12,11 @@ fn committed_firmware_matches_its_source() {
 #[test]
 fn committed_fault_firmware_matches_its_source() {
     committed_elf_matches_its_source("faults");
+}
+
+#[test]
+fn committed_rtt_firmware_matches_its_source() {
+    committed_elf_matches_its_source("rtt");
 }
 
 #[test]

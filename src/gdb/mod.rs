@@ -6,6 +6,7 @@
 //! - [`target`]: the gdbstub target over a probe-rs session (registers, memory).
 //! - [`arch`]: the Cortex-M7 target description and register block.
 //! - [`execution`], [`breakpoints`], [`watchpoints`], [`memory_map`], [`flash`], [`monitor`],
+//!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words.
 //!   [`extended`]: one protocol extension each.
 //! - [`guard`]: the write guard every GDB-originated write goes through (protocol-free).
 //! - [`conn`]: the TCP connection with its framing guard.
@@ -23,6 +24,7 @@ pub mod memory_map;
 pub mod monitor;
 pub mod observer;
 pub mod registers;
+pub mod rtt;
 pub mod server;
 pub mod shared;
 pub mod target;
@@ -38,10 +40,23 @@ pub use target::ChipTarget;
 /// The default listening address: loopback only, OpenOCD's port.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3333";
 
+/// RTT at server start (`stm32-opts gdb --rtt --rtt-console`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RttOptions {
+    /// Search the chip's RAM for the control block until it appears.
+    pub start: bool,
+    /// Show channel 0 on the console.
+    pub console: bool,
+}
+
 /// Opens the chip and serves GDB on `listen` until the process ends (blocking).
 ///
 /// Prints `Listening for GDB on ADDRESS` on stdout once bound (port 0 picks a free port).
-pub fn run(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Result<()> {
+pub fn run(
+    opts: &crate::probe::ProbeOptions,
+    listen: SocketAddr,
+    rtt: RttOptions,
+) -> anyhow::Result<()> {
     // The address is taken before the chip is opened: a server that cannot listen must leave
     // the chip (and a --sim-state file) untouched.
     let listener = std::net::TcpListener::bind(listen)
@@ -53,6 +68,12 @@ pub fn run(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::Res
     if !opts.simulated() {
         let reopen = opts.clone();
         server = server.reopen_with(Box::new(move || Ok(crate::probe::open_session(&reopen)?)));
+    }
+    if rtt.console {
+        server.rtt().set_console(true);
+    }
+    if rtt.start {
+        server.rtt().start_in_background();
     }
     let addr = server.local_addr()?;
     if !addr.ip().is_loopback() {

@@ -61,6 +61,12 @@ pub const HELP: &[(&str, &str)] = &[
         "erase all|bank1|bank2|sector N",
         "erase flash in the live layout; the core is halted and stays halted",
     ),
+    super::rtt::HELP[0],
+    super::rtt::HELP[1],
+    super::rtt::HELP[2],
+    super::rtt::HELP[3],
+    super::rtt::HELP[4],
+    super::rtt::HELP[5],
     (
         "arm semihosting [enable|disable]",
         "serve the program's BKPT 0xAB semihosting calls (off by default); no argument: show",
@@ -113,6 +119,8 @@ pub enum Command {
     Fault,
     /// `erase ...`.
     Erase(erase::Request),
+    /// `rtt ...`.
+    Rtt(super::rtt::RttCommand),
     /// `arm semihosting`: show (`None`), enable or disable.
     Semihosting(Option<bool>),
     /// `arm semihosting_cmdline ARGS...`: the program's command line (as typed).
@@ -222,6 +230,9 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
         ["erase", ..] => erase::parse(&words[1..])
             .map(Command::Erase)
             .map_err(|e| Usage(format!("erase: {e}"))),
+        ["rtt", ..] => super::rtt::parse(&words[1..])
+            .map(Command::Rtt)
+            .map_err(Usage),
         ["arm", "semihosting"] => Ok(Command::Semihosting(None)),
         ["arm", "semihosting", "enable" | "on"] => Ok(Command::Semihosting(Some(true))),
         ["arm", "semihosting", "disable" | "off"] => Ok(Command::Semihosting(Some(false))),
@@ -393,6 +404,7 @@ impl ChipTarget<'_> {
                 print(out, &fault::report::render(&snapshot).join("\n"));
             }
             Command::Erase(request) => self.erase(request, out)?,
+            Command::Rtt(command) => self.rtt_command(command, out)?,
             Command::Semihosting(on) => {
                 if let Some(on) = on {
                     self.semihosting.set_enabled(on);

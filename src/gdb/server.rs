@@ -35,6 +35,7 @@ use super::observer::{self, Clients, LastStop, Role, MAX_OBSERVERS};
 pub use super::shared::SessionOpener;
 use super::shared::SharedChip;
 use super::target::{ChipTarget, Exec, StopReason, TargetFault};
+use crate::rtt::RttService;
 
 /// gdbstub's packet buffer: 16 KiB (advertised as `PacketSize=4000`), so `load` and large reads are
 /// not cut into small round trips.
@@ -156,6 +157,7 @@ pub fn serve_client(
     chip: &SharedChip,
     last_stop: &LastStop,
     role: Role,
+    rtt: &RttService,
     mut conn: GdbConnection,
     peer: &str,
     ended: impl FnOnce(),
@@ -170,7 +172,7 @@ pub fn serve_client(
         }
     }
     let mut target = match ChipTarget::new(chip, last_stop, role) {
-        Ok(target) => target,
+        Ok(target) => target.with_rtt(rtt.clone()),
         Err(e) => {
             log::warn!("{peer}: the probe does not answer: {e}");
             conn.reply_and_close(packet(&probe_lost_text(&e.to_string())).as_bytes());
@@ -226,6 +228,7 @@ fn packet(body: &str) -> String {
 pub struct Server {
     listener: std::net::TcpListener,
     chip: SharedChip,
+    rtt: RttService,
 }
 
 /// A server running on a background thread (for tests and benchmarks).
@@ -273,10 +276,18 @@ impl Server {
     /// A server on a listener that is already bound (so the address can be taken before the
     /// chip is opened).
     pub fn from_listener(listener: std::net::TcpListener, session: Session) -> Server {
+        let ram = crate::rtt::scan::ram_regions(&session.target().memory_map);
         Server {
             listener,
             chip: SharedChip::new(session),
+            rtt: RttService::new(ram),
         }
+    }
+
+    /// The server's RTT service (`monitor rtt`, `--rtt`), shared by its clients. Its poller runs
+    /// once the server serves, beside the clients, with or without one connected.
+    pub fn rtt(&self) -> RttService {
+        self.rtt.clone()
     }
 
     /// The chip the server serves, for services that run beside the GDB clients (each takes it
@@ -323,7 +334,8 @@ impl Server {
             .worker_threads(1)
             .enable_all()
             .build()?;
-        runtime.block_on(accept_loop(self.listener, self.chip, shutdown))
+        self.rtt.spawn_poller(Arc::new(self.chip.clone()))?;
+        runtime.block_on(accept_loop(self.listener, self.chip, self.rtt, shutdown))
     }
 }
 
@@ -332,6 +344,7 @@ impl Server {
 struct Shared {
     chip: SharedChip,
     clients: Arc<Clients>,
+    rtt: RttService,
 }
 
 /// How long a new client waits for control while another client controls the chip, before it
@@ -342,6 +355,7 @@ pub const OBSERVER_GRACE: Duration = Duration::from_millis(300);
 async fn accept_loop(
     listener: std::net::TcpListener,
     chip: SharedChip,
+    rtt: RttService,
     shutdown: Arc<Notify>,
 ) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
@@ -349,6 +363,7 @@ async fn accept_loop(
     let shared = Shared {
         chip,
         clients: Arc::new(Clients::default()),
+        rtt,
     };
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -413,7 +428,7 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
         match shared.clients.claim_control(&peer_name) {
             Ok(seat) => {
                 let served = tokio::task::spawn_blocking(move || {
-                    serve_controller(&shared.chip, &shared.clients, seat, conn, &peer_name)
+                    serve_controller(&shared, seat, conn, &peer_name)
                 })
                 .await;
                 if let Err(e) = served {
@@ -451,7 +466,15 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
             controller: controller.clone(),
         };
         let last_stop = &shared.clients.last_stop;
-        match serve_client(&shared.chip, last_stop, role, conn, &peer_name, || {}) {
+        match serve_client(
+            &shared.chip,
+            last_stop,
+            role,
+            &shared.rtt,
+            conn,
+            &peer_name,
+            || {},
+        ) {
             SessionEnd::ProbeLost(why) => log::warn!("observer {peer}: the probe was lost: {why}"),
             end => log::info!("observer {peer} left ({end:?}); the core was not touched"),
         }
@@ -463,13 +486,8 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
 }
 
 /// Serves the controlling client.
-fn serve_controller(
-    chip: &SharedChip,
-    clients: &Clients,
-    seat: observer::ControlSeat,
-    conn: GdbConnection,
-    peer: &str,
-) {
+fn serve_controller(shared: &Shared, seat: observer::ControlSeat, conn: GdbConnection, peer: &str) {
+    let chip = &shared.chip;
     if let Err(why) = chip.reopen_if_lost() {
         log::warn!("GDB client {peer}: {why}");
         conn.reply_and_close(packet(&probe_lost_text(&why)).as_bytes());
@@ -478,8 +496,9 @@ fn serve_controller(
     log::info!("GDB client {peer} connected (controls the chip)");
     let end = serve_client(
         chip,
-        &clients.last_stop,
+        &shared.clients.last_stop,
         Role::Controller,
+        &shared.rtt,
         conn,
         peer,
         || seat.leaving(),

@@ -99,6 +99,7 @@ pub struct ChipTarget<'s> {
     pub(crate) guard: GuardSession,
     map_doc: RefCell<Vec<u8>>,
     last_regs: Option<CortexM7Regs>,
+    rtt: Option<crate::rtt::RttService>,
     /// `monitor arm semihosting`: off until enabled, for this client's session.
     pub(crate) semihosting: Semihosting,
 }
@@ -125,8 +126,20 @@ impl<'s> ChipTarget<'s> {
             guard: GuardSession::default(),
             map_doc: RefCell::new(Vec::new()),
             last_regs: None,
+            rtt: None,
             semihosting: Semihosting::default(),
         })
+    }
+
+    /// The RTT service `monitor rtt` drives (the server's, shared by its clients).
+    pub fn with_rtt(mut self, rtt: crate::rtt::RttService) -> ChipTarget<'s> {
+        self.rtt = Some(rtt);
+        self
+    }
+
+    /// The RTT service, if the server has one.
+    pub(crate) fn rtt(&self) -> Option<&crate::rtt::RttService> {
+        self.rtt.as_ref()
     }
 
     /// What this client may do.
@@ -267,6 +280,10 @@ impl<'s> ChipTarget<'s> {
     /// Reset the chip and halt at the reset vector.
     pub(crate) fn reset_and_halt(&mut self) -> Result<(), probe_rs::Error> {
         self.last_regs = None;
+        if let Some(rtt) = &self.rtt {
+            // The firmware rebuilds its RTT control block after the reset.
+            rtt.chip_reset();
+        }
         self.core()?.reset_and_halt(HALT_TIMEOUT)?;
         // While GDB waits for a stop (exec = Running) the event loop reports this halt.
         Ok(())

@@ -62,6 +62,11 @@ pub fn fault_firmware() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/faults.elf")
 }
 
+/// The RTT test firmware (examples/firmware/rtt.s).
+pub fn rtt_firmware() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/rtt.elf")
+}
+
 /// Output of a finished GDB run.
 pub struct GdbRun {
     /// stdout and stderr, interleaved as GDB wrote them.
