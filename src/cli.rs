@@ -37,6 +37,7 @@ Examples:
   stm32-opts --chip STM32F767ZI erase bank2 --yes      erase bank 2 (dual-bank mode)
   stm32-opts --chip STM32F767ZI fault                  why did the stopped core fault
   stm32-opts --chip STM32G474RE bank                   show the G4 bank mode (DBANK)
+  stm32-opts --chip STM32G474RE erase page 130         erase one 2 KB page (dual bank: bank 2, PNB 2)
   stm32-opts --chip STM32G474RE bank single            one bank of 4 KB pages (OBL_LAUNCH, re-attach)
   stm32-opts --chip STM32G474RE optbytes set nSWBOOT0=0 nBOOT0=1 --dry-run";
 
@@ -170,10 +171,11 @@ pub enum Command {
     /// `monitor ndbank` (F7), `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
     /// `monitor fault`, `monitor erase` and `monitor help`.
     Gdb(GdbArgs),
-    /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode) or sector N.
+    /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode), sector N (STM32F7)
+    /// or page N (STM32G4, numbered across both banks).
     ///
     /// The core is halted for the erase and left halted. `all` and the banks erase more than
-    /// one sector and need --yes; `sector N` does not.
+    /// one sector or page and need --yes; `sector N` and `page N` do not.
     Erase(EraseArgs),
     /// Decode the fault state of a stopped core: CFSR, HFSR, DFSR, MMFAR/BFAR and the stacked
     /// exception frame.
@@ -188,13 +190,13 @@ pub enum Command {
     SimProbe(SimProbeArgs),
 }
 
-/// `erase all|bank1|bank2|sector N [--yes]`.
+/// `erase all|bank1|bank2|sector N|page N [--yes]`.
 #[derive(Debug, Args)]
 pub struct EraseArgs {
-    /// What to erase: all, bank1, bank2, or sector N.
+    /// What to erase: all, bank1, bank2, sector N (STM32F7) or page N (STM32G4).
     #[arg(required = true, num_args = 1..=2, value_name = "TARGET")]
     pub target: Vec<String>,
-    /// Confirm an erase of more than one sector (all, bank1, bank2).
+    /// Confirm an erase of more than one sector or page (all, bank1, bank2).
     #[arg(long)]
     pub yes: bool,
 }

@@ -79,6 +79,11 @@ fn exit_code(err: &anyhow::Error) -> u8 {
         if let Some(erase::EraseError::Refused(_)) = cause.downcast_ref::<erase::EraseError>() {
             return exit::REFUSED;
         }
+        if let Some(e) = cause.downcast_ref::<erase::FamilyEraseError>() {
+            if e.refusal().is_some() {
+                return exit::REFUSED;
+            }
+        }
     }
     exit::CHIP
 }
@@ -105,11 +110,7 @@ fn run(cli: Cli) -> Result<()> {
             action: Some(OptbytesAction::Set(args)),
         }) => set(&cli.global, args, json),
         Command::List => list(),
-        Command::Erase(_) if family == Family::G4 => Err(Refused(
-            "erase knows the F76x/F77x sector layout only; on STM32G4 flash with `gdb` and `load` (it erases the pages it writes) or another tool; nothing was erased".into(),
-        )
-        .into()),
-        Command::Erase(args) => erase_flash(&cli.global, args),
+        Command::Erase(args) => erase_flash(&cli.global, family, args),
         Command::Fault(args) => fault_report(&cli.global, args),
         Command::Gdb(args) => stm32_opts::gdb::run(
             &cli.global.probe_options(),
@@ -524,12 +525,13 @@ fn g4_change(global: &GlobalArgs, request: &G4Request, json: bool) -> Result<()>
 #[error("{0}")]
 struct Refused(String);
 
-fn erase_flash(global: &GlobalArgs, args: EraseArgs) -> Result<()> {
+fn erase_flash(global: &GlobalArgs, family: Family, args: EraseArgs) -> Result<()> {
     let words: Vec<&str> = args.target.iter().map(String::as_str).collect();
     let request = erase::parse(&words)?;
-    if !matches!(request, erase::Request::Sector(_)) && !args.yes {
+    if erase::family::is_multi_unit(request) && !args.yes {
         return Err(Refused(format!(
-            "erase {request} erases more than one sector: add --yes to confirm (nothing was erased)"
+            "erase {request} erases more than one {}: add --yes to confirm (nothing was erased)",
+            erase::family::unit_word(family)
         ))
         .into());
     }
@@ -538,21 +540,8 @@ fn erase_flash(global: &GlobalArgs, args: EraseArgs) -> Result<()> {
     let mut core = session.core(0).context("opening core 0")?;
     core.halt(std::time::Duration::from_millis(500))
         .context("halting the core for the erase")?;
-    let erased = erase::erase(&mut core, &name, request, |p| {
-        progress(&format!(
-            "erased sector {} ({} KB at {:#010x}, bank {}) [{}/{}]",
-            p.sector.index,
-            p.sector.size / 1024,
-            p.sector.address,
-            p.sector.bank,
-            p.done,
-            p.total
-        ))
-    })?;
-    println!(
-        "erase {request}: {} sector(s) erased; the core is halted",
-        erased.len()
-    );
+    let erased = erase::erase_live(&mut core, family, &name, request, progress)?;
+    println!("erase {request}: {erased}; the core is halted");
     Ok(())
 }
 

@@ -1,14 +1,20 @@
-//! Erasing flash from the debugger: all of it, one bank, or one sector, in the live geometry.
+//! Erasing flash from the debugger: all of it, one bank, or one sector (STM32F7) or page
+//! (STM32G4), in the live geometry.
 //!
-//! [`parse`] turns words into a [`Request`], [`plan`] checks it against the live layout and the
-//! write protection (pure: a refusal names what was wrong and nothing is touched), and
-//! [`run::erase`] carries the plan out through the FLASH registers on a halted core. The CLI
-//! and the GDB monitor both use these; neither repeats a step.
+//! [`parse`] turns words into a [`Request`]; each family plans it against its live layout and
+//! write protection (pure: a refusal names what was wrong and nothing is touched) and carries
+//! the plan out through its FLASH registers on a halted core: [`run`] for F76x/F77x sectors,
+//! [`g4`] for G47x/G48x pages. [`family::erase_live`] picks the family; the CLI and the GDB
+//! monitor both go through it, neither repeats a step. A new family adds a module and an arm
+//! there.
 
+pub mod family;
+pub mod g4;
 pub mod run;
 
 use crate::chip::{BankMode, FlashLayout, Sector};
 
+pub use family::{erase_live, Erased, FamilyEraseError};
 pub use run::{erase, EraseError};
 
 /// What to erase.
@@ -18,8 +24,10 @@ pub enum Request {
     All,
     /// One bank (dual-bank mode only): 1 or 2.
     Bank(u8),
-    /// One sector by its RM0410 number.
+    /// One sector by its RM0410 number (STM32F7).
     Sector(u8),
+    /// One page by its number in address order across both banks (STM32G4).
+    Page(u16),
 }
 
 impl std::fmt::Display for Request {
@@ -28,16 +36,17 @@ impl std::fmt::Display for Request {
             Request::All => f.write_str("all"),
             Request::Bank(n) => write!(f, "bank{n}"),
             Request::Sector(n) => write!(f, "sector {n}"),
+            Request::Page(n) => write!(f, "page {n}"),
         }
     }
 }
 
 /// Words that do not form an erase request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}; accepted: all, bank1, bank2, sector N")]
+#[error("{0}; accepted: all, bank1, bank2, sector N (STM32F7), page N (STM32G4)")]
 pub struct ParseError(pub String);
 
-/// Parses `all`, `bank1`, `bank2` (also `bank 1`), `sector N` (decimal or 0x hex).
+/// Parses `all`, `bank1`, `bank2` (also `bank 1`), `sector N`, `page N` (decimal or 0x hex).
 pub fn parse(words: &[&str]) -> Result<Request, ParseError> {
     let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
@@ -54,7 +63,17 @@ pub fn parse(words: &[&str]) -> Result<Request, ParseError> {
                 .map(Request::Sector)
                 .map_err(|_| ParseError(format!("`{}` is not a sector number", words[1])))
         }
+        ["page", n] => {
+            let number = match n.strip_prefix("0x") {
+                Some(hex) => u16::from_str_radix(hex, 16),
+                None => n.parse::<u16>(),
+            };
+            number
+                .map(Request::Page)
+                .map_err(|_| ParseError(format!("`{}` is not a page number", words[1])))
+        }
         ["sector"] => Err(ParseError("sector needs a number".into())),
+        ["page"] => Err(ParseError("page needs a number".into())),
         [] => Err(ParseError("say what to erase".into())),
         _ => Err(ParseError(format!(
             "`{}` is not an erase target",
@@ -76,6 +95,30 @@ pub enum Refusal {
     },
     #[error("sector{} {} write-protected (nWRP bit clear); nothing erased. Clear the protection with `optbytes set nWRP=...` first", if .0.len() > 1 { "s" } else { "" }, list(.0))]
     WriteProtected(Vec<u8>),
+    #[error("STM32F7 flash is erased in sectors, not pages: use `erase sector N` (valid sectors: {valid}); nothing erased")]
+    PageOnSectorFlash { valid: String },
+    #[error("STM32G4 flash is erased in pages, not sectors: use `erase page N` (valid pages: {valid}); nothing erased")]
+    SectorOnPageFlash { valid: String },
+    #[error("{request} needs dual-bank mode, but the chip is in single-bank mode (FLASH_OPTR.DBANK = 0); erase all or a page, or switch with `bank dual`; nothing erased")]
+    G4SingleBank { request: Request },
+    #[error("there is no page {number} in this layout ({layout}); valid pages: {valid}; nothing erased")]
+    NoSuchPage {
+        number: u16,
+        layout: String,
+        valid: String,
+    },
+    #[error("page{} {} write-protected (a FLASH_WRPxyR area covers {}); nothing erased. Clear the area with `optbytes set` first", if .pages.len() > 1 { "s" } else { "" }, page_list(.pages), if .pages.len() > 1 { "them" } else { "it" })]
+    PagesWriteProtected { pages: Vec<u16> },
+}
+
+fn page_list(pages: &[u16]) -> String {
+    let numbers: Vec<String> = pages.iter().map(u16::to_string).collect();
+    let shown = if numbers.len() > 8 {
+        format!("{} … {} ({} pages)", numbers[0], numbers[numbers.len() - 1], numbers.len())
+    } else {
+        numbers.join(", ")
+    };
+    format!("{shown} {}", if pages.len() > 1 { "are" } else { "is" })
 }
 
 fn list(sectors: &[u8]) -> String {
@@ -124,6 +167,11 @@ pub fn plan(
                 .copied()
                 .collect()
         }
+        Request::Page(_) => {
+            return Err(Refusal::PageOnSectorFlash {
+                valid: valid_sectors(layout),
+            })
+        }
         Request::Sector(number) => match layout.sector(number) {
             Some(s) => vec![*s],
             None => {
@@ -166,6 +214,23 @@ mod tests {
             .to_string()
             .contains("accepted: all, bank1, bank2, sector N"));
         assert!(parse(&[]).is_err());
+        assert_eq!(parse(&["page", "200"]), Ok(Request::Page(200)));
+        assert_eq!(parse(&["PAGE", "0x10"]), Ok(Request::Page(16)));
+        assert!(parse(&["page"]).is_err());
+        assert!(parse(&["page", "-1"])
+            .unwrap_err()
+            .to_string()
+            .contains("`-1` is not a page number"));
+    }
+
+    #[test]
+    fn f7_refuses_pages_naming_sectors() {
+        let single = FlashLayout::new(2048, BankMode::Single).unwrap();
+        let err = plan(Request::Page(3), &single, &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("use `erase sector N` (valid sectors: 0-11)"),
+            "{err}"
+        );
     }
 
     #[test]

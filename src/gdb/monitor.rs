@@ -58,8 +58,8 @@ pub const HELP: &[(&str, &str)] = &[
         "decode CFSR/HFSR/DFSR, MMFAR/BFAR and the stacked exception frame",
     ),
     (
-        "erase all|bank1|bank2|sector N",
-        "erase flash in the live layout; the core is halted and stays halted",
+        "erase all|bank1|bank2|sector N|page N",
+        "erase flash in the live layout (sectors on STM32F7, pages on STM32G4); the core is halted and stays halted",
     ),
     super::rtt::HELP[0],
     super::rtt::HELP[1],
@@ -470,9 +470,7 @@ impl ChipTarget<'_> {
                     .map_err(|e| e.to_string())?;
                 self.g4_change(changes, &req, out)
             }
-            Command::Erase(_) => Err(
-                "monitor erase knows the F76x/F77x sector layout only; on STM32G4 use GDB's `load` (it erases the pages it writes)".into(),
-            ),
+            Command::Erase(request) => self.erase(request, out),
             // Family-neutral commands never reach here (see `run_command`).
             _ => Err("this command is not available on STM32G4".into()),
         }
@@ -535,27 +533,24 @@ impl ChipTarget<'_> {
         Ok(())
     }
 
-    /// Erases with a progress line per sector; the core is halted first and left halted.
+    /// Erases with a progress line per sector (F7) or page/bank (G4); the core is halted first
+    /// and left halted.
     fn erase(
         &mut self,
         request: erase::Request,
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
+        let family = if self.is_g4() {
+            crate::optbytes::Family::G4
+        } else {
+            crate::optbytes::Family::F7
+        };
         self.pause().map_err(|e| format!("halt: {e}"))?;
         self.forget_registers();
         let target_name = self.target_name().to_string();
         let mut core = self.core().map_err(|e| format!("erase: {e}"))?;
-        let erased = erase::erase(&mut core, &target_name, request, |p| {
-            outputln!(
-                out,
-                "erased sector {} ({} KB at {:#010x}, bank {}) [{}/{}]",
-                p.sector.index,
-                p.sector.size / 1024,
-                p.sector.address,
-                p.sector.bank,
-                p.done,
-                p.total
-            );
+        let erased = erase::erase_live(&mut core, family, &target_name, request, |line| {
+            outputln!(out, "{}", line);
             out.flush();
         });
         drop(core);
@@ -563,9 +558,9 @@ impl ChipTarget<'_> {
         let pc = self.pc_text();
         outputln!(
             out,
-            "erase {}: {} sector(s) erased; core halted at pc {}",
+            "erase {}: {}; core halted at pc {}",
             request,
-            erased.len(),
+            erased,
             pc
         );
         Ok(())
