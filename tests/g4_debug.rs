@@ -4,6 +4,7 @@
 
 mod cli_support;
 mod gdb_support;
+mod sim_support;
 
 use std::path::{Path, PathBuf};
 
@@ -299,10 +300,23 @@ fn cli_erase_refuses_write_protected_pages_before_erasing_anything() {
     assert_eq!(cli_words(&state, &[0x0800_2000, 0x0800_1000]), vec![ERASED, FILL]);
 }
 
-/// Loads faults-g4.elf, selects `case`, runs `setup`, continues and shows `monitor fault`.
+/// A GDB server on a simulated G474RE whose flash holds `elf` (programmed through probe-rs with
+/// the 512 KB dual-bank algorithm: GDB's `load` on a G4 is not this file's subject).
+fn server_with(elf: &Path) -> stm32_opts::gdb::ServerHandle {
+    let sim = Simulator::new(G474).unwrap();
+    let mut session = sim.attach().unwrap();
+    sim_support::flash_elf(&mut session, elf, "stm32g47x-8x_512").unwrap();
+    drop(session);
+    Server::bind(sim.attach().unwrap(), "127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .spawn()
+        .unwrap()
+}
+
+/// Runs faults-g4.elf with `case` selected, runs `setup`, continues and shows `monitor fault`.
 fn g4_fault_run(case: u32, setup: &[&str]) -> String {
-    let server = start_server(Some(G474));
-    let mut commands = cmds(&["load", "monitor reset halt"]);
+    let server = server_with(&g4_elf("faults"));
+    let mut commands = cmds(&["monitor reset halt"]);
     commands.push(format!("set {{unsigned int}}&fault_select = {case:#x}"));
     commands.extend(setup.iter().map(|s| s.to_string()));
     commands.extend(cmds(&[
@@ -340,9 +354,8 @@ fn vector_catch_stops_undefined_instruction_and_bus_fault_on_g4() {
 
 #[test]
 fn semihosting_output_and_exit_status_on_g4() {
-    let server = start_server(Some(G474));
+    let server = server_with(&g4_elf("semihosting"));
     let commands = cmds(&[
-        "load",
         "monitor reset halt",
         "monitor arm semihosting enable",
         "monitor arm semihosting_cmdline one two",
