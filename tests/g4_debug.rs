@@ -95,7 +95,9 @@ fn monitor_erase_pages_banks_and_all_in_dual_then_single_bank_mode() {
     c.extend(read_words("AFTERPAGE129", &DUAL));
     c.extend(cmds(&["echo @@BANK2\\n", "monitor erase bank2"]));
     c.extend(read_words("AFTERBANK2", &DUAL));
-    c.extend(cmds(&["printf \"b2end=%#x\\n\", *(unsigned int *)0x0807FFFC"]));
+    c.extend(cmds(&[
+        "printf \"b2end=%#x\\n\", *(unsigned int *)0x0807FFFC",
+    ]));
     c.extend(cmds(&["echo @@ALL\\n", "monitor erase all"]));
     c.extend(read_words("AFTERALL", &DUAL));
     c.extend(cmds(&["echo @@END\\n", "detach"]));
@@ -112,7 +114,11 @@ fn monitor_erase_pages_banks_and_all_in_dual_then_single_bank_mode() {
     assert!(bad.contains("`bank3` is not an erase target"), "{bad}");
     assert!(bad.contains("page needs a number"), "{bad}");
     let after = section(t, "@@AFTERBAD", "@@PAGE");
-    assert_eq!(words_in(after, &DUAL_NAMES), vec![FILL; 6], "refusals change nothing");
+    assert_eq!(
+        words_in(after, &DUAL_NAMES),
+        vec![FILL; 6],
+        "refusals change nothing"
+    );
 
     let page = section(t, "@@PAGE", "@@AFTERPAGE");
     assert!(
@@ -150,7 +156,10 @@ fn monitor_erase_pages_banks_and_all_in_dual_then_single_bank_mode() {
     assert_eq!(word_of(after, "b2end"), ERASED);
 
     let all = section(t, "@@ALL", "@@AFTERALL");
-    assert!(all.contains("erased bank 1 (256 KB at 0x08000000, mass erase) [1/2]"), "{all}");
+    assert!(
+        all.contains("erased bank 1 (256 KB at 0x08000000, mass erase) [1/2]"),
+        "{all}"
+    );
     assert!(all.contains("2 bank(s) erased"), "{all}");
     let after = section(t, "@@AFTERALL", "@@END");
     assert_eq!(words_in(after, &DUAL_NAMES), vec![ERASED; 6]);
@@ -192,7 +201,11 @@ fn monitor_erase_pages_banks_and_all_in_dual_then_single_bank_mode() {
     assert!(bad.contains("there is no page 128 in this layout"), "{bad}");
     assert!(bad.contains("valid pages: 0-127"), "{bad}");
     let after = section(t, "@@AFTERBAD", "@@PAGE");
-    assert_eq!(words_in(after, &names), vec![FILL; 6], "refusals change nothing");
+    assert_eq!(
+        words_in(after, &names),
+        vec![FILL; 6],
+        "refusals change nothing"
+    );
     let page = section(t, "@@PAGE", "@@AFTERPAGE");
     assert!(
         page.contains("erased page 1 (4 KB at 0x08001000, bank 1, PNB 1) [1/1]"),
@@ -204,7 +217,10 @@ fn monitor_erase_pages_banks_and_all_in_dual_then_single_bank_mode() {
         vec![FILL, FILL, ERASED, ERASED, FILL, FILL]
     );
     let all = section(t, "@@ALL", "@@AFTERALL");
-    assert!(all.contains("erased bank 1 (512 KB at 0x08000000, mass erase) [1/1]"), "{all}");
+    assert!(
+        all.contains("erased bank 1 (512 KB at 0x08000000, mass erase) [1/1]"),
+        "{all}"
+    );
     let after = section(t, "@@AFTERALL", "@@END");
     assert_eq!(words_in(after, &names), vec![ERASED; 6]);
     // FLASH_CR ends locked.
@@ -297,7 +313,10 @@ fn cli_erase_refuses_write_protected_pages_before_erasing_anything() {
     assert_eq!(cli_words(&state, &CLI_PAGES), vec![FILL; 4]);
     // A page outside the area still erases.
     cli(&state, &["erase", "page", "4"]).success();
-    assert_eq!(cli_words(&state, &[0x0800_2000, 0x0800_1000]), vec![ERASED, FILL]);
+    assert_eq!(
+        cli_words(&state, &[0x0800_2000, 0x0800_1000]),
+        vec![ERASED, FILL]
+    );
 }
 
 /// A GDB server on a simulated G474RE whose flash holds `elf` (programmed through probe-rs with

@@ -241,11 +241,7 @@ pub fn valid_pages(layout: &G4Layout) -> String {
 
 /// The units `request` erases, in address order. Refuses sector numbers (F7 words), banks in
 /// single-bank mode, page numbers outside the layout and anything a WRP area covers.
-pub fn plan(
-    request: Request,
-    layout: &G4Layout,
-    protected: &[Page],
-) -> Result<Vec<Unit>, Refusal> {
+pub fn plan(request: Request, layout: &G4Layout, protected: &[Page]) -> Result<Vec<Unit>, Refusal> {
     let mode = layout.bank_mode;
     let units: Vec<Unit> = match request {
         Request::Sector(_) => {
@@ -281,9 +277,9 @@ pub fn plan(
     let blocked: Vec<u16> = protected
         .iter()
         .filter(|p| {
-            units.iter().any(|u| {
-                (u.address()..u.address() + u.size()).contains(&p.address)
-            })
+            units
+                .iter()
+                .any(|u| (u.address()..u.address() + u.size()).contains(&p.address))
         })
         .map(|p| page_number(layout, p))
         .collect();
@@ -344,11 +340,7 @@ fn state(erased: &[String]) -> String {
     format!("{} erased, FLASH_CR locked", erased_text(erased))
 }
 
-fn read(
-    core: &mut Core<'_>,
-    reg: FlashRegister,
-    erased: &[String],
-) -> Result<u32, G4EraseError> {
+fn read(core: &mut Core<'_>, reg: FlashRegister, erased: &[String]) -> Result<u32, G4EraseError> {
     core.read_word_32(u64::from(reg.address()))
         .map_err(|source| G4EraseError::Probe {
             during: format!("reading {}", reg.name()),
@@ -379,8 +371,20 @@ fn write(
 fn unlock(core: &mut Core<'_>) -> Result<(), G4EraseError> {
     let cr = read(core, FlashRegister::Cr, &[])?;
     if cr & FLASH_CR_LOCK != 0 {
-        write(core, FlashRegister::Keyr, FLASH_KEY1, &[], "writing FLASH_KEYR")?;
-        write(core, FlashRegister::Keyr, FLASH_KEY2, &[], "writing FLASH_KEYR")?;
+        write(
+            core,
+            FlashRegister::Keyr,
+            FLASH_KEY1,
+            &[],
+            "writing FLASH_KEYR",
+        )?;
+        write(
+            core,
+            FlashRegister::Keyr,
+            FLASH_KEY2,
+            &[],
+            "writing FLASH_KEYR",
+        )?;
         if read(core, FlashRegister::Cr, &[])? & FLASH_CR_LOCK != 0 {
             return Err(G4EraseError::StillLocked);
         }
@@ -442,7 +446,13 @@ fn erase_unit(core: &mut Core<'_>, unit: &Unit, erased: &[String]) -> Result<(),
     )?;
     let during = format!("erasing {}", unit.name());
     let sr = wait_idle(core, erased, &during, unit.timeout())?;
-    write(core, FlashRegister::Cr, 0, erased, "clearing FLASH_CR.PER/MERx")?;
+    write(
+        core,
+        FlashRegister::Cr,
+        0,
+        erased,
+        "clearing FLASH_CR.PER/MERx",
+    )?;
     let errors = sr & ERASE_ERRORS;
     if errors != 0 {
         write(core, FlashRegister::Sr, errors, erased, "clearing FLASH_SR")?;
@@ -480,7 +490,11 @@ mod tests {
         assert_eq!((page.bank, page.pnb, page.address), (2, 2, 0x0804_1000));
         assert_eq!(page_number(&dual, &page), 130);
         let err = plan(Request::Page(256), &dual, &[]).unwrap_err();
-        assert!(err.to_string().contains("valid pages: 0-127 (bank 1), 128-255 (bank 2)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("valid pages: 0-127 (bank 1), 128-255 (bank 2)"),
+            "{err}"
+        );
         let bank2 = plan(Request::Bank(2), &dual, &[]).unwrap();
         assert_eq!(bank2[0].select_bits(), FLASH_CR_MER2);
         assert_eq!(bank2[0].size(), 256 * 1024);
@@ -492,9 +506,17 @@ mod tests {
         let single = layout(BankMode::Single);
         assert_eq!(valid_pages(&single), "0-127");
         let err = plan(Request::Bank(1), &single, &[]).unwrap_err();
-        assert!(err.to_string().contains("single-bank mode (FLASH_OPTR.DBANK = 0)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("single-bank mode (FLASH_OPTR.DBANK = 0)"),
+            "{err}"
+        );
         let err = plan(Request::Sector(1), &single, &[]).unwrap_err();
-        assert!(err.to_string().contains("use `erase page N` (valid pages: 0-127)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("use `erase page N` (valid pages: 0-127)"),
+            "{err}"
+        );
         let all = plan(Request::All, &single, &[]).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].select_bits(), FLASH_CR_MER1 | FLASH_CR_MER2);
@@ -517,7 +539,11 @@ mod tests {
                 pages: vec![132, 133]
             }
         );
-        assert!(err.to_string().contains("pages 132, 133 are write-protected"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("pages 132, 133 are write-protected"),
+            "{err}"
+        );
         assert!(plan(Request::All, &dual, &protected).is_err());
         assert!(plan(Request::Page(133), &dual, &protected).is_err());
         assert!(plan(Request::Page(134), &dual, &protected).is_ok());

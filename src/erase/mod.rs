@@ -101,7 +101,9 @@ pub enum Refusal {
     SectorOnPageFlash { valid: String },
     #[error("{request} needs dual-bank mode, but the chip is in single-bank mode (FLASH_OPTR.DBANK = 0); erase all or a page, or switch with `bank dual`; nothing erased")]
     G4SingleBank { request: Request },
-    #[error("there is no page {number} in this layout ({layout}); valid pages: {valid}; nothing erased")]
+    #[error(
+        "there is no page {number} in this layout ({layout}); valid pages: {valid}; nothing erased"
+    )]
     NoSuchPage {
         number: u16,
         layout: String,
@@ -114,7 +116,12 @@ pub enum Refusal {
 fn page_list(pages: &[u16]) -> String {
     let numbers: Vec<String> = pages.iter().map(u16::to_string).collect();
     let shown = if numbers.len() > 8 {
-        format!("{} … {} ({} pages)", numbers[0], numbers[numbers.len() - 1], numbers.len())
+        format!(
+            "{} … {} ({} pages)",
+            numbers[0],
+            numbers[numbers.len() - 1],
+            numbers.len()
+        )
     } else {
         numbers.join(", ")
     };
@@ -228,7 +235,8 @@ mod tests {
         let single = FlashLayout::new(2048, BankMode::Single).unwrap();
         let err = plan(Request::Page(3), &single, &[]).unwrap_err();
         assert!(
-            err.to_string().contains("use `erase sector N` (valid sectors: 0-11)"),
+            err.to_string()
+                .contains("use `erase sector N` (valid sectors: 0-11)"),
             "{err}"
         );
     }

@@ -360,8 +360,9 @@ impl Semihosting {
 
     /// SYS_HEAPINFO: R1 points at a word that holds the address of a 4-word block: heap base,
     /// heap limit, stack base (its top), stack limit. The server knows the chip, not the
-    /// program: it reports the largest contiguous RAM of the target (on STM32F76x/F77x DTCM +
-    /// SRAM1 + SRAM2, 0x2000_0000–0x2008_0000) for both, the stack at its top. C libraries take
+    /// program: it reports the largest contiguous RAM of the live target as probe-rs describes
+    /// it (on STM32F76x/F77x DTCM + SRAM1 + SRAM2, 0x2000_0000–0x2008_0000; on STM32G47x/G48x
+    /// SRAM1 + SRAM2 + CCM SRAM, 0x2000_0000–0x2002_0000) for both, the stack at its top. C libraries take
     /// the heap's start from their own end of `.bss` and keep the stack pointer the vector
     /// table set; they use the limits.
     fn heapinfo(&mut self, core: &mut Core<'_>, parameter: u32) -> Result<(), probe_rs::Error> {
@@ -470,5 +471,11 @@ mod tests {
             Some((0x2000_0000, 0x2008_0000))
         );
         assert_eq!(largest_ram(std::iter::empty()), None);
+        // STM32G474: CCM SRAM through ICODE, and SRAM1 + SRAM2 + CCM SRAM on the data bus.
+        let g4 = [0x1000_0000..0x1000_8000, 0x2000_0000..0x2002_0000];
+        assert_eq!(
+            largest_ram(g4.into_iter()),
+            Some((0x2000_0000, 0x2002_0000))
+        );
     }
 }
