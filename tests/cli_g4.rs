@@ -152,11 +152,7 @@ fn no_reset_leaves_the_change_pending_and_locked() {
 fn rejections_leave_the_option_store_untouched() {
     let board = Board::new("STM32G474RE");
     let cases: [(&[&str], i32, &str); 8] = [
-        (
-            &["erase", "all", "--yes"],
-            3,
-            "F76x/F77x sector layout only",
-        ),
+        (&["erase", "sector", "1"], 3, "use `erase page N`"),
         (&["optbytes", "set", "RDP=2"], 3, "PERMANENT"),
         (
             &["optbytes", "set", "RDP=2", "--yes"],
