@@ -5,7 +5,7 @@
 //!
 //! Needs gdb-multiarch and arm-none-eabi-objcopy (both installed by `.ci/run`).
 
-#[path = "../tests/gdb_support/mod.rs"]
+#[path = "../tests/integration/gdb_support/mod.rs"]
 mod gdb_support;
 
 use std::net::SocketAddr;

@@ -8,7 +8,7 @@
 //!
 //! Needs gdb-multiarch (installed by `.ci/run`).
 
-#[path = "../tests/gdb_support/mod.rs"]
+#[path = "../tests/integration/gdb_support/mod.rs"]
 mod gdb_support;
 
 use std::io::Read;

@@ -23,6 +23,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -269,9 +270,15 @@ pub struct StateFile {
     encoded: EncodedChunks,
 }
 
+/// How long opening waits for another holder of the lock to let go before the file is in use.
+const LOCK_WAIT: Duration = Duration::from_millis(1500);
+/// How often opening tries the lock again meanwhile.
+const LOCK_RETRY: Duration = Duration::from_millis(25);
+
 impl StateFile {
     /// Locks `path` for this process and loads it; `None` when the file does not exist yet.
-    /// Another process holding the lock is an error ([`StateError::InUse`]); nothing is
+    /// Another process holding the lock (for longer than [`LOCK_WAIT`]) is an error
+    /// ([`StateError::InUse`]); nothing is
     /// created but the lock file, and only in a directory that exists.
     pub fn open(path: &Path, variant: &Variant) -> Result<(StateFile, Option<Saved>), StateError> {
         let lock_path = lock_path(path);
@@ -287,15 +294,24 @@ impl StateFile {
             .truncate(false)
             .open(&lock_path)
             .map_err(lock_err)?;
-        match fs4::FileExt::try_lock(&lock) {
-            Ok(()) => {}
-            Err(fs4::TryLockError::WouldBlock) => {
-                return Err(StateError::InUse {
-                    path: path.into(),
-                    lock: lock_path,
-                })
+        // A holder that is just ending (a process exiting, or a copy of the lock's descriptor
+        // that a concurrent spawn holds until it execs) lets go within moments: wait a little
+        // before calling the file in use, bounded.
+        let deadline = Instant::now() + LOCK_WAIT;
+        loop {
+            match fs4::FileExt::try_lock(&lock) {
+                Ok(()) => break,
+                Err(fs4::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(LOCK_RETRY);
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(StateError::InUse {
+                        path: path.into(),
+                        lock: lock_path,
+                    })
+                }
+                Err(fs4::TryLockError::Error(cause)) => return Err(lock_err(cause)),
             }
-            Err(fs4::TryLockError::Error(cause)) => return Err(lock_err(cause)),
         }
         let saved = load(path, variant)?;
         let file = StateFile {

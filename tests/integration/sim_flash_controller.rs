@@ -1,7 +1,7 @@
 //! Every FLASH-controller rule of the simulated chip, exercised through a probe-rs session the
 //! way a tool on a real board would.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::{Duration, Instant};
 

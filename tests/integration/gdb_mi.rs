@@ -1,7 +1,7 @@
 //! GDB/MI: replays what VS Code cortex-debug sends to an external GDB server (launch, monitor
 //! commands from launch.json, breakpoints, continue, pause, detach) and checks the MI records.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use gdb_support::*;
 

@@ -2,7 +2,7 @@
 //! vanish mid-command, malformed packets and a second client. The server must stay up and
 //! the chip must be in the expected state afterwards.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -4,8 +4,8 @@
 //! not poison later accesses. Raw GDB packets over TCP; the probe cases run the real binary as
 //! separate processes (`sim-probe` and `gdb --probe 20b7:9db1:tcp:…`).
 
-mod gdb_support;
-mod sim_support;
+use crate::gdb_support;
+use crate::sim_support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};

@@ -1,8 +1,8 @@
 //! `stm32-opts erase` and `stm32-opts fault`: the real binary on a simulated chip kept in a
 //! state file, checked with the simulator library between the processes.
 
-mod cli_support;
-mod sim_support;
+use crate::cli_support;
+use crate::sim_support;
 
 use std::path::Path;
 

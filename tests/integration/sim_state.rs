@@ -3,8 +3,8 @@
 //! file that cannot be written fails the command. Everything runs the real binary in separate
 //! processes and checks the board from a new process afterwards.
 
-mod cli_support;
-mod gdb_support;
+use crate::cli_support;
+use crate::gdb_support;
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};

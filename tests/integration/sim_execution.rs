@@ -1,7 +1,7 @@
 //! Real execution on the simulated core, through probe-rs: flashing with probe-rs's own
 //! algorithms (run by the emulated CPU), reset, halt, step, breakpoints and watchpoints.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::Duration;
 

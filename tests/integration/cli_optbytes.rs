@@ -1,7 +1,7 @@
 //! The real binary against the simulated chip (`--sim`, `--sim-state FILE`): reads, writes and
 //! read-backs across processes, every rejection path, the RDP confirmations and the JSON shape.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::path::{Path, PathBuf};
 

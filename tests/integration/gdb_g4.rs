@@ -3,7 +3,7 @@
 //! where one exists, a clear refusal where none does, the monitor's bank and option-byte
 //! commands, and the Cortex-M4F register set.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use gdb_support::*;
 use stm32_opts::gdb::Server;

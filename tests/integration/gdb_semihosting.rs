@@ -5,8 +5,8 @@
 //! SIGTRAP at its BKPT.
 
 #[allow(dead_code)] // only `bin_process` is used here
-mod cli_support;
-mod gdb_support;
+use crate::cli_support;
+use crate::gdb_support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -2,8 +2,8 @@
 //! it), a TCP client on a channel server, the RTT test firmware (examples/firmware/rtt.s) running
 //! on the simulated chip; and `stm32-opts gdb --rtt` as a separate process.
 
-mod cli_support;
-mod gdb_support;
+use crate::cli_support;
+use crate::gdb_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

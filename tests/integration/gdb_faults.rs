@@ -4,8 +4,8 @@
 //! vector catch the fault is taken into its handler (or escalates to HardFault) and is still
 //! decoded.
 
-mod gdb_support;
-mod sim_support;
+use crate::gdb_support;
+use crate::sim_support;
 
 use gdb_support::*;
 use sim_support::faults_symbol;

@@ -3,7 +3,7 @@
 //! bytes at 0x1FFF_0000, FLASH_OPTCR, OTP, flash), often after a reset, which is when a
 //! committed RDP level 2 would show.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use gdb_support::*;
 

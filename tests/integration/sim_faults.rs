@@ -2,7 +2,7 @@
 //! ARM defines them, are taken (stacking a frame, vectoring through VTOR) or escalate to
 //! HardFault, and halt on entry when DEMCR asks for a vector catch.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::Duration;
 

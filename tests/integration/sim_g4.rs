@@ -4,7 +4,7 @@
 //! algorithms in the bank mode each is right for (and one that is not), `--sim-state` and the
 //! Glasgow socket probe.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! observer is driven the way cortex-debug's live watch drives its second GDB (MI,
 //! `-target-select extended-remote`, `-data-evaluate-expression`).
 
-mod gdb_support;
+use crate::gdb_support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

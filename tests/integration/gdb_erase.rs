@@ -2,7 +2,7 @@
 //! sectors read back erased (0xFF), the others keep their contents, and bad arguments are
 //! refused with nothing changed.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use gdb_support::*;
 use stm32_opts::gdb::Server;

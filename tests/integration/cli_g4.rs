@@ -2,7 +2,7 @@
 //! mode read, switched both ways (OBL_LAUNCH, re-attach, verify) and read back in a new process;
 //! the refusals asserted from the simulator's option store; the JSON shape.
 
-mod cli_support;
+use crate::cli_support;
 
 use std::path::PathBuf;
 use std::time::Duration;

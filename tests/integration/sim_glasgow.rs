@@ -1,7 +1,7 @@
 //! The simulated chip over probe-rs's Glasgow socket protocol: the real probe-rs driver, selector
 //! parsing and posted AP reads, against the real `stm32-opts sim-probe` binary.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! The real binary without any probe or simulator: bad input fails before probe access, `list`
 //! with no probe, and the documented exit codes in `--help`.
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::bin;
 use predicates::prelude::*;

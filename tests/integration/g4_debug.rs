@@ -2,9 +2,9 @@
 //! through gdb-multiarch, `stm32-opts erase` in separate processes, fault triage with vector
 //! catch and semihosting, with the test firmware linked for G4 memory (`*-g4.elf`).
 
-mod cli_support;
-mod gdb_support;
-mod sim_support;
+use crate::cli_support;
+use crate::gdb_support;
+use crate::sim_support;
 
 use std::path::{Path, PathBuf};
 

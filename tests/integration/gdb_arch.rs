@@ -1,7 +1,7 @@
 //! The Cortex-M7 target description, register block and memory-map XML as gdb-multiarch
 //! understands them, checked against a tiny in-memory target (no chip, no probe).
 
-mod gdb_support;
+use crate::gdb_support;
 
 use std::net::TcpListener;
 

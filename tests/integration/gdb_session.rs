@@ -1,7 +1,7 @@
 //! gdb-multiarch in batch mode against the GDB server on the simulated chip: the whole
 //! bank-switch-then-debug flow of docs/gdb.md.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use gdb_support::*;
 

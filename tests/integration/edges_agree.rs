@@ -4,8 +4,8 @@
 //! to the same result — refused or not, which refusal, dry run, nothing to change, written — and
 //! leave the same option store, read from the simulator afterwards.
 
-mod cli_support;
-mod gdb_support;
+use crate::cli_support;
+use crate::gdb_support;
 
 use std::path::Path;
 use std::time::Duration;
