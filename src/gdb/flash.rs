@@ -1,4 +1,4 @@
-//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone.
+//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone, on STM32F7 and STM32G4.
 //!
 //! Every erase and write is first judged by the write guard ([`super::guard::check_flash_op`])
 //! against the chip's live layout, read at the first packet of a load: only the main flash is
@@ -13,6 +13,10 @@
 //! value and flash size: `stm32f7x_2048` in single-bank mode (1 MB parts too),
 //! `stm32f7x_2048dual` or `stm32f7x_1024dual` in dual-bank mode. The loader erases the sectors
 //! it writes; a sector GDB asked to erase without writing anything into it is written with 0xFF.
+//!
+//! On an STM32G4 the pages and banks of the live DBANK mode are the layout: 512 KB dual bank is
+//! programmed with `stm32g47x-8x_512`; the modes probe-rs has no right algorithm for are
+//! programmed host-driven through the FLASH registers ([`crate::flashprog::g4`]).
 
 use std::collections::BTreeMap;
 use std::ops::Range;

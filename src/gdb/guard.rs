@@ -14,6 +14,12 @@
 //!   option registers (FLASH_OPTKEYR, FLASH_OPTCR, FLASH_OPTCR1) are refused unless the user
 //!   allowed them for the session ([`RawOptionWrites::Allow`], `monitor raw-option-writes allow`).
 //!
+//! On an STM32G47x/G48x ([`check_main_flash_op`] with a [`MainFlash`] from its `G4Layout`,
+//! [`check_raw_write_g4`]) the same rules hold with its addresses: the main flash is the banks
+//! of the live DBANK mode (the hole between the banks of a 256 KB part refused), FLASH_OPTR
+//! holds RDP in its low byte, and FLASH_OPTKEYR, FLASH_CR (OPTSTRT, OBL_LAUNCH, PG, PER, MER),
+//! FLASH_OPTR and the PCROP/WRP/SEC registers are the ones refused unless allowed.
+//!
 //! The module is protocol-free: it knows the chip facts of [`crate::chip`] and nothing of
 //! gdbstub or probe-rs. The GDB target reads what it needs from the chip and applies the verdict.
 
@@ -191,7 +197,8 @@ impl From<&FlashLayout> for MainFlash {
     fn from(layout: &FlashLayout) -> Self {
         MainFlash {
             family: GuardFamily::F7,
-            regions: vec![FLASH_AXIM_BASE..FLASH_AXIM_BASE + layout.flash_kb * 1024],
+            regions: std::iter::once(FLASH_AXIM_BASE..FLASH_AXIM_BASE + layout.flash_kb * 1024)
+                .collect(),
             erase_units: layout
                 .sectors
                 .iter()
@@ -1202,5 +1209,140 @@ mod tests {
         assert_eq!(notices.len(), MAX_NOTICES);
         assert_eq!(notices.last().unwrap(), "refusal 19");
         assert!(s.take_notices().is_empty());
+    }
+
+    fn g4(kb: u32, mode: BankMode) -> MainFlash {
+        MainFlash::from(&G4Layout::new(kb, mode).unwrap())
+    }
+
+    #[test]
+    fn g4_areas_follow_the_live_banks() {
+        let rc_dual = g4(256, BankMode::Dual);
+        assert_eq!(rc_dual.area_at(0x0801_FFFF), Area::Flash);
+        assert_eq!(rc_dual.area_at(0x0802_0000), Area::FlashGap);
+        assert_eq!(rc_dual.area_at(0x0804_0000), Area::Flash);
+        assert_eq!(rc_dual.area_at(0x0806_0000), Area::Other);
+        let rc_single = g4(256, BankMode::Single);
+        assert_eq!(rc_single.area_at(0x0803_FFFF), Area::Flash);
+        assert_eq!(rc_single.area_at(0x0804_0000), Area::Other);
+        let re = g4(512, BankMode::Dual);
+        assert_eq!(re.regions, vec![0x0800_0000..0x0808_0000]);
+        assert_eq!(re.area_at(0x0000_0100), Area::BootAlias);
+        assert_eq!(re.area_at(0x1FFF_0000), Area::SystemMemory);
+        assert_eq!(re.area_at(0x1FFF_7000), Area::Otp);
+        assert_eq!(re.area_at(0x1FFF_73FF), Area::Otp);
+        assert_eq!(re.area_at(0x1FFF_7400), Area::SystemMemory);
+        assert_eq!(re.area_at(0x1FFF_7800), Area::OptionImages);
+        assert_eq!(re.area_at(0x1FFF_F800), Area::OptionImages);
+        assert_eq!(re.area_at(0x4002_2020), Area::Peripherals);
+        assert_eq!(re.area_at(0x2000_0000), Area::Other);
+        assert_eq!(re.erase_units.len(), 256);
+        assert_eq!(
+            g4(512, BankMode::Single).erase_units[1].address,
+            0x0800_1000
+        );
+    }
+
+    #[test]
+    fn g4_flash_packets_stay_inside_one_region() {
+        let rc_dual = g4(256, BankMode::Dual);
+        let ok = check_main_flash_op(FlashOp::Erase, 0x0804_0000, 0x800, Some(&rc_dual)).unwrap();
+        assert_eq!(
+            (ok.start, ok.len, ok.from_itcm),
+            (0x0804_0000, 0x800, false)
+        );
+        let r = check_main_flash_op(FlashOp::Write, 0x0801_FFF0, 0x20, Some(&rc_dual)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::PastTheEnd);
+        assert!(
+            r.to_string()
+                .contains("past the end of flash bank 1 at 0x0802_0000"),
+            "{r}"
+        );
+        let r = check_main_flash_op(FlashOp::Erase, 0x0802_0000, 4, Some(&rc_dual)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::NotFlash(Area::FlashGap));
+        // No ITCM alias on G4: 0x0020_0000 is not flash, and the boot alias is not written.
+        let re = g4(512, BankMode::Single);
+        let r = check_main_flash_op(FlashOp::Write, 0x0020_0000, 4, Some(&re)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::NotFlash(Area::Other));
+        let r = check_main_flash_op(FlashOp::Write, 0x0000_0100, 4, Some(&re)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::NotFlash(Area::BootAlias));
+        let r = check_main_flash_op(FlashOp::Write, 0x1FFF_7800, 8, Some(&re)).unwrap_err();
+        assert!(r.to_string().contains("monitor bank single|dual"), "{r}");
+    }
+
+    const G4_OPTR: u32 = 0xFFEF_F8AA;
+    const G4_CR_UNLOCKED: u32 = 0;
+
+    fn g4_raw(start: u32, data: &[u8], policy: RawOptionWrites) -> Result<RawWriteOk, RawRefusal> {
+        check_raw_write_g4(start, data, policy, |r| match r {
+            G4FlashRegister::Optr => Some(G4_OPTR),
+            G4FlashRegister::Cr => Some(G4_CR_UNLOCKED),
+            other => panic!("{} read", other.name()),
+        })
+    }
+
+    #[test]
+    fn g4_raw_writes() {
+        for policy in [RawOptionWrites::Deny, RawOptionWrites::Allow] {
+            assert_eq!(
+                g4_raw(0x1FFF_7000, &[0], policy),
+                Err(RawRefusal::Otp { addr: 0x1FFF_7000 })
+            );
+            assert_eq!(
+                g4_raw(0x0807_FFFC, &[0; 4], policy),
+                Err(RawRefusal::Flash { addr: 0x0807_FFFC })
+            );
+            assert_eq!(
+                g4_raw(0x4002_2020, &[0xCC], policy),
+                Err(RawRefusal::G4Rdp2 { optr: 0xFFEF_F8CC })
+            );
+            assert_eq!(
+                g4_raw(0x4002_2020, &0xFFEF_F8CCu32.to_le_bytes(), policy),
+                Err(RawRefusal::G4Rdp2 { optr: 0xFFEF_F8CC })
+            );
+            assert_eq!(
+                check_raw_write_g4(0x4002_2016, &[0x02], policy, |r| match r {
+                    G4FlashRegister::Optr => Some(0xFFEF_F8CC),
+                    _ => Some(0),
+                }),
+                Err(RawRefusal::G4CommitRdp2 { optr: 0xFFEF_F8CC }),
+                "OPTSTRT with RDP = 0xCC staged"
+            );
+            assert!(matches!(
+                g4_raw(0x1FFF_F800, &[0], policy),
+                Err(RawRefusal::ReadOnly {
+                    area: Area::OptionImages,
+                    ..
+                })
+            ));
+        }
+        for (addr, register) in [
+            (0x4002_200C, G4FlashRegister::Optkeyr),
+            (0x4002_2014, G4FlashRegister::Cr),
+            (0x4002_2020, G4FlashRegister::Optr),
+            (0x4002_2074, G4FlashRegister::Sec2r),
+        ] {
+            assert_eq!(
+                g4_raw(addr, &[0; 4], RawOptionWrites::Deny),
+                Err(RawRefusal::OptionRegister(OptionRegister::G4(register)))
+            );
+            assert!(g4_raw(addr, &[0; 4], RawOptionWrites::Allow).is_ok());
+        }
+        // FLASH_KEYR, SR, RAM: not guarded, nothing read.
+        for addr in [0x4002_2008, 0x4002_2010, 0x2000_0000] {
+            assert!(check_raw_write_g4(addr, &[0; 4], RawOptionWrites::Deny, |_| panic!()).is_ok());
+        }
+        let ok = g4_raw(
+            0x4002_2014,
+            &(1u32 << 27).to_le_bytes(),
+            RawOptionWrites::Allow,
+        )
+        .unwrap();
+        assert!(ok.starts_option_programming());
+        assert_eq!(relocked_g4_cr(0x0802_0001), 0x4000_0000);
+        let mut s = GuardSession::default();
+        s.note_option_write();
+        assert!(s.g4_optlock_left_clear(0));
+        assert!(!s.g4_optlock_left_clear(0xC000_0000));
     }
 }
