@@ -388,3 +388,32 @@ fn load_on_a_256_kb_part_in_dual_bank_is_host_driven_and_keeps_neighbours() {
     drop(c);
     server.shutdown().unwrap();
 }
+
+#[test]
+fn a_host_driven_load_that_never_finishes_fails_bounded_and_relocks() {
+    let sim = Simulator::new(G474RC).expect("simulated G474RC");
+    let server = serve(&sim);
+    let mut c = connect_client(server.local_addr());
+    sim.with_g4_flash(|f| f.faults.stuck_bsy = true).unwrap();
+    assert_eq!(c.ask("vFlashErase:8000000,800").as_deref(), Some("OK"));
+    assert_eq!(
+        ask_binary(&mut c, "vFlashWrite:8000000:", &[0x42; 16]).as_deref(),
+        Some("OK")
+    );
+    let done = c.ask("vFlashDone").unwrap_or_default();
+    assert!(done.starts_with('E'), "the load must fail: {done}");
+    let text = notices(&mut c);
+    assert!(
+        text.contains("load failed") && text.contains("FLASH_SR.BSY still set"),
+        "{text}"
+    );
+    sim.with_g4_flash(|f| f.faults.stuck_bsy = false).unwrap();
+    let cr = read_word(&mut c, FLASH_CR);
+    assert_eq!(
+        cr & LOCK,
+        LOCK,
+        "FLASH_CR locked again after the failure: {cr:#010x}"
+    );
+    drop(c);
+    server.shutdown().unwrap();
+}

@@ -232,7 +232,7 @@ impl<'s> ChipTarget<'s> {
         }
         // Relocking comes first and its failure does not skip the rest of the clean-up.
         if let Err(e) = self.relock_left_open() {
-            log::warn!("setting FLASH_OPTCR.OPTLOCK after raw writes: {e}");
+            log::warn!("setting OPTLOCK after raw writes: {e}");
         }
         self.clear_debug_units()?;
         let mut core = self.core()?;
