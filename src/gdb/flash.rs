@@ -331,7 +331,8 @@ impl ChipTarget<'_> {
                 match g4.algorithm() {
                     Ok(algorithm) => self.program_with_loader(pending, &chunks, algorithm, &main),
                     Err(why) => {
-                        log::info!("{why}");
+                        // No probe-rs algorithm fits this mode: the host programs it instead.
+                        log::debug!("probe-rs algorithm: {why}");
                         self.program_g4_host_driven(layout, &chunks, pending.written_bytes())
                     }
                 }
