@@ -80,14 +80,16 @@ fn monitor_round_trip(addr: SocketAddr) {
 
 /// Size of the image `load` writes: large enough that the figure measures flashing, not setup.
 const LOAD_IMAGE_BYTES: usize = 256 * 1024;
+/// Bank 1 of a 256 KB STM32G4 in dual-bank mode: the largest image below the hole.
+const G4_BANK1_BYTES: usize = 128 * 1024;
 
 /// An ELF with one loadable section of `LOAD_IMAGE_BYTES` of varied data at the start of flash,
 /// made with arm-none-eabi-objcopy (installed by .ci/run with binutils-arm-none-eabi).
-fn load_image(dir: &Path) -> PathBuf {
+fn load_image(dir: &Path, size: usize) -> PathBuf {
     let blob = dir.join("image.bin");
     let elf = dir.join("image.elf");
     let mut state = 0x1234_5678u32;
-    let data: Vec<u8> = (0..LOAD_IMAGE_BYTES)
+    let data: Vec<u8> = (0..size)
         .map(|_| {
             // xorshift: data that is neither erased (0xFF) nor trivially compressible.
             state ^= state << 13;
@@ -112,10 +114,10 @@ fn load_image(dir: &Path) -> PathBuf {
     elf
 }
 
-fn load(addr: SocketAddr) {
+fn load(addr: SocketAddr, size: usize, how: &str) {
     let dir = std::env::temp_dir().join(format!("stm32-opts-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let elf = load_image(&dir);
+    let elf = load_image(&dir, size);
     let start = Instant::now();
     let out = Command::new(gdb_support::gdb())
         .args(["-nx", "-q", "-batch"])
@@ -140,7 +142,7 @@ fn load(addr: SocketAddr) {
         .sum();
     assert_eq!(
         bytes,
-        LOAD_IMAGE_BYTES,
+        size,
         "gdb did not load the whole image:\n{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -149,7 +151,7 @@ fn load(addr: SocketAddr) {
         "the image must go to flash:\n{text}"
     );
     println!(
-        "load of {bytes} bytes with gdb-multiarch (erase, program, verify), connect to detach: {:?} ({})",
+        "load of {bytes} bytes with gdb-multiarch ({how}: erase, program, verify), connect to detach: {:?} ({})",
         t,
         rate(bytes, t)
     );
@@ -161,7 +163,25 @@ fn main() {
     let addr = server.local_addr();
     println!("GDB server on the simulated STM32F767ZI at {addr}");
     memory_read(addr);
-    load(addr);
+    load(addr, LOAD_IMAGE_BYTES, "probe-rs stm32f7x_2048");
     monitor_round_trip(addr);
+    server.shutdown().expect("shutdown");
+
+    // STM32G4: the probe-rs algorithm in 512 KB dual bank, host-driven on a 256 KB part.
+    let server = start_server(Some("STM32G474RE"));
+    println!("GDB server on the simulated STM32G474RE (dual bank)");
+    load(
+        server.local_addr(),
+        LOAD_IMAGE_BYTES,
+        "probe-rs stm32g47x-8x_512",
+    );
+    server.shutdown().expect("shutdown");
+    let server = start_server(Some("STM32G474RC"));
+    println!("GDB server on the simulated STM32G474RC (dual bank, 2 × 128 KB)");
+    load(
+        server.local_addr(),
+        G4_BANK1_BYTES,
+        "host-driven through FLASH_CR",
+    );
     server.shutdown().expect("shutdown");
 }

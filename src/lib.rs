@@ -13,6 +13,7 @@
 pub mod chip;
 pub mod erase;
 pub mod fault;
+pub mod flashprog;
 pub mod gdb;
 pub mod optbytes;
 pub mod probe;

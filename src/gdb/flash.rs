@@ -1,4 +1,4 @@
-//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone.
+//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone, on STM32F7 and STM32G4.
 //!
 //! Every erase and write is first judged by the write guard ([`super::guard::check_flash_op`])
 //! against the chip's live layout, read at the first packet of a load: only the main flash is
@@ -13,6 +13,10 @@
 //! value and flash size: `stm32f7x_2048` in single-bank mode (1 MB parts too),
 //! `stm32f7x_2048dual` or `stm32f7x_1024dual` in dual-bank mode. The loader erases the sectors
 //! it writes; a sector GDB asked to erase without writing anything into it is written with 0xFF.
+//!
+//! On an STM32G4 the pages and banks of the live DBANK mode are the layout: 512 KB dual bank is
+//! programmed with `stm32g47x-8x_512`; the modes probe-rs has no right algorithm for are
+//! programmed host-driven through the FLASH registers ([`crate::flashprog::g4`]).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -23,9 +27,12 @@ use probe_rs::config::MemoryRegion;
 use probe_rs::flashing::DownloadOptions;
 use probe_rs::MemoryInterface;
 
-use crate::chip::geometry::{FlashLayout, FLASH_AXIM_BASE};
+use crate::chip::g4::G4Layout;
+use crate::chip::geometry::FLASH_AXIM_BASE;
+use crate::flashprog::g4 as g4_program;
 
-use super::guard::{check_flash_op, FlashOp, FlashRange};
+use super::guard::{check_main_flash_op, FlashOp, FlashRange, MainFlash};
+use super::memory_map::LiveFlash;
 use super::registers;
 use super::target::{ChipTarget, TargetFault, REFUSED};
 
@@ -132,7 +139,7 @@ impl RangeSet {
 #[derive(Debug, Default)]
 pub struct PendingFlash {
     /// The layout this load's packets were checked against (read at its first packet).
-    layout: Option<FlashLayout>,
+    layout: Option<MainFlash>,
     erases: RangeSet,
     writes: Overlay,
     /// RAM sections GDB wrote during the load (before `vFlashDone`): written again after
@@ -154,7 +161,7 @@ impl PendingFlash {
     }
 
     /// Starts a load checked against `layout`.
-    fn start(layout: Option<FlashLayout>) -> PendingFlash {
+    fn start(layout: Option<MainFlash>) -> PendingFlash {
         PendingFlash {
             layout,
             ..PendingFlash::default()
@@ -179,12 +186,12 @@ impl PendingFlash {
         self.writes.write(range.start, &data[..range.len as usize]);
     }
 
-    /// Chunks to program: the writes, plus 0xFF for the erased parts of sectors of `layout` that
-    /// received no data (the loader erases only sectors it writes into).
-    pub fn chunks(&self, layout: &FlashLayout) -> Vec<(u32, Vec<u8>)> {
+    /// Chunks to program: the writes, plus 0xFF for the erased parts of sectors (pages) of
+    /// `layout` that received no data (the loader erases only sectors it writes into).
+    pub fn chunks(&self, layout: &MainFlash) -> Vec<(u32, Vec<u8>)> {
         let mut out: Vec<(u32, Vec<u8>)> =
             self.writes.chunks().map(|(a, d)| (a, d.to_vec())).collect();
-        for sector in &layout.sectors {
+        for sector in &layout.erase_units {
             let (lo, hi) = (u64::from(sector.address), u64::from(sector.end()));
             if self.writes.touches(lo, hi) {
                 continue;
@@ -269,7 +276,7 @@ impl ChipTarget<'_> {
         if self.flash.is_fresh() || self.flash.refused {
             // A new load: judge it against the chip as it is now.
             match self.live_flash() {
-                Ok(live) => self.flash = PendingFlash::start(live.layout),
+                Ok(live) => self.flash = PendingFlash::start(main_flash(&live)),
                 Err(e) => {
                     self.flash.refuse();
                     log::warn!("{op} at {start:#010x}: reading the flash configuration: {e}");
@@ -277,7 +284,7 @@ impl ChipTarget<'_> {
                 }
             }
         }
-        match check_flash_op(op, start, len, self.flash.layout.as_ref()) {
+        match check_main_flash_op(op, start, len, self.flash.layout.as_ref()) {
             Ok(range) => {
                 if range.from_itcm {
                     log::info!(
@@ -300,28 +307,89 @@ impl ChipTarget<'_> {
         let live = self
             .live_flash()
             .map_err(|e| format!("reading the flash configuration: {e}"))?;
-        if live.g4.is_some() {
-            // The write guard does not know the STM32G4 layout yet, so no G4 load reaches this
-            // point; refuse rather than program with unchecked ranges.
-            return Err(
-                "load on an STM32G4 is not supported yet: the write guard has no G4 layout".into(),
-            );
-        }
-        let layout = live
-            .layout
-            .ok_or("the flash size of this chip is unknown, refusing to program it")?;
-        if pending.layout.as_ref() != Some(&layout) {
+        let main = main_flash(&live).ok_or_else(|| match &live.g4 {
+            Some(g4) => format!(
+                "no page layout is known for {}, refusing to program it",
+                g4.part.describe()
+            ),
+            None => "the flash size of this chip is unknown, refusing to program it".into(),
+        })?;
+        if pending.layout.as_ref() != Some(&main) {
             return Err(format!(
                 "the flash layout changed during the load (now {}); nothing was written, run `load` again",
-                layout.summary()
+                main.summary
             ));
         }
-        let wanted = layout.probe_rs_algorithm();
-        let algorithm = self.algorithm_for_main_flash(wanted)?;
-        let summary = layout.summary();
+        let chunks = pending.chunks(&main);
+        match &live.g4 {
+            None => {
+                let layout = live.layout.as_ref().expect("main_flash found an F7 layout");
+                self.program_with_loader(pending, &chunks, layout.probe_rs_algorithm(), &main)
+            }
+            Some(g4) => {
+                let layout = g4.layout.as_ref().expect("main_flash found a G4 layout");
+                match g4.algorithm() {
+                    Ok(algorithm) => self.program_with_loader(pending, &chunks, algorithm, &main),
+                    Err(why) => {
+                        // No probe-rs algorithm fits this mode: the host programs it instead.
+                        log::debug!("probe-rs algorithm: {why}");
+                        self.program_g4_host_driven(layout, &chunks, pending.written_bytes())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Programs a G4 through its FLASH registers from the host, core halted, in the live layout.
+    fn program_g4_host_driven(
+        &mut self,
+        layout: &G4Layout,
+        chunks: &[(u32, Vec<u8>)],
+        written: usize,
+    ) -> Result<(), String> {
         log::info!(
-            "programming {} bytes with {algorithm} ({summary})",
+            "programming {written} bytes through the FLASH registers (host-driven: probe-rs has no algorithm for {})",
+            layout.summary()
+        );
+        let mut core = self.core().map_err(|e| format!("core: {e}"))?;
+        let halted = core
+            .core_halted()
+            .map_err(|e| format!("reading the core state: {e}"))?;
+        if !halted {
+            core.halt(super::target::HALT_TIMEOUT)
+                .map_err(|e| format!("halting the core before programming: {e}"))?;
+        }
+        let started = std::time::Instant::now();
+        let result = g4_program::program(&mut core, layout, chunks, &mut |line| {
+            log::info!("load: {line}")
+        });
+        drop(core);
+        self.forget_registers();
+        let report = result.map_err(|e| format!("programming {}: {e}", layout.summary()))?;
+        log::info!(
+            "load: {} pages erased, {} double words programmed, {} bytes verified in {:?}",
+            report.pages_erased,
+            report.double_words,
+            report.verified_bytes,
+            started.elapsed()
+        );
+        Ok(())
+    }
+
+    /// Programs with probe-rs's `FlashLoader` and the algorithm `wanted`, which the loader must
+    /// be going to pick for the main flash.
+    fn program_with_loader(
+        &mut self,
+        pending: &PendingFlash,
+        chunks: &[(u32, Vec<u8>)],
+        wanted: &str,
+        main: &MainFlash,
+    ) -> Result<(), String> {
+        let algorithm = self.algorithm_for_main_flash(wanted)?;
+        log::info!(
+            "programming {} bytes with {algorithm} ({})",
             pending.written_bytes(),
+            main.summary
         );
 
         // The flash algorithm runs on the core: keep the registers GDB knows.
@@ -334,8 +402,8 @@ impl ChipTarget<'_> {
         let session = self.session();
         let mut loader = session.target().flash_loader();
         let mut result = Ok(());
-        for (addr, data) in pending.chunks(&layout) {
-            if let Err(e) = loader.add_data(u64::from(addr), &data) {
+        for (addr, data) in chunks {
+            if let Err(e) = loader.add_data(u64::from(*addr), data) {
                 result = Err(format!("{} bytes at {addr:#010x}: {e}", data.len()));
                 break;
             }
@@ -407,6 +475,14 @@ impl ChipTarget<'_> {
     }
 }
 
+/// The live main flash of either family (`None`: no known layout).
+fn main_flash(live: &LiveFlash) -> Option<MainFlash> {
+    match &live.g4 {
+        Some(g4) => g4.layout.as_ref().map(MainFlash::from),
+        None => live.layout.as_ref().map(MainFlash::from),
+    }
+}
+
 impl Flash for ChipTarget<'_> {
     fn flash_erase(&mut self, start_addr: u32, length: u32) -> TargetResult<(), Self> {
         let range = self.accept_flash_op(FlashOp::Erase, start_addr, u64::from(length))?;
@@ -443,7 +519,7 @@ impl Flash for ChipTarget<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::geometry::BankMode;
+    use crate::chip::geometry::{BankMode, FlashLayout};
 
     fn axim(start: u32, len: u32) -> FlashRange {
         FlashRange {
@@ -453,8 +529,8 @@ mod tests {
         }
     }
 
-    fn dual() -> FlashLayout {
-        FlashLayout::new(2048, BankMode::Dual).unwrap()
+    fn dual() -> MainFlash {
+        MainFlash::from(&FlashLayout::new(2048, BankMode::Dual).unwrap())
     }
 
     #[test]
@@ -517,7 +593,7 @@ mod tests {
             vec![(0x0800_0100, vec![9]), (0x0800_4000, vec![0xFF; 0x10])]
         );
         // Single bank: both lie in sector 0 (32 KB), which the loader erases anyway.
-        let single = FlashLayout::new(2048, BankMode::Single).unwrap();
+        let single = MainFlash::from(&FlashLayout::new(2048, BankMode::Single).unwrap());
         assert_eq!(p.chunks(&single), vec![(0x0800_0100, vec![9])]);
         assert!(!p.is_empty());
         assert!(PendingFlash::default().is_empty());

@@ -14,12 +14,26 @@
 //!   option registers (FLASH_OPTKEYR, FLASH_OPTCR, FLASH_OPTCR1) are refused unless the user
 //!   allowed them for the session ([`RawOptionWrites::Allow`], `monitor raw-option-writes allow`).
 //!
+//! On an STM32G47x/G48x ([`check_main_flash_op`] with a [`MainFlash`] from its `G4Layout`,
+//! [`check_raw_write_g4`]) the same rules hold with its addresses: the main flash is the banks
+//! of the live DBANK mode (the hole between the banks of a 256 KB part refused), FLASH_OPTR
+//! holds RDP in its low byte, and FLASH_OPTKEYR, FLASH_CR (OPTSTRT, OBL_LAUNCH, PG, PER, MER),
+//! FLASH_OPTR and the PCROP/WRP/SEC registers are the ones refused unless allowed.
+//!
 //! The module is protocol-free: it knows the chip facts of [`crate::chip`] and nothing of
 //! gdbstub or probe-rs. The GDB target reads what it needs from the chip and applies the verdict.
 
 use std::fmt;
+use std::ops::Range;
 
 use crate::chip::fields::RDP_LEVEL_2;
+use crate::chip::g4::registers::{
+    FlashRegister as G4FlashRegister, FLASH_CR_FSTPG, FLASH_CR_MER1, FLASH_CR_MER2,
+    FLASH_CR_OBL_LAUNCH, FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK,
+    FLASH_CR_OPTSTRT as G4_FLASH_CR_OPTSTRT, FLASH_CR_PER, FLASH_CR_PG, FLASH_CR_STRT,
+    OPTION_BYTES_BANK1_BASE, OPTION_BYTES_BANK2_BASE,
+};
+use crate::chip::g4::G4Layout;
 use crate::chip::geometry::{hex32, FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
 use crate::chip::registers::{
     FLASH_OPTCR, FLASH_OPTCR1, FLASH_OPTCR_OPTLOCK, FLASH_OPTCR_OPTSTRT, FLASH_OPTKEYR,
@@ -51,6 +65,12 @@ pub enum Area {
     OptionBytes,
     /// The peripheral space (0x4000_0000–0x5FFF_FFFF).
     Peripherals,
+    /// STM32G4: the option-byte images (value/complement pairs at 0x1FFF_7800 and 0x1FFF_F800).
+    OptionImages,
+    /// STM32G4 dual bank below 512 KB: the unmapped hole between bank 1 and bank 2.
+    FlashGap,
+    /// STM32G4: the boot alias at 0x0000_0000 (main flash with the factory boot options).
+    BootAlias,
     /// Anything else (RAM, the Cortex-M7 system space, nothing at all).
     Other,
 }
@@ -67,6 +87,13 @@ impl Area {
             }
             Area::OptionBytes => "the stored option bytes (RDP, nDBANK, nWRP, boot addresses…)",
             Area::Peripherals => "the peripheral space",
+            Area::OptionImages => {
+                "the stored option bytes (RDP, DBANK, WRP, PCROP, boot options…), changed only through FLASH_OPTR and OPTSTRT"
+            }
+            Area::FlashGap => "the unmapped hole between flash bank 1 and bank 2",
+            Area::BootAlias => {
+                "the boot alias at 0x0000_0000 (the main flash with the factory boot options; write it at 0x0800_0000)"
+            }
             Area::Other => "no flash",
         }
     }
@@ -126,6 +153,156 @@ impl fmt::Display for FlashOp {
     }
 }
 
+/// The chip family a guard decision follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardFamily {
+    /// STM32F74x–F77x: flash on the AXI bus and through ITCM, FLASH_OPTCR option registers.
+    F7,
+    /// STM32G47x/G48x: flash in one or two banks, FLASH_OPTR option registers.
+    G4,
+}
+
+/// One erase unit of the main flash: an F7 sector or a G4 page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EraseUnit {
+    /// First byte.
+    pub address: u32,
+    /// Size in bytes.
+    pub size: u32,
+}
+
+impl EraseUnit {
+    /// One past the last byte.
+    pub fn end(&self) -> u32 {
+        self.address + self.size
+    }
+}
+
+/// What the guard and `load` need to know of the live main flash array, whatever the family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MainFlash {
+    /// The family the layout belongs to.
+    pub family: GuardFamily,
+    /// The address ranges that hold flash, in order (two on G4 dual bank below 512 KB).
+    pub regions: Vec<Range<u32>>,
+    /// The erase units (sectors, pages), in address order.
+    pub erase_units: Vec<EraseUnit>,
+    /// Where the flash appears again through ITCM (F7), translated to `regions`.
+    pub itcm_base: Option<u32>,
+    /// The layout in words, for messages.
+    pub summary: String,
+}
+
+impl From<&FlashLayout> for MainFlash {
+    fn from(layout: &FlashLayout) -> Self {
+        MainFlash {
+            family: GuardFamily::F7,
+            regions: std::iter::once(FLASH_AXIM_BASE..FLASH_AXIM_BASE + layout.flash_kb * 1024)
+                .collect(),
+            erase_units: layout
+                .sectors
+                .iter()
+                .map(|s| EraseUnit {
+                    address: s.address,
+                    size: s.size,
+                })
+                .collect(),
+            itcm_base: Some(FLASH_ITCM_BASE),
+            summary: layout.summary(),
+        }
+    }
+}
+
+impl From<&G4Layout> for MainFlash {
+    fn from(layout: &G4Layout) -> Self {
+        MainFlash {
+            family: GuardFamily::G4,
+            regions: layout.regions(),
+            erase_units: layout
+                .pages()
+                .iter()
+                .map(|p| EraseUnit {
+                    address: p.address,
+                    size: p.size,
+                })
+                .collect(),
+            itcm_base: None,
+            summary: layout.summary(),
+        }
+    }
+}
+
+impl MainFlash {
+    /// Bytes of flash from the first region's start to the last region's end (gap included).
+    fn span_bytes(&self) -> u32 {
+        match (self.regions.first(), self.regions.last()) {
+            (Some(first), Some(last)) => last.end - first.start,
+            _ => 0,
+        }
+    }
+
+    /// The region holding `addr`.
+    pub fn region_at(&self, addr: u32) -> Option<&Range<u32>> {
+        self.regions.iter().find(|r| r.contains(&addr))
+    }
+
+    /// What lies at `addr` on this family.
+    pub fn area_at(&self, addr: u32) -> Area {
+        match self.family {
+            GuardFamily::F7 => area_at(addr, self.span_bytes()),
+            GuardFamily::G4 => g4_area_at(addr, self),
+        }
+    }
+}
+
+/// STM32G4 memory map (RM0440; reference §6): the flash window of the largest part, system
+/// memory with OTP inside it, the two option-byte images.
+pub mod g4_map {
+    /// The boot alias of the booted memory (main flash with the factory options).
+    pub const BOOT_ALIAS: u32 = 0x0000_0000;
+    /// Main flash window of the largest (512 KB) part: bank 2 of smaller parts still sits at
+    /// 0x0804_0000 in dual-bank mode.
+    pub const FLASH_WINDOW: (u32, u32) = (0x0800_0000, 0x0808_0000);
+    /// System memory (the ST bootloader).
+    pub const SYSTEM_MEMORY: (u32, u32) = (0x1FFF_0000, 0x1FFF_7000);
+    /// The OTP area: 1 KB, one-time programmable.
+    pub const OTP: (u32, u32) = (0x1FFF_7000, 0x1FFF_7400);
+    /// Engineering bytes, package, unique ID and flash size: read only.
+    pub const DEVICE_INFO: (u32, u32) = (0x1FFF_7400, 0x1FFF_7800);
+    /// The block holding the bank 1 option-byte image.
+    pub const OPTION_IMAGE_1: (u32, u32) = (super::OPTION_BYTES_BANK1_BASE, 0x1FFF_8000);
+    /// The block holding the bank 2 option-byte image.
+    pub const OPTION_IMAGE_2: (u32, u32) = (super::OPTION_BYTES_BANK2_BASE, 0x2000_0000);
+}
+
+/// The area at `addr` of an STM32G4 whose live flash is `flash`.
+fn g4_area_at(addr: u32, flash: &MainFlash) -> Area {
+    let in_span = |(lo, hi): (u32, u32)| (lo..hi).contains(&addr);
+    if flash.region_at(addr).is_some() {
+        Area::Flash
+    } else if in_span(g4_map::FLASH_WINDOW) {
+        let first = flash.regions.first().map_or(0, |r| r.start);
+        let last = flash.regions.last().map_or(0, |r| r.end);
+        if addr > first && addr < last {
+            Area::FlashGap
+        } else {
+            Area::Other
+        }
+    } else if addr < g4_map::BOOT_ALIAS + flash.span_bytes() {
+        Area::BootAlias
+    } else if in_span(g4_map::OTP) {
+        Area::Otp
+    } else if in_span(g4_map::SYSTEM_MEMORY) || in_span(g4_map::DEVICE_INFO) {
+        Area::SystemMemory
+    } else if in_span(g4_map::OPTION_IMAGE_1) || in_span(g4_map::OPTION_IMAGE_2) {
+        Area::OptionImages
+    } else if in_span(PERIPHERALS) {
+        Area::Peripherals
+    } else {
+        Area::Other
+    }
+}
+
 /// An accepted flash range, on the AXI bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlashRange {
@@ -144,7 +321,7 @@ pub enum FlashRefusalReason {
     LayoutUnknown,
     /// The range starts outside the main flash, in this area.
     NotFlash(Area),
-    /// The range starts in flash but runs past its end.
+    /// The range starts in flash but runs past the end of its region.
     PastTheEnd,
 }
 
@@ -159,8 +336,10 @@ pub struct FlashRefusal {
     pub len: u64,
     /// Why.
     pub reason: FlashRefusalReason,
-    /// What `load` can program: the main flash's AXI range and layout summary, when known.
-    pub flash: Option<(u32, u64, String)>,
+    /// The live main flash, when known: what `load` can program.
+    pub flash: Option<MainFlash>,
+    /// Where the flash region the range starts in ends (for [`FlashRefusalReason::PastTheEnd`]).
+    pub region_end: Option<u32>,
 }
 
 impl fmt::Display for FlashRefusal {
@@ -177,30 +356,39 @@ impl fmt::Display for FlashRefusal {
                 f.write_str("the flash size of this chip is unknown (DBGMCU_IDCODE and the flash size register identify no known part)")?
             }
             FlashRefusalReason::NotFlash(area) => write!(f, "that is {}", area.description())?,
-            FlashRefusalReason::PastTheEnd => write!(
-                f,
-                "it runs past the end of the flash at {}",
-                self.flash
-                    .as_ref()
-                    .map_or("?".into(), |(_, end, _)| hex32(*end as u32))
-            )?,
+            FlashRefusalReason::PastTheEnd => {
+                let end = self.region_end.map_or("?".into(), hex32);
+                let last = self.flash.as_ref().and_then(|m| m.regions.last()).map(|r| r.end);
+                if self.region_end == last {
+                    write!(f, "it runs past the end of the flash at {end}")?
+                } else {
+                    write!(f, "it runs past the end of flash bank 1 at {end}, into the unmapped hole before bank 2")?
+                }
+            }
         }
-        if let Some((start, end, summary)) = &self.flash {
+        if let Some(flash) = &self.flash {
+            let ranges: Vec<String> = flash
+                .regions
+                .iter()
+                .map(|r| format!("{}–{}", hex32(r.start), hex32(r.end - 1)))
+                .collect();
             write!(
                 f,
-                "; `load` programs the main flash only: {}–{} ({summary})",
-                hex32(*start),
-                hex32((*end - 1) as u32)
+                "; `load` programs the main flash only: {} ({})",
+                ranges.join(" and "),
+                flash.summary
             )?;
         }
-        if self.reason == FlashRefusalReason::NotFlash(Area::OptionBytes) {
-            f.write_str("; option bytes are changed with `monitor optbytes set FIELD=VALUE …` or `monitor ndbank true|false`")?;
+        match (self.reason, self.flash.as_ref().map(|m| m.family)) {
+            (FlashRefusalReason::NotFlash(Area::OptionBytes), _) => f.write_str("; option bytes are changed with `monitor optbytes set FIELD=VALUE …` or `monitor ndbank true|false`")?,
+            (FlashRefusalReason::NotFlash(Area::OptionImages), _) => f.write_str("; option bytes are changed with `monitor optbytes set FIELD=VALUE …` or `monitor bank single|dual`")?,
+            _ => {}
         }
         f.write_str("; nothing was written")
     }
 }
 
-/// Judges a flash packet against the live layout (`None`: unknown). ITCM-alias addresses are
+/// Judges a flash packet against the live F7 layout (`None`: unknown). ITCM-alias addresses are
 /// translated to the AXI bus, so the loader erases the live layout's sectors for them.
 pub fn check_flash_op(
     op: FlashOp,
@@ -208,34 +396,48 @@ pub fn check_flash_op(
     len: u64,
     layout: Option<&FlashLayout>,
 ) -> Result<FlashRange, FlashRefusal> {
-    let refusal = |reason, flash| FlashRefusal {
+    check_main_flash_op(op, start, len, layout.map(MainFlash::from).as_ref())
+}
+
+/// Judges a flash packet against the live main flash of either family (`None`: unknown). A
+/// range must lie inside one region: on a G4 in dual bank below 512 KB, nothing goes into the
+/// hole between the banks.
+pub fn check_main_flash_op(
+    op: FlashOp,
+    start: u32,
+    len: u64,
+    flash: Option<&MainFlash>,
+) -> Result<FlashRange, FlashRefusal> {
+    let refusal = |reason, region_end| FlashRefusal {
         op,
         start,
         len,
         reason,
-        flash,
+        flash: flash.cloned(),
+        region_end,
     };
-    let Some(layout) = layout else {
+    let Some(main) = flash else {
         return Err(refusal(FlashRefusalReason::LayoutUnknown, None));
     };
-    let flash_bytes = layout.flash_kb * 1024;
-    let flash = Some((
-        FLASH_AXIM_BASE,
-        u64::from(FLASH_AXIM_BASE) + u64::from(flash_bytes),
-        layout.summary(),
-    ));
-    let (base, from_itcm) = match area_at(start, flash_bytes) {
-        Area::Flash => (FLASH_AXIM_BASE, false),
-        Area::FlashItcm => (FLASH_ITCM_BASE, true),
-        other => return Err(refusal(FlashRefusalReason::NotFlash(other), flash)),
+    let base = main.regions.first().map_or(FLASH_AXIM_BASE, |r| r.start);
+    let (bus_start, from_itcm) = match main.area_at(start) {
+        Area::Flash => (start, false),
+        Area::FlashItcm => match main.itcm_base {
+            Some(itcm) => (base + (start - itcm), true),
+            None => return Err(refusal(FlashRefusalReason::NotFlash(Area::FlashItcm), None)),
+        },
+        other => return Err(refusal(FlashRefusalReason::NotFlash(other), None)),
     };
-    let offset = start - base;
-    if u64::from(offset) + len > u64::from(flash_bytes) {
-        return Err(refusal(FlashRefusalReason::PastTheEnd, flash));
+    let region = main
+        .region_at(bus_start)
+        .cloned()
+        .expect("the area says it is flash");
+    if u64::from(bus_start) + len > u64::from(region.end) {
+        return Err(refusal(FlashRefusalReason::PastTheEnd, Some(region.end)));
     }
     Ok(FlashRange {
-        start: FLASH_AXIM_BASE + offset,
-        // Bounded by the flash size just above.
+        start: bus_start,
+        // Bounded by the region just above.
         len: len as u32,
         from_itcm,
     })
@@ -254,6 +456,9 @@ pub enum OptionRegister {
     OptCr,
     /// FLASH_OPTCR1: the boot addresses.
     OptCr1,
+    /// An STM32G4 FLASH register that unlocks, stages or commits option bytes, or programs and
+    /// erases flash: FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers.
+    G4(G4FlashRegister),
 }
 
 impl OptionRegister {
@@ -270,6 +475,7 @@ impl OptionRegister {
             OptionRegister::OptKeyr => FLASH_OPTKEYR,
             OptionRegister::OptCr => FLASH_OPTCR,
             OptionRegister::OptCr1 => FLASH_OPTCR1,
+            OptionRegister::G4(register) => register.address(),
         }
     }
 
@@ -279,6 +485,7 @@ impl OptionRegister {
             OptionRegister::OptKeyr => "FLASH_OPTKEYR",
             OptionRegister::OptCr => "FLASH_OPTCR",
             OptionRegister::OptCr1 => "FLASH_OPTCR1",
+            OptionRegister::G4(register) => register.name(),
         }
     }
 }
@@ -322,7 +529,21 @@ pub enum RawRefusal {
     OptionRegister(OptionRegister),
     /// FLASH_OPTCR could not be read, so the write cannot be judged.
     OptcrUnreadable,
+    /// STM32G4: FLASH_OPTR would hold RDP = 0xCC after the write.
+    G4Rdp2 {
+        /// The value FLASH_OPTR would hold.
+        optr: u32,
+    },
+    /// STM32G4: the write sets OPTSTRT or OBL_LAUNCH while FLASH_OPTR holds RDP = 0xCC.
+    G4CommitRdp2 {
+        /// FLASH_OPTR as read.
+        optr: u32,
+    },
+    /// STM32G4: a register needed to judge the write could not be read.
+    G4Unreadable(G4FlashRegister),
 }
+
+const G4_ENGINE_COMMANDS: &str = "`monitor optbytes set FIELD=VALUE … [yes] [permanent-rdp2]` or `monitor bank single|dual` (they unlock, check, verify and relock)";
 
 const ENGINE_COMMANDS: &str = "`monitor optbytes set FIELD=VALUE … [yes] [permanent-rdp2]` or `monitor ndbank true|false` (they unlock, check, verify and relock)";
 
@@ -350,8 +571,33 @@ impl fmt::Display for RawRefusal {
                 if area == Area::OptionBytes {
                     write!(f, ", changed only through FLASH_OPTCR: use {ENGINE_COMMANDS}")?;
                 }
+                if area == Area::OptionImages {
+                    write!(f, ": use {G4_ENGINE_COMMANDS}")?;
+                }
                 Ok(())
             }
+            RawRefusal::G4Rdp2 { optr } => write!(
+                f,
+                "memory write to FLASH_OPTR refused: the register would hold {} with RDP = 0xCC, which OPTSTRT commits as read protection level 2 — permanent, the debug port is gone for good; level 2 is set only with `monitor optbytes set RDP=2 yes permanent-rdp2`",
+                hex32(optr)
+            ),
+            RawRefusal::G4CommitRdp2 { optr } => write!(
+                f,
+                "memory write to FLASH_CR refused: it sets OPTSTRT or OBL_LAUNCH while FLASH_OPTR = {} holds RDP = 0xCC (read protection level 2, permanent); level 2 is set only with `monitor optbytes set RDP=2 yes permanent-rdp2`",
+                hex32(optr)
+            ),
+            RawRefusal::G4Unreadable(register) => write!(
+                f,
+                "memory write to {} refused: the current value of {} could not be read, so the write cannot be judged",
+                hex32(register.address()),
+                register.name()
+            ),
+            RawRefusal::OptionRegister(OptionRegister::G4(register)) => write!(
+                f,
+                "memory write to {} ({}) refused: raw writes into the FLASH option and programming registers (FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR, PCROP, WRP, SEC) are off; change option bytes with {G4_ENGINE_COMMANDS}, program flash with `load`, or allow raw writes for this session with `monitor raw-option-writes allow` (RDP level 2 and OTP stay refused)",
+                register.name(),
+                hex32(register.address())
+            ),
             RawRefusal::OptionRegister(register) => write!(
                 f,
                 "memory write to {} ({}) refused: raw writes into the FLASH option registers are off; change option bytes with {ENGINE_COMMANDS}, or allow raw writes for this session with `monitor raw-option-writes allow` (RDP level 2 and OTP stay refused)",
@@ -372,6 +618,8 @@ pub struct RawWriteOk {
     pub option_registers: Vec<OptionRegister>,
     /// The value FLASH_OPTCR holds afterwards, when the write touches it.
     pub optcr_after: Option<u32>,
+    /// STM32G4: the value FLASH_CR holds afterwards, when the write touches it.
+    pub g4_cr_after: Option<u32>,
 }
 
 impl RawWriteOk {
@@ -379,6 +627,9 @@ impl RawWriteOk {
     pub fn starts_option_programming(&self) -> bool {
         self.optcr_after
             .is_some_and(|v| v & FLASH_OPTCR_OPTSTRT != 0)
+            || self
+                .g4_cr_after
+                .is_some_and(|v| v & (G4_FLASH_CR_OPTSTRT | FLASH_CR_OBL_LAUNCH) != 0)
     }
 }
 
@@ -463,7 +714,129 @@ pub fn check_raw_write(
     Ok(RawWriteOk {
         option_registers: touched,
         optcr_after,
+        g4_cr_after: None,
     })
+}
+
+/// The STM32G4 FLASH registers raw writes reach only when allowed: they unlock the option
+/// registers, start option programming or an option load (FLASH_CR: OPTSTRT, OBL_LAUNCH),
+/// program or erase flash (FLASH_CR: PG, PER, MER1, MER2), or stage option bytes.
+pub const G4_GUARDED_REGISTERS: [G4FlashRegister; 13] = [
+    G4FlashRegister::Optkeyr,
+    G4FlashRegister::Cr,
+    G4FlashRegister::Optr,
+    G4FlashRegister::Pcrop1sr,
+    G4FlashRegister::Pcrop1er,
+    G4FlashRegister::Wrp1ar,
+    G4FlashRegister::Wrp1br,
+    G4FlashRegister::Pcrop2sr,
+    G4FlashRegister::Pcrop2er,
+    G4FlashRegister::Wrp2ar,
+    G4FlashRegister::Wrp2br,
+    G4FlashRegister::Sec1r,
+    G4FlashRegister::Sec2r,
+];
+
+/// FLASH_OPTR.RDP: bits 7:0.
+fn g4_rdp(optr: u32) -> u8 {
+    optr as u8
+}
+
+/// Judges a plain memory write of `data` at `start` on an STM32G4. `read` reads a FLASH
+/// register; it is called only for FLASH_OPTR and FLASH_CR when the write touches them.
+pub fn check_raw_write_g4(
+    start: u32,
+    data: &[u8],
+    policy: RawOptionWrites,
+    mut read: impl FnMut(G4FlashRegister) -> Option<u32>,
+) -> Result<RawWriteOk, RawRefusal> {
+    if data.is_empty() {
+        return Ok(RawWriteOk::default());
+    }
+    let (s, e) = (u64::from(start), u64::from(start) + data.len() as u64);
+    let span = |(lo, hi): (u32, u32)| overlap(s, e, lo, u64::from(hi));
+
+    if let Some(addr) = span(g4_map::OTP) {
+        return Err(RawRefusal::Otp { addr });
+    }
+    let touched: Vec<G4FlashRegister> = G4_GUARDED_REGISTERS
+        .into_iter()
+        .filter(|r| overlap(s, e, r.address(), u64::from(r.address()) + 4).is_some())
+        .collect();
+    let optr = G4FlashRegister::Optr;
+    let cr = G4FlashRegister::Cr;
+    let optr_after = if touched.contains(&optr) {
+        let current = read(optr).ok_or(RawRefusal::G4Unreadable(optr))?;
+        let after = merged_register(optr.address(), current, start, data);
+        if g4_rdp(after) == RDP_LEVEL_2 {
+            return Err(RawRefusal::G4Rdp2 { optr: after });
+        }
+        Some(after)
+    } else {
+        None
+    };
+    let cr_after = if touched.contains(&cr) {
+        let current = read(cr).ok_or(RawRefusal::G4Unreadable(cr))?;
+        let after = merged_register(cr.address(), current, start, data);
+        if after & (G4_FLASH_CR_OPTSTRT | FLASH_CR_OBL_LAUNCH) != 0 {
+            // What OPTSTRT commits (and OBL_LAUNCH loads) is FLASH_OPTR as it is now.
+            let optr_now = match optr_after {
+                Some(v) => v,
+                None => read(optr).ok_or(RawRefusal::G4Unreadable(optr))?,
+            };
+            if g4_rdp(optr_now) == RDP_LEVEL_2 {
+                return Err(RawRefusal::G4CommitRdp2 { optr: optr_now });
+            }
+        }
+        Some(after)
+    } else {
+        None
+    };
+
+    for window in [
+        g4_map::FLASH_WINDOW,
+        (
+            g4_map::BOOT_ALIAS,
+            g4_map::FLASH_WINDOW.1 - g4_map::FLASH_WINDOW.0,
+        ),
+    ] {
+        if let Some(addr) = span(window) {
+            return Err(RawRefusal::Flash { addr });
+        }
+    }
+    for (window, area) in [
+        (g4_map::SYSTEM_MEMORY, Area::SystemMemory),
+        (g4_map::DEVICE_INFO, Area::SystemMemory),
+        (g4_map::OPTION_IMAGE_1, Area::OptionImages),
+        (g4_map::OPTION_IMAGE_2, Area::OptionImages),
+    ] {
+        if let Some(addr) = span(window) {
+            return Err(RawRefusal::ReadOnly { addr, area });
+        }
+    }
+
+    if let (RawOptionWrites::Deny, Some(&first)) = (policy, touched.first()) {
+        return Err(RawRefusal::OptionRegister(OptionRegister::G4(first)));
+    }
+    Ok(RawWriteOk {
+        option_registers: touched.into_iter().map(OptionRegister::G4).collect(),
+        optcr_after: None,
+        g4_cr_after: cr_after,
+    })
+}
+
+/// FLASH_CR of a G4 with OPTLOCK set and nothing started: relocks the option registers without
+/// committing, loading, programming or erasing anything.
+pub fn relocked_g4_cr(cr: u32) -> u32 {
+    let operations = G4_FLASH_CR_OPTSTRT
+        | FLASH_CR_OBL_LAUNCH
+        | FLASH_CR_STRT
+        | FLASH_CR_PG
+        | FLASH_CR_PER
+        | FLASH_CR_MER1
+        | FLASH_CR_MER2
+        | FLASH_CR_FSTPG;
+    (cr & !operations) | G4_FLASH_CR_OPTLOCK
 }
 
 /// FLASH_OPTCR with OPTLOCK set and OPTSTRT clear: relocks without committing anything.
@@ -495,6 +868,11 @@ impl GuardSession {
     /// Whether `optcr`, read now, shows OPTLOCK left clear by this session's raw writes.
     pub fn optlock_left_clear(&self, optcr: u32) -> bool {
         self.option_registers_written && optcr & FLASH_OPTCR_OPTLOCK == 0
+    }
+
+    /// STM32G4: whether FLASH_CR, read now, shows OPTLOCK left clear by this session's writes.
+    pub fn g4_optlock_left_clear(&self, cr: u32) -> bool {
+        self.option_registers_written && cr & G4_FLASH_CR_OPTLOCK == 0
     }
 
     /// OPTLOCK was set again: nothing is left open.
@@ -831,5 +1209,140 @@ mod tests {
         assert_eq!(notices.len(), MAX_NOTICES);
         assert_eq!(notices.last().unwrap(), "refusal 19");
         assert!(s.take_notices().is_empty());
+    }
+
+    fn g4(kb: u32, mode: BankMode) -> MainFlash {
+        MainFlash::from(&G4Layout::new(kb, mode).unwrap())
+    }
+
+    #[test]
+    fn g4_areas_follow_the_live_banks() {
+        let rc_dual = g4(256, BankMode::Dual);
+        assert_eq!(rc_dual.area_at(0x0801_FFFF), Area::Flash);
+        assert_eq!(rc_dual.area_at(0x0802_0000), Area::FlashGap);
+        assert_eq!(rc_dual.area_at(0x0804_0000), Area::Flash);
+        assert_eq!(rc_dual.area_at(0x0806_0000), Area::Other);
+        let rc_single = g4(256, BankMode::Single);
+        assert_eq!(rc_single.area_at(0x0803_FFFF), Area::Flash);
+        assert_eq!(rc_single.area_at(0x0804_0000), Area::Other);
+        let re = g4(512, BankMode::Dual);
+        assert_eq!(re.regions, vec![0x0800_0000..0x0808_0000]);
+        assert_eq!(re.area_at(0x0000_0100), Area::BootAlias);
+        assert_eq!(re.area_at(0x1FFF_0000), Area::SystemMemory);
+        assert_eq!(re.area_at(0x1FFF_7000), Area::Otp);
+        assert_eq!(re.area_at(0x1FFF_73FF), Area::Otp);
+        assert_eq!(re.area_at(0x1FFF_7400), Area::SystemMemory);
+        assert_eq!(re.area_at(0x1FFF_7800), Area::OptionImages);
+        assert_eq!(re.area_at(0x1FFF_F800), Area::OptionImages);
+        assert_eq!(re.area_at(0x4002_2020), Area::Peripherals);
+        assert_eq!(re.area_at(0x2000_0000), Area::Other);
+        assert_eq!(re.erase_units.len(), 256);
+        assert_eq!(
+            g4(512, BankMode::Single).erase_units[1].address,
+            0x0800_1000
+        );
+    }
+
+    #[test]
+    fn g4_flash_packets_stay_inside_one_region() {
+        let rc_dual = g4(256, BankMode::Dual);
+        let ok = check_main_flash_op(FlashOp::Erase, 0x0804_0000, 0x800, Some(&rc_dual)).unwrap();
+        assert_eq!(
+            (ok.start, ok.len, ok.from_itcm),
+            (0x0804_0000, 0x800, false)
+        );
+        let r = check_main_flash_op(FlashOp::Write, 0x0801_FFF0, 0x20, Some(&rc_dual)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::PastTheEnd);
+        assert!(
+            r.to_string()
+                .contains("past the end of flash bank 1 at 0x0802_0000"),
+            "{r}"
+        );
+        let r = check_main_flash_op(FlashOp::Erase, 0x0802_0000, 4, Some(&rc_dual)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::NotFlash(Area::FlashGap));
+        // No ITCM alias on G4: 0x0020_0000 is not flash, and the boot alias is not written.
+        let re = g4(512, BankMode::Single);
+        let r = check_main_flash_op(FlashOp::Write, 0x0020_0000, 4, Some(&re)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::NotFlash(Area::Other));
+        let r = check_main_flash_op(FlashOp::Write, 0x0000_0100, 4, Some(&re)).unwrap_err();
+        assert_eq!(r.reason, FlashRefusalReason::NotFlash(Area::BootAlias));
+        let r = check_main_flash_op(FlashOp::Write, 0x1FFF_7800, 8, Some(&re)).unwrap_err();
+        assert!(r.to_string().contains("monitor bank single|dual"), "{r}");
+    }
+
+    const G4_OPTR: u32 = 0xFFEF_F8AA;
+    const G4_CR_UNLOCKED: u32 = 0;
+
+    fn g4_raw(start: u32, data: &[u8], policy: RawOptionWrites) -> Result<RawWriteOk, RawRefusal> {
+        check_raw_write_g4(start, data, policy, |r| match r {
+            G4FlashRegister::Optr => Some(G4_OPTR),
+            G4FlashRegister::Cr => Some(G4_CR_UNLOCKED),
+            other => panic!("{} read", other.name()),
+        })
+    }
+
+    #[test]
+    fn g4_raw_writes() {
+        for policy in [RawOptionWrites::Deny, RawOptionWrites::Allow] {
+            assert_eq!(
+                g4_raw(0x1FFF_7000, &[0], policy),
+                Err(RawRefusal::Otp { addr: 0x1FFF_7000 })
+            );
+            assert_eq!(
+                g4_raw(0x0807_FFFC, &[0; 4], policy),
+                Err(RawRefusal::Flash { addr: 0x0807_FFFC })
+            );
+            assert_eq!(
+                g4_raw(0x4002_2020, &[0xCC], policy),
+                Err(RawRefusal::G4Rdp2 { optr: 0xFFEF_F8CC })
+            );
+            assert_eq!(
+                g4_raw(0x4002_2020, &0xFFEF_F8CCu32.to_le_bytes(), policy),
+                Err(RawRefusal::G4Rdp2 { optr: 0xFFEF_F8CC })
+            );
+            assert_eq!(
+                check_raw_write_g4(0x4002_2016, &[0x02], policy, |r| match r {
+                    G4FlashRegister::Optr => Some(0xFFEF_F8CC),
+                    _ => Some(0),
+                }),
+                Err(RawRefusal::G4CommitRdp2 { optr: 0xFFEF_F8CC }),
+                "OPTSTRT with RDP = 0xCC staged"
+            );
+            assert!(matches!(
+                g4_raw(0x1FFF_F800, &[0], policy),
+                Err(RawRefusal::ReadOnly {
+                    area: Area::OptionImages,
+                    ..
+                })
+            ));
+        }
+        for (addr, register) in [
+            (0x4002_200C, G4FlashRegister::Optkeyr),
+            (0x4002_2014, G4FlashRegister::Cr),
+            (0x4002_2020, G4FlashRegister::Optr),
+            (0x4002_2074, G4FlashRegister::Sec2r),
+        ] {
+            assert_eq!(
+                g4_raw(addr, &[0; 4], RawOptionWrites::Deny),
+                Err(RawRefusal::OptionRegister(OptionRegister::G4(register)))
+            );
+            assert!(g4_raw(addr, &[0; 4], RawOptionWrites::Allow).is_ok());
+        }
+        // FLASH_KEYR, SR, RAM: not guarded, nothing read.
+        for addr in [0x4002_2008, 0x4002_2010, 0x2000_0000] {
+            assert!(check_raw_write_g4(addr, &[0; 4], RawOptionWrites::Deny, |_| panic!()).is_ok());
+        }
+        let ok = g4_raw(
+            0x4002_2014,
+            &(1u32 << 27).to_le_bytes(),
+            RawOptionWrites::Allow,
+        )
+        .unwrap();
+        assert!(ok.starts_option_programming());
+        assert_eq!(relocked_g4_cr(0x0802_0001), 0x4000_0000);
+        let mut s = GuardSession::default();
+        s.note_option_write();
+        assert!(s.g4_optlock_left_clear(0));
+        assert!(!s.g4_optlock_left_clear(0xC000_0000));
     }
 }

@@ -595,17 +595,26 @@ impl ChipTarget<'_> {
         }
         match self.guard.policy {
             RawOptionWrites::Deny => {
-                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
+                if self.is_g4() {
+                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor bank …`, flash with `load`");
+                } else {
+                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
+                }
                 if self
                     .relock_left_open()
-                    .map_err(|e| format!("relocking FLASH_OPTCR: {e}"))?
+                    .map_err(|e| format!("relocking the option registers (OPTLOCK): {e}"))?
                 {
                     outputln!(out, "OPTLOCK, left clear by raw writes, is set again");
                 }
             }
             RawOptionWrites::Allow => {
-                outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
-                outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
+                if self.is_g4() {
+                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers are allowed for this session: nothing checks, verifies or relocks them for you");
+                    outputln!(out, "still refused: FLASH_OPTR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
+                } else {
+                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
+                    outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
+                }
                 outputln!(out, "OPTLOCK left clear is reported and set again when this client disconnects or after `monitor raw-option-writes deny`");
             }
         }

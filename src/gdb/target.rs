@@ -34,11 +34,18 @@ use super::shared::{ChipGuard, SharedChip};
 use super::arch::{CortexM7, CortexM7RegId, CortexM7Regs};
 use super::breakpoints::BreakpointTable;
 use super::flash::PendingFlash;
-use super::guard::{check_raw_write, relocked_optcr, GuardSession, RawWriteOk};
+use super::guard::{
+    check_raw_write, check_raw_write_g4, relocked_g4_cr, relocked_optcr, GuardSession, RawWriteOk,
+};
 use super::memory_map::{copy_chunk, memory_map_xml, read_live_flash, LiveFlash};
 use super::registers;
 use super::watchpoints::WatchTable;
+use crate::chip::g4::registers::{
+    FlashRegister as G4FlashRegister, FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK,
+    FLASH_SR_BSY as G4_FLASH_SR_BSY,
+};
 use crate::chip::registers::{FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY};
+use crate::optbytes::family::Family;
 use crate::semihosting::Semihosting;
 
 /// How long to wait for the core to halt on request.
@@ -238,7 +245,7 @@ impl<'s> ChipTarget<'s> {
         }
         // Relocking comes first and its failure does not skip the rest of the clean-up.
         if let Err(e) = self.relock_left_open() {
-            log::warn!("setting FLASH_OPTCR.OPTLOCK after raw writes: {e}");
+            log::warn!("setting OPTLOCK after raw writes: {e}");
         }
         self.clear_debug_units()?;
         let mut core = self.core()?;
@@ -346,20 +353,51 @@ impl ChipTarget<'_> {
         {
             log::warn!("raw write set OPTSTRT: the option bytes are programmed from FLASH_OPTCR = {optcr:#010x}");
         }
+        if let Some(cr) = accepted
+            .g4_cr_after
+            .filter(|_| accepted.starts_option_programming())
+        {
+            log::warn!("raw write set OPTSTRT or OBL_LAUNCH: FLASH_CR = {cr:#010x}");
+        }
         if let Some(warning) = self.optlock_warning() {
             log::warn!("{warning}");
         }
     }
 
-    /// A warning when this session's raw writes left FLASH_OPTCR.OPTLOCK clear.
+    /// Whether the chip is an STM32G4 (its FLASH registers and memory map differ from F7's).
+    pub(crate) fn is_g4_target(&self) -> bool {
+        Family::for_target(self.target_name()) == Some(Family::G4)
+    }
+
+    /// A FLASH register of an STM32G4, as it is now.
+    pub(crate) fn read_g4_register(
+        &mut self,
+        register: G4FlashRegister,
+    ) -> Result<u32, probe_rs::Error> {
+        self.core()?.read_word_32(u64::from(register.address()))
+    }
+
+    /// The register holding OPTLOCK (F7 FLASH_OPTCR bit 0, G4 FLASH_CR bit 30): its name, value
+    /// and whether OPTLOCK is clear.
+    fn optlock_register(&mut self) -> Result<(&'static str, u32, bool), probe_rs::Error> {
+        if self.is_g4_target() {
+            let cr = self.read_g4_register(G4FlashRegister::Cr)?;
+            Ok(("FLASH_CR", cr, cr & G4_FLASH_CR_OPTLOCK == 0))
+        } else {
+            let optcr = self.read_optcr()?;
+            Ok(("FLASH_OPTCR", optcr, optcr & FLASH_OPTCR_OPTLOCK == 0))
+        }
+    }
+
+    /// A warning when this session's raw writes left OPTLOCK clear.
     pub(crate) fn optlock_warning(&mut self) -> Option<String> {
         if !self.guard.wrote_option_registers() {
             return None;
         }
-        let optcr = self.read_optcr().ok()?;
-        self.guard.optlock_left_clear(optcr).then(|| {
+        let (name, value, clear) = self.optlock_register().ok()?;
+        clear.then(|| {
             format!(
-                "warning: FLASH_OPTCR = {optcr:#010x}: OPTLOCK is clear, raw memory writes of this session unlocked the option registers; `monitor raw-option-writes deny` relocks them now, and the server relocks them when this client disconnects"
+                "warning: {name} = {value:#010x}: OPTLOCK is clear, raw memory writes of this session unlocked the option registers; `monitor raw-option-writes deny` relocks them now, and the server relocks them when this client disconnects"
             )
         })
     }
@@ -370,15 +408,21 @@ impl ChipTarget<'_> {
         if !self.guard.wrote_option_registers() {
             return Ok(false);
         }
-        let optcr = self.read_optcr()?;
-        if optcr & FLASH_OPTCR_OPTLOCK != 0 {
+        let (name, before, clear) = self.optlock_register()?;
+        if !clear {
             self.guard.relocked();
             return Ok(false);
         }
+        let g4 = self.is_g4_target();
+        let (sr, bsy) = if g4 {
+            (G4FlashRegister::Sr.address(), G4_FLASH_SR_BSY)
+        } else {
+            (FLASH_SR, FLASH_SR_BSY)
+        };
         let mut core = self.core()?;
         // An option programming the raw writes started may still run: let it finish first.
         let deadline = Instant::now() + RELOCK_BSY_TIMEOUT;
-        while core.read_word_32(u64::from(FLASH_SR))? & FLASH_SR_BSY != 0 {
+        while core.read_word_32(u64::from(sr))? & bsy != 0 {
             if Instant::now() > deadline {
                 log::warn!(
                     "FLASH_SR.BSY still set after {RELOCK_BSY_TIMEOUT:?}; setting OPTLOCK anyway"
@@ -387,17 +431,27 @@ impl ChipTarget<'_> {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        let optcr = core.read_word_32(u64::from(FLASH_OPTCR))?;
-        core.write_word_32(u64::from(FLASH_OPTCR), relocked_optcr(optcr))?;
-        let after = core.read_word_32(u64::from(FLASH_OPTCR))?;
+        let (address, optlock) = if g4 {
+            (G4FlashRegister::Cr.address(), G4_FLASH_CR_OPTLOCK)
+        } else {
+            (FLASH_OPTCR, FLASH_OPTCR_OPTLOCK)
+        };
+        let now = core.read_word_32(u64::from(address))?;
+        let relocked = if g4 {
+            relocked_g4_cr(now)
+        } else {
+            relocked_optcr(now)
+        };
+        core.write_word_32(u64::from(address), relocked)?;
+        let after = core.read_word_32(u64::from(address))?;
         drop(core);
-        if after & FLASH_OPTCR_OPTLOCK == 0 {
-            log::error!("FLASH_OPTCR = {after:#010x}: OPTLOCK did not set; a reset relocks it");
+        if after & optlock == 0 {
+            log::error!("{name} = {after:#010x}: OPTLOCK did not set; a reset relocks it");
             return Ok(false);
         }
         self.guard.relocked();
         log::warn!(
-            "raw memory writes had left FLASH_OPTCR.OPTLOCK clear ({optcr:#010x}); relocked: {after:#010x}"
+            "raw memory writes had left {name}.OPTLOCK clear ({before:#010x}); relocked: {after:#010x}"
         );
         Ok(true)
     }
@@ -485,7 +539,13 @@ impl SingleThreadBase for ChipTarget<'_> {
     fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
         self.refuse_if_observer("writing memory")?;
         let policy = self.guard.policy;
-        let verdict = check_raw_write(start_addr, data, policy, || self.read_optcr().ok());
+        let verdict = if self.is_g4_target() {
+            check_raw_write_g4(start_addr, data, policy, |register| {
+                self.read_g4_register(register).ok()
+            })
+        } else {
+            check_raw_write(start_addr, data, policy, || self.read_optcr().ok())
+        };
         let accepted = match verdict {
             Ok(accepted) => accepted,
             Err(refusal) => {

@@ -1,0 +1,372 @@
+//! Programs the main flash of an STM32G47x/G48x through its FLASH registers (RM0440; reference
+//! §3, §6), in the page geometry of the live bank mode.
+//!
+//! The sequence: unlock FLASH_CR with the KEYR keys only when CR.LOCK is set; wait for BSY
+//! (bounded) and clear stale error flags (write 1 to clear); then for each page the image
+//! touches, page erase (PER + PNB + BKER, then STRT), and program with PG in 64-bit double words
+//! — two 32-bit writes to the same double word, in order, one block transfer per run of
+//! double words that are not all 0xFF (the controller accepts consecutive double words with PG
+//! set); after each page the error flags (PROGERR, SIZERR, PGAERR, PGSERR, WRPERR, OPERR) are
+//! checked. LOCK is set again on every path, and everything written is read back and compared.
+//! The caller keeps the core halted throughout.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use probe_rs::MemoryInterface;
+
+use crate::chip::g4::registers::{
+    flash_sr_flag_names, FlashRegister, FLASH_CR_BKER, FLASH_CR_FSTPG, FLASH_CR_LOCK,
+    FLASH_CR_MER1, FLASH_CR_MER2, FLASH_CR_OBL_LAUNCH, FLASH_CR_OPTSTRT, FLASH_CR_PER, FLASH_CR_PG,
+    FLASH_CR_PNB, FLASH_CR_STRT, FLASH_KEY1, FLASH_KEY2, FLASH_SR_BSY, FLASH_SR_PROGRAM_ERRORS,
+    FLASH_SR_W1C,
+};
+use crate::chip::g4::{G4Layout, Page};
+use crate::chip::geometry::hex32;
+
+/// FLASH_ACR.ICEN: instruction cache enable (bit 9).
+pub const FLASH_ACR_ICEN: u32 = 1 << 9;
+/// FLASH_ACR.DCEN: data cache enable (bit 10).
+pub const FLASH_ACR_DCEN: u32 = 1 << 10;
+/// FLASH_ACR.ICRST: instruction cache reset, only while ICEN is clear (bit 11).
+pub const FLASH_ACR_ICRST: u32 = 1 << 11;
+/// FLASH_ACR.DCRST: data cache reset, only while DCEN is clear (bit 12).
+pub const FLASH_ACR_DCRST: u32 = 1 << 12;
+
+/// A page erase takes up to 22 ms (RM0440 datasheet figure); allow far more before giving up.
+const ERASE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Programming a page of double words (up to 512 × ~90 µs).
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(1);
+/// The width the controller programs in.
+const DOUBLE_WORD: usize = 8;
+/// The FLASH_CR bits that start or select an operation: cleared between steps.
+const CR_OPERATIONS: u32 = FLASH_CR_PG
+    | FLASH_CR_PER
+    | FLASH_CR_MER1
+    | FLASH_CR_MER2
+    | FLASH_CR_PNB
+    | FLASH_CR_BKER
+    | FLASH_CR_STRT
+    | FLASH_CR_OPTSTRT
+    | FLASH_CR_FSTPG
+    | FLASH_CR_OBL_LAUNCH;
+
+/// Why programming failed; what was erased may be gone.
+#[derive(Debug, thiserror::Error)]
+pub enum G4ProgramError {
+    /// The probe failed.
+    #[error("probe: {0}")]
+    Probe(#[from] probe_rs::Error),
+    /// An address of the image lies outside the pages of the live layout.
+    #[error("{address} is not in a flash page of the live layout ({layout}); nothing was erased or written")]
+    OutsideFlash {
+        /// The address.
+        address: String,
+        /// The layout summary.
+        layout: String,
+    },
+    /// FLASH_CR stayed locked after the key sequence.
+    #[error("FLASH_CR stayed locked after the KEYR key sequence (FLASH_CR = {cr:#010x}); a wrong key locks it until the next reset")]
+    Locked {
+        /// FLASH_CR as read.
+        cr: u32,
+    },
+    /// BSY did not clear in time.
+    #[error("FLASH_SR.BSY still set {timeout:?} after {what}")]
+    Busy {
+        /// The step.
+        what: String,
+        /// How long it waited.
+        timeout: Duration,
+    },
+    /// The controller flagged an error.
+    #[error("{what}: FLASH_SR = {sr:#010x} ({flags})")]
+    Flash {
+        /// The step.
+        what: String,
+        /// FLASH_SR as read.
+        sr: u32,
+        /// The flags set, by name.
+        flags: String,
+    },
+    /// The read-back differs from the image.
+    #[error("verify failed at {address}: wrote {expected:#04x}, read {found:#04x}")]
+    Verify {
+        /// The first differing byte.
+        address: String,
+        /// What was written.
+        expected: u8,
+        /// What was read.
+        found: u8,
+    },
+}
+
+/// What a programming run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct G4ProgramReport {
+    /// Pages erased.
+    pub pages_erased: usize,
+    /// Double words programmed (all-0xFF ones are left erased).
+    pub double_words: usize,
+    /// Bytes read back and compared.
+    pub verified_bytes: usize,
+}
+
+/// The content of every page the image touches: 0xFF where the image has no byte.
+fn page_images(
+    layout: &G4Layout,
+    chunks: &[(u32, Vec<u8>)],
+) -> Result<BTreeMap<u32, (Page, Vec<u8>)>, G4ProgramError> {
+    let mut pages: BTreeMap<u32, (Page, Vec<u8>)> = BTreeMap::new();
+    for (start, data) in chunks {
+        for (i, &byte) in data.iter().enumerate() {
+            let address = start + i as u32;
+            let page = match pages.range(..=address).next_back() {
+                Some((_, (page, _))) if page.contains(address) => *page,
+                _ => layout
+                    .page_at(address)
+                    .ok_or_else(|| G4ProgramError::OutsideFlash {
+                        address: hex32(address),
+                        layout: layout.summary(),
+                    })?,
+            };
+            let (_, image) = pages
+                .entry(page.address)
+                .or_insert_with(|| (page, vec![0xFF; page.size as usize]));
+            image[(address - page.address) as usize] = byte;
+        }
+    }
+    Ok(pages)
+}
+
+/// The FLASH register file through a core.
+struct Controller<'m, M: MemoryInterface> {
+    mem: &'m mut M,
+}
+
+impl<M: MemoryInterface> Controller<'_, M> {
+    fn read(&mut self, register: FlashRegister) -> Result<u32, probe_rs::Error> {
+        self.mem.read_word_32(u64::from(register.address()))
+    }
+
+    fn write(&mut self, register: FlashRegister, value: u32) -> Result<(), probe_rs::Error> {
+        self.mem.write_word_32(u64::from(register.address()), value)
+    }
+
+    /// Waits, bounded, for BSY to clear; returns FLASH_SR.
+    fn wait_idle(&mut self, what: &str, timeout: Duration) -> Result<u32, G4ProgramError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let sr = self.read(FlashRegister::Sr)?;
+            if sr & FLASH_SR_BSY == 0 {
+                return Ok(sr);
+            }
+            if Instant::now() > deadline {
+                return Err(G4ProgramError::Busy {
+                    what: what.into(),
+                    timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Fails on a programming or erase error flag, after clearing it.
+    fn check(&mut self, sr: u32, what: &str) -> Result<(), G4ProgramError> {
+        let errors = sr & FLASH_SR_PROGRAM_ERRORS;
+        if errors == 0 {
+            return Ok(());
+        }
+        self.write(FlashRegister::Sr, errors)?;
+        Err(G4ProgramError::Flash {
+            what: what.into(),
+            sr,
+            flags: flash_sr_flag_names(errors).join(", "),
+        })
+    }
+}
+
+/// Programs `chunks` (bus addresses in main flash) into the pages of `layout`, which must be the
+/// live bank mode's; `progress` gets a line per step worth logging.
+pub fn program<M: MemoryInterface>(
+    mem: &mut M,
+    layout: &G4Layout,
+    chunks: &[(u32, Vec<u8>)],
+    progress: &mut dyn FnMut(String),
+) -> Result<G4ProgramReport, G4ProgramError> {
+    // Every address is checked against the layout before anything is touched.
+    let pages = page_images(layout, chunks)?;
+    if pages.is_empty() {
+        return Ok(G4ProgramReport::default());
+    }
+    let mut flash = Controller { mem };
+    let cr = flash.read(FlashRegister::Cr)?;
+    if cr & FLASH_CR_LOCK != 0 {
+        // A key while unlocked would lock FLASH_CR until the next reset: unlock only when locked.
+        flash.write(FlashRegister::Keyr, FLASH_KEY1)?;
+        flash.write(FlashRegister::Keyr, FLASH_KEY2)?;
+    }
+    let result = program_unlocked(&mut flash, &pages, progress);
+    // LOCK on every path, also after a failure.
+    let relock = flash
+        .read(FlashRegister::Cr)
+        .and_then(|cr| flash.write(FlashRegister::Cr, (cr & !CR_OPERATIONS) | FLASH_CR_LOCK));
+    let mut report = result?;
+    relock?;
+    flush_caches(&mut flash)?;
+
+    // Read back what was programmed.
+    for (address, (_, image)) in &pages {
+        let mut back = vec![0u8; image.len()];
+        flash.mem.read_8(u64::from(*address), &mut back)?;
+        if let Some(i) = (0..image.len()).find(|&i| back[i] != image[i]) {
+            return Err(G4ProgramError::Verify {
+                address: hex32(address + i as u32),
+                expected: image[i],
+                found: back[i],
+            });
+        }
+        report.verified_bytes += image.len();
+    }
+    progress(format!(
+        "verified {} bytes in {} pages",
+        report.verified_bytes,
+        pages.len()
+    ));
+    Ok(report)
+}
+
+fn program_unlocked<M: MemoryInterface>(
+    flash: &mut Controller<'_, M>,
+    pages: &BTreeMap<u32, (Page, Vec<u8>)>,
+    progress: &mut dyn FnMut(String),
+) -> Result<G4ProgramReport, G4ProgramError> {
+    let cr = flash.read(FlashRegister::Cr)?;
+    if cr & FLASH_CR_LOCK != 0 {
+        return Err(G4ProgramError::Locked { cr });
+    }
+    let idle = cr & !CR_OPERATIONS;
+    let sr = flash.wait_idle("an earlier operation", ERASE_TIMEOUT)?;
+    if sr & FLASH_SR_W1C != 0 {
+        log::debug!(
+            "clearing stale FLASH_SR flags {:?}",
+            flash_sr_flag_names(sr)
+        );
+        flash.write(FlashRegister::Sr, sr & FLASH_SR_W1C)?;
+    }
+    let mut report = G4ProgramReport::default();
+    let total = pages.len();
+    for (n, (page, image)) in pages.values().enumerate() {
+        let what = format!(
+            "bank {} page {} at {}",
+            page.bank,
+            page.pnb,
+            hex32(page.address)
+        );
+        // Erase: select the page, then start.
+        flash.write(FlashRegister::Cr, idle | page.erase_bits())?;
+        flash.write(FlashRegister::Cr, idle | page.erase_bits() | FLASH_CR_STRT)?;
+        let sr = flash.wait_idle(&format!("erasing {what}"), ERASE_TIMEOUT)?;
+        flash.write(FlashRegister::Cr, idle)?;
+        flash.check(sr, &format!("erasing {what}"))?;
+        report.pages_erased += 1;
+
+        // Program: one block transfer per run of double words that are not all 0xFF.
+        flash.write(FlashRegister::Cr, idle | FLASH_CR_PG)?;
+        let words = program_page(flash, page.address, image);
+        let sr = match words {
+            Ok(count) => {
+                report.double_words += count;
+                flash.wait_idle(&format!("programming {what}"), PROGRAM_TIMEOUT)
+            }
+            Err(e) => Err(e),
+        };
+        flash.write(FlashRegister::Cr, idle)?;
+        let sr = sr?;
+        flash.check(sr, &format!("programming {what}"))?;
+        if (n + 1) % 16 == 0 || n + 1 == total {
+            progress(format!("programmed {} of {total} pages", n + 1));
+        }
+    }
+    Ok(report)
+}
+
+/// Writes the double words of one page with PG set; returns how many.
+fn program_page<M: MemoryInterface>(
+    flash: &mut Controller<'_, M>,
+    address: u32,
+    image: &[u8],
+) -> Result<usize, G4ProgramError> {
+    let blank = |dw: &[u8]| dw.iter().all(|&b| b == 0xFF);
+    let dws: Vec<&[u8]> = image.chunks(DOUBLE_WORD).collect();
+    let mut count = 0;
+    let mut i = 0;
+    while i < dws.len() {
+        if blank(dws[i]) {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < dws.len() && !blank(dws[i]) {
+            i += 1;
+        }
+        let words: Vec<u32> = dws[run_start..i]
+            .iter()
+            .flat_map(|dw| dw.chunks(4))
+            .map(|w| {
+                u32::from_le_bytes(w.try_into().expect("page sizes are double-word multiples"))
+            })
+            .collect();
+        let at = address + (run_start * DOUBLE_WORD) as u32;
+        flash.mem.write_32(u64::from(at), &words)?;
+        count += i - run_start;
+    }
+    flash.mem.flush()?;
+    Ok(count)
+}
+
+/// Resets the instruction and data caches if they are on, so the core does not run stale code
+/// from the erased pages (RM0440: a cache may only be reset while disabled).
+fn flush_caches<M: MemoryInterface>(flash: &mut Controller<'_, M>) -> Result<(), probe_rs::Error> {
+    let acr = flash.read(FlashRegister::Acr)?;
+    let enabled = acr & (FLASH_ACR_ICEN | FLASH_ACR_DCEN);
+    if enabled == 0 {
+        return Ok(());
+    }
+    let off = acr & !(FLASH_ACR_ICEN | FLASH_ACR_DCEN);
+    flash.write(FlashRegister::Acr, off)?;
+    flash.write(FlashRegister::Acr, off | FLASH_ACR_ICRST | FLASH_ACR_DCRST)?;
+    flash.write(FlashRegister::Acr, off)?;
+    flash.write(FlashRegister::Acr, acr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chip::BankMode;
+
+    #[test]
+    fn pages_touched_are_filled_with_ff() {
+        let dual = G4Layout::new(256, BankMode::Dual).unwrap();
+        let pages = page_images(
+            &dual,
+            &[
+                (0x0800_07FC, vec![1, 2, 3, 4, 5, 6]),
+                (0x0804_0000, vec![9]),
+            ],
+        )
+        .unwrap();
+        let keys: Vec<u32> = pages.keys().copied().collect();
+        assert_eq!(keys, vec![0x0800_0000, 0x0800_0800, 0x0804_0000]);
+        assert_eq!(pages[&0x0800_0000].1[0x7FC..], [1, 2, 3, 4]);
+        assert_eq!(pages[&0x0800_0800].1[..3], [5, 6, 0xFF]);
+        assert_eq!(pages[&0x0804_0000].0.bank, 2);
+        // The hole between the banks of a 256 KB part is no page.
+        let err = page_images(&dual, &[(0x0802_0000, vec![0])]).unwrap_err();
+        assert!(err.to_string().contains("0x0802_0000"), "{err}");
+        let single = G4Layout::new(512, BankMode::Single).unwrap();
+        let pages = page_images(&single, &[(0x0800_1FFF, vec![7, 8])]).unwrap();
+        assert_eq!(pages.len(), 2, "4 KB pages");
+        assert_eq!(pages[&0x0800_1000].1.len(), 4096);
+    }
+}
