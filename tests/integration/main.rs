@@ -20,6 +20,7 @@ mod gdb_erase;
 mod gdb_faults;
 mod gdb_g4;
 mod gdb_guard;
+mod gdb_guard_g4;
 mod gdb_mi;
 mod gdb_observers;
 mod gdb_rtt;

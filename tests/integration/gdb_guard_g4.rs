@@ -6,7 +6,7 @@
 //! left clear by allowed raw writes is set again at disconnect; `load` in the modes probe-rs has
 //! no algorithm for programs through the FLASH registers, leaving neighbouring pages intact.
 
-mod gdb_support;
+use crate::gdb_support;
 
 use gdb_support::*;
 use stm32_opts::gdb::{Server, ServerHandle};
