@@ -178,6 +178,11 @@ pub fn console_packet(text: &[u8]) -> String {
     format!("${body}#{sum:02x}")
 }
 
+/// The console line for a vector-catch stop, from the fault's one-line summary.
+pub fn vector_catch_line(headline: &str) -> String {
+    format!("vector catch: {headline}")
+}
+
 /// The signal for a fault, by its cause: what a Unix debugger user expects for the same crash.
 pub fn signal_for_fault(class: FaultClass) -> Option<Signal> {
     match class {
@@ -240,13 +245,15 @@ impl ChipTarget<'_> {
         exit_stop_reason(exit)
     }
 
-    /// Sends the program's semihosting console output to GDB's console (`O` packets, which the
-    /// remote protocol allows while GDB waits for a stop reply).
+    /// Sends the program's semihosting console output, then the server's own lines (a caught
+    /// fault), to GDB's console (`O` packets, which the remote protocol allows while GDB waits
+    /// for a stop reply).
     pub(crate) fn forward_console_output<C: Connection>(
         &mut self,
         conn: &mut C,
     ) -> Result<(), C::Error> {
-        let output = self.semihosting.take_debugger_output();
+        let mut output = self.semihosting.take_debugger_output();
+        output.append(&mut self.console);
         if output.is_empty() {
             return Ok(());
         }
@@ -268,6 +275,8 @@ impl ChipTarget<'_> {
     }
 
     /// Checks a running core once; `Some` when it has halted (or locked up, then it is halted).
+    /// A caught fault is `None` with the stop held in [`Exec::Stopped`] and its line in the
+    /// console queue, so that the event loop sends the line before the stop reply.
     pub(crate) fn poll_stop(&mut self) -> Result<Option<StopReason>, probe_rs::Error> {
         let mut core = self.core()?;
         let reason = match halt_status(&mut core)? {
@@ -303,17 +312,17 @@ impl ChipTarget<'_> {
             core = self.core()?;
         }
         // A vector catch (probe-rs reports DFSR.VCATCH as an exception): the fault status says
-        // which signal fits. GDB cannot be sent console text with a stop reply, so the fault is
-        // named in the server's log and in detail by `monitor fault`.
+        // which signal fits, and one line names the fault, in the server's log and in GDB's
+        // console (`monitor fault` gives the details).
+        let mut fault_line = None;
         let fault_signal = if reason == HaltReason::Exception {
             match fault::read(&mut core) {
                 Ok(snapshot) => {
                     let class = fault::diagnose(&snapshot.regs).class;
                     if class != FaultClass::None {
-                        log::warn!(
-                            "vector catch: {} (`monitor fault` for details)",
-                            fault::report::headline(&snapshot)
-                        );
+                        let line = vector_catch_line(&fault::report::headline(&snapshot));
+                        log::warn!("{line} (`monitor fault` for details)");
+                        fault_line = Some(line);
                     }
                     signal_for_fault(class)
                 }
@@ -348,6 +357,14 @@ impl ChipTarget<'_> {
             }
         };
         log::debug!("core halted at {pc:#010x} ({reason:?}) -> {stop:?}");
+        if let (Some(line), StopReason::Signal(_)) = (fault_line, stop) {
+            // The stop waits for the event loop's next turn, which sends the console output
+            // first: GDB prints the line, then the signal.
+            self.console.extend_from_slice(line.as_bytes());
+            self.console.push(b'\n');
+            self.exec = Exec::Stopped(stop);
+            return Ok(None);
+        }
         Ok(Some(stop))
     }
 }

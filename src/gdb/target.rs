@@ -109,6 +109,9 @@ pub struct ChipTarget<'s> {
     rtt: Option<crate::rtt::RttService>,
     /// `monitor arm semihosting`: off until enabled, for this client's session.
     pub(crate) semihosting: Semihosting,
+    /// Server text for GDB's console (the line naming a caught fault), sent as `O` packets
+    /// before the stop it belongs to.
+    pub(crate) console: Vec<u8>,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -135,6 +138,7 @@ impl<'s> ChipTarget<'s> {
             last_regs: None,
             rtt: None,
             semihosting: Semihosting::default(),
+            console: Vec::new(),
         })
     }
 
@@ -301,6 +305,13 @@ impl<'s> ChipTarget<'s> {
         let halted = self.core()?.core_halted()?;
         if halted {
             if let Some(reason) = self.poll_stop()? {
+                return Ok(reason);
+            }
+            // A caught fault `poll_stop` held back for its console line: the reply to Ctrl-C
+            // carries no console text, so the line stays in the log only (not shown later,
+            // before some other stop).
+            if let Some(reason) = self.take_pending_stop() {
+                self.console.clear();
                 return Ok(reason);
             }
         }

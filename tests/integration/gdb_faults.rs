@@ -1,8 +1,8 @@
 //! Fault triage through gdb-multiarch on the simulated chip running examples/firmware/faults.s:
-//! `monitor vector_catch` stops the core on the fault with a signal that fits it, `monitor
-//! fault` names the fault bits and the faulting PC (checked against the ELF symbol); without
-//! vector catch the fault is taken into its handler (or escalates to HardFault) and is still
-//! decoded.
+//! `monitor vector_catch` stops the core on the fault with a signal that fits it and one line
+//! naming the fault in GDB's console, `monitor fault` names the fault bits and the faulting PC
+//! (checked against the ELF symbol); without vector catch the fault is taken into its handler
+//! (or escalates to HardFault) and is still decoded.
 
 use crate::gdb_support;
 use crate::sim_support;
@@ -59,6 +59,14 @@ fn undefined_instruction_stops_with_sigill_and_is_named() {
     assert!(text.contains(&expected), "{expected} missing:\n{text}");
     assert!(text.contains("stacked frame on MSP"), "{text}");
     assert_eq!(stopped_pc(&text), faults_symbol("usagefault_handler"));
+    // The stop itself names the fault in GDB's console, before GDB reports the signal.
+    let console_line = format!("vector catch: {expected}");
+    let line_at = text
+        .find(&console_line)
+        .unwrap_or_else(|| panic!("{console_line} missing from GDB's output:\n{text}"));
+    let signal_at = text.find("SIGILL").unwrap();
+    let monitor_at = text.find("@@FAULT").unwrap();
+    assert!(line_at < signal_at && line_at < monitor_at, "{text}");
 }
 
 #[test]
