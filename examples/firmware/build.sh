@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds firmware.elf, faults.elf, semihosting.elf and rtt.elf from their sources (linked for an
-# STM32F767 by firmware.ld), and faults-g4.elf, semihosting-g4.elf and rtt-g4.elf from the same
-# sources linked for an STM32G474 by g4.ld. Needs Debian's binutils-arm-none-eabi.
+# STM32F767 by firmware.ld), and firmware-g4.elf, faults-g4.elf, semihosting-g4.elf and rtt-g4.elf
+# from the same sources linked for an STM32G474 by g4.ld. Needs Debian's binutils-arm-none-eabi.
 set -euo pipefail
 cd "$(dirname "$0")"
 for name in firmware faults semihosting rtt; do
@@ -9,7 +9,7 @@ for name in firmware faults semihosting rtt; do
     arm-none-eabi-ld -T firmware.ld -o "$name.elf" "$name.o"
     rm -f "$name.o"
 done
-for name in faults semihosting rtt; do
+for name in firmware faults semihosting rtt; do
     arm-none-eabi-as -g -mcpu=cortex-m4 -mthumb -o "$name.o" "$name.s"
     arm-none-eabi-ld -T g4.ld -o "$name-g4.elf" "$name.o"
     rm -f "$name.o"

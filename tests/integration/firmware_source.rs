@@ -26,6 +26,11 @@ fn committed_semihosting_firmware_matches_its_source() {
 }
 
 #[test]
+fn committed_g4_firmware_matches_its_source() {
+    committed_g4_elf_matches_its_source("firmware");
+}
+
+#[test]
 fn committed_g4_fault_firmware_matches_its_source() {
     committed_g4_elf_matches_its_source("faults");
 }
