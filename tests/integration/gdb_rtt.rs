@@ -25,9 +25,9 @@ const LINE_LEN: usize = 14;
 /// What a client received, split into the firmware's numbered lines and the other bytes (the
 /// echo of what was sent, which the firmware writes between two lines).
 #[derive(Debug, Default)]
-struct Received {
-    numbers: Vec<u32>,
-    other: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) numbers: Vec<u32>,
+    pub(crate) other: Vec<u8>,
 }
 
 fn split(bytes: &[u8]) -> Received {
@@ -55,7 +55,7 @@ fn split(bytes: &[u8]) -> Received {
     got
 }
 
-fn assert_in_order(numbers: &[u32]) {
+pub(crate) fn assert_in_order(numbers: &[u32]) {
     assert_eq!(numbers.first(), Some(&0), "the first line is line 0");
     for pair in numbers.windows(2) {
         assert_eq!(
@@ -69,14 +69,14 @@ fn assert_in_order(numbers: &[u32]) {
 }
 
 /// A TCP client of a channel server; a thread collects what it receives.
-struct RttClient {
+pub(crate) struct RttClient {
     stream: TcpStream,
     received: Arc<Mutex<Vec<u8>>>,
     closed: Arc<Mutex<bool>>,
 }
 
 impl RttClient {
-    fn connect(addr: SocketAddr) -> RttClient {
+    pub(crate) fn connect(addr: SocketAddr) -> RttClient {
         let stream = TcpStream::connect(addr).expect("connecting to the RTT server");
         let mut reader = stream.try_clone().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -99,12 +99,12 @@ impl RttClient {
         }
     }
 
-    fn now(&self) -> Received {
+    pub(crate) fn now(&self) -> Received {
         split(&self.received.lock().unwrap())
     }
 
     /// Waits (bounded) until what was received satisfies `done`.
-    fn wait_for(&self, what: &str, done: impl Fn(&Received) -> bool) -> Received {
+    pub(crate) fn wait_for(&self, what: &str, done: impl Fn(&Received) -> bool) -> Received {
         let start = Instant::now();
         loop {
             let got = self.now();
@@ -135,7 +135,7 @@ impl RttClient {
 }
 
 /// A monitor command through MI; returns its console text (the command must complete).
-fn monitor_text(mi: &mut Mi, command: &str) -> String {
+pub(crate) fn monitor_text(mi: &mut Mi, command: &str) -> String {
     let r = mi.console(&format!("monitor {command}"));
     assert!(
         r.last().unwrap().contains("^done"),
@@ -144,7 +144,7 @@ fn monitor_text(mi: &mut Mi, command: &str) -> String {
     stream_text(&r, '@')
 }
 
-fn wait_stopped(mi: &mut Mi, why: &str) {
+pub(crate) fn wait_stopped(mi: &mut Mi, why: &str) {
     let r = mi.wait_for(|l| l.starts_with("*stopped"), MI_TIMEOUT);
     assert!(
         r.last().unwrap().contains(why),
@@ -152,7 +152,7 @@ fn wait_stopped(mi: &mut Mi, why: &str) {
     );
 }
 
-fn continue_running(mi: &mut Mi) {
+pub(crate) fn continue_running(mi: &mut Mi) {
     let r = mi.cmd("-exec-continue");
     assert!(r.last().unwrap().contains("^running"), "{r:?}");
 }

@@ -25,6 +25,7 @@ mod gdb_mi;
 mod gdb_mi_g4;
 mod gdb_observers;
 mod gdb_rtt;
+mod gdb_rtt_g4;
 mod gdb_semihosting;
 mod gdb_session;
 mod gdb_sessions;
