@@ -27,6 +27,7 @@ pub mod change;
 pub mod error;
 pub mod family;
 pub mod g4;
+pub(crate) mod keys;
 pub mod parse;
 pub mod plan;
 pub mod program;

@@ -17,6 +17,7 @@ use crate::chip::registers::{
 use crate::chip::{OptionWords, RdpLevel};
 
 use super::error::{Error, LeftState, LockState, OptionsState};
+use super::keys::KeySequence;
 use super::plan::{Consents, Plan};
 use super::read::{
     programmed_words, read_identity, read_option_area, read_option_area_if_readable, read_words,
@@ -365,24 +366,18 @@ pub(crate) fn words_text(w: &OptionWords) -> String {
 
 /// The FLASH_OPTKEYR key sequence, for a register known to be locked.
 fn write_option_keys<T: Target + ?Sized>(t: &mut T, unchanged: LeftState) -> Result<(), Error> {
-    const STEP: &str = "unlocking the option registers (FLASH_OPTKEYR)";
-    t.write32(FLASH_OPTKEYR, FLASH_OPTKEY1)
-        .map_err(|e| Error::probe(STEP, e, unchanged))?;
-    let Err(first) = t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2) else {
-        return Ok(());
-    };
-    // KEY1 was accepted, so FLASH_OPTKEYR now waits for KEY2. Left half-way, the next attempt's
-    // KEY1 would be a wrong key and lock the register until reset. Complete the sequence, unless
-    // the lost write did arrive (OPTLOCK already clear: one more key would lock it).
-    log::warn!("writing the second option key failed ({first}); checking OPTLOCK before retrying");
-    let optcr = t
-        .read32(FLASH_OPTCR)
-        .map_err(|_| Error::probe(STEP, first, unchanged))?;
-    if optcr & FLASH_OPTCR_OPTLOCK != 0 {
-        t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2)
-            .map_err(|e| Error::probe(STEP, e, unchanged))?;
+    KeySequence {
+        register: FLASH_OPTKEYR,
+        name: "FLASH_OPTKEYR",
+        keys: [FLASH_OPTKEY1, FLASH_OPTKEY2],
+        lock_register: FLASH_OPTCR,
+        lock_bit: FLASH_OPTCR_OPTLOCK,
     }
-    Ok(())
+    .write(
+        t,
+        "unlocking the option registers (FLASH_OPTKEYR)",
+        unchanged,
+    )
 }
 
 /// Steps 4–7: everything between "registers touched" and the relock.

@@ -23,6 +23,7 @@ use crate::chip::g4::registers::{
 use crate::chip::g4::G4Options;
 use crate::optbytes::change::{session, FamilyPlan, Link};
 use crate::optbytes::error::{Error, LeftState, LockState, OptionsState};
+use crate::optbytes::keys::KeySequence;
 use crate::optbytes::program::{ApplyOptions, CoreAfter};
 use crate::optbytes::target::Target;
 
@@ -450,26 +451,14 @@ fn write_keys<T: Target + ?Sized>(
     lock_bit: u32,
     unchanged: LeftState,
 ) -> Result<(), Error> {
-    let step = format!("unlocking ({})", register.name());
-    t.write32(register.address(), key1)
-        .map_err(|e| Error::probe(step.clone(), e, unchanged))?;
-    let Err(first) = t.write32(register.address(), key2) else {
-        return Ok(());
-    };
-    // KEY1 arrived, so the register waits for KEY2; if the lost write did arrive, the lock bit
-    // is clear and one more key would lock it until reset.
-    log::warn!(
-        "writing the second key to {} failed ({first}); checking the lock bit",
-        register.name()
-    );
-    let cr_now = t
-        .read32(cr())
-        .map_err(|_| Error::probe(step.clone(), first, unchanged))?;
-    if cr_now & lock_bit != 0 {
-        t.write32(register.address(), key2)
-            .map_err(|e| Error::probe(step, e, unchanged))?;
+    KeySequence {
+        register: register.address(),
+        name: register.name(),
+        keys: [key1, key2],
+        lock_register: cr(),
+        lock_bit,
     }
-    Ok(())
+    .write(t, &format!("unlocking ({})", register.name()), unchanged)
 }
 
 fn wait_not_busy<T: Target + ?Sized>(
