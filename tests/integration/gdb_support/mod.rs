@@ -154,6 +154,20 @@ pub fn section<'a>(text: &'a str, begin: &str, end: &str) -> &'a str {
     &text[b..e]
 }
 
+/// The word a GDB `printf "NAME=%#x"` printed in `text`.
+pub fn word_of(text: &str, name: &str) -> u32 {
+    let key = format!("{name}=0x");
+    let at = text
+        .find(&key)
+        .unwrap_or_else(|| panic!("{key} missing in:\n{text}"))
+        + key.len();
+    let hex: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    u32::from_str_radix(&hex, 16).unwrap()
+}
+
 /// gdb-multiarch driven through GDB/MI, as VS Code cortex-debug drives it.
 pub struct Mi {
     child: Child,
