@@ -34,6 +34,7 @@ pub mod program;
 pub mod read;
 pub mod report;
 pub(crate) mod target;
+pub(crate) mod watchdogs;
 
 pub use change::{
     change, change_with, Action, Event, FamilyPlan, FamilySteps, Link, Report, Request, RunAfter,

@@ -23,6 +23,7 @@ use super::read::{
     programmed_words, read_identity, read_option_area, read_option_area_if_readable, read_words,
 };
 use super::target::Target;
+use super::watchdogs::FreezeRegister;
 
 /// How long a halt request may take.
 const HALT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -278,18 +279,12 @@ fn check_chip<T: Target + ?Sized>(
     plan: &Plan,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
-    let untouched = |step: &'static str| move |e| Error::probe(step, e, LeftState::UNTOUCHED);
-    let fz = t
-        .read32(DBGMCU_APB1_FZ)
-        .map_err(untouched("reading DBGMCU_APB1_FZ"))?;
-    let freeze = DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP;
-    if fz & freeze != freeze {
-        t.write32(DBGMCU_APB1_FZ, fz | freeze)
-            .map_err(untouched("freezing the watchdogs (DBGMCU_APB1_FZ)"))?;
+    FreezeRegister {
+        address: DBGMCU_APB1_FZ,
+        name: "DBGMCU_APB1_FZ",
+        bits: DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP,
     }
-    progress(
-        "watchdogs frozen while the core is halted (DBGMCU_APB1_FZ.DBG_IWDG_STOP/DBG_WWDG_STOP)",
-    );
+    .freeze(t, progress)?;
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
         source,

@@ -26,6 +26,7 @@ use crate::optbytes::error::{Error, LeftState, LockState, OptionsState};
 use crate::optbytes::keys::KeySequence;
 use crate::optbytes::program::{ApplyOptions, CoreAfter};
 use crate::optbytes::target::Target;
+use crate::optbytes::watchdogs::FreezeRegister;
 
 use super::plan::{G4Plan, G4PlanError};
 use super::read::{
@@ -232,18 +233,12 @@ fn check_chip<T: Target + ?Sized>(
     plan: &G4Plan,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
-    let untouched = |step: &'static str| move |e| Error::probe(step, e, LeftState::UNTOUCHED);
-    let fz = t
-        .read32(DBGMCU_APB1FZR1)
-        .map_err(untouched("reading DBGMCU_APB1FZR1"))?;
-    let freeze = DBGMCU_APB1FZR1_DBG_IWDG_STOP | DBGMCU_APB1FZR1_DBG_WWDG_STOP;
-    if fz & freeze != freeze {
-        t.write32(DBGMCU_APB1FZR1, fz | freeze)
-            .map_err(untouched("freezing the watchdogs (DBGMCU_APB1FZR1)"))?;
+    FreezeRegister {
+        address: DBGMCU_APB1FZR1,
+        name: "DBGMCU_APB1FZR1",
+        bits: DBGMCU_APB1FZR1_DBG_IWDG_STOP | DBGMCU_APB1FZR1_DBG_WWDG_STOP,
     }
-    progress(
-        "watchdogs frozen while the core is halted (DBGMCU_APB1FZR1.DBG_IWDG_STOP/DBG_WWDG_STOP)",
-    );
+    .freeze(t, progress)?;
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
         source,
