@@ -236,12 +236,7 @@ fn confirm_flags(confirmation: Confirmation) -> &'static str {
 fn in_cli_words(error: optbytes::Error) -> anyhow::Error {
     match &error {
         optbytes::Error::Unconfirmed { missing } => {
-            let worst = missing
-                .iter()
-                .copied()
-                .find(|&c| c == Confirmation::PermanentRdp2)
-                .or(missing.first().copied())
-                .unwrap_or(Confirmation::ReadProtection);
+            let worst = Confirmation::to_ask_for(missing);
             Refused(format!(
                 "refused: {}. Run again with {} to confirm; option bytes unchanged",
                 error.what().unwrap_or_default(),

@@ -10,7 +10,7 @@
 //! page PER + PNB + BKER and STRT (or MER1/MER2 and STRT per bank), check FLASH_SR after each,
 //! and set LOCK again on every path.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use probe_rs::{Core, MemoryInterface};
 
@@ -24,6 +24,7 @@ use crate::chip::g4::registers::{
 use crate::chip::g4::{G4Layout, G4Part, OptrField, Page, WrpArea, WrpVerdict};
 use crate::chip::BankMode;
 
+use super::controller::{Controller, StepError};
 use super::{Refusal, Request};
 
 /// The longest one page erase may take: RM0440's datasheet gives tens of milliseconds; a
@@ -340,122 +341,59 @@ fn state(erased: &[String]) -> String {
     format!("{} erased, FLASH_CR locked", erased_text(erased))
 }
 
-fn read(core: &mut Core<'_>, reg: FlashRegister, erased: &[String]) -> Result<u32, G4EraseError> {
-    core.read_word_32(u64::from(reg.address()))
-        .map_err(|source| G4EraseError::Probe {
-            during: format!("reading {}", reg.name()),
+/// The G47x/G48x controller (RM0440 §3.7). Relocking sets OPTLOCK too, which erasing never
+/// clears (software can only set either).
+const CONTROLLER: Controller = Controller {
+    cr: FlashRegister::Cr.address(),
+    sr: FlashRegister::Sr.address(),
+    keyr: FlashRegister::Keyr.address(),
+    keys: [FLASH_KEY1, FLASH_KEY2],
+    lock: FLASH_CR_LOCK,
+    relock: FLASH_CR_LOCK | FLASH_CR_OPTLOCK,
+    strt: FLASH_CR_STRT,
+    bsy: FLASH_SR_BSY,
+    eop: FLASH_SR_EOP,
+    errors: ERASE_ERRORS,
+    clear_select: "clearing FLASH_CR.PER/MERx",
+};
+
+fn step_error(error: StepError, erased: &[String]) -> G4EraseError {
+    match error {
+        StepError::StillLocked => G4EraseError::StillLocked,
+        StepError::Busy { timeout, during } => G4EraseError::Busy {
+            timeout,
+            during,
+            state: format!(
+                "{}, the erase may still be running; FLASH_CR locked",
+                erased_text(erased)
+            ),
+        },
+        StepError::Probe { during, source } => G4EraseError::Probe {
+            during,
             source,
             state: state(erased),
-        })
+        },
+    }
 }
 
-fn write(
-    core: &mut Core<'_>,
-    reg: FlashRegister,
-    value: u32,
-    erased: &[String],
-    what: &str,
-) -> Result<(), G4EraseError> {
-    core.write_word_32(u64::from(reg.address()), value)
-        .and_then(|()| core.flush())
-        .map_err(|source| G4EraseError::Probe {
-            during: what.into(),
-            source,
-            state: state(erased),
-        })
-}
-
-/// FLASH_KEYR sequence, only when LOCK is set (a key written to an unlocked FLASH_CR locks it
-/// until reset); then wait for a running operation and clear stale error flags, which would
-/// otherwise fail the first erase with PGSERR.
+/// Unlocks, waits for a running operation and clears stale error flags, which would otherwise
+/// fail the first erase with PGSERR.
 fn unlock(core: &mut Core<'_>) -> Result<(), G4EraseError> {
-    let cr = read(core, FlashRegister::Cr, &[])?;
-    if cr & FLASH_CR_LOCK != 0 {
-        write(
-            core,
-            FlashRegister::Keyr,
-            FLASH_KEY1,
-            &[],
-            "writing FLASH_KEYR",
-        )?;
-        write(
-            core,
-            FlashRegister::Keyr,
-            FLASH_KEY2,
-            &[],
-            "writing FLASH_KEYR",
-        )?;
-        if read(core, FlashRegister::Cr, &[])? & FLASH_CR_LOCK != 0 {
-            return Err(G4EraseError::StillLocked);
-        }
-    }
-    wait_idle(core, &[], "before the erase", PAGE_TIMEOUT)?;
-    write(
-        core,
-        FlashRegister::Sr,
-        ERASE_ERRORS | FLASH_SR_EOP,
-        &[],
-        "clearing FLASH_SR",
-    )
+    CONTROLLER
+        .unlock(core, PAGE_TIMEOUT)
+        .map_err(|e| step_error(e, &[]))
 }
 
-/// Sets LOCK (and OPTLOCK, which erasing never clears; software can only set either).
 fn lock(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
-    core.write_word_32(
-        u64::from(FlashRegister::Cr.address()),
-        FLASH_CR_LOCK | FLASH_CR_OPTLOCK,
-    )?;
-    core.flush()
-}
-
-fn wait_idle(
-    core: &mut Core<'_>,
-    erased: &[String],
-    during: &str,
-    timeout: Duration,
-) -> Result<u32, G4EraseError> {
-    let start = Instant::now();
-    loop {
-        let sr = read(core, FlashRegister::Sr, erased)?;
-        if sr & FLASH_SR_BSY == 0 {
-            return Ok(sr);
-        }
-        if start.elapsed() > timeout {
-            return Err(G4EraseError::Busy {
-                timeout,
-                during: during.into(),
-                state: format!(
-                    "{}, the erase may still be running; FLASH_CR locked",
-                    erased_text(erased)
-                ),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    CONTROLLER.lock(core)
 }
 
 fn erase_unit(core: &mut Core<'_>, unit: &Unit, erased: &[String]) -> Result<(), G4EraseError> {
-    let select = unit.select_bits();
-    write(core, FlashRegister::Cr, select, erased, "writing FLASH_CR")?;
-    write(
-        core,
-        FlashRegister::Cr,
-        select | FLASH_CR_STRT,
-        erased,
-        "starting the erase",
-    )?;
     let during = format!("erasing {}", unit.name());
-    let sr = wait_idle(core, erased, &during, unit.timeout())?;
-    write(
-        core,
-        FlashRegister::Cr,
-        0,
-        erased,
-        "clearing FLASH_CR.PER/MERx",
-    )?;
-    let errors = sr & ERASE_ERRORS;
+    let errors = CONTROLLER
+        .run(core, unit.select_bits(), unit.timeout(), &during)
+        .map_err(|e| step_error(e, erased))?;
     if errors != 0 {
-        write(core, FlashRegister::Sr, errors, erased, "clearing FLASH_SR")?;
         if errors & FLASH_SR_WRPERR != 0 {
             return Err(G4EraseError::WriteProtected {
                 unit: unit.name(),

@@ -8,6 +8,7 @@
 //! monitor both go through it, neither repeats a step. A new family adds a module and an arm
 //! there.
 
+pub mod controller;
 pub mod family;
 pub mod g4;
 pub mod run;

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use probe_rs::{Core, MemoryInterface};
+use probe_rs::Core;
 
 use crate::chip::registers::{
     flash_sr_flag_names, FLASH_CR, FLASH_CR_LOCK, FLASH_CR_PSIZE_X32, FLASH_CR_SER,
@@ -15,6 +15,7 @@ use crate::chip::registers::{
 use crate::chip::{Field, FlashLayout, Part, Sector};
 use crate::optbytes;
 
+use super::controller::{Controller, StepError};
 use super::{plan, Refusal, Request};
 
 /// The longest a sector erase may take: RM0410's datasheet maximum for a 256 KB sector at x32
@@ -135,98 +136,57 @@ fn state(erased: &[u8]) -> String {
     format!("{} erased, FLASH_CR locked", erased_text(erased))
 }
 
-fn probe_err(during: &str, erased: &[u8]) -> impl FnOnce(probe_rs::Error) -> EraseError {
-    let during = during.to_string();
-    let state = state(erased);
-    move |source| EraseError::Probe {
-        during,
-        source,
-        state,
+/// The F76x/F77x controller (RM0410 §3.7): x32 parallelism is selected with each sector.
+const CONTROLLER: Controller = Controller {
+    cr: FLASH_CR,
+    sr: FLASH_SR,
+    keyr: FLASH_KEYR,
+    keys: [FLASH_KEY1, FLASH_KEY2],
+    lock: FLASH_CR_LOCK,
+    relock: FLASH_CR_LOCK,
+    strt: FLASH_CR_STRT,
+    bsy: FLASH_SR_BSY,
+    eop: FLASH_SR_EOP,
+    errors: FLASH_SR_ERRORS,
+    clear_select: "clearing FLASH_CR.SER",
+};
+
+fn step_error(error: StepError, erased: &[u8]) -> EraseError {
+    match error {
+        StepError::StillLocked => EraseError::StillLocked,
+        StepError::Busy { timeout, during } => EraseError::Busy {
+            timeout,
+            during,
+            state: format!(
+                "{}, the erase may still be running; FLASH_CR locked",
+                erased_text(erased)
+            ),
+        },
+        StepError::Probe { during, source } => EraseError::Probe {
+            during,
+            source,
+            state: state(erased),
+        },
     }
 }
 
-fn read(core: &mut Core<'_>, address: u32, erased: &[u8], what: &str) -> Result<u32, EraseError> {
-    core.read_word_32(address.into())
-        .map_err(probe_err(what, erased))
-}
-
-fn write(
-    core: &mut Core<'_>,
-    address: u32,
-    value: u32,
-    erased: &[u8],
-    what: &str,
-) -> Result<(), EraseError> {
-    core.write_word_32(address.into(), value)
-        .and_then(|()| core.flush())
-        .map_err(probe_err(what, erased))
-}
-
-/// FLASH_KEYR sequence, only when LOCK is set (a key written to an unlocked FLASH_CR locks it
-/// until reset).
 fn unlock(core: &mut Core<'_>) -> Result<(), EraseError> {
-    let cr = read(core, FLASH_CR, &[], "reading FLASH_CR")?;
-    if cr & FLASH_CR_LOCK != 0 {
-        write(core, FLASH_KEYR, FLASH_KEY1, &[], "writing FLASH_KEYR")?;
-        write(core, FLASH_KEYR, FLASH_KEY2, &[], "writing FLASH_KEYR")?;
-        let cr = read(core, FLASH_CR, &[], "reading FLASH_CR")?;
-        if cr & FLASH_CR_LOCK != 0 {
-            return Err(EraseError::StillLocked);
-        }
-    }
-    wait_idle(core, &[], "before the erase")?;
-    // Stale error flags from earlier work would make the first erase look failed.
-    write(
-        core,
-        FLASH_SR,
-        FLASH_SR_ERRORS | FLASH_SR_EOP,
-        &[],
-        "clearing FLASH_SR",
-    )
+    CONTROLLER
+        .unlock(core, SECTOR_TIMEOUT)
+        .map_err(|e| step_error(e, &[]))
 }
 
 fn lock(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
-    core.write_word_32(FLASH_CR.into(), FLASH_CR_LOCK)?;
-    core.flush()
-}
-
-fn wait_idle(core: &mut Core<'_>, erased: &[u8], during: &str) -> Result<u32, EraseError> {
-    let start = Instant::now();
-    loop {
-        let sr = read(core, FLASH_SR, erased, "reading FLASH_SR")?;
-        if sr & FLASH_SR_BSY == 0 {
-            return Ok(sr);
-        }
-        if start.elapsed() > SECTOR_TIMEOUT {
-            return Err(EraseError::Busy {
-                timeout: SECTOR_TIMEOUT,
-                during: during.into(),
-                state: format!(
-                    "{}, the erase may still be running; FLASH_CR locked",
-                    erased_text(erased)
-                ),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    CONTROLLER.lock(core)
 }
 
 fn erase_sector(core: &mut Core<'_>, sector: &Sector, erased: &[u8]) -> Result<(), EraseError> {
     let select = FLASH_CR_PSIZE_X32 | FLASH_CR_SER | (u32::from(sector.snb) << FLASH_CR_SNB_SHIFT);
-    write(core, FLASH_CR, select, erased, "writing FLASH_CR")?;
-    write(
-        core,
-        FLASH_CR,
-        select | FLASH_CR_STRT,
-        erased,
-        "starting the erase",
-    )?;
     let during = format!("erasing sector {}", sector.index);
-    let sr = wait_idle(core, erased, &during)?;
-    write(core, FLASH_CR, 0, erased, "clearing FLASH_CR.SER")?;
-    let errors = sr & FLASH_SR_ERRORS;
+    let errors = CONTROLLER
+        .run(core, select, SECTOR_TIMEOUT, &during)
+        .map_err(|e| step_error(e, erased))?;
     if errors != 0 {
-        write(core, FLASH_SR, errors, erased, "clearing FLASH_SR")?;
         if errors & FLASH_SR_WRPERR != 0 {
             return Err(EraseError::WriteProtected {
                 sector: sector.index,

@@ -704,12 +704,7 @@ fn confirm_words(confirmation: Confirmation) -> &'static str {
 fn refusal_text(error: optbytes::Error) -> String {
     match &error {
         optbytes::Error::Unconfirmed { missing } => {
-            let worst = missing
-                .iter()
-                .copied()
-                .find(|&c| c == Confirmation::PermanentRdp2)
-                .or(missing.first().copied())
-                .unwrap_or(Confirmation::ReadProtection);
+            let worst = Confirmation::to_ask_for(missing);
             format!(
                 "refused: {}\nto confirm, add {} to the command",
                 error.what().unwrap_or_default(),

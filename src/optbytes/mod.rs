@@ -27,12 +27,14 @@ pub mod change;
 pub mod error;
 pub mod family;
 pub mod g4;
+pub(crate) mod keys;
 pub mod parse;
 pub mod plan;
 pub mod program;
 pub mod read;
 pub mod report;
 pub(crate) mod target;
+pub(crate) mod watchdogs;
 
 pub use change::{
     change, change_with, Action, Event, FamilyPlan, FamilySteps, Link, Report, Request, RunAfter,

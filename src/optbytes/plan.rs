@@ -82,6 +82,17 @@ impl FromIterator<Consent> for Consents {
 }
 
 impl Confirmation {
+    /// The confirmation to ask for among `missing`: PermanentRdp2 when it is there (its words
+    /// include the others'), else the first; ReadProtection for an empty list.
+    pub fn to_ask_for(missing: &[Confirmation]) -> Confirmation {
+        missing
+            .iter()
+            .copied()
+            .find(|&c| c == Confirmation::PermanentRdp2)
+            .or(missing.first().copied())
+            .unwrap_or(Confirmation::ReadProtection)
+    }
+
     /// What the change does, for the refusal message.
     pub fn reason(self) -> &'static str {
         match self {

@@ -17,11 +17,13 @@ use crate::chip::registers::{
 use crate::chip::{OptionWords, RdpLevel};
 
 use super::error::{Error, LeftState, LockState, OptionsState};
+use super::keys::KeySequence;
 use super::plan::{Consents, Plan};
 use super::read::{
     programmed_words, read_identity, read_option_area, read_option_area_if_readable, read_words,
 };
 use super::target::Target;
+use super::watchdogs::FreezeRegister;
 
 /// How long a halt request may take.
 const HALT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -277,18 +279,12 @@ fn check_chip<T: Target + ?Sized>(
     plan: &Plan,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
-    let untouched = |step: &'static str| move |e| Error::probe(step, e, LeftState::UNTOUCHED);
-    let fz = t
-        .read32(DBGMCU_APB1_FZ)
-        .map_err(untouched("reading DBGMCU_APB1_FZ"))?;
-    let freeze = DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP;
-    if fz & freeze != freeze {
-        t.write32(DBGMCU_APB1_FZ, fz | freeze)
-            .map_err(untouched("freezing the watchdogs (DBGMCU_APB1_FZ)"))?;
+    FreezeRegister {
+        address: DBGMCU_APB1_FZ,
+        name: "DBGMCU_APB1_FZ",
+        bits: DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP,
     }
-    progress(
-        "watchdogs frozen while the core is halted (DBGMCU_APB1_FZ.DBG_IWDG_STOP/DBG_WWDG_STOP)",
-    );
+    .freeze(t, progress)?;
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
         source,
@@ -365,24 +361,18 @@ pub(crate) fn words_text(w: &OptionWords) -> String {
 
 /// The FLASH_OPTKEYR key sequence, for a register known to be locked.
 fn write_option_keys<T: Target + ?Sized>(t: &mut T, unchanged: LeftState) -> Result<(), Error> {
-    const STEP: &str = "unlocking the option registers (FLASH_OPTKEYR)";
-    t.write32(FLASH_OPTKEYR, FLASH_OPTKEY1)
-        .map_err(|e| Error::probe(STEP, e, unchanged))?;
-    let Err(first) = t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2) else {
-        return Ok(());
-    };
-    // KEY1 was accepted, so FLASH_OPTKEYR now waits for KEY2. Left half-way, the next attempt's
-    // KEY1 would be a wrong key and lock the register until reset. Complete the sequence, unless
-    // the lost write did arrive (OPTLOCK already clear: one more key would lock it).
-    log::warn!("writing the second option key failed ({first}); checking OPTLOCK before retrying");
-    let optcr = t
-        .read32(FLASH_OPTCR)
-        .map_err(|_| Error::probe(STEP, first, unchanged))?;
-    if optcr & FLASH_OPTCR_OPTLOCK != 0 {
-        t.write32(FLASH_OPTKEYR, FLASH_OPTKEY2)
-            .map_err(|e| Error::probe(STEP, e, unchanged))?;
+    KeySequence {
+        register: FLASH_OPTKEYR,
+        name: "FLASH_OPTKEYR",
+        keys: [FLASH_OPTKEY1, FLASH_OPTKEY2],
+        lock_register: FLASH_OPTCR,
+        lock_bit: FLASH_OPTCR_OPTLOCK,
     }
-    Ok(())
+    .write(
+        t,
+        "unlocking the option registers (FLASH_OPTKEYR)",
+        unchanged,
+    )
 }
 
 /// Steps 4–7: everything between "registers touched" and the relock.

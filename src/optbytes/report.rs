@@ -226,13 +226,9 @@ pub const DRY_RUN_LINE: &str = "Dry run: nothing was written.";
 /// confirmations needed, each with how `confirm` says to give it.
 pub fn plan_text(plan: &Plan, confirm: ConfirmWords) -> String {
     let mut out = String::new();
+    let already_set: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
     if plan.is_noop() {
-        let names: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
-        let _ = writeln!(
-            out,
-            "No change: {} already set as requested; nothing to write.",
-            names.join(", ")
-        );
+        write_no_change(&mut out, &already_set);
         return out;
     }
     let _ = writeln!(
@@ -246,27 +242,84 @@ pub fn plan_text(plan: &Plan, confirm: ConfirmWords) -> String {
         plan.old.optcr1, plan.new.optcr1
     );
     for d in &plan.diffs {
+        write_field_change(
+            &mut out,
+            PlanFieldChange {
+                name_width: 11,
+                name: d.field.name(),
+                old: &format_value(d.field, d.old),
+                new: &format_value(d.field, d.new),
+                old_meaning: &d.old_meaning,
+                new_meaning: &d.new_meaning,
+            },
+        );
+    }
+    write_plan_end(
+        &mut out,
+        &already_set,
+        &plan.warnings,
+        &plan.confirmations,
+        confirm,
+    );
+    out
+}
+
+/// The line of a plan that writes nothing (every family's).
+pub(crate) fn write_no_change(out: &mut String, already_set: &[&str]) {
+    let _ = writeln!(
+        out,
+        "No change: {} already set as requested; nothing to write.",
+        already_set.join(", ")
+    );
+}
+
+/// One changed field of a plan, as [`write_field_change`] prints it.
+pub(crate) struct PlanFieldChange<'a> {
+    /// The width the family pads its field names to (its longest name).
+    pub name_width: usize,
+    pub name: &'a str,
+    pub old: &'a str,
+    pub new: &'a str,
+    pub old_meaning: &'a str,
+    pub new_meaning: &'a str,
+}
+
+/// A changed field: its name, old → new value, and what each means.
+pub(crate) fn write_field_change(out: &mut String, c: PlanFieldChange<'_>) {
+    let _ = writeln!(
+        out,
+        "  {:<width$} {} → {}",
+        c.name,
+        c.old,
+        c.new,
+        width = c.name_width
+    );
+    let _ = writeln!(out, "      was: {}", c.old_meaning);
+    let _ = writeln!(out, "      new: {}", c.new_meaning);
+}
+
+/// The lines that close every family's plan: the fields already set, the warnings and the
+/// confirmations needed, each worded by `confirm`.
+pub(crate) fn write_plan_end(
+    out: &mut String,
+    already_set: &[&str],
+    warnings: &[String],
+    confirmations: &[Confirmation],
+    confirm: ConfirmWords,
+) {
+    if !already_set.is_empty() {
         let _ = writeln!(
             out,
-            "  {:<11} {} → {}",
-            d.field.name(),
-            format_value(d.field, d.old),
-            format_value(d.field, d.new)
+            "Already set (no write needed): {}",
+            already_set.join(", ")
         );
-        let _ = writeln!(out, "      was: {}", d.old_meaning);
-        let _ = writeln!(out, "      new: {}", d.new_meaning);
     }
-    if !plan.already_set.is_empty() {
-        let names: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
-        let _ = writeln!(out, "Already set (no write needed): {}", names.join(", "));
-    }
-    for w in &plan.warnings {
+    for w in warnings {
         let _ = writeln!(out, "WARNING: {w}");
     }
-    for c in &plan.confirmations {
+    for c in confirmations {
         let _ = writeln!(out, "Needs {}: {}", confirm(*c), c.reason());
     }
-    out
 }
 
 /// The plan of a dry run as JSON: the [`Plan`] with words as numbers, plus

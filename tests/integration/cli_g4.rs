@@ -4,58 +4,15 @@
 
 use crate::cli_support;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use assert_cmd::Command;
-use cli_support::bin;
+use cli_support::{bin, Board, RUN_TIMEOUT};
 use serde_json::Value;
 use stm32_opts::sim::Simulator;
-use tempfile::TempDir;
 
 /// FLASH_OPTR.DBANK (RM0440; bit 22, active high).
 const DBANK: u32 = 1 << 22;
 /// FLASH_OPTR factory value (dual bank).
 const FACTORY_OPTR: u32 = 0xFFEF_F8AA;
-/// Upper bound for one CLI run.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
-struct Board {
-    _dir: TempDir,
-    state: PathBuf,
-    chip: &'static str,
-}
-
 impl Board {
-    fn new(chip: &'static str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("g4.json");
-        Board {
-            _dir: dir,
-            state,
-            chip,
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = bin();
-        cmd.timeout(TIMEOUT)
-            .arg("--chip")
-            .arg(self.chip)
-            .arg("--sim-state")
-            .arg(&self.state);
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        self.cmd().args(args).assert()
-    }
-
-    fn json(&self) -> Value {
-        let out = self.run(&["optbytes", "--json"]).success();
-        serde_json::from_slice(&out.get_output().stdout).expect("optbytes --json prints JSON")
-    }
-
     /// FLASH_OPTR as the simulator's option store holds it (not through the engine).
     fn stored_optr(&self) -> u32 {
         let sim = Simulator::with_state_file(self.chip, &self.state).expect("state opens");
@@ -246,7 +203,7 @@ fn a_fresh_simulated_chip_is_the_same_chip_after_the_option_load() {
     // Without a state file the CLI must attach again to the chip it changed, not to a new
     // factory one: the verify after OBL_LAUNCH would fail otherwise.
     let a = bin()
-        .timeout(TIMEOUT)
+        .timeout(RUN_TIMEOUT)
         .args(["--sim", "--chip", "STM32G474RE", "bank", "single"])
         .assert()
         .success();

@@ -3,57 +3,19 @@
 
 use crate::cli_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
-use cli_support::bin;
+use cli_support::{bin, Board};
 use predicates::prelude::*;
 use serde_json::Value;
 use stm32_opts::sim::{OptionStore, Simulator};
-use tempfile::TempDir;
 
 const OPTCR_NDBANK: u64 = 1 << 29;
 const OPTCR_NDBOOT: u64 = 1 << 28;
 const FACTORY_OPTCR: u64 = 0xFFFF_AAFD;
 const FACTORY_OPTCR1: u64 = 0x0040_0080;
 
-/// A board whose state lives in a temporary file.
-struct Board {
-    _dir: TempDir,
-    state: PathBuf,
-    chip: &'static str,
-}
-
 impl Board {
-    fn new(chip: &'static str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("board.json");
-        Board {
-            _dir: dir,
-            state,
-            chip,
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut cmd = bin();
-        cmd.arg("--chip")
-            .arg(self.chip)
-            .arg("--sim-state")
-            .arg(&self.state);
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        self.cmd().args(args).assert()
-    }
-
-    /// `optbytes --json` in a fresh process.
-    fn json(&self) -> Value {
-        let out = self.run(&["optbytes", "--json"]).success();
-        serde_json::from_slice(&out.get_output().stdout).expect("optbytes --json prints JSON")
-    }
-
     fn optcr(&self) -> u64 {
         self.json()["optcr"].as_u64().unwrap()
     }

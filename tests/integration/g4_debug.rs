@@ -43,19 +43,6 @@ fn read_words(tag: &str, words: &[(&str, u32)]) -> Vec<String> {
     out
 }
 
-fn word_of(text: &str, name: &str) -> u32 {
-    let key = format!("{name}=0x");
-    let at = text
-        .find(&key)
-        .unwrap_or_else(|| panic!("{key} missing in:\n{text}"))
-        + key.len();
-    let hex: String = text[at..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
-    u32::from_str_radix(&hex, 16).unwrap()
-}
-
 fn words_in(text: &str, names: &[&str]) -> Vec<u32> {
     names.iter().map(|n| word_of(text, n)).collect()
 }

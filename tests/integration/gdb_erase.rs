@@ -23,19 +23,6 @@ fn program(sim: &Simulator, addresses: &[u32]) {
     loader.commit(&mut session, options).unwrap();
 }
 
-fn word_of(text: &str, name: &str) -> u32 {
-    let key = format!("{name}=0x");
-    let at = text
-        .find(&key)
-        .unwrap_or_else(|| panic!("{key} missing in:\n{text}"))
-        + key.len();
-    let hex: String = text[at..]
-        .chars()
-        .take_while(char::is_ascii_hexdigit)
-        .collect();
-    u32::from_str_radix(&hex, 16).unwrap()
-}
-
 fn read_words(tag: &str) -> Vec<String> {
     vec![
         format!("echo @@{tag}\\n"),

@@ -5,14 +5,12 @@
 use crate::cli_support;
 use crate::gdb_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cli_support::{bin, bin_process};
+use cli_support::{bin, ServerProcess};
 use gdb_support::*;
 
 /// Upper bound for bytes to arrive at a client (a search pass over all RAM while the simulated
@@ -330,72 +328,24 @@ fn monitor_help_lists_every_rtt_command() {
     }
 }
 
-/// A `stm32-opts --sim gdb --rtt --rtt-console` process; its stdout lines arrive on a channel.
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
-    lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl ServerProcess {
-    fn start() -> ServerProcess {
-        let mut child = bin_process()
-            .args([
-                "--sim",
-                "gdb",
-                "--listen",
-                "127.0.0.1:0",
-                "--rtt",
-                "--rtt-console",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting stm32-opts gdb");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut process = ServerProcess {
-            child,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            lines,
-        };
-        let line = process.wait_line("Listening for GDB on ");
-        process.addr = line["Listening for GDB on ".len()..].parse().unwrap();
-        process
-    }
-
-    /// Waits (bounded) for a stdout line that starts with `prefix`.
-    fn wait_line(&mut self, prefix: &str) -> String {
-        let deadline = Instant::now() + RTT_TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with(prefix) => return line,
-                Ok(_) => {}
-                Err(_) => panic!("no stdout line starting with {prefix:?} within {RTT_TIMEOUT:?}"),
-            }
-        }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `stm32-opts --sim gdb --rtt --rtt-console` in its own process.
+fn gdb_process() -> ServerProcess {
+    ServerProcess::start(
+        &[
+            "--sim",
+            "gdb",
+            "--listen",
+            "127.0.0.1:0",
+            "--rtt",
+            "--rtt-console",
+        ],
+        RTT_TIMEOUT,
+    )
 }
 
 #[test]
 fn gdb_rtt_option_finds_the_control_block_by_itself() {
-    let mut server = ServerProcess::start();
+    let mut server = gdb_process();
     // Load the firmware and let it run; nobody types an rtt command.
     let run = batch(
         server.addr,

@@ -8,15 +8,11 @@
 use crate::cli_support;
 use crate::gdb_support;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::channel;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cli_support::bin_process;
+use cli_support::ServerProcess;
 use gdb_support::{batch, cmds, section, start_server};
 
 /// Upper bound for the server to start, and for its console output to arrive.
@@ -38,71 +34,8 @@ fn semihosting_firmware() -> PathBuf {
 }
 
 /// `stm32-opts --sim gdb --listen 127.0.0.1:0` in its own process, its stdout collected.
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
-    stdout: Arc<Mutex<Vec<String>>>,
-}
-
-impl ServerProcess {
-    fn start() -> ServerProcess {
-        let mut child = bin_process()
-            .args(["--sim", "gdb", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting stm32-opts gdb");
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let collected = lines.clone();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("Listening for GDB on ") {
-                    let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
-                }
-                collected.lock().unwrap().push(line);
-            }
-        });
-        let addr = match rx.recv_timeout(SERVER_TIMEOUT) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the GDB server did not start listening within {SERVER_TIMEOUT:?}");
-            }
-        };
-        ServerProcess {
-            child,
-            addr,
-            stdout: lines,
-        }
-    }
-
-    /// The server's stdout once it holds `last` (bounded wait).
-    fn stdout_through(&self, last: &str) -> Vec<String> {
-        let start = Instant::now();
-        loop {
-            let lines = self.stdout.lock().unwrap().clone();
-            if lines.iter().any(|l| l == last) {
-                return lines;
-            }
-            assert!(
-                start.elapsed() < SERVER_TIMEOUT,
-                "`{last}` never reached the server's stdout; it printed:\n{}",
-                lines.join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn gdb_process() -> ServerProcess {
+    ServerProcess::start(&["--sim", "gdb", "--listen", "127.0.0.1:0"], SERVER_TIMEOUT)
 }
 
 /// Loads the firmware, resets to its start, runs `setup` and continues; GDB's output. After an exit the server ends the connection (gdbstub does after reporting an
@@ -144,7 +77,7 @@ fn results(addr: SocketAddr) -> Vec<u32> {
 
 #[test]
 fn output_reaches_both_consoles_and_gdb_reports_the_exit_status() {
-    let server = ServerProcess::start();
+    let server = gdb_process();
     let text = run_firmware(
         server.addr,
         &[

@@ -6,85 +6,34 @@
 use crate::cli_support;
 use crate::gdb_support;
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::channel;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use predicates::prelude::*;
 use serde_json::Value;
 
-use cli_support::{bin, bin_process};
+use cli_support::{bin, bin_process, ServerProcess};
 use gdb_support::{batch, cmds, firmware, hex_decode, packet, section, RawClient};
 
 /// Upper bound for a server to start listening, or to end after a signal.
 const SERVER_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A `stm32-opts --sim-state FILE gdb` process.
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ServerProcess {
-    fn start(state: &Path) -> ServerProcess {
-        let mut child = bin_process()
-            .arg("--sim-state")
-            .arg(state)
-            .args(["gdb", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting stm32-opts gdb");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("Listening for GDB on ") {
-                    let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
-                }
-            }
-        });
-        let addr = match rx.recv_timeout(SERVER_TIMEOUT) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the GDB server did not start listening within {SERVER_TIMEOUT:?}");
-            }
-        };
-        ServerProcess { child, addr }
-    }
-
-    /// Sends `signal` (`TERM`, `KILL`, …) and waits, bounded, for the process to end.
-    fn stop_with(mut self, signal: &str) {
-        // The shell's own `kill`: no package beyond the shell is needed.
-        let status = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -s {signal} {}", self.child.id()))
-            .status()
-            .expect("running sh -c kill");
-        assert!(status.success(), "kill -s {signal} failed");
-        let start = Instant::now();
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                start.elapsed() < SERVER_TIMEOUT,
-                "the server did not end after SIG{signal}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `stm32-opts --sim-state FILE gdb` in its own process.
+fn gdb_process(state: &Path) -> ServerProcess {
+    let state = state.as_os_str();
+    ServerProcess::start(
+        &[
+            "--sim-state".as_ref(),
+            state,
+            "gdb".as_ref(),
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+        ],
+        SERVER_TIMEOUT,
+    )
 }
 
 /// `stm32-opts --sim-state FILE optbytes --json` in a new process.
@@ -111,7 +60,7 @@ fn field(v: &Value, name: &str) -> u64 {
 
 /// The first bytes of flash as GDB reads them from a new server process on `state`.
 fn flash_start(state: &Path) -> String {
-    let server = ServerProcess::start(state);
+    let server = gdb_process(state);
     let run = batch(
         server.addr,
         None,
@@ -125,7 +74,7 @@ fn flash_start(state: &Path) -> String {
 fn a_load_and_an_option_change_survive(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("board.json");
-    let server = ServerProcess::start(&state);
+    let server = gdb_process(&state);
     let run = batch(
         server.addr,
         Some(&firmware()),
@@ -173,7 +122,7 @@ fn a_load_and_an_option_change_survive_kill_9() {
 fn a_second_process_is_refused_while_the_first_uses_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("board.json");
-    let server = ServerProcess::start(&state);
+    let server = gdb_process(&state);
     let run = batch(server.addr, None, &cmds(&["monitor ndbank false"]));
     assert!(run.text.contains("written"), "{}", run.text);
     let in_use = || {
@@ -333,7 +282,7 @@ fn a_save_that_fails_under_a_gdb_server_is_reported_in_gdb() {
     let dir = tempfile::tempdir().unwrap();
     let boards = dir.path().join("boards");
     std::fs::create_dir(&boards).unwrap();
-    let server = ServerProcess::start(&boards.join("board.json"));
+    let server = gdb_process(&boards.join("board.json"));
     std::fs::remove_dir_all(&boards).unwrap();
     let run = batch(server.addr, None, &cmds(&["monitor ndbank false"]));
     assert!(
@@ -398,7 +347,7 @@ fn a_tmp_named_state_file_survives_kill_9_during_writes() {
     let mut acknowledged_total = 0;
     let mut previous = factory;
     for round in 0..6u64 {
-        let server = ServerProcess::start(&state);
+        let server = gdb_process(&state);
         let writes = Arc::new(Mutex::new(Writes::default()));
         let writer = {
             let (addr, writes) = (server.addr, writes.clone());

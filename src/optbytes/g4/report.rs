@@ -28,7 +28,9 @@ use crate::chip::g4::{
 use crate::chip::geometry::hex32;
 use crate::chip::{BankMode, RdpLevel};
 use crate::optbytes::plan::Confirmation;
-use crate::optbytes::report::ConfirmWords;
+use crate::optbytes::report::{
+    write_field_change, write_no_change, write_plan_end, ConfirmWords, PlanFieldChange,
+};
 
 use super::parse::format_g4_value;
 use super::plan::G4Plan;
@@ -410,13 +412,9 @@ pub fn bank_line(snapshot: &G4Snapshot, part: &G4Part) -> String {
 /// The plan in words (same layout as the F7 plan).
 pub fn plan_text(plan: &G4Plan, confirm: ConfirmWords) -> String {
     let mut out = String::new();
+    let already_set: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
     if plan.is_noop() {
-        let names: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
-        let _ = writeln!(
-            out,
-            "No change: {} already set as requested; nothing to write.",
-            names.join(", ")
-        );
+        write_no_change(&mut out, &already_set);
         return out;
     }
     let _ = writeln!(
@@ -425,26 +423,25 @@ pub fn plan_text(plan: &G4Plan, confirm: ConfirmWords) -> String {
         plan.old.optr, plan.new.optr
     );
     for d in &plan.diffs {
-        let _ = writeln!(
-            out,
-            "  {:<12} {} → {}",
-            d.field.name(),
-            format_g4_value(d.field, d.old),
-            format_g4_value(d.field, d.new)
+        write_field_change(
+            &mut out,
+            PlanFieldChange {
+                name_width: 12,
+                name: d.field.name(),
+                old: &format_g4_value(d.field, d.old),
+                new: &format_g4_value(d.field, d.new),
+                old_meaning: &d.old_meaning,
+                new_meaning: &d.new_meaning,
+            },
         );
-        let _ = writeln!(out, "      was: {}", d.old_meaning);
-        let _ = writeln!(out, "      new: {}", d.new_meaning);
     }
-    if !plan.already_set.is_empty() {
-        let names: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
-        let _ = writeln!(out, "Already set (no write needed): {}", names.join(", "));
-    }
-    for w in &plan.warnings {
-        let _ = writeln!(out, "WARNING: {w}");
-    }
-    for c in &plan.confirmations {
-        let _ = writeln!(out, "Needs {}: {}", confirm(*c), c.reason());
-    }
+    write_plan_end(
+        &mut out,
+        &already_set,
+        &plan.warnings,
+        &plan.confirmations,
+        confirm,
+    );
     out
 }
 

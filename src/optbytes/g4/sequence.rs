@@ -23,8 +23,10 @@ use crate::chip::g4::registers::{
 use crate::chip::g4::G4Options;
 use crate::optbytes::change::{session, FamilyPlan, Link};
 use crate::optbytes::error::{Error, LeftState, LockState, OptionsState};
+use crate::optbytes::keys::KeySequence;
 use crate::optbytes::program::{ApplyOptions, CoreAfter};
 use crate::optbytes::target::Target;
+use crate::optbytes::watchdogs::FreezeRegister;
 
 use super::plan::{G4Plan, G4PlanError};
 use super::read::{
@@ -231,18 +233,12 @@ fn check_chip<T: Target + ?Sized>(
     plan: &G4Plan,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
-    let untouched = |step: &'static str| move |e| Error::probe(step, e, LeftState::UNTOUCHED);
-    let fz = t
-        .read32(DBGMCU_APB1FZR1)
-        .map_err(untouched("reading DBGMCU_APB1FZR1"))?;
-    let freeze = DBGMCU_APB1FZR1_DBG_IWDG_STOP | DBGMCU_APB1FZR1_DBG_WWDG_STOP;
-    if fz & freeze != freeze {
-        t.write32(DBGMCU_APB1FZR1, fz | freeze)
-            .map_err(untouched("freezing the watchdogs (DBGMCU_APB1FZR1)"))?;
+    FreezeRegister {
+        address: DBGMCU_APB1FZR1,
+        name: "DBGMCU_APB1FZR1",
+        bits: DBGMCU_APB1FZR1_DBG_IWDG_STOP | DBGMCU_APB1FZR1_DBG_WWDG_STOP,
     }
-    progress(
-        "watchdogs frozen while the core is halted (DBGMCU_APB1FZR1.DBG_IWDG_STOP/DBG_WWDG_STOP)",
-    );
+    .freeze(t, progress)?;
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
         source,
@@ -450,26 +446,14 @@ fn write_keys<T: Target + ?Sized>(
     lock_bit: u32,
     unchanged: LeftState,
 ) -> Result<(), Error> {
-    let step = format!("unlocking ({})", register.name());
-    t.write32(register.address(), key1)
-        .map_err(|e| Error::probe(step.clone(), e, unchanged))?;
-    let Err(first) = t.write32(register.address(), key2) else {
-        return Ok(());
-    };
-    // KEY1 arrived, so the register waits for KEY2; if the lost write did arrive, the lock bit
-    // is clear and one more key would lock it until reset.
-    log::warn!(
-        "writing the second key to {} failed ({first}); checking the lock bit",
-        register.name()
-    );
-    let cr_now = t
-        .read32(cr())
-        .map_err(|_| Error::probe(step.clone(), first, unchanged))?;
-    if cr_now & lock_bit != 0 {
-        t.write32(register.address(), key2)
-            .map_err(|e| Error::probe(step, e, unchanged))?;
+    KeySequence {
+        register: register.address(),
+        name: register.name(),
+        keys: [key1, key2],
+        lock_register: cr(),
+        lock_bit,
     }
-    Ok(())
+    .write(t, &format!("unlocking ({})", register.name()), unchanged)
 }
 
 fn wait_not_busy<T: Target + ?Sized>(

@@ -107,12 +107,23 @@ fn wait_bounded(mut child: Child, output: std::io::PipeReader, timeout: Duration
     }
 }
 
+/// The settings every batch session starts with, before it connects.
+const SESSION_SETUP: [&str; 4] = [
+    "set confirm off",
+    "set pagination off",
+    "set width 0",
+    "set remotetimeout 30",
+];
+
 /// Runs gdb-multiarch in batch mode on `elf` (if any) with `commands` after connecting to `addr`.
 pub fn batch(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRun {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("session.gdb");
-    let mut text =
-        String::from("set confirm off\nset pagination off\nset width 0\nset remotetimeout 30\n");
+    let mut text = String::new();
+    for setup in SESSION_SETUP {
+        text.push_str(setup);
+        text.push('\n');
+    }
     text.push_str(&format!("target extended-remote {addr}\n"));
     for c in commands {
         text.push_str(c);
@@ -124,6 +135,12 @@ pub fn batch(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRu
     if let Some(elf) = elf {
         cmd.arg(elf);
     }
+    run_batch(cmd)
+}
+
+/// Starts `cmd` (a gdb-multiarch batch run) with stdout and stderr in one pipe, and waits for
+/// it, bounded by [`BATCH_TIMEOUT`].
+fn run_batch(mut cmd: Command) -> GdbRun {
     let (reader, writer) = std::io::pipe().expect("a pipe for gdb's output");
     let child = cmd
         .stdin(Stdio::null())
@@ -152,6 +169,20 @@ pub fn section<'a>(text: &'a str, begin: &str, end: &str) -> &'a str {
         .map(|i| b + i)
         .unwrap_or_else(|| panic!("marker {end} missing in:\n{text}"));
     &text[b..e]
+}
+
+/// The word a GDB `printf "NAME=%#x"` printed in `text`.
+pub fn word_of(text: &str, name: &str) -> u32 {
+    let key = format!("{name}=0x");
+    let at = text
+        .find(&key)
+        .unwrap_or_else(|| panic!("{key} missing in:\n{text}"))
+        + key.len();
+    let hex: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    u32::from_str_radix(&hex, 16).unwrap()
 }
 
 /// gdb-multiarch driven through GDB/MI, as VS Code cortex-debug drives it.
@@ -473,12 +504,7 @@ pub fn ask_binary(c: &mut RawClient, head: &str, data: &[u8]) -> Option<String> 
 pub fn batch_each(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRun {
     let mut cmd = Command::new(gdb());
     cmd.args(["-nx", "-q", "-batch"]);
-    for setup in [
-        "set confirm off",
-        "set pagination off",
-        "set width 0",
-        "set remotetimeout 30",
-    ] {
+    for setup in SESSION_SETUP {
         cmd.args(["-ex", setup]);
     }
     cmd.args(["-ex", &format!("target extended-remote {addr}")]);
@@ -488,13 +514,5 @@ pub fn batch_each(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> 
     if let Some(elf) = elf {
         cmd.arg(elf);
     }
-    let (reader, writer) = std::io::pipe().expect("a pipe for gdb's output");
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone().expect("pipe clone"))
-        .stderr(writer)
-        .spawn()
-        .expect("starting gdb-multiarch");
-    drop(cmd);
-    wait_bounded(child, reader, BATCH_TIMEOUT)
+    run_batch(cmd)
 }
