@@ -4,10 +4,11 @@
 //! The sequence: unlock FLASH_CR with the KEYR keys only when CR.LOCK is set; wait for BSY
 //! (bounded) and clear stale error flags (write 1 to clear); then for each page the image
 //! touches, page erase (PER + PNB + BKER, then STRT), and program with PG in 64-bit double words
-//! — two 32-bit writes to the same double word, in order, one block transfer per run of
-//! double words that are not all 0xFF (the controller accepts consecutive double words with PG
-//! set); after each page the error flags (PROGERR, SIZERR, PGAERR, PGSERR, WRPERR, OPERR) are
-//! checked. LOCK is set again on every path, and everything written is read back and compared.
+//! — two 32-bit writes to the same double word, in order (one two-word block transfer), then a
+//! bounded wait for BSY before the next double word, as ST's HAL does after every double word
+//! (writing the next one while BSY is set is not something the reference facts say the
+//! controller accepts); double words that are all 0xFF are left erased. After each page the
+//! error flags (PROGERR, SIZERR, PGAERR, PGSERR, WRPERR, OPERR) are checked. LOCK is set again on every path, and everything written is read back and compared.
 //! The caller keeps the core halted throughout.
 
 use std::collections::BTreeMap;
@@ -271,9 +272,9 @@ fn program_unlocked<M: MemoryInterface>(
         flash.check(sr, &format!("erasing {what}"))?;
         report.pages_erased += 1;
 
-        // Program: one block transfer per run of double words that are not all 0xFF.
+        // Program double word by double word, BSY waited for after each.
         flash.write(FlashRegister::Cr, idle | FLASH_CR_PG)?;
-        let words = program_page(flash, page.address, image);
+        let words = program_page(flash, page.address, image, &format!("programming {what}"));
         let sr = match words {
             Ok(count) => {
                 report.double_words += count;
@@ -291,37 +292,34 @@ fn program_unlocked<M: MemoryInterface>(
     Ok(report)
 }
 
-/// Writes the double words of one page with PG set; returns how many.
+/// Writes the double words of one page with PG set, waiting for BSY after each; returns how
+/// many. Stops at the first double word that raised an error flag (the caller reports it).
 fn program_page<M: MemoryInterface>(
     flash: &mut Controller<'_, M>,
     address: u32,
     image: &[u8],
+    what: &str,
 ) -> Result<usize, G4ProgramError> {
-    let blank = |dw: &[u8]| dw.iter().all(|&b| b == 0xFF);
-    let dws: Vec<&[u8]> = image.chunks(DOUBLE_WORD).collect();
     let mut count = 0;
-    let mut i = 0;
-    while i < dws.len() {
-        if blank(dws[i]) {
-            i += 1;
+    for (i, dw) in image.chunks(DOUBLE_WORD).enumerate() {
+        if dw.iter().all(|&b| b == 0xFF) {
             continue;
         }
-        let run_start = i;
-        while i < dws.len() && !blank(dws[i]) {
-            i += 1;
-        }
-        let words: Vec<u32> = dws[run_start..i]
-            .iter()
-            .flat_map(|dw| dw.chunks(4))
+        let words: Vec<u32> = dw
+            .chunks(4)
             .map(|w| {
                 u32::from_le_bytes(w.try_into().expect("page sizes are double-word multiples"))
             })
             .collect();
-        let at = address + (run_start * DOUBLE_WORD) as u32;
+        let at = address + (i * DOUBLE_WORD) as u32;
         flash.mem.write_32(u64::from(at), &words)?;
-        count += i - run_start;
+        flash.mem.flush()?;
+        count += 1;
+        let sr = flash.wait_idle(what, PROGRAM_TIMEOUT)?;
+        if sr & FLASH_SR_PROGRAM_ERRORS != 0 {
+            break;
+        }
     }
-    flash.mem.flush()?;
     Ok(count)
 }
 
