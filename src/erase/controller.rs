@@ -87,7 +87,7 @@ impl Controller {
                 return Err(StepError::StillLocked);
             }
         }
-        self.wait_idle(core, idle_timeout, "before the erase")?;
+        self.wait_idle(core, idle_timeout, "before starting")?;
         self.write(core, self.sr, self.errors | self.eop, "clearing FLASH_SR")
     }
 

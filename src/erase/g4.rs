@@ -343,7 +343,7 @@ fn state(erased: &[String]) -> String {
 
 /// The G47x/G48x controller (RM0440 §3.7). Relocking sets OPTLOCK too, which erasing never
 /// clears (software can only set either).
-const CONTROLLER: Controller = Controller {
+pub(crate) const CONTROLLER: Controller = Controller {
     cr: FlashRegister::Cr.address(),
     sr: FlashRegister::Sr.address(),
     keyr: FlashRegister::Keyr.address(),

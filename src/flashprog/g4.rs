@@ -1,29 +1,30 @@
 //! Programs the main flash of an STM32G47x/G48x through its FLASH registers (RM0440; reference
 //! §3, §6), in the page geometry of the live bank mode.
 //!
-//! The sequence: unlock FLASH_CR with the KEYR keys only when CR.LOCK is set; wait for BSY
-//! (bounded) and clear stale error flags (write 1 to clear); then for each page the image
-//! touches, page erase (PER + PNB + BKER, then STRT), and program with PG in 64-bit double words
-//! — two 32-bit writes to the same double word, in order (one two-word block transfer), then a
-//! bounded wait for BSY before the next double word, as ST's HAL does after every double word
-//! (writing the next one while BSY is set is not something the reference facts say the
-//! controller accepts); double words that are all 0xFF are left erased. After each page the
-//! error flags (PROGERR, SIZERR, PGAERR, PGSERR, WRPERR, OPERR) are checked. LOCK is set again on every path, and everything written is read back and compared.
+//! The sequence: the pages the image touches are erased by the erase module's G4 sequence
+//! ([`crate::erase::g4::erase_units`]: keys only when FLASH_CR.LOCK is set, bounded BSY waits,
+//! stale flags cleared, PER + PNB + BKER then STRT per page, relock on every path); then, on the
+//! same FLASH-controller steps ([`crate::erase::controller`]), each page is programmed with PG in
+//! 64-bit double words — two 32-bit writes to the same double word, in order (one two-word block
+//! transfer), then a bounded wait for BSY before the next double word, as ST's HAL does after
+//! every double word (writing the next one while BSY is set is not something the reference facts
+//! say the controller accepts); double words that are all 0xFF are left erased. After each page
+//! the error flags (PROGERR, SIZERR, PGAERR, PGSERR, WRPERR, OPERR) are checked. LOCK is set
+//! again on every path, and everything written is read back and compared.
 //! The caller keeps the core halted throughout.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use probe_rs::MemoryInterface;
+use probe_rs::{Core, MemoryInterface};
 
 use crate::chip::g4::registers::{
-    flash_sr_flag_names, FlashRegister, FLASH_CR_BKER, FLASH_CR_FSTPG, FLASH_CR_LOCK,
-    FLASH_CR_MER1, FLASH_CR_MER2, FLASH_CR_OBL_LAUNCH, FLASH_CR_OPTSTRT, FLASH_CR_PER, FLASH_CR_PG,
-    FLASH_CR_PNB, FLASH_CR_STRT, FLASH_KEY1, FLASH_KEY2, FLASH_SR_BSY, FLASH_SR_PROGRAM_ERRORS,
-    FLASH_SR_W1C,
+    flash_sr_flag_names, FlashRegister, FLASH_CR_PG, FLASH_SR_PROGRAM_ERRORS,
 };
 use crate::chip::g4::{G4Layout, Page};
 use crate::chip::geometry::hex32;
+use crate::erase::controller::StepError;
+use crate::erase::g4::{erase_units, page_number, G4EraseError, Unit, CONTROLLER};
 
 /// FLASH_ACR.ICEN: instruction cache enable (bit 9).
 pub const FLASH_ACR_ICEN: u32 = 1 << 9;
@@ -34,23 +35,12 @@ pub const FLASH_ACR_ICRST: u32 = 1 << 11;
 /// FLASH_ACR.DCRST: data cache reset, only while DCEN is clear (bit 12).
 pub const FLASH_ACR_DCRST: u32 = 1 << 12;
 
-/// A page erase takes up to 22 ms (RM0440 datasheet figure); allow far more before giving up.
-const ERASE_TIMEOUT: Duration = Duration::from_secs(1);
-/// Programming a page of double words (up to 512 × ~90 µs).
+/// How long an operation already running may take to end before programming starts.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
+/// One double word programs in ~90 µs; allow far more before giving up.
 const PROGRAM_TIMEOUT: Duration = Duration::from_secs(1);
 /// The width the controller programs in.
 const DOUBLE_WORD: usize = 8;
-/// The FLASH_CR bits that start or select an operation: cleared between steps.
-const CR_OPERATIONS: u32 = FLASH_CR_PG
-    | FLASH_CR_PER
-    | FLASH_CR_MER1
-    | FLASH_CR_MER2
-    | FLASH_CR_PNB
-    | FLASH_CR_BKER
-    | FLASH_CR_STRT
-    | FLASH_CR_OPTSTRT
-    | FLASH_CR_FSTPG
-    | FLASH_CR_OBL_LAUNCH;
 
 /// Why programming failed; what was erased may be gone.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +48,9 @@ pub enum G4ProgramError {
     /// The probe failed.
     #[error("probe: {0}")]
     Probe(#[from] probe_rs::Error),
+    /// Erasing the pages the image touches failed (nothing was programmed).
+    #[error(transparent)]
+    Erase(#[from] G4EraseError),
     /// An address of the image lies outside the pages of the live layout.
     #[error("{address} is not in a flash page of the live layout ({layout}); nothing was erased or written")]
     OutsideFlash {
@@ -67,13 +60,10 @@ pub enum G4ProgramError {
         layout: String,
     },
     /// FLASH_CR stayed locked after the key sequence.
-    #[error("FLASH_CR stayed locked after the KEYR key sequence (FLASH_CR = {cr:#010x}); a wrong key locks it until the next reset")]
-    Locked {
-        /// FLASH_CR as read.
-        cr: u32,
-    },
+    #[error("FLASH_CR stayed locked after the KEYR key sequence; a wrong key locks it until the next reset")]
+    Locked,
     /// BSY did not clear in time.
-    #[error("FLASH_SR.BSY still set {timeout:?} after {what}")]
+    #[error("FLASH_SR.BSY still set after {timeout:?} {what}")]
     Busy {
         /// The step.
         what: String,
@@ -140,57 +130,45 @@ fn page_images(
     Ok(pages)
 }
 
-/// The FLASH register file through a core.
-struct Controller<'m, M: MemoryInterface> {
-    mem: &'m mut M,
+impl From<StepError> for G4ProgramError {
+    fn from(error: StepError) -> Self {
+        match error {
+            StepError::StillLocked => G4ProgramError::Locked,
+            StepError::Busy { timeout, during } => G4ProgramError::Busy {
+                what: during,
+                timeout,
+            },
+            StepError::Probe { source, .. } => G4ProgramError::Probe(source),
+        }
+    }
 }
 
-impl<M: MemoryInterface> Controller<'_, M> {
-    fn read(&mut self, register: FlashRegister) -> Result<u32, probe_rs::Error> {
-        self.mem.read_word_32(u64::from(register.address()))
-    }
+fn read(core: &mut Core<'_>, register: FlashRegister) -> Result<u32, probe_rs::Error> {
+    core.read_word_32(u64::from(register.address()))
+}
 
-    fn write(&mut self, register: FlashRegister, value: u32) -> Result<(), probe_rs::Error> {
-        self.mem.write_word_32(u64::from(register.address()), value)
-    }
+fn write(core: &mut Core<'_>, register: FlashRegister, value: u32) -> Result<(), probe_rs::Error> {
+    core.write_word_32(u64::from(register.address()), value)
+}
 
-    /// Waits, bounded, for BSY to clear; returns FLASH_SR.
-    fn wait_idle(&mut self, what: &str, timeout: Duration) -> Result<u32, G4ProgramError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let sr = self.read(FlashRegister::Sr)?;
-            if sr & FLASH_SR_BSY == 0 {
-                return Ok(sr);
-            }
-            if Instant::now() > deadline {
-                return Err(G4ProgramError::Busy {
-                    what: what.into(),
-                    timeout,
-                });
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+/// Fails on a programming error flag, after clearing it.
+fn check(core: &mut Core<'_>, sr: u32, what: &str) -> Result<(), G4ProgramError> {
+    let errors = sr & FLASH_SR_PROGRAM_ERRORS;
+    if errors == 0 {
+        return Ok(());
     }
-
-    /// Fails on a programming or erase error flag, after clearing it.
-    fn check(&mut self, sr: u32, what: &str) -> Result<(), G4ProgramError> {
-        let errors = sr & FLASH_SR_PROGRAM_ERRORS;
-        if errors == 0 {
-            return Ok(());
-        }
-        self.write(FlashRegister::Sr, errors)?;
-        Err(G4ProgramError::Flash {
-            what: what.into(),
-            sr,
-            flags: flash_sr_flag_names(errors).join(", "),
-        })
-    }
+    write(core, FlashRegister::Sr, errors)?;
+    Err(G4ProgramError::Flash {
+        what: what.into(),
+        sr,
+        flags: flash_sr_flag_names(errors).join(", "),
+    })
 }
 
 /// Programs `chunks` (bus addresses in main flash) into the pages of `layout`, which must be the
 /// live bank mode's; `progress` gets a line per step worth logging.
-pub fn program<M: MemoryInterface>(
-    mem: &mut M,
+pub fn program(
+    core: &mut Core<'_>,
     layout: &G4Layout,
     chunks: &[(u32, Vec<u8>)],
     progress: &mut dyn FnMut(String),
@@ -200,26 +178,37 @@ pub fn program<M: MemoryInterface>(
     if pages.is_empty() {
         return Ok(G4ProgramReport::default());
     }
-    let mut flash = Controller { mem };
-    let cr = flash.read(FlashRegister::Cr)?;
-    if cr & FLASH_CR_LOCK != 0 {
-        // A key while unlocked would lock FLASH_CR until the next reset: unlock only when locked.
-        flash.write(FlashRegister::Keyr, FLASH_KEY1)?;
-        flash.write(FlashRegister::Keyr, FLASH_KEY2)?;
-    }
-    let result = program_unlocked(&mut flash, &pages, progress);
+    let units: Vec<Unit> = pages
+        .values()
+        .map(|(page, _)| Unit::Page {
+            number: page_number(layout, page),
+            page: *page,
+        })
+        .collect();
+    erase_units(core, &units, |_, done, total| {
+        if done % 16 == 0 || done == total {
+            progress(format!("erased {done} of {total} pages"));
+        }
+    })?;
+    let mut report = G4ProgramReport {
+        pages_erased: units.len(),
+        ..G4ProgramReport::default()
+    };
+
+    let result = CONTROLLER
+        .unlock(core, IDLE_TIMEOUT)
+        .map_err(G4ProgramError::from)
+        .and_then(|()| program_pages(core, &pages, &mut report, progress));
     // LOCK on every path, also after a failure.
-    let relock = flash
-        .read(FlashRegister::Cr)
-        .and_then(|cr| flash.write(FlashRegister::Cr, (cr & !CR_OPERATIONS) | FLASH_CR_LOCK));
-    let mut report = result?;
+    let relock = CONTROLLER.lock(core);
+    result?;
     relock?;
-    flush_caches(&mut flash)?;
+    flush_caches(core)?;
 
     // Read back what was programmed.
     for (address, (_, image)) in &pages {
         let mut back = vec![0u8; image.len()];
-        flash.mem.read_8(u64::from(*address), &mut back)?;
+        core.read_8(u64::from(*address), &mut back)?;
         if let Some(i) = (0..image.len()).find(|&i| back[i] != image[i]) {
             return Err(G4ProgramError::Verify {
                 address: hex32(address + i as u32),
@@ -237,70 +226,45 @@ pub fn program<M: MemoryInterface>(
     Ok(report)
 }
 
-fn program_unlocked<M: MemoryInterface>(
-    flash: &mut Controller<'_, M>,
+/// Programs the erased pages on an unlocked controller, PG cleared again after each page.
+fn program_pages(
+    core: &mut Core<'_>,
     pages: &BTreeMap<u32, (Page, Vec<u8>)>,
+    report: &mut G4ProgramReport,
     progress: &mut dyn FnMut(String),
-) -> Result<G4ProgramReport, G4ProgramError> {
-    let cr = flash.read(FlashRegister::Cr)?;
-    if cr & FLASH_CR_LOCK != 0 {
-        return Err(G4ProgramError::Locked { cr });
-    }
-    let idle = cr & !CR_OPERATIONS;
-    let sr = flash.wait_idle("an earlier operation", ERASE_TIMEOUT)?;
-    if sr & FLASH_SR_W1C != 0 {
-        log::debug!(
-            "clearing stale FLASH_SR flags {:?}",
-            flash_sr_flag_names(sr)
-        );
-        flash.write(FlashRegister::Sr, sr & FLASH_SR_W1C)?;
-    }
-    let mut report = G4ProgramReport::default();
+) -> Result<(), G4ProgramError> {
     let total = pages.len();
     for (n, (page, image)) in pages.values().enumerate() {
         let what = format!(
-            "bank {} page {} at {}",
+            "programming bank {} page {} at {}",
             page.bank,
             page.pnb,
             hex32(page.address)
         );
-        // Erase: select the page, then start.
-        flash.write(FlashRegister::Cr, idle | page.erase_bits())?;
-        flash.write(FlashRegister::Cr, idle | page.erase_bits() | FLASH_CR_STRT)?;
-        let sr = flash.wait_idle(&format!("erasing {what}"), ERASE_TIMEOUT)?;
-        flash.write(FlashRegister::Cr, idle)?;
-        flash.check(sr, &format!("erasing {what}"))?;
-        report.pages_erased += 1;
-
-        // Program double word by double word, BSY waited for after each.
-        flash.write(FlashRegister::Cr, idle | FLASH_CR_PG)?;
-        let words = program_page(flash, page.address, image, &format!("programming {what}"));
-        let sr = match words {
-            Ok(count) => {
-                report.double_words += count;
-                flash.wait_idle(&format!("programming {what}"), PROGRAM_TIMEOUT)
-            }
-            Err(e) => Err(e),
-        };
-        flash.write(FlashRegister::Cr, idle)?;
-        let sr = sr?;
-        flash.check(sr, &format!("programming {what}"))?;
+        write(core, FlashRegister::Cr, FLASH_CR_PG)?;
+        let programmed = program_page(core, page.address, image, &what);
+        write(core, FlashRegister::Cr, 0)?;
+        let (count, sr) = programmed?;
+        report.double_words += count;
+        check(core, sr, &what)?;
         if (n + 1) % 16 == 0 || n + 1 == total {
             progress(format!("programmed {} of {total} pages", n + 1));
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Writes the double words of one page with PG set, waiting for BSY after each; returns how
-/// many. Stops at the first double word that raised an error flag (the caller reports it).
-fn program_page<M: MemoryInterface>(
-    flash: &mut Controller<'_, M>,
+/// many and the last FLASH_SR. Stops at the first double word that raised an error flag (the
+/// caller reports it).
+fn program_page(
+    core: &mut Core<'_>,
     address: u32,
     image: &[u8],
     what: &str,
-) -> Result<usize, G4ProgramError> {
+) -> Result<(usize, u32), G4ProgramError> {
     let mut count = 0;
+    let mut sr = 0;
     for (i, dw) in image.chunks(DOUBLE_WORD).enumerate() {
         if dw.iter().all(|&b| b == 0xFF) {
             continue;
@@ -312,30 +276,34 @@ fn program_page<M: MemoryInterface>(
             })
             .collect();
         let at = address + (i * DOUBLE_WORD) as u32;
-        flash.mem.write_32(u64::from(at), &words)?;
-        flash.mem.flush()?;
+        core.write_32(u64::from(at), &words)?;
+        core.flush()?;
         count += 1;
-        let sr = flash.wait_idle(what, PROGRAM_TIMEOUT)?;
+        sr = CONTROLLER.wait_idle(core, PROGRAM_TIMEOUT, what)?;
         if sr & FLASH_SR_PROGRAM_ERRORS != 0 {
             break;
         }
     }
-    Ok(count)
+    Ok((count, sr))
 }
 
 /// Resets the instruction and data caches if they are on, so the core does not run stale code
 /// from the erased pages (RM0440: a cache may only be reset while disabled).
-fn flush_caches<M: MemoryInterface>(flash: &mut Controller<'_, M>) -> Result<(), probe_rs::Error> {
-    let acr = flash.read(FlashRegister::Acr)?;
+fn flush_caches(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
+    let acr = read(core, FlashRegister::Acr)?;
     let enabled = acr & (FLASH_ACR_ICEN | FLASH_ACR_DCEN);
     if enabled == 0 {
         return Ok(());
     }
     let off = acr & !(FLASH_ACR_ICEN | FLASH_ACR_DCEN);
-    flash.write(FlashRegister::Acr, off)?;
-    flash.write(FlashRegister::Acr, off | FLASH_ACR_ICRST | FLASH_ACR_DCRST)?;
-    flash.write(FlashRegister::Acr, off)?;
-    flash.write(FlashRegister::Acr, acr)
+    write(core, FlashRegister::Acr, off)?;
+    write(
+        core,
+        FlashRegister::Acr,
+        off | FLASH_ACR_ICRST | FLASH_ACR_DCRST,
+    )?;
+    write(core, FlashRegister::Acr, off)?;
+    write(core, FlashRegister::Acr, acr)
 }
 
 #[cfg(test)]
