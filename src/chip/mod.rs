@@ -5,6 +5,7 @@
 //! Pure data and functions — no I/O. Used by the option-byte engine, the reports and the GDB
 //! memory map.
 
+pub mod bitband;
 pub mod fields;
 pub mod g4;
 pub mod geometry;

@@ -26,19 +26,20 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::chip::bitband;
 use crate::chip::fields::RDP_LEVEL_2;
 use crate::chip::g4::registers::{
-    FlashRegister as G4FlashRegister, FLASH_CR_FSTPG, FLASH_CR_MER1, FLASH_CR_MER2,
-    FLASH_CR_OBL_LAUNCH, FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK,
-    FLASH_CR_OPTSTRT as G4_FLASH_CR_OPTSTRT, FLASH_CR_PER, FLASH_CR_PG, FLASH_CR_STRT,
-    OPTION_BYTES_BANK1_BASE, OPTION_BYTES_BANK2_BASE,
+    FlashRegister as G4FlashRegister, FLASH_BASE as G4_FLASH_BASE, FLASH_CR_FSTPG,
+    FLASH_CR_LOCK as G4_FLASH_CR_LOCK, FLASH_CR_MER1, FLASH_CR_MER2, FLASH_CR_OBL_LAUNCH,
+    FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK, FLASH_CR_OPTSTRT as G4_FLASH_CR_OPTSTRT, FLASH_CR_PER,
+    FLASH_CR_PG, FLASH_CR_STRT, OPTION_BYTES_BANK1_BASE, OPTION_BYTES_BANK2_BASE,
 };
 use crate::chip::g4::G4Layout;
 use crate::chip::geometry::{hex32, FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
 use crate::chip::registers::{
-    FLASH_OPTCR, FLASH_OPTCR1, FLASH_OPTCR_OPTLOCK, FLASH_OPTCR_OPTSTRT, FLASH_OPTKEYR,
-    OPTION_BYTES_BASE, OTP_BASE, OTP_END, SYSTEM_MEMORY_BASE, SYSTEM_MEMORY_END,
-    SYSTEM_MEMORY_ITCM_BASE,
+    FLASH_CR_LOCK as FLASH_CR_LOCK_F7, FLASH_CR_STRT as FLASH_CR_STRT_F7, FLASH_KEYR, FLASH_OPTCR,
+    FLASH_OPTCR1, FLASH_OPTCR_OPTLOCK, FLASH_OPTCR_OPTSTRT, FLASH_OPTKEYR, OPTION_BYTES_BASE,
+    OTP_BASE, OTP_END, SYSTEM_MEMORY_BASE, SYSTEM_MEMORY_END, SYSTEM_MEMORY_ITCM_BASE,
 };
 
 /// The largest STM32F7 flash (2 MB): how far both flash aliases reach, whatever the part.
@@ -501,7 +502,7 @@ pub enum RawOptionWrites {
 }
 
 /// Why a plain memory write was refused: nothing was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawRefusal {
     /// Into the OTP area or its lock bytes.
     Otp {
@@ -541,6 +542,23 @@ pub enum RawRefusal {
     },
     /// STM32G4: a register needed to judge the write could not be read.
     G4Unreadable(G4FlashRegister),
+    /// STM32G4: a write through the Cortex-M4's bit-band alias of a FLASH register, refused for
+    /// what it would do to the register itself.
+    ThroughBitBand {
+        /// The alias address written.
+        alias: u32,
+        /// The register the alias reaches, and the bit.
+        register: G4FlashRegister,
+        bit: u32,
+        /// Why the same change written to the register itself is refused.
+        cause: Box<RawRefusal>,
+    },
+    /// STM32G4: a single write that crosses the edge of the bit-band alias region (part alias,
+    /// part not); it is judged only in separate writes.
+    StraddlesBitBand {
+        /// The first byte of the write.
+        addr: u32,
+    },
 }
 
 const G4_ENGINE_COMMANDS: &str = "`monitor optbytes set FIELD=VALUE … [yes] [permanent-rdp2]` or `monitor bank single|dual` (they unlock, check, verify and relock)";
@@ -604,6 +622,23 @@ impl fmt::Display for RawRefusal {
                 register.name(),
                 hex32(register.address())
             ),
+            RawRefusal::ThroughBitBand {
+                alias,
+                register,
+                bit,
+                ref cause,
+            } => write!(
+                f,
+                "memory write at {} refused: that is the bit-band alias of {} bit {bit}, and the guard judges it as a write of {} itself — {cause}",
+                hex32(alias),
+                register.name(),
+                register.name()
+            ),
+            RawRefusal::StraddlesBitBand { addr } => write!(
+                f,
+                "memory write at {} refused: it crosses the edge of the bit-band alias region (0x4200_0000–0x43FF_FFFF, one word per peripheral bit); write the alias and the memory beside it separately",
+                hex32(addr)
+            ),
             RawRefusal::OptcrUnreadable => f.write_str(
                 "memory write to FLASH_OPTCR refused: its current value could not be read, so the write cannot be judged",
             ),
@@ -620,6 +655,11 @@ pub struct RawWriteOk {
     pub optcr_after: Option<u32>,
     /// STM32G4: the value FLASH_CR holds afterwards, when the write touches it.
     pub g4_cr_after: Option<u32>,
+    /// The write reaches FLASH_KEYR, the key register that clears FLASH_CR.LOCK: flash
+    /// programming may be left unlocked.
+    pub unlocks_flash: bool,
+    /// A write into the bit-band alias: the accesses to make, exactly as judged.
+    pub alias_accesses: Option<Vec<AliasAccess>>,
 }
 
 impl RawWriteOk {
@@ -715,6 +755,8 @@ pub fn check_raw_write(
         option_registers: touched,
         optcr_after,
         g4_cr_after: None,
+        unlocks_flash: overlap(s, e, FLASH_KEYR, u64::from(FLASH_KEYR) + 4).is_some(),
+        alias_accesses: None,
     })
 }
 
@@ -743,16 +785,136 @@ fn g4_rdp(optr: u32) -> u8 {
 }
 
 /// Judges a plain memory write of `data` at `start` on an STM32G4. `read` reads a FLASH
-/// register; it is called only for FLASH_OPTR and FLASH_CR when the write touches them.
+/// register; it is called only for FLASH_OPTR and FLASH_CR when the write touches them (or
+/// their bits through the bit-band alias).
+///
+/// The Cortex-M4's bit-band alias of the peripherals reaches the FLASH registers one bit per
+/// word: such a write is judged bit by bit as the register write it amounts to, under the same
+/// rules (see [`check_bitband_write_g4`]).
 pub fn check_raw_write_g4(
+    start: u32,
+    data: &[u8],
+    policy: RawOptionWrites,
+    read: impl FnMut(G4FlashRegister) -> Option<u32>,
+) -> Result<RawWriteOk, RawRefusal> {
+    if data.is_empty() {
+        return Ok(RawWriteOk::default());
+    }
+    let (s, e) = (u64::from(start), u64::from(start) + data.len() as u64);
+    let alias = bitband::PERIPHERALS.alias_range();
+    if s < alias.end && e > alias.start {
+        if s < alias.start || e > alias.end {
+            return Err(RawRefusal::StraddlesBitBand { addr: start });
+        }
+        return check_bitband_write_g4(start, data, policy, read);
+    }
+    check_register_write_g4(start, data, policy, read)
+}
+
+/// One access the server makes for a write inside the bit-band alias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AliasAccess {
+    pub address: u32,
+    /// 1 or 4 bytes.
+    pub size: u8,
+    pub value: u32,
+}
+
+/// The accesses a write of `data` at `start` inside the bit-band alias is made of: a whole
+/// aligned alias word is one word access, bytes of a word written in part are byte accesses.
+/// The server makes exactly these (not whatever split the probe layer would choose), so the
+/// guard judges what really reaches the chip: each access writes bit 0 of its value into the
+/// bit its alias word stands for.
+pub fn alias_accesses(start: u32, data: &[u8]) -> Vec<AliasAccess> {
+    let mut accesses = Vec::new();
+    let mut i = 0;
+    while i < data.len() {
+        let address = start + i as u32;
+        if address.is_multiple_of(4) && data.len() - i >= 4 {
+            let word = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+            accesses.push(AliasAccess {
+                address,
+                size: 4,
+                value: u32::from_le_bytes(word),
+            });
+            i += 4;
+        } else {
+            accesses.push(AliasAccess {
+                address,
+                size: 1,
+                value: u32::from(data[i]),
+            });
+            i += 1;
+        }
+    }
+    accesses
+}
+
+/// Judges a write inside the peripheral bit-band alias, access by access (see
+/// [`alias_accesses`]). A bit of a FLASH register is judged as the word write of that register
+/// holding the bit's new value, given the values the earlier accesses left. The accepted write
+/// carries the accesses to make.
+pub fn check_bitband_write_g4(
     start: u32,
     data: &[u8],
     policy: RawOptionWrites,
     mut read: impl FnMut(G4FlashRegister) -> Option<u32>,
 ) -> Result<RawWriteOk, RawRefusal> {
-    if data.is_empty() {
-        return Ok(RawWriteOk::default());
+    let mut staged: Vec<(G4FlashRegister, u32)> = Vec::new();
+    let accesses = alias_accesses(start, data);
+    let mut accepted = RawWriteOk::default();
+    for access in &accesses {
+        let Some(target) = bitband::PERIPHERALS.bit_at(access.address) else {
+            continue;
+        };
+        let (word, bit) = target.word_and_bit();
+        let Some(register) = word
+            .checked_sub(G4_FLASH_BASE)
+            .and_then(G4FlashRegister::from_offset)
+        else {
+            continue;
+        };
+        let mut current = |r: G4FlashRegister| match staged.iter().find(|(s, _)| *s == r) {
+            Some(&(_, value)) => Some(value),
+            None => read(r),
+        };
+        let before = current(register).ok_or(RawRefusal::G4Unreadable(register))?;
+        let after = (before & !(1 << bit)) | ((access.value & 1) << bit);
+        let verdict = check_register_write_g4(word, &after.to_le_bytes(), policy, |r| {
+            match r == register {
+                true => Some(before),
+                false => current(r),
+            }
+        });
+        let ok = verdict.map_err(|cause| RawRefusal::ThroughBitBand {
+            alias: access.address,
+            register,
+            bit,
+            cause: Box::new(cause),
+        })?;
+        match staged.iter_mut().find(|(s, _)| *s == register) {
+            Some(entry) => entry.1 = after,
+            None => staged.push((register, after)),
+        }
+        for r in ok.option_registers {
+            if !accepted.option_registers.contains(&r) {
+                accepted.option_registers.push(r);
+            }
+        }
+        accepted.g4_cr_after = ok.g4_cr_after.or(accepted.g4_cr_after);
+        accepted.unlocks_flash |= ok.unlocks_flash;
     }
+    accepted.alias_accesses = Some(accesses);
+    Ok(accepted)
+}
+
+/// Judges a write of the registers and memory themselves (no alias).
+fn check_register_write_g4(
+    start: u32,
+    data: &[u8],
+    policy: RawOptionWrites,
+    mut read: impl FnMut(G4FlashRegister) -> Option<u32>,
+) -> Result<RawWriteOk, RawRefusal> {
     let (s, e) = (u64::from(start), u64::from(start) + data.len() as u64);
     let span = |(lo, hi): (u32, u32)| overlap(s, e, lo, u64::from(hi));
 
@@ -818,15 +980,18 @@ pub fn check_raw_write_g4(
     if let (RawOptionWrites::Deny, Some(&first)) = (policy, touched.first()) {
         return Err(RawRefusal::OptionRegister(OptionRegister::G4(first)));
     }
+    let keyr = G4FlashRegister::Keyr.address();
     Ok(RawWriteOk {
         option_registers: touched.into_iter().map(OptionRegister::G4).collect(),
         optcr_after: None,
         g4_cr_after: cr_after,
+        unlocks_flash: overlap(s, e, keyr, u64::from(keyr) + 4).is_some(),
+        alias_accesses: None,
     })
 }
 
-/// FLASH_CR of a G4 with OPTLOCK set and nothing started: relocks the option registers without
-/// committing, loading, programming or erasing anything.
+/// FLASH_CR of a G4 with LOCK and OPTLOCK set and nothing started: relocks flash programming
+/// and the option registers without committing, loading, programming or erasing anything.
 pub fn relocked_g4_cr(cr: u32) -> u32 {
     let operations = G4_FLASH_CR_OPTSTRT
         | FLASH_CR_OBL_LAUNCH
@@ -836,7 +1001,12 @@ pub fn relocked_g4_cr(cr: u32) -> u32 {
         | FLASH_CR_MER1
         | FLASH_CR_MER2
         | FLASH_CR_FSTPG;
-    (cr & !operations) | G4_FLASH_CR_OPTLOCK
+    (cr & !operations) | G4_FLASH_CR_OPTLOCK | G4_FLASH_CR_LOCK
+}
+
+/// FLASH_CR of an F7 with LOCK set and nothing started (STRT clear): relocks flash programming.
+pub fn relocked_f7_cr(cr: u32) -> u32 {
+    (cr & !FLASH_CR_STRT_F7) | FLASH_CR_LOCK_F7
 }
 
 /// FLASH_OPTCR with OPTLOCK set and OPTSTRT clear: relocks without committing anything.
@@ -870,9 +1040,11 @@ impl GuardSession {
         self.option_registers_written && optcr & FLASH_OPTCR_OPTLOCK == 0
     }
 
-    /// STM32G4: whether FLASH_CR, read now, shows OPTLOCK left clear by this session's writes.
+    /// STM32G4: whether FLASH_CR, read now, shows OPTLOCK or LOCK left clear by this
+    /// session's writes.
     pub fn g4_optlock_left_clear(&self, cr: u32) -> bool {
-        self.option_registers_written && cr & G4_FLASH_CR_OPTLOCK == 0
+        let locks = G4_FLASH_CR_OPTLOCK | G4_FLASH_CR_LOCK;
+        self.option_registers_written && cr & locks != locks
     }
 
     /// OPTLOCK was set again: nothing is left open.
@@ -1339,10 +1511,130 @@ mod tests {
         )
         .unwrap();
         assert!(ok.starts_option_programming());
-        assert_eq!(relocked_g4_cr(0x0802_0001), 0x4000_0000);
+        assert_eq!(relocked_g4_cr(0x0802_0001), 0xC000_0000);
         let mut s = GuardSession::default();
         s.note_option_write();
         assert!(s.g4_optlock_left_clear(0));
         assert!(!s.g4_optlock_left_clear(0xC000_0000));
+    }
+
+    /// The bit-band alias word of bit `bit` of the FLASH register at `register`.
+    fn alias(register: G4FlashRegister, bit: u32) -> u32 {
+        bitband::PERIPHERALS.alias_of(register.address() + bit / 8, (bit % 8) as u8)
+    }
+
+    #[test]
+    fn g4_bit_band_writes_are_judged_as_register_writes() {
+        let optr_bit0 = alias(G4FlashRegister::Optr, 0);
+        assert_eq!(optr_bit0, 0x4244_0400);
+        // Denied by default, like the register.
+        let r = g4_raw(optr_bit0, &[1, 0, 0, 0], RawOptionWrites::Deny).unwrap_err();
+        assert_eq!(
+            r,
+            RawRefusal::ThroughBitBand {
+                alias: optr_bit0,
+                register: G4FlashRegister::Optr,
+                bit: 0,
+                cause: Box::new(RawRefusal::OptionRegister(OptionRegister::G4(
+                    G4FlashRegister::Optr
+                ))),
+            }
+        );
+        assert!(
+            r.to_string().contains("bit-band alias of FLASH_OPTR bit 0"),
+            "{r}"
+        );
+        // Allowed: 0xAA -> 0xCC one bit per alias word, in one packet; the last bit is refused.
+        let mut packet = Vec::new();
+        let first = alias(G4FlashRegister::Optr, 1);
+        for bit in 1..=6u32 {
+            let value: u8 = match bit {
+                1 | 5 => 0,
+                2 | 6 => 1,
+                _ => ((G4_OPTR >> bit) & 1) as u8,
+            };
+            packet.extend_from_slice(&[value, 0, 0, 0]);
+        }
+        let r = g4_raw(first, &packet, RawOptionWrites::Allow).unwrap_err();
+        let RawRefusal::ThroughBitBand { bit, cause, .. } = r else {
+            panic!("{r:?}");
+        };
+        assert_eq!(*cause, RawRefusal::G4Rdp2 { optr: 0xFFEF_F8CC });
+        assert_eq!(bit, 6, "refused at the bit that completes 0xCC");
+        // The same bits stopping short of 0xCC pass, naming the register they reach.
+        let ok = g4_raw(first, &packet[4..20], RawOptionWrites::Allow).unwrap();
+        assert_eq!(
+            ok.option_registers,
+            vec![OptionRegister::G4(G4FlashRegister::Optr)]
+        );
+        // OPTSTRT through the alias while FLASH_OPTR holds RDP 0xCC.
+        let optstrt = alias(G4FlashRegister::Cr, 17);
+        let r = check_raw_write_g4(optstrt, &[1], RawOptionWrites::Allow, |r| match r {
+            G4FlashRegister::Optr => Some(0xFFEF_F8CC),
+            _ => Some(0),
+        })
+        .unwrap_err();
+        assert!(
+            matches!(&r, RawRefusal::ThroughBitBand { cause, .. } if **cause == RawRefusal::G4CommitRdp2 { optr: 0xFFEF_F8CC }),
+            "{r:?}"
+        );
+        // Other peripherals' bits, and FLASH_KEYR (unguarded, but it unlocks flash).
+        let other =
+            check_raw_write_g4(0x4240_0000, &[1], RawOptionWrites::Deny, |_| panic!()).unwrap();
+        assert!(other.option_registers.is_empty() && !other.unlocks_flash);
+        assert_eq!(
+            other.alias_accesses,
+            Some(vec![AliasAccess {
+                address: 0x4240_0000,
+                size: 1,
+                value: 1
+            }])
+        );
+        // A whole alias word is one word access; a partial one is bytes.
+        assert_eq!(
+            alias_accesses(0x4240_0002, &[1, 0, 1, 0, 0, 0, 7]),
+            vec![
+                AliasAccess {
+                    address: 0x4240_0002,
+                    size: 1,
+                    value: 1
+                },
+                AliasAccess {
+                    address: 0x4240_0003,
+                    size: 1,
+                    value: 0
+                },
+                AliasAccess {
+                    address: 0x4240_0004,
+                    size: 4,
+                    value: 1
+                },
+                AliasAccess {
+                    address: 0x4240_0008,
+                    size: 1,
+                    value: 7
+                },
+            ]
+        );
+        let keyr = check_raw_write_g4(
+            alias(G4FlashRegister::Keyr, 0),
+            &[1],
+            RawOptionWrites::Deny,
+            |_| Some(0),
+        )
+        .unwrap();
+        assert!(keyr.unlocks_flash);
+        // Across the edge of the alias region: refused whole.
+        assert_eq!(
+            g4_raw(0x43FF_FFFE, &[0; 4], RawOptionWrites::Allow),
+            Err(RawRefusal::StraddlesBitBand { addr: 0x43FF_FFFE })
+        );
+        assert!(
+            g4_raw(0x4002_2008, &[0; 4], RawOptionWrites::Deny)
+                .unwrap()
+                .unlocks_flash
+        );
+        assert_eq!(relocked_g4_cr(0), 0xC000_0000);
+        assert_eq!(relocked_f7_cr(0x0001_0002), 0x8000_0002);
     }
 }

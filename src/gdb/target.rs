@@ -35,16 +35,19 @@ use super::arch::{CortexM7, CortexM7RegId, CortexM7Regs};
 use super::breakpoints::BreakpointTable;
 use super::flash::PendingFlash;
 use super::guard::{
-    check_raw_write, check_raw_write_g4, relocked_g4_cr, relocked_optcr, GuardSession, RawWriteOk,
+    check_raw_write, check_raw_write_g4, relocked_f7_cr, relocked_g4_cr, relocked_optcr,
+    GuardSession, RawWriteOk,
 };
 use super::memory_map::{copy_chunk, memory_map_xml, read_live_flash, LiveFlash};
 use super::registers;
 use super::watchpoints::WatchTable;
 use crate::chip::g4::registers::{
-    FlashRegister as G4FlashRegister, FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK,
-    FLASH_SR_BSY as G4_FLASH_SR_BSY,
+    FlashRegister as G4FlashRegister, FLASH_CR_LOCK as G4_FLASH_CR_LOCK,
+    FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK, FLASH_SR_BSY as G4_FLASH_SR_BSY,
 };
-use crate::chip::registers::{FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY};
+use crate::chip::registers::{
+    FLASH_CR, FLASH_CR_LOCK, FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY,
+};
 use crate::optbytes::family::Family;
 use crate::semihosting::Semihosting;
 
@@ -353,9 +356,12 @@ impl ChipTarget<'_> {
     /// Logs an allowed raw write into the FLASH option registers and what it left behind.
     fn note_raw_option_write(&mut self, start: u32, len: usize, accepted: &RawWriteOk) {
         self.guard.note_option_write();
-        let names: Vec<&str> = accepted.option_registers.iter().map(|r| r.name()).collect();
+        let mut names: Vec<&str> = accepted.option_registers.iter().map(|r| r.name()).collect();
+        if accepted.unlocks_flash {
+            names.push("FLASH_KEYR");
+        }
         log::warn!(
-            "raw write of {len} bytes at {start:#010x} into {} (allowed by `monitor raw-option-writes allow`)",
+            "raw write of {len} bytes at {start:#010x} into {}; the server sets the FLASH locks again when this client leaves",
             names.join(", ")
         );
         if let Some(optcr) = accepted
@@ -388,83 +394,137 @@ impl ChipTarget<'_> {
         self.core()?.read_word_32(u64::from(register.address()))
     }
 
-    /// The register holding OPTLOCK (F7 FLASH_OPTCR bit 0, G4 FLASH_CR bit 30): its name, value
-    /// and whether OPTLOCK is clear.
-    fn optlock_register(&mut self) -> Result<(&'static str, u32, bool), probe_rs::Error> {
+    /// The FLASH registers holding a lock that raw writes can clear, with the lock bits and how
+    /// to set them again without starting anything: F7 FLASH_OPTCR.OPTLOCK and FLASH_CR.LOCK,
+    /// G4 FLASH_CR.OPTLOCK and LOCK.
+    fn lock_registers(&self) -> Vec<LockRegister> {
         if self.is_g4_target() {
-            let cr = self.read_g4_register(G4FlashRegister::Cr)?;
-            Ok(("FLASH_CR", cr, cr & G4_FLASH_CR_OPTLOCK == 0))
+            vec![LockRegister {
+                name: "FLASH_CR",
+                address: G4FlashRegister::Cr.address(),
+                locks: &[(G4_FLASH_CR_OPTLOCK, "OPTLOCK"), (G4_FLASH_CR_LOCK, "LOCK")],
+                relocked: relocked_g4_cr,
+            }]
         } else {
-            let optcr = self.read_optcr()?;
-            Ok(("FLASH_OPTCR", optcr, optcr & FLASH_OPTCR_OPTLOCK == 0))
+            vec![
+                LockRegister {
+                    name: "FLASH_OPTCR",
+                    address: FLASH_OPTCR,
+                    locks: &[(FLASH_OPTCR_OPTLOCK, "OPTLOCK")],
+                    relocked: relocked_optcr,
+                },
+                LockRegister {
+                    name: "FLASH_CR",
+                    address: FLASH_CR,
+                    locks: &[(FLASH_CR_LOCK, "LOCK")],
+                    relocked: relocked_f7_cr,
+                },
+            ]
         }
     }
 
-    /// A warning when this session's raw writes left OPTLOCK clear.
+    /// The lock registers whose lock bits are clear now: name, register and value.
+    fn open_locks(&mut self) -> Result<Vec<(LockRegister, u32)>, probe_rs::Error> {
+        let registers = self.lock_registers();
+        let mut core = self.core()?;
+        let mut open = Vec::new();
+        for register in registers {
+            let value = core.read_word_32(u64::from(register.address))?;
+            if !register.clear_locks(value).is_empty() {
+                open.push((register, value));
+            }
+        }
+        Ok(open)
+    }
+
+    /// A warning when this session's raw writes left a FLASH lock (OPTLOCK, LOCK) clear.
     pub(crate) fn optlock_warning(&mut self) -> Option<String> {
         if !self.guard.wrote_option_registers() {
             return None;
         }
-        let (name, value, clear) = self.optlock_register().ok()?;
-        clear.then(|| {
-            format!(
-                "warning: {name} = {value:#010x}: OPTLOCK is clear, raw memory writes of this session unlocked the option registers; `monitor raw-option-writes deny` relocks them now, and the server relocks them when this client disconnects"
-            )
-        })
+        let open = self.open_locks().ok()?;
+        let (register, value) = open.first()?;
+        let clear = register.clear_locks(*value);
+        Some(format!(
+            "warning: {} = {value:#010x}: {} {} clear, raw memory writes of this session unlocked the FLASH registers; `monitor raw-option-writes deny` relocks them now, and the server relocks them when this client disconnects",
+            register.name,
+            clear.join(" and "),
+            if clear.len() == 1 { "is" } else { "are" }
+        ))
     }
 
-    /// Sets OPTLOCK again if this session's raw writes left it clear (writing OPTLOCK = 1 with
-    /// OPTSTRT = 0 commits nothing). Returns whether it had to.
+    /// Sets OPTLOCK and LOCK again if this session's raw writes left them clear (with nothing
+    /// started: no OPTSTRT, STRT, OBL_LAUNCH). Returns whether it had to.
     pub(crate) fn relock_left_open(&mut self) -> Result<bool, probe_rs::Error> {
         if !self.guard.wrote_option_registers() {
             return Ok(false);
         }
-        let (name, before, clear) = self.optlock_register()?;
-        if !clear {
+        let open = self.open_locks()?;
+        if open.is_empty() {
             self.guard.relocked();
             return Ok(false);
         }
-        let g4 = self.is_g4_target();
-        let (sr, bsy) = if g4 {
+        let (sr, bsy) = if self.is_g4_target() {
             (G4FlashRegister::Sr.address(), G4_FLASH_SR_BSY)
         } else {
             (FLASH_SR, FLASH_SR_BSY)
         };
         let mut core = self.core()?;
-        // An option programming the raw writes started may still run: let it finish first.
+        // An operation the raw writes started may still run: let it finish first.
         let deadline = Instant::now() + RELOCK_BSY_TIMEOUT;
         while core.read_word_32(u64::from(sr))? & bsy != 0 {
             if Instant::now() > deadline {
                 log::warn!(
-                    "FLASH_SR.BSY still set after {RELOCK_BSY_TIMEOUT:?}; setting OPTLOCK anyway"
+                    "FLASH_SR.BSY still set after {RELOCK_BSY_TIMEOUT:?}; setting the locks anyway"
                 );
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        let (address, optlock) = if g4 {
-            (G4FlashRegister::Cr.address(), G4_FLASH_CR_OPTLOCK)
-        } else {
-            (FLASH_OPTCR, FLASH_OPTCR_OPTLOCK)
-        };
-        let now = core.read_word_32(u64::from(address))?;
-        let relocked = if g4 {
-            relocked_g4_cr(now)
-        } else {
-            relocked_optcr(now)
-        };
-        core.write_word_32(u64::from(address), relocked)?;
-        let after = core.read_word_32(u64::from(address))?;
-        drop(core);
-        if after & optlock == 0 {
-            log::error!("{name} = {after:#010x}: OPTLOCK did not set; a reset relocks it");
-            return Ok(false);
+        let mut all_set = true;
+        for (register, before) in open {
+            let now = core.read_word_32(u64::from(register.address))?;
+            core.write_word_32(u64::from(register.address), (register.relocked)(now))?;
+            let after = core.read_word_32(u64::from(register.address))?;
+            if !register.clear_locks(after).is_empty() {
+                log::error!(
+                    "{} = {after:#010x}: the lock bits did not set; a reset relocks them",
+                    register.name
+                );
+                all_set = false;
+            } else {
+                log::warn!(
+                    "raw memory writes had left {} unlocked ({before:#010x}); relocked: {after:#010x}",
+                    register.name
+                );
+            }
         }
-        self.guard.relocked();
-        log::warn!(
-            "raw memory writes had left {name}.OPTLOCK clear ({before:#010x}); relocked: {after:#010x}"
-        );
-        Ok(true)
+        drop(core);
+        if all_set {
+            self.guard.relocked();
+        }
+        Ok(all_set)
+    }
+}
+
+/// A FLASH register with lock bits that raw writes can clear.
+struct LockRegister {
+    name: &'static str,
+    address: u32,
+    /// The lock bits and their names, all set when locked.
+    locks: &'static [(u32, &'static str)],
+    /// The register's value with the locks set and nothing started.
+    relocked: fn(u32) -> u32,
+}
+
+impl LockRegister {
+    /// The names of the lock bits clear in `value`.
+    fn clear_locks(&self, value: u32) -> Vec<&'static str> {
+        self.locks
+            .iter()
+            .filter(|(bit, _)| value & bit == 0)
+            .map(|&(_, name)| name)
+            .collect()
     }
 }
 
@@ -565,14 +625,20 @@ impl SingleThreadBase for ChipTarget<'_> {
             }
         };
         let mut core = soft("core", self.core())?;
-        let r = core
-            .write(u64::from(start_addr), data)
-            .and_then(|_| core.flush());
+        let r = match &accepted.alias_accesses {
+            // Bit-band alias writes are made exactly as the guard judged them.
+            Some(accesses) => accesses.iter().try_for_each(|a| match a.size {
+                4 => core.write_word_32(u64::from(a.address), a.value),
+                _ => core.write_word_8(u64::from(a.address), a.value as u8),
+            }),
+            None => core.write(u64::from(start_addr), data),
+        }
+        .and_then(|_| core.flush());
         drop(core);
         self.flash.note_memory_write(start_addr, data);
         // A write to the stack or to SCS registers can change what GDB would read back.
         self.last_regs = None;
-        if !accepted.option_registers.is_empty() {
+        if !accepted.option_registers.is_empty() || accepted.unlocks_flash {
             self.note_raw_option_write(start_addr, data.len(), &accepted);
         }
         soft(

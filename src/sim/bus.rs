@@ -277,6 +277,28 @@ impl Bus {
 
     /// Reads `size` bytes (1, 2 or 4) at `address`; the value is right-aligned.
     pub fn read(&mut self, address: u32, size: u32, who: Initiator) -> Result<u32, BusError> {
+        if let Some((byte, bit)) = self.bitband_target(address) {
+            // An alias word reads as the bit it stands for.
+            return Ok((self.read(byte, 1, who)? >> bit) & 1);
+        }
+        self.read_direct(address, size, who)
+    }
+
+    /// The byte and bit a Cortex-M4 bit-band alias address stands for (Cortex-M4 TRM §3.7:
+    /// alias = region alias + byte offset × 32 + bit × 4, for the first 1 MB of SRAM and of the
+    /// peripherals).
+    fn bitband_target(&self, address: u32) -> Option<(u32, u32)> {
+        if !self.core_params.bitband {
+            return None;
+        }
+        const REGIONS: [(u32, u32); 2] = [(0x2200_0000, 0x2000_0000), (0x4200_0000, 0x4000_0000)];
+        REGIONS.iter().find_map(|&(alias, base)| {
+            let offset = address.checked_sub(alias)?;
+            (offset < 0x0200_0000).then(|| (base + offset / 32, (offset / 4) % 8))
+        })
+    }
+
+    fn read_direct(&mut self, address: u32, size: u32, who: Initiator) -> Result<u32, BusError> {
         let err = BusError { address };
         if who == Initiator::Cpu {
             self.check_watch(address, size, false);
@@ -332,6 +354,22 @@ impl Bus {
 
     /// Writes `size` bytes (1, 2 or 4) of `value` at `address`.
     pub fn write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        who: Initiator,
+    ) -> Result<(), BusError> {
+        if let Some((byte, bit)) = self.bitband_target(address) {
+            // Bit 0 of the value sets or clears the bit: a read-modify-write of its byte.
+            let old = self.read_direct(byte, 1, who)?;
+            let new = (old & !(1 << bit)) | ((value & 1) << bit);
+            return self.write_direct(byte, new, 1, who);
+        }
+        self.write_direct(address, value, size, who)
+    }
+
+    fn write_direct(
         &mut self,
         address: u32,
         value: u32,

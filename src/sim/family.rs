@@ -120,6 +120,9 @@ pub struct CoreParams {
     /// FP_CTRL.REV: 0 = FPBv1 (comparators match code below 0x2000_0000, REPLACE selects the
     /// half-word), 1 = FPBv2 (BPADDR[31:1] with an enable bit).
     pub fpb_revision: u32,
+    /// The Cortex-M3/M4 bit-band aliases (SRAM at 0x2200_0000, peripherals at 0x4200_0000);
+    /// the Cortex-M7 has none.
+    pub bitband: bool,
 }
 
 impl CoreParams {
@@ -129,6 +132,7 @@ impl CoreParams {
         mvfr: [0x1011_0221, 0x1200_0011, 0x0000_0040],
         fpb_code_comparators: 8,
         fpb_revision: 1,
+        bitband: false,
     };
 
     /// Cortex-M4 r0p1 with the single-precision FPv4-SP FPU, as on STM32G4.
@@ -137,6 +141,7 @@ impl CoreParams {
         mvfr: [0x1011_0021, 0x1100_0011, 0],
         fpb_code_comparators: 6,
         fpb_revision: 0,
+        bitband: true,
     };
 
     pub fn of(family: Family) -> CoreParams {

@@ -291,7 +291,11 @@ fn raw_option_register_writes_are_refused_by_default() {
         run.text
     );
     assert!(run.text.contains("RDP = 0xCC"), "{}", run.text);
-    assert!(!run.text.contains("OPTLOCK is clear"), "{}", run.text);
+    assert!(
+        !run.text.contains("OPTLOCK is clear") && !run.text.contains("OPTLOCK and"),
+        "{}",
+        run.text
+    );
     assert_factory_options(addr);
     server.shutdown().unwrap();
 }
@@ -366,6 +370,35 @@ fn allowed_raw_option_writes_commit_other_values_and_judge_byte_writes() {
     // A new client starts with raw option writes refused again.
     assert_eq!(c.ask("M40023c14,4:fdaaffff").as_deref(), Some(REFUSED));
     // The server waits for its client before it stops.
+    drop(c);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn flash_cr_lock_cleared_by_a_client_is_set_again_when_it_leaves() {
+    const FLASH_KEYR: u32 = 0x4002_3C04;
+    const FLASH_CR: u32 = 0x4002_3C10;
+    const LOCK: u32 = 1 << 31;
+    let server = start_server(None);
+    let addr = server.local_addr();
+    let mut c = connect_client(addr);
+    for key in [0x4567_0123u32, 0xCDEF_89AB] {
+        assert_eq!(
+            write_mem(&mut c, FLASH_KEYR, &key.to_le_bytes()).as_deref(),
+            Some("OK")
+        );
+    }
+    let cr = read_word(&mut c, FLASH_CR);
+    assert_eq!(cr & LOCK, 0, "the keys unlocked FLASH_CR: {cr:#010x}");
+    let (text, _) = monitor(&mut c, "help");
+    assert!(
+        text.contains("FLASH_CR") && text.contains("LOCK is clear"),
+        "{text}"
+    );
+    drop(c);
+    let mut c = connect_client(addr);
+    let cr = read_word(&mut c, FLASH_CR);
+    assert_eq!(cr & LOCK, LOCK, "LOCK set again at disconnect: {cr:#010x}");
     drop(c);
     server.shutdown().unwrap();
 }

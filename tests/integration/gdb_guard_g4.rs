@@ -3,8 +3,10 @@
 //! flash array): flash packets outside the live main flash (option bytes, OTP, past the end,
 //! the hole between the banks of a 256 KB part) and memory writes into flash, the FLASH option
 //! registers and FLASH_OPTR's RDP are refused with nothing written; OPTLOCK (FLASH_CR bit 30)
-//! left clear by allowed raw writes is set again at disconnect; `load` in the modes probe-rs has
-//! no algorithm for programs through the FLASH registers, leaving neighbouring pages intact.
+//! left clear by allowed raw writes is set again at disconnect, and so is LOCK (bit 31) left
+//! clear by FLASH_KEYR; the Cortex-M4's bit-band alias of the FLASH registers (0x4244_xxxx) is
+//! judged as the registers themselves; `load` in the modes probe-rs has no algorithm for
+//! programs through the FLASH registers, leaving neighbouring pages intact.
 
 use crate::gdb_support;
 
@@ -35,12 +37,6 @@ fn serve(sim: &Simulator) -> ServerHandle {
         .expect("binding")
         .spawn()
         .expect("starting the server")
-}
-
-/// An `M` packet writing `bytes` at `addr`.
-fn write_mem(c: &mut RawClient, addr: u32, bytes: &[u8]) -> Option<String> {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    c.ask(&format!("M{addr:x},{:x}:{hex}", bytes.len()))
 }
 
 fn notices(c: &mut RawClient) -> String {
@@ -235,7 +231,10 @@ fn the_raw_option_sequence_is_refused_by_default() {
         text.contains("memory write to FLASH_CR (0x4002_2014) refused"),
         "{text}"
     );
-    assert!(!text.contains("OPTLOCK is clear"), "{text}");
+    assert!(
+        !text.contains("OPTLOCK is clear") && !text.contains("OPTLOCK and LOCK are clear"),
+        "{text}"
+    );
     let cr = read_word(&mut c, FLASH_CR);
     assert_eq!(cr & OPTLOCK, OPTLOCK, "FLASH_CR = {cr:#010x}");
     assert_eq!(read_word(&mut c, FLASH_OPTR), FACTORY_OPTR);
@@ -301,7 +300,7 @@ fn allowed_raw_option_writes_never_set_rdp_level_2_and_optlock_is_relocked() {
         "{text}"
     );
     assert!(
-        text.contains("FLASH_CR = ") && text.contains("OPTLOCK is clear"),
+        text.contains("FLASH_CR = ") && text.contains("OPTLOCK and LOCK are clear"),
         "{text}"
     );
     drop(c);
@@ -413,6 +412,134 @@ fn a_host_driven_load_that_never_finishes_fails_bounded_and_relocks() {
         cr & LOCK,
         LOCK,
         "FLASH_CR locked again after the failure: {cr:#010x}"
+    );
+    drop(c);
+    server.shutdown().unwrap();
+}
+
+/// The bit-band alias word of bit `bit` of the FLASH register at `register` (Cortex-M4 TRM
+/// §3.7: 0x4200_0000 + byte offset from 0x4000_0000 × 32 + bit × 4).
+fn alias(register: u32, bit: u32) -> u32 {
+    let byte = register + bit / 8;
+    0x4200_0000 + (byte - 0x4000_0000) * 32 + (bit % 8) * 4
+}
+
+#[test]
+fn bit_band_writes_of_the_flash_registers_are_judged_as_the_registers() {
+    let sim = Simulator::new(G474RE).expect("simulated G474RE");
+    let server = serve(&sim);
+    let addr = server.local_addr();
+    let mut c = connect_client(addr);
+    // By default the alias of a guarded register is refused like the register.
+    let optlock = alias(FLASH_CR, 30);
+    assert_eq!(optlock, 0x4244_02F8);
+    assert_eq!(
+        write_mem(&mut c, optlock, &0u32.to_le_bytes()).as_deref(),
+        Some(REFUSED)
+    );
+    assert_eq!(
+        write_mem(&mut c, alias(FLASH_OPTR, 0), &[1]).as_deref(),
+        Some(REFUSED)
+    );
+    let text = notices(&mut c);
+    assert!(
+        text.contains(
+            "memory write at 0x4244_02F8 refused: that is the bit-band alias of FLASH_CR bit 30"
+        ) && text.contains("raw writes into the FLASH option and programming registers"),
+        "{text}"
+    );
+    // The alias reads the register's bits: OPTLOCK is set, RDP bit 1 (0xAA) is set.
+    assert_eq!(read_word(&mut c, optlock), 1);
+    assert_eq!(read_word(&mut c, alias(FLASH_OPTR, 1)), 1);
+
+    // Allowed: unlock, then walk RDP from 0xAA to 0xCC one bit at a time through the alias.
+    assert_eq!(monitor(&mut c, "raw-option-writes allow").1, "OK");
+    for (register, key) in [
+        (FLASH_KEYR, 0x4567_0123u32),
+        (FLASH_KEYR, 0xCDEF_89AB),
+        (FLASH_OPTKEYR, 0x0819_2A3B),
+        (FLASH_OPTKEYR, 0x4C5D_6E7F),
+    ] {
+        assert_eq!(
+            write_mem(&mut c, register, &key.to_le_bytes()).as_deref(),
+            Some("OK")
+        );
+    }
+    // 0xAA -> set bit 6 (0xEA) -> clear bit 5 (0xCA) -> set bit 2 (0xCE) -> clear bit 1 (0xCC).
+    for (bit, value, rdp) in [(6, 1u32, 0xEAu32), (5, 0, 0xCA), (2, 1, 0xCE)] {
+        assert_eq!(
+            write_mem(&mut c, alias(FLASH_OPTR, bit), &value.to_le_bytes()).as_deref(),
+            Some("OK"),
+            "bit {bit}"
+        );
+        assert_eq!(read_word(&mut c, FLASH_OPTR) & 0xFF, rdp, "after bit {bit}");
+    }
+    assert_eq!(
+        write_mem(&mut c, alias(FLASH_OPTR, 1), &0u32.to_le_bytes()).as_deref(),
+        Some(REFUSED),
+        "the bit that makes RDP 0xCC"
+    );
+    // A whole alias word is one access (bit 0 of its value: 1 keeps RDP 0xCE) ...
+    assert_eq!(
+        write_mem(&mut c, alias(FLASH_OPTR, 1), &[1, 0, 0, 0]).as_deref(),
+        Some("OK")
+    );
+    // ... while bytes of a word written in part are one access each: 1, then 0 — refused.
+    assert_eq!(
+        write_mem(&mut c, alias(FLASH_OPTR, 1) + 1, &[1, 0]).as_deref(),
+        Some(REFUSED)
+    );
+    assert_eq!(read_word(&mut c, FLASH_OPTR), (FACTORY_OPTR & !0xFF) | 0xCE);
+    let text = notices(&mut c);
+    assert!(
+        text.contains("that is the bit-band alias of FLASH_OPTR bit 1, and the guard judges it as a write of FLASH_OPTR itself")
+            && text.contains("RDP = 0xCC"),
+        "{text}"
+    );
+    // A write straddling the alias region's start is refused whole.
+    assert_eq!(
+        write_mem(&mut c, 0x41FF_FFFE, &[0; 4]).as_deref(),
+        Some(REFUSED)
+    );
+    drop(c);
+    // The client left FLASH_CR unlocked: both locks are set again, nothing was committed.
+    let mut c = connect_client(addr);
+    let cr = read_word(&mut c, FLASH_CR);
+    assert_eq!(
+        cr & (OPTLOCK | LOCK),
+        OPTLOCK | LOCK,
+        "FLASH_CR = {cr:#010x}"
+    );
+    drop(c);
+    server.shutdown().unwrap();
+    let store = sim.g4_option_store().unwrap();
+    assert_eq!(store.optr, FACTORY_OPTR);
+}
+
+#[test]
+fn flash_cr_lock_cleared_by_a_client_is_set_again_when_it_leaves() {
+    let sim = Simulator::new(G474RE).expect("simulated G474RE");
+    let server = serve(&sim);
+    let addr = server.local_addr();
+    let mut c = connect_client(addr);
+    // FLASH_KEYR is not a guarded register: the keys go through by default.
+    for key in [0x4567_0123u32, 0xCDEF_89AB] {
+        assert_eq!(
+            write_mem(&mut c, FLASH_KEYR, &key.to_le_bytes()).as_deref(),
+            Some("OK")
+        );
+    }
+    let cr = read_word(&mut c, FLASH_CR);
+    assert_eq!(cr & LOCK, 0, "the keys unlocked: {cr:#010x}");
+    let text = notices(&mut c);
+    assert!(text.contains("LOCK is clear"), "{text}");
+    drop(c);
+    let mut c = connect_client(addr);
+    let cr = read_word(&mut c, FLASH_CR);
+    assert_eq!(
+        cr & (LOCK | OPTLOCK),
+        LOCK | OPTLOCK,
+        "FLASH_CR = {cr:#010x}"
     );
     drop(c);
     server.shutdown().unwrap();

@@ -473,6 +473,12 @@ pub fn read_bytes(c: &mut RawClient, addr: u32, len: usize) -> Vec<u8> {
 }
 
 /// Reads one little-endian word with an `m` packet.
+/// An `M` packet writing `bytes` at `addr`; the reply.
+pub fn write_mem(c: &mut RawClient, addr: u32, bytes: &[u8]) -> Option<String> {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    c.ask(&format!("M{addr:x},{:x}:{hex}", bytes.len()))
+}
+
 pub fn read_word(c: &mut RawClient, addr: u32) -> u32 {
     let b = read_bytes(c, addr, 4);
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
