@@ -45,21 +45,33 @@ fn model(prefix: &str, op: &str, n: u32, m: u32) -> (u32, Option<u32>) {
         "sub8" => (8, (0..4).map(|i| (byte(n, i), byte(m, i), true)).collect()),
         "add16" => (
             16,
-            vec![(half(n, 0), half(m, 0), false), (half(n, 1), half(m, 1), false)],
+            vec![
+                (half(n, 0), half(m, 0), false),
+                (half(n, 1), half(m, 1), false),
+            ],
         ),
         "sub16" => (
             16,
-            vec![(half(n, 0), half(m, 0), true), (half(n, 1), half(m, 1), true)],
+            vec![
+                (half(n, 0), half(m, 0), true),
+                (half(n, 1), half(m, 1), true),
+            ],
         ),
         // ASX: diff = Rn[15:0] - Rm[31:16] (low), sum = Rn[31:16] + Rm[15:0] (high).
         "asx" => (
             16,
-            vec![(half(n, 0), half(m, 1), true), (half(n, 1), half(m, 0), false)],
+            vec![
+                (half(n, 0), half(m, 1), true),
+                (half(n, 1), half(m, 0), false),
+            ],
         ),
         // SAX: sum = Rn[15:0] + Rm[31:16] (low), diff = Rn[31:16] - Rm[15:0] (high).
         "sax" => (
             16,
-            vec![(half(n, 0), half(m, 1), false), (half(n, 1), half(m, 0), true)],
+            vec![
+                (half(n, 0), half(m, 1), false),
+                (half(n, 1), half(m, 0), true),
+            ],
         ),
         _ => unreachable!(),
     };
@@ -77,7 +89,11 @@ fn model(prefix: &str, op: &str, n: u32, m: u32) -> (u32, Option<u32>) {
     let mut ge = 0u32;
     let ge_per_lane = width / 8;
     for (i, &(a, b, subtract)) in lanes.iter().enumerate() {
-        let x = if subtract { int(a) - int(b) } else { int(a) + int(b) };
+        let x = if subtract {
+            int(a) - int(b)
+        } else {
+            int(a) + int(b)
+        };
         let (value, lane_ge) = match prefix {
             "s" => (x, x >= 0),
             "u" => (x, if subtract { x >= 0 } else { x >= modulus }),
@@ -112,7 +128,10 @@ fn the_model_matches_hand_worked_values() {
         model("q", "add8", 0x7F80_0102, 0x01FF_7F80),
         (0x7F80_7F82, None)
     );
-    assert_eq!(model("sh", "add8", 0x807F_01FF, 0x807F_00FE), (0x807F_00FE, None));
+    assert_eq!(
+        model("sh", "add8", 0x807F_01FF, 0x807F_00FE),
+        (0x807F_00FE, None)
+    );
 }
 
 #[test]
@@ -121,53 +140,197 @@ fn parallel_add_and_subtract_by_hand() {
     // (instruction, Rn, Rm, Rd, GE or None when GE must stay as it was)
     let cases: &[(&str, u32, u32, u32, Option<u32>)] = &[
         // Per byte: 01+FF = 100 (GE), 00+FF = FF, FF+01 = 100 (GE), 80+80 = 100 (GE).
-        ("uadd8 r0, r1, r2", 0x80FF_0001, 0x8001_FFFF, 0x0000_FF00, Some(0b1101)),
+        (
+            "uadd8 r0, r1, r2",
+            0x80FF_0001,
+            0x8001_FFFF,
+            0x0000_FF00,
+            Some(0b1101),
+        ),
         // Signed: 1+-1 = 0 (GE), 0+-1 = -1, -1+1 = 0 (GE), -128+-128 = -256 -> 00.
-        ("sadd8 r0, r1, r2", 0x80FF_0001, 0x8001_FFFF, 0x0000_FF00, Some(0b0101)),
+        (
+            "sadd8 r0, r1, r2",
+            0x80FF_0001,
+            0x8001_FFFF,
+            0x0000_FF00,
+            Some(0b0101),
+        ),
         // 5-7 = -2, -32768-1 = -32769 -> 7FFF, both negative.
-        ("ssub16 r0, r1, r2", 0x8000_0005, 0x0001_0007, 0x7FFF_FFFE, Some(0b0000)),
+        (
+            "ssub16 r0, r1, r2",
+            0x8000_0005,
+            0x0001_0007,
+            0x7FFF_FFFE,
+            Some(0b0000),
+        ),
         // Unsigned: 5-7 borrows, 8000-1 does not.
-        ("usub16 r0, r1, r2", 0x8000_0005, 0x0001_0007, 0x7FFF_FFFE, Some(0b1100)),
+        (
+            "usub16 r0, r1, r2",
+            0x8000_0005,
+            0x0001_0007,
+            0x7FFF_FFFE,
+            Some(0b1100),
+        ),
         // UASX: low 3-4 = -1 (borrow), high 1+FFFF = 10000 (carry).
-        ("uasx r0, r1, r2", 0x0001_0003, 0x0004_FFFF, 0x0000_FFFF, Some(0b1100)),
+        (
+            "uasx r0, r1, r2",
+            0x0001_0003,
+            0x0004_FFFF,
+            0x0000_FFFF,
+            Some(0b1100),
+        ),
         // USAX: low 3+4 = 7 (no carry), high 1-FFFF borrows -> 0002.
-        ("usax r0, r1, r2", 0x0001_0003, 0x0004_FFFF, 0x0002_0007, Some(0b0000)),
+        (
+            "usax r0, r1, r2",
+            0x0001_0003,
+            0x0004_FFFF,
+            0x0002_0007,
+            Some(0b0000),
+        ),
         // SASX: low -32768-1 = -32769 -> 7FFF (negative), high 32767+1 = 32768 (>= 0).
-        ("sasx r0, r1, r2", 0x7FFF_8000, 0x0001_0001, 0x8000_7FFF, Some(0b1100)),
+        (
+            "sasx r0, r1, r2",
+            0x7FFF_8000,
+            0x0001_0001,
+            0x8000_7FFF,
+            Some(0b1100),
+        ),
         // SSAX: low 1+(-1)... low = Rn.lo + Rm.hi = 1 + FFFF(-1) = 0, high = 2 - 3 = -1.
-        ("ssax r0, r1, r2", 0x0002_0001, 0xFFFF_0003, 0xFFFF_0000, Some(0b0011)),
+        (
+            "ssax r0, r1, r2",
+            0x0002_0001,
+            0xFFFF_0003,
+            0xFFFF_0000,
+            Some(0b0011),
+        ),
         // USUB8: 10-20 borrows, FF-00, 05-06 borrows, 01-01 = 0 no borrow.
-        ("usub8 r0, r1, r2", 0x0105_FF10, 0x0106_0020, 0x00FF_FFF0, Some(0b1010)),
+        (
+            "usub8 r0, r1, r2",
+            0x0105_FF10,
+            0x0106_0020,
+            0x00FF_FFF0,
+            Some(0b1010),
+        ),
         // SSUB8: 10-20 = -16, -1-0 = -1, 5-6 = -1, 1-1 = 0.
-        ("ssub8 r0, r1, r2", 0x0105_FF10, 0x0106_0020, 0x00FF_FFF0, Some(0b1000)),
+        (
+            "ssub8 r0, r1, r2",
+            0x0105_FF10,
+            0x0106_0020,
+            0x00FF_FFF0,
+            Some(0b1000),
+        ),
         // UADD16: FFFF+1 carries, 7FFF+7FFF does not.
-        ("uadd16 r0, r1, r2", 0x7FFF_FFFF, 0x7FFF_0001, 0xFFFE_0000, Some(0b0011)),
+        (
+            "uadd16 r0, r1, r2",
+            0x7FFF_FFFF,
+            0x7FFF_0001,
+            0xFFFE_0000,
+            Some(0b0011),
+        ),
         // SADD16: -1+1 = 0 (GE), 32767+32767 wraps to FFFE but the sum is positive (GE).
-        ("sadd16 r0, r1, r2", 0x7FFF_FFFF, 0x7FFF_0001, 0xFFFE_0000, Some(0b1111)),
+        (
+            "sadd16 r0, r1, r2",
+            0x7FFF_FFFF,
+            0x7FFF_0001,
+            0xFFFE_0000,
+            Some(0b1111),
+        ),
         // QADD8: 2-128 = -126, 1+127 -> 7F, -128-1 -> 80, 127+1 -> 7F.
-        ("qadd8 r0, r1, r2", 0x7F80_0102, 0x01FF_7F80, 0x7F80_7F82, None),
+        (
+            "qadd8 r0, r1, r2",
+            0x7F80_0102,
+            0x01FF_7F80,
+            0x7F80_7F82,
+            None,
+        ),
         // QSUB16: 32767-(-1) -> 7FFF, -32768-1 -> 8000.
-        ("qsub16 r0, r1, r2", 0x8000_7FFF, 0x0001_FFFF, 0x8000_7FFF, None),
+        (
+            "qsub16 r0, r1, r2",
+            0x8000_7FFF,
+            0x0001_FFFF,
+            0x8000_7FFF,
+            None,
+        ),
         // QASX: low = 7FFF - (-1) -> 7FFF; high = 8000 + FFFF(-1) -> 8000.
-        ("qasx r0, r1, r2", 0x8000_7FFF, 0xFFFF_FFFF, 0x8000_7FFF, None),
+        (
+            "qasx r0, r1, r2",
+            0x8000_7FFF,
+            0xFFFF_FFFF,
+            0x8000_7FFF,
+            None,
+        ),
         // QSAX: low = 1 + 2 = 3; high = 8000 - 1 -> 8000.
-        ("qsax r0, r1, r2", 0x8000_0001, 0x0002_0001, 0x8000_0003, None),
+        (
+            "qsax r0, r1, r2",
+            0x8000_0001,
+            0x0002_0001,
+            0x8000_0003,
+            None,
+        ),
         // UQSUB8: 0-1 -> 0, FF-0, 10-20 -> 0, 5-6 -> 0.
-        ("uqsub8 r0, r1, r2", 0x0510_FF00, 0x0620_0001, 0x0000_FF00, None),
+        (
+            "uqsub8 r0, r1, r2",
+            0x0510_FF00,
+            0x0620_0001,
+            0x0000_FF00,
+            None,
+        ),
         // UQADD16: 1+2 = 3, FFF0+20 -> FFFF.
-        ("uqadd16 r0, r1, r2", 0xFFF0_0001, 0x0020_0002, 0xFFFF_0003, None),
+        (
+            "uqadd16 r0, r1, r2",
+            0xFFF0_0001,
+            0x0020_0002,
+            0xFFFF_0003,
+            None,
+        ),
         // UQASX: low = 3 - 4 -> 0, high = FFFF + 1 -> FFFF.
-        ("uqasx r0, r1, r2", 0xFFFF_0003, 0x0004_0001, 0xFFFF_0000, None),
+        (
+            "uqasx r0, r1, r2",
+            0xFFFF_0003,
+            0x0004_0001,
+            0xFFFF_0000,
+            None,
+        ),
         // SHADD8: (-1-2)/2 = -1.5 -> -2, (1+0)/2 = 0, (127+127)/2 = 127, (-128-128)/2 = -128.
-        ("shadd8 r0, r1, r2", 0x807F_01FF, 0x807F_00FE, 0x807F_00FE, None),
+        (
+            "shadd8 r0, r1, r2",
+            0x807F_01FF,
+            0x807F_00FE,
+            0x807F_00FE,
+            None,
+        ),
         // SHSUB16: (1-2)/2 = -0.5 -> -1, (-32768-32767)/2 -> -32768.
-        ("shsub16 r0, r1, r2", 0x8000_0001, 0x7FFF_0002, 0x8000_FFFF, None),
+        (
+            "shsub16 r0, r1, r2",
+            0x8000_0001,
+            0x7FFF_0002,
+            0x8000_FFFF,
+            None,
+        ),
         // UHSUB8: (1-3)/2 = -1 -> FF, (5-1)/2 = 2.
-        ("uhsub8 r0, r1, r2", 0x0000_0501, 0x0000_0103, 0x0000_02FF, None),
+        (
+            "uhsub8 r0, r1, r2",
+            0x0000_0501,
+            0x0000_0103,
+            0x0000_02FF,
+            None,
+        ),
         // UHADD16: (1+2)/2 = 1, (FFFF+FFFF)/2 = FFFF: the carry is kept.
-        ("uhadd16 r0, r1, r2", 0xFFFF_0001, 0xFFFF_0002, 0xFFFF_0001, None),
+        (
+            "uhadd16 r0, r1, r2",
+            0xFFFF_0001,
+            0xFFFF_0002,
+            0xFFFF_0001,
+            None,
+        ),
         // UHADD8: (FF+FF)/2 = FF, (80+80)/2 = 80.
-        ("uhadd8 r0, r1, r2", 0x0000_80FF, 0x0000_80FF, 0x0000_80FF, None),
+        (
+            "uhadd8 r0, r1, r2",
+            0x0000_80FF,
+            0x0000_80FF,
+            0x0000_80FF,
+            None,
+        ),
     ];
     for &(line, n, m, rd, expected_ge) in cases {
         // GE starts as 0b1010 so that "untouched" and "written" differ.
@@ -193,8 +356,15 @@ fn every_parallel_instruction_matches_the_model() {
                 let core = b.exec(index, &[(1, n), (2, m)], apsr_in);
                 assert_eq!(core.regs.r[0], rd, "{line} {n:#010x}, {m:#010x}");
                 let expected = model_ge.map_or(apsr_in, ge);
-                assert_eq!(core.regs.apsr, expected, "{line} {n:#010x}, {m:#010x}: APSR");
-                assert_eq!((core.regs.r[1], core.regs.r[2]), (n, m), "{line}: sources kept");
+                assert_eq!(
+                    core.regs.apsr, expected,
+                    "{line} {n:#010x}, {m:#010x}: APSR"
+                );
+                assert_eq!(
+                    (core.regs.r[1], core.regs.r[2]),
+                    (n, m),
+                    "{line}: sources kept"
+                );
             }
         }
     }
@@ -253,7 +423,11 @@ fn ge_is_set_per_lane() {
         let (_, apsr) = b.run("uadd16 r0, r1, r2", &[(1, n), (2, 0x0001_0001)], 0);
         assert_eq!(apsr, ge(0b11 << (2 * lane)), "uadd16 carry in half {lane}");
         let (_, apsr) = b.run("sadd16 r0, r1, r2", &[(1, n), (2, 0x0000_0000)], 0);
-        assert_eq!(apsr, ge(0b11 << (2 * (1 - lane))), "sadd16 -1 in half {lane}");
+        assert_eq!(
+            apsr,
+            ge(0b11 << (2 * (1 - lane))),
+            "sadd16 -1 in half {lane}"
+        );
     }
 }
 
@@ -289,7 +463,11 @@ fn usad8_and_usada8() {
     );
     // The accumulation wraps at 32 bits and sets no flag.
     assert_eq!(
-        b.run("usada8 r0, r1, r2, r3", &[(1, n), (2, m), (3, 0xFFFF_FFFF)], 0),
+        b.run(
+            "usada8 r0, r1, r2, r3",
+            &[(1, n), (2, m), (3, 0xFFFF_FFFF)],
+            0
+        ),
         (523, 0)
     );
     // The largest sum: four differences of 255.

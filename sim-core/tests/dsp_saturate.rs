@@ -43,7 +43,13 @@ const QADD_CASES: &[(&str, u32, u32, u32, bool)] = &[
     ("qdadd r0, r1, r2", 100, 7, 114, false),
     // 2 * 0x4000_0000 saturates to 0x7FFF_FFFF first; then -1 gives 0x7FFF_FFFE (without the
     // intermediate saturation it would be 0x7FFF_FFFF).
-    ("qdadd r0, r1, r2", 0xFFFF_FFFF, 0x4000_0000, 0x7FFF_FFFE, true),
+    (
+        "qdadd r0, r1, r2",
+        0xFFFF_FFFF,
+        0x4000_0000,
+        0x7FFF_FFFE,
+        true,
+    ),
     // 2 * -0x4000_0000 = -2^31 fits; -2^31 + -1 saturates.
     ("qdadd r0, r1, r2", 0xFFFF_FFFF, 0xC000_0000, MIN, true),
     ("qdadd r0, r1, r2", 0, 0xC000_0000, MIN, false),
@@ -66,7 +72,10 @@ fn qadd_family_saturates_and_sets_q() {
         let (result, apsr) = b.run(line, &[(1, m), (2, n)], OTHERS);
         assert_eq!(result, rd, "{line} with r1 {m:#010x}, r2 {n:#010x}");
         let expected = if saturated { OTHERS | psr::Q } else { OTHERS };
-        assert_eq!(apsr, expected, "{line} with r1 {m:#010x}, r2 {n:#010x}: APSR");
+        assert_eq!(
+            apsr, expected,
+            "{line} with r1 {m:#010x}, r2 {n:#010x}: APSR"
+        );
     }
 }
 

@@ -48,8 +48,7 @@ pub(super) fn decode_extend(hw1: u16, hw2: u16) -> Option<Instr> {
         ..Ops::default()
     };
     // With add: `d IN {13,15} || n == 13 || m IN {13,15}`; without: d and m.
-    let unpredictable =
-        hw2 & HW2_SBZ != 0 || bad_reg(f.rd) || bad_reg(f.rm) || (add && f.rn == 13);
+    let unpredictable = hw2 & HW2_SBZ != 0 || bad_reg(f.rd) || bad_reg(f.rm) || (add && f.rn == 13);
     instr(exec, ops, unpredictable)
 }
 
@@ -163,8 +162,7 @@ pub(super) fn decode_pkh(hw1: u16, hw2: u16) -> Option<Instr> {
         ..Ops::default()
     };
     let exec: ExecFn = if tb { exec_pkhtb } else { exec_pkhbt };
-    let unpredictable =
-        hw2 & HW2_SBZ_PKH != 0 || bad_reg(f.rd) || bad_reg(f.rn) || bad_reg(f.rm);
+    let unpredictable = hw2 & HW2_SBZ_PKH != 0 || bad_reg(f.rd) || bad_reg(f.rn) || bad_reg(f.rm);
     instr(exec, ops, unpredictable)
 }
 

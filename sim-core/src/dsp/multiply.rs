@@ -116,9 +116,7 @@ pub(super) fn decode_long(hw1: u16, hw2: u16) -> Option<Instr> {
     let top_m = if hw2 & (1 << 4) != 0 { TOP_M } else { 0 };
     let exchange = if hw2 & (1 << 4) != 0 { EXCHANGE } else { 0 };
     let (exec, flag): (ExecFn, u8) = match op1 {
-        long::SMLAL if op2 & long::SMLALXY_MASK == long::SMLALXY => {
-            (exec_smlalxy, top_n | top_m)
-        }
+        long::SMLAL if op2 & long::SMLALXY_MASK == long::SMLALXY => (exec_smlalxy, top_n | top_m),
         long::SMLAL if op2 & long::DUAL_MASK == long::DUAL => (exec_smlald, exchange),
         long::SMLSLD if op2 & long::DUAL_MASK == long::DUAL => (exec_smlsld, exchange),
         long::UMAAL if op2 == long::UMAAL_OP2 => (exec_umaal, 0),
@@ -142,7 +140,11 @@ pub(super) fn decode_long(hw1: u16, hw2: u16) -> Option<Instr> {
 /// The signed halfword of `value` that `top` selects.
 #[inline(always)]
 fn half(value: u32, top: bool) -> i64 {
-    i64::from(if top { (value >> 16) as i16 } else { value as i16 })
+    i64::from(if top {
+        (value >> 16) as i16
+    } else {
+        value as i16
+    })
 }
 
 #[inline(always)]
@@ -162,7 +164,8 @@ fn write_with_q(core: &mut Core, rd: u8, result: i64) {
 /// The halfword product of SMULxy/SMLAxy/SMLALxy.
 #[inline(always)]
 fn halfword_product(core: &Core, ops: &Ops) -> i64 {
-    half(reg(core, ops.rn), ops.flags & TOP_N != 0) * half(reg(core, ops.rm), ops.flags & TOP_M != 0)
+    half(reg(core, ops.rn), ops.flags & TOP_N != 0)
+        * half(reg(core, ops.rm), ops.flags & TOP_M != 0)
 }
 
 /// SMULxy (A7.7.139): no overflow is possible, no flag.
@@ -210,7 +213,10 @@ fn dual_products(core: &Core, ops: &Ops) -> (i64, i64) {
     } else {
         m
     };
-    (half(n, false) * half(m, false), half(n, true) * half(m, true))
+    (
+        half(n, false) * half(m, false),
+        half(n, true) * half(m, true),
+    )
 }
 
 /// SMUAD (A7.7.138): Q when the sum overflows (only 0x8000 * 0x8000 twice).

@@ -182,7 +182,11 @@ fn exec_sel(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let ge = ge(core);
     // Expand GE[3:0] to a byte mask: bit i -> byte i all ones.
     let mask = (0..4).fold(0u32, |mask, i| {
-        mask | if ge & (1 << i) != 0 { 0xFF << (8 * i) } else { 0 }
+        mask | if ge & (1 << i) != 0 {
+            0xFF << (8 * i)
+        } else {
+            0
+        }
     });
     core.set_reg(ops.rd, (n & mask) | (m & !mask));
     Ok(())
