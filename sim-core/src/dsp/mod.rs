@@ -186,6 +186,10 @@ mod tests {
         (0xFAB1, 0xF081, "clz r0, r1"),
         (0xFA02, 0xF003, "lsl.w r0, r2, r3"),
         (0xEA41, 0x2002, "orr.w r0, r1, r2, lsl #8"),
+        (0xFBC2, 0x0103, "smlal r0, r1, r2, r3"),
+        (0xFBE2, 0x0103, "umlal r0, r1, r2, r3"),
+        (0xF3A1, 0x0048, "usat r0, #8, r1, asr #1"),
+        (0xFA99, 0xF889, "rev.w r8, r9"),
     ];
 
     #[test]

@@ -73,7 +73,7 @@ pub(super) fn decode_multiply(hw1: u16, hw2: u16) -> Option<Instr> {
         flags: flag,
         ..Ops::default()
     };
-    // SMMLS has no Ra = 1111 alias: there Ra = 15 is UNPREDICTABLE like R13 (A7.7.134);
+    // SMMLS has no Ra = 1111 alias: there Ra = 15 is UNPREDICTABLE like R13 (A7.7 SMMLS);
     // elsewhere Ra = 13 is.
     let bad_ra = if op1 == op::SMMLS {
         bad_reg(f.ra)
@@ -168,14 +168,14 @@ fn halfword_product(core: &Core, ops: &Ops) -> i64 {
         * half(reg(core, ops.rm), ops.flags & TOP_M != 0)
 }
 
-/// SMULxy (A7.7.139): no overflow is possible, no flag.
+/// SMULBB… (A7.7 SMULBB, SMULBT, SMULTB, SMULTT): no overflow is possible, no flag.
 fn exec_smulxy(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let product = halfword_product(core, ops);
     core.set_reg(ops.rd, product as u32);
     Ok(())
 }
 
-/// SMLAxy (A7.7.124): Q on signed overflow of the accumulation.
+/// SMLABB… (A7.7 SMLABB, SMLABT, SMLATB, SMLATT): Q on signed overflow of the accumulation.
 fn exec_smlaxy(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let result = halfword_product(core, ops) + signed(reg(core, ops.ra));
     write_with_q(core, ops.rd, result);
@@ -188,14 +188,14 @@ fn word_halfword_product(core: &Core, ops: &Ops) -> i64 {
     signed(reg(core, ops.rn)) * half(reg(core, ops.rm), ops.flags & TOP_M != 0)
 }
 
-/// SMULWy (A7.7.141): product<47:16>.
+/// SMULWB/SMULWT (A7.7): product<47:16>.
 fn exec_smulwy(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let product = word_halfword_product(core, ops);
     core.set_reg(ops.rd, (product >> 16) as u32);
     Ok(())
 }
 
-/// SMLAWy (A7.7.128): (Rn * half + Ra << 16)<47:16>; Q if that does not fit in 32 bits.
+/// SMLAWB/SMLAWT (A7.7): (Rn * half + Ra << 16)<47:16>; Q if that does not fit in 32 bits.
 fn exec_smlawy(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let result = word_halfword_product(core, ops) + (signed(reg(core, ops.ra)) << 16);
     write_with_q(core, ops.rd, result >> 16);
@@ -219,14 +219,14 @@ fn dual_products(core: &Core, ops: &Ops) -> (i64, i64) {
     )
 }
 
-/// SMUAD (A7.7.138): Q when the sum overflows (only 0x8000 * 0x8000 twice).
+/// SMUAD (A7.7): Q when the sum overflows (only 0x8000 * 0x8000 twice).
 fn exec_smuad(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let (p1, p2) = dual_products(core, ops);
     write_with_q(core, ops.rd, p1 + p2);
     Ok(())
 }
 
-/// SMLAD (A7.7.125).
+/// SMLAD (A7.7).
 fn exec_smlad(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let (p1, p2) = dual_products(core, ops);
     let result = p1 + p2 + signed(reg(core, ops.ra));
@@ -234,14 +234,14 @@ fn exec_smlad(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// SMUSD (A7.7.142): the difference always fits, no flag.
+/// SMUSD (A7.7): the difference always fits, no flag.
 fn exec_smusd(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let (p1, p2) = dual_products(core, ops);
     core.set_reg(ops.rd, (p1 - p2) as u32);
     Ok(())
 }
 
-/// SMLSD (A7.7.131).
+/// SMLSD (A7.7).
 fn exec_smlsd(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let (p1, p2) = dual_products(core, ops);
     let result = p1 - p2 + signed(reg(core, ops.ra));
@@ -259,14 +259,14 @@ fn rounding(ops: &Ops) -> i64 {
     }
 }
 
-/// SMMUL (A7.7.137): (Rn * Rm [+ 0x8000_0000])<63:32>.
+/// SMMUL (A7.7): (Rn * Rm [+ 0x8000_0000])<63:32>.
 fn exec_smmul(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let product = signed(reg(core, ops.rn)) * signed(reg(core, ops.rm));
     core.set_reg(ops.rd, ((product + rounding(ops)) >> 32) as u32);
     Ok(())
 }
 
-/// SMMLA (A7.7.135): ((Ra << 32) + Rn * Rm [+ 0x8000_0000])<63:32>. Only bits 63:32 are kept,
+/// SMMLA (A7.7): ((Ra << 32) + Rn * Rm [+ 0x8000_0000])<63:32>. Only bits 63:32 are kept,
 /// so the sum is taken modulo 2^64.
 fn exec_smmla(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let product = signed(reg(core, ops.rn)) * signed(reg(core, ops.rm));
@@ -277,7 +277,7 @@ fn exec_smmla(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// SMMLS (A7.7.136): ((Ra << 32) - Rn * Rm [+ 0x8000_0000])<63:32>, modulo 2^64 likewise.
+/// SMMLS (A7.7): ((Ra << 32) - Rn * Rm [+ 0x8000_0000])<63:32>, modulo 2^64 likewise.
 fn exec_smmls(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let product = signed(reg(core, ops.rn)) * signed(reg(core, ops.rm));
     let result = (signed(reg(core, ops.ra)) << 32)
@@ -299,14 +299,14 @@ fn write_long(core: &mut Core, ops: &Ops, value: u64) {
     core.set_reg(ops.ra, (value >> 32) as u32);
 }
 
-/// SMLALxy (A7.7.126): RdHi:RdLo + the halfword product, modulo 2^64, no flag.
+/// SMLALBB… (A7.7 SMLALBB, SMLALBT, SMLALTB, SMLALTT): RdHi:RdLo + the halfword product, modulo 2^64, no flag.
 fn exec_smlalxy(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let result = accumulator(core, ops).wrapping_add(halfword_product(core, ops) as u64);
     write_long(core, ops, result);
     Ok(())
 }
 
-/// SMLALD (A7.7.127).
+/// SMLALD (A7.7).
 fn exec_smlald(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let (p1, p2) = dual_products(core, ops);
     let result = accumulator(core, ops).wrapping_add((p1 + p2) as u64);
@@ -314,7 +314,7 @@ fn exec_smlald(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> 
     Ok(())
 }
 
-/// SMLSLD (A7.7.132).
+/// SMLSLD (A7.7).
 fn exec_smlsld(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let (p1, p2) = dual_products(core, ops);
     let result = accumulator(core, ops).wrapping_add((p1 - p2) as u64);
@@ -322,7 +322,7 @@ fn exec_smlsld(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> 
     Ok(())
 }
 
-/// UMAAL (A7.7.180): Rn * Rm + RdHi + RdLo, unsigned; the maximum, (2^32-1)^2 + 2(2^32-1),
+/// UMAAL (A7.7.202): Rn * Rm + RdHi + RdLo, unsigned; the maximum, (2^32-1)^2 + 2(2^32-1),
 /// is exactly 2^64 - 1, so it never wraps.
 fn exec_umaal(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let result = u64::from(reg(core, ops.rn)) * u64::from(reg(core, ops.rm))

@@ -1,5 +1,5 @@
 //! Parallel addition and subtraction on bytes and halfwords (A5.3.13, A5.3.14: SADD8 …
-//! UHSAX), SEL (A7.7.120), USAD8/USADA8 (A7.7.185, A7.7.186).
+//! UHSAX), SEL (A7.7.128), USAD8/USADA8 (A7.7).
 //!
 //! The 36 parallel instructions are one function, instantiated per operation and kind so that
 //! each runs straight-line: the operation is A5.3.13's op1 (which lanes, add or subtract, the
@@ -112,7 +112,7 @@ fn lane<const KIND: u8, const WIDTH: u32>(a: u32, b: u32, subtract: bool) -> (u3
         // the exact result, so a negative difference of unsigned lanes rounds down).
         kind::HALVING => ((value >> 1) as u32 & mask, false),
         _ => {
-            // GE (A7.7.x pseudo-code): signed lanes, result >= 0; unsigned addition, a carry
+            // GE (the pseudo-code of SADD8 … USAX in A7.7): signed lanes, result >= 0; unsigned addition, a carry
             // out of the lane (sum >= 2^WIDTH); unsigned subtraction, no borrow (diff >= 0).
             let ge = if unsigned && !subtract {
                 value >= 1 << WIDTH
@@ -170,7 +170,7 @@ fn exec_parallel<const OP: u8, const KIND: u8>(
     Ok(())
 }
 
-/// SEL (A7.7.120): `11111010 1010 Rn | 1111 Rd 1000 Rm`.
+/// SEL (A7.7.128): `11111010 1010 Rn | 1111 Rd 1000 Rm`.
 pub(super) fn decode_sel(hw1: u16, hw2: u16) -> Option<Instr> {
     three_registers(exec_sel, hw1, hw2)
 }
@@ -192,7 +192,7 @@ fn exec_sel(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// USAD8 / USADA8 (A7.7.185, A7.7.186): `111110110111 Rn | Ra Rd 0000 Rm`; Ra = 1111 is USAD8.
+/// USAD8 / USADA8 (A7.7): `111110110111 Rn | Ra Rd 0000 Rm`; Ra = 1111 is USAD8.
 pub(super) fn decode_usad8(hw1: u16, hw2: u16) -> Option<Instr> {
     let f = Fields::of(hw1, hw2);
     let ops = Ops {

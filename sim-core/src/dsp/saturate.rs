@@ -1,5 +1,5 @@
-//! Saturating arithmetic that sets APSR.Q: QADD, QDADD, QSUB, QDSUB (A7.7.95, A7.7.99,
-//! A7.7.102, A7.7.103) and the halfword saturations SSAT16, USAT16 (A7.7.154, A7.7.194).
+//! Saturating arithmetic that sets APSR.Q: QADD, QDADD, QSUB, QDSUB (A7.7.102, A7.7.106,
+//! A7.7.109, A7.7.107) and the halfword saturations SSAT16, USAT16 (A7.7).
 
 use super::{bad_reg, instr, reg, set_q, Fields};
 use crate::alu::{signed_sat_q, unsigned_sat_q};
