@@ -8,15 +8,15 @@
 //! the integer decoder's, which also makes every DSP encoding UNDEFINED on a core without the
 //! extension.
 //!
-//! Layout: [`parallel`] (parallel add/subtract, SEL, USAD8), [`saturate`] (QADD family,
-//! SSAT16/USAT16), [`multiply`] (halfword, dual, most-significant-word multiplies, UMAAL),
-//! [`extend`] (extend with rotation, extend and add, PKHBT/PKHTB).
+//! Layout: `parallel` (parallel add/subtract, SEL, USAD8), `saturate` (QADD family,
+//! SSAT16/USAT16), `multiply` (halfword, dual, most-significant-word multiplies, UMAAL),
+//! `extend` (extend with rotation, extend and add, PKHBT/PKHTB).
 //!
 //! How the groups use [`Ops`]: `rd`, `rn`, `rm` as named in the ARM ARM; `ra` is Ra of the
 //! accumulating multiplies, or RdHi of the long ones (then `rd` is RdLo); `imm` is the
 //! rotation in bits (extends), the saturation width (SSAT16/USAT16) or the shift amount (PKH),
 //! with `shift_type` the [`crate::alu::Shift`] of PKH. Operand-selection bits (N, M, X, R of
-//! the multiplies) are group bits of `flags`, named in [`multiply`].
+//! the multiplies) are group bits of `flags`, named in `multiply`.
 //!
 //! Flags: these instructions touch only APSR.GE (the parallel add/subtract of the "S" and "U"
 //! kinds) and APSR.Q (set, never cleared, by the saturating and accumulating ones); N, Z, C, V,
