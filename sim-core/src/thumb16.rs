@@ -1,6 +1,6 @@
 //! The 16-bit Thumb instructions (ARMv7-M ARM A5.2; ARMv6-M ARM A5.2).
 //!
-//! The decoder follows the manual's tables: [`decode`] is table A5-1 (opcode = bits 15:10),
+//! The decoder follows the manual's tables: [`decode`] is the table of A5.2 (opcode = bits 15:10),
 //! and each function below is one of the sub-tables A5.2.1–A5.2.6 with its rows in the
 //! manual's order. Execution is in [`crate::int`].
 //!
@@ -64,7 +64,7 @@ fn unaligned_access(config: &Config) -> u8 {
     }
 }
 
-/// Table A5-1: 16-bit Thumb instruction encoding, by opcode = bits 15:10.
+/// A5.2 16-bit Thumb instruction encoding, by opcode = bits 15:10.
 pub fn decode(hw: u16, config: &Config) -> Instr {
     match bits(hw, 15, 10) {
         0b00_0000..=0b00_1111 => shift_add_subtract_move_compare(hw),
@@ -597,7 +597,7 @@ fn miscellaneous(hw: u16, config: &Config) -> Instr {
     }
 }
 
-/// CPS (ARMv7-M ARM B5.2.1, ARMv6-M ARM B4.2.1).
+/// CPS (ARMv7-M ARM B5.2.1; the ARMv6-M form has only PRIMASK).
 fn change_processor_state(hw: u16, v6m: bool) -> Instr {
     if bits(hw, 3, 2) != 0 {
         return unpredictable();
@@ -627,7 +627,7 @@ fn change_processor_state(hw: u16, v6m: bool) -> Instr {
     )
 }
 
-/// If-Then and hints (A5.2.5, table A5-9): opA = bits 7:4, opB = bits 3:0.
+/// If-Then, and hints (the last rows of A5.2.5): opA = bits 7:4, opB = bits 3:0.
 fn if_then_and_hints(hw: u16, v6m: bool) -> Instr {
     let first_cond = bits(hw, 7, 4);
     let mask = bits(hw, 3, 0);

@@ -2,7 +2,7 @@
 //! DMB, DSB, ISB, UDF.W), except the DSP extension ([`crate::dsp`]) and the floating-point
 //! extension ([`crate::fp`]).
 //!
-//! The decoder follows the manual's tables: [`decode`] is table A5-9 (op1 = hw1[12:11],
+//! The decoder follows the manual's tables: [`decode`] is the table of A5.3 (op1 = hw1[12:11],
 //! op2 = hw1[10:4], op = hw2[15]) and each function below is one of the sub-tables
 //! A5.3.1–A5.3.18, named as the manual names it. Fields are read from the word
 //! `w = hw1:hw2`, so hw1 bit n is `w` bit 16 + n.
@@ -74,7 +74,7 @@ fn signed_offset(add: bool, imm: u32) -> u32 {
     }
 }
 
-/// Table A5-9: 32-bit Thumb instruction encoding.
+/// A5.3 32-bit Thumb instruction encoding.
 pub fn decode(hw1: u16, hw2: u16, config: &Config) -> Instr {
     let w = (u32::from(hw1) << 16) | u32::from(hw2);
     if !config.has_thumb2() {
@@ -363,7 +363,8 @@ fn alu_exec(alu_op: u8, kind: u8) -> ExecFn {
                     operand::REG => data::alu::<{ op::$op }, { operand::REG }>,
                     _ => data::alu::<{ op::$op }, { operand::SHIFTED }>,
                 },)*
-                _ => data::alu::<{ op::CMN }, { operand::SHIFTED }>,
+                // `alu_row` yields only the sixteen operations above.
+                _ => data::no_such_operation,
             }
         };
     }
@@ -477,8 +478,7 @@ fn data_processing_plain_binary_immediate(w: u32) -> Instr {
     // imm3:imm2, the lsb or shift amount of the saturate and bit-field rows.
     let imm5 = (bits(w, 14, 12) << 2) | bits(w, 7, 6);
     let field = bits(w, 4, 0);
-    // The saturate and bit-field rows have (0) at hw1[10] and hw2[5] (hw2[5] only in SBFX,
-    // UBFX, BFI, BFC, where it sits between imm2 and the width/msb field).
+    // The saturate and bit-field rows have (0) at hw1[10] (the i bit of the others) and hw2[5].
     match bits(w, 24, 20) {
         // ADD (immediate) T4 (ADDW), ADR T3.
         0b00000 | 0b01010 => {

@@ -1,5 +1,5 @@
-//! Branches (ARMv7-M ARM A5.2.3, A5.2.6, A5.3.4; A7.7.12 B, A7.7.18 BL, A7.7.19 BLX, A7.7.20
-//! BX, A7.7.21 CBZ/CBNZ, A7.7.38 IT, A7.7.185 TBB/TBH).
+//! Branches (ARMv7-M ARM A5.2.3, A5.2.6, A5.3.4; A7.7 B, BL, BLX (register), BX, CBNZ/CBZ,
+//! IT, TBB/TBH; the PC-writing helpers of A2.3.1).
 //!
 //! `Ops` use: `imm` the offset from the PC (two's complement) or, for IT, ITSTATE's new value;
 //! `rm` the target register (BX, BLX) or index (TBB/TBH); `rn` the tested register (CBZ) or

@@ -151,8 +151,16 @@ pub fn alu<const OP: u8, const KIND: u8>(
     Ok(())
 }
 
-/// ADD PC, Rm (A7.7.4 T2 with Rdn = PC): ALUWritePC, which is BranchWritePC on ARMv7-M and
-/// ARMv6-M (A2.3.1).
+/// Stands for an ALU operation number outside [`op`]; the decoders never produce one, and if
+/// they did the core would stop rather than compute something else.
+pub fn no_such_operation(_: &mut Core, _: &mut dyn Bus, _: &Ops) -> Result<(), Trap> {
+    Err(Trap::Unmodelled(
+        "an ALU operation the decoder does not know",
+    ))
+}
+
+/// ADD PC, Rm (A7.7 ADD (register) T2 with Rdn = PC): ALUWritePC, which is BranchWritePC on
+/// ARMv7-M and ARMv6-M (A2.3.1).
 pub fn add_to_pc(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     last_in_it_only(core, unpredictable::PC_IN_IT)?;
     let target = core.reg(15).wrapping_add(core.reg(ops.rm));
@@ -160,7 +168,7 @@ pub fn add_to_pc(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap
     Ok(())
 }
 
-/// MOV PC, Rm (A7.7.76 T1 with Rd = PC): ALUWritePC.
+/// MOV PC, Rm (A7.7 MOV (register) T1 with Rd = PC): ALUWritePC.
 pub fn mov_to_pc(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     last_in_it_only(core, unpredictable::PC_IN_IT)?;
     let target = core.reg(ops.rm);
@@ -168,8 +176,8 @@ pub fn mov_to_pc(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap
     Ok(())
 }
 
-/// MOVS Rd, Rm (A7.7.76 T2, the LSLS #0 encoding): always sets N and Z, and may not appear
-/// in an IT block.
+/// MOVS Rd, Rm (A7.7 MOV (register) T2, the LSLS #0 encoding): always sets N and Z, and may
+/// not appear in an IT block.
 pub fn movs_t2(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     super::forbid_in_it(core, unpredictable::IN_IT)?;
     let result = core.reg(ops.rm);
@@ -179,7 +187,7 @@ pub fn movs_t2(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> 
     Ok(())
 }
 
-/// LSL, LSR, ASR, ROR (register) (A7.7.68, A7.7.71, A7.7.11, A7.7.117): `R[rn]` shifted by
+/// LSL, LSR, ASR, ROR (register) (A7.7): `R[rn]` shifted by
 /// the bottom byte of `R[rm]`. Flags as a logical operation.
 pub fn shift_by_register<const TYPE: u8>(
     core: &mut Core,
@@ -196,21 +204,21 @@ pub fn shift_by_register<const TYPE: u8>(
     Ok(())
 }
 
-/// MOVT Rd, #imm16 (A7.7.79): `imm` is the halfword.
+/// MOVT Rd, #imm16 (A7.7 MOVT): `imm` is the halfword.
 pub fn movt(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = (ops.imm << 16) | (core.reg(ops.rd) & 0xFFFF);
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// ADR Rd, label (A7.7.7): Align(PC, 4) + `imm` (negative as two's complement).
+/// ADR Rd, label (A7.7 ADR): Align(PC, 4) + `imm` (negative as two's complement).
 pub fn adr(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = core.pc_aligned().wrapping_add(ops.imm);
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// BFI (A7.7.14): `imm` is the mask of bits msb..lsb, `shift_amount` the lsb.
+/// BFI (A7.7 BFI): `imm` is the mask of bits msb..lsb, `shift_amount` the lsb.
 pub fn bfi(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let inserted = (core.reg(ops.rn) << ops.shift_amount) & ops.imm;
     let value = (core.reg(ops.rd) & !ops.imm) | inserted;
@@ -218,21 +226,21 @@ pub fn bfi(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// BFC (A7.7.13): `imm` is the mask of bits msb..lsb.
+/// BFC (A7.7 BFC): `imm` is the mask of bits msb..lsb.
 pub fn bfc(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = core.reg(ops.rd) & !ops.imm;
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// UBFX (A7.7.193): `shift_amount` the lsb, `imm` the mask of `width` low bits.
+/// UBFX (A7.7 UBFX): `shift_amount` the lsb, `imm` the mask of `width` low bits.
 pub fn ubfx(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = (core.reg(ops.rn) >> ops.shift_amount) & ops.imm;
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// SBFX (A7.7.126): `shift_amount` = 31 − msb (moves the field's top bit to bit 31), `imm` =
+/// SBFX (A7.7 SBFX): `shift_amount` = 31 − msb (moves the field's top bit to bit 31), `imm` =
 /// 31 − width + 1 (the arithmetic shift back down).
 pub fn sbfx(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let up = core.reg(ops.rn) << ops.shift_amount;
@@ -241,7 +249,7 @@ pub fn sbfx(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// SSAT (A7.7.147): `R[rn]` shifted (LSL or ASR by `shift_amount`), saturated to `imm` bits
+/// SSAT (A7.7 SSAT): `R[rn]` shifted (LSL or ASR by `shift_amount`), saturated to `imm` bits
 /// signed; Q is set when it saturates.
 pub fn ssat(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let operand = shift_c(
@@ -259,7 +267,7 @@ pub fn ssat(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// USAT (A7.7.202): as SSAT, saturated to `imm` bits unsigned.
+/// USAT (A7.7 USAT): as SSAT, saturated to `imm` bits unsigned.
 pub fn usat(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let operand = shift_c(
         core.reg(ops.rn),
@@ -284,7 +292,7 @@ pub mod extend_kind {
     pub const UXTH: u8 = 3;
 }
 
-/// SXTB, SXTH, UXTB, UXTH (A7.7.155, A7.7.157, A7.7.209, A7.7.211): `R[rm]` rotated right by
+/// SXTB, SXTH, UXTB, UXTH (A7.7): `R[rm]` rotated right by
 /// `shift_amount` (0, 8, 16 or 24), then extended.
 pub fn extend<const KIND: u8>(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let rotated = core.reg(ops.rm).rotate_right(u32::from(ops.shift_amount));
@@ -298,14 +306,14 @@ pub fn extend<const KIND: u8>(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Re
     Ok(())
 }
 
-/// REV (A7.7.113).
+/// REV (A7.7 REV).
 pub fn rev(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = core.reg(ops.rm).swap_bytes();
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// REV16 (A7.7.114): the bytes of each halfword swapped.
+/// REV16 (A7.7 REV16): the bytes of each halfword swapped.
 pub fn rev16(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let m = core.reg(ops.rm);
     let value = ((m & 0x00FF_00FF) << 8) | ((m >> 8) & 0x00FF_00FF);
@@ -313,21 +321,21 @@ pub fn rev16(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     Ok(())
 }
 
-/// REVSH (A7.7.115): the low halfword's bytes swapped, sign-extended.
+/// REVSH (A7.7 REVSH): the low halfword's bytes swapped, sign-extended.
 pub fn revsh(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = (core.reg(ops.rm) as u16).swap_bytes() as i16 as i32 as u32;
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// RBIT (A7.7.112).
+/// RBIT (A7.7 RBIT).
 pub fn rbit(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = core.reg(ops.rm).reverse_bits();
     core.set_reg(ops.rd, value);
     Ok(())
 }
 
-/// CLZ (A7.7.24).
+/// CLZ (A7.7 CLZ).
 pub fn clz(core: &mut Core, _: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     let value = core.reg(ops.rm).leading_zeros();
     core.set_reg(ops.rd, value);

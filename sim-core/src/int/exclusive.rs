@@ -1,7 +1,7 @@
 //! Exclusive access (ARMv7-M ARM A3.4, A5.3.6; A7.7 LDREX, LDREXB, LDREXH, STREX, STREXB,
 //! STREXH, CLREX), with the local monitor in `Core::exclusive`.
 //!
-//! The monitor tags the address LDREX read; a STREX succeeds only to that same address (A3.4.2
+//! The monitor tags the address LDREX read; a STREX succeeds only to that same address (A3.4
 //! leaves the address check of a local monitor IMPLEMENTATION DEFINED: checking it is one of
 //! the allowed behaviours and is what software assumes anyway). Every STREX clears the monitor.
 //!

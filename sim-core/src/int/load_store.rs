@@ -93,9 +93,9 @@ pub fn load<const SIZE: u8, const MODE: u8>(
     Ok(())
 }
 
-/// LDR PC, ... (A7.7.42–A7.7.44 with Rt = 15): LoadWritePC (an interworking branch, an
-/// exception return in Handler mode), after the base writeback. Used by the GNU ld long-branch
-/// veneer `ldr.w pc, [pc, #-0]` and libgcc's `ldr.w pc, [sp], #8`.
+/// LDR PC, ... (A7.7 LDR (immediate, literal, register) with Rt = 15): LoadWritePC (an
+/// interworking branch, an exception return in Handler mode), after the base writeback. Used
+/// by the GNU ld long-branch veneer `ldr.w pc, [pc, #-0]` and libgcc's `ldr.w pc, [sp], #8`.
 pub fn load_pc<const MODE: u8>(core: &mut Core, bus: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     last_in_it_only(core, unpredictable::PC_IN_IT)?;
     let (addr, writeback) = address::<MODE>(core, ops);
@@ -126,7 +126,7 @@ pub fn store<const SIZE: u8, const MODE: u8>(
     Ok(())
 }
 
-/// LDRD (A7.7.50, A7.7.51): two words, MemA.
+/// LDRD (A7.7 LDRD (immediate, literal)): two words, MemA.
 pub fn load_dual<const MODE: u8>(
     core: &mut Core,
     bus: &mut dyn Bus,
@@ -144,7 +144,7 @@ pub fn load_dual<const MODE: u8>(
     Ok(())
 }
 
-/// STRD (A7.7.163): two words, MemA.
+/// STRD (A7.7 STRD (immediate)): two words, MemA.
 pub fn store_dual<const MODE: u8>(
     core: &mut Core,
     bus: &mut dyn Bus,
@@ -161,7 +161,7 @@ pub fn store_dual<const MODE: u8>(
     Ok(())
 }
 
-/// PLD, PLI and the unallocated memory hints (A7.7.97–A7.7.100, A5.3.8): no effect (the
+/// PLD, PLI and the unallocated memory hints (A7.7 PLD, PLI; A5.3.8): no effect (the
 /// simulator has no cache to preload, and a hint never faults).
 pub fn memory_hint(_: &mut Core, _: &mut dyn Bus, _: &Ops) -> Result<(), Trap> {
     Ok(())

@@ -1,6 +1,6 @@
 //! System and miscellaneous instructions (ARMv7-M ARM A5.2.5, A5.2.6, A5.3.4, A5.3.18; A7.7
-//! MRS, MSR, CPS, SVC, BKPT, NOP, YIELD, WFE, WFI, SEV, DMB, DSB, ISB, UDF), and the two ways
-//! an encoding can refuse to execute that are not UNDEFINED: a coprocessor that is absent.
+//! MRS, MSR, CPS, SVC, BKPT, NOP, YIELD, WFE, WFI, SEV, DMB, DSB, ISB), and coprocessor
+//! instructions for a coprocessor the core lacks (NOCP). UDF is `Instr::undefined`.
 //!
 //! `Ops` use: `rd` MRS destination, `rn` MSR source, `imm` the SYSm number (MRS, MSR), the
 //! immediate (SVC, BKPT), or the CPS fields ([`cps`]); `extra` the MSR mask.
@@ -92,8 +92,7 @@ pub fn sev(core: &mut Core, _: &mut dyn Bus, _: &Ops) -> Result<(), Trap> {
 }
 
 /// A coprocessor instruction (LDC, STC, MCR, MRC, MCRR, MRRC, CDP and their "2" forms) for a
-/// coprocessor the core does not have: UsageFault NOCP, as a Cortex-M does (B1.5.14 says an
-/// access to an absent coprocessor is a NOCP UsageFault).
+/// coprocessor the core does not have: UsageFault NOCP (UFSR.NOCP), as a Cortex-M does.
 pub fn no_coprocessor(_: &mut Core, _: &mut dyn Bus, _: &Ops) -> Result<(), Trap> {
     Err(Trap::NoCoprocessor)
 }

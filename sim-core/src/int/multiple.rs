@@ -1,5 +1,5 @@
-//! Load and store multiple (ARMv7-M ARM A5.3.5; A7.7.40 LDM, A7.7.41 LDMDB, A7.7.98 POP,
-//! A7.7.99 PUSH, A7.7.159 STM, A7.7.160 STMDB): MemA accesses, ascending register order at
+//! Load and store multiple (ARMv7-M ARM A5.2.5, A5.3.5; A7.7 LDM, LDMDB, POP, PUSH, STM,
+//! STMDB): MemA accesses, ascending register order at
 //! ascending addresses.
 //!
 //! `Ops` use: `rn` base, `imm` the register list (bit i = Ri), `flags & WBACK` writeback.

@@ -1,6 +1,5 @@
-//! Multiply and divide (ARMv7-M ARM A5.3.16, A5.3.17; A7.7.84 MUL, A7.7.74 MLA, A7.7.75 MLS,
-//! A7.7.149 SMULL, A7.7.203 UMULL, A7.7.138 SMLAL, A7.7.202 UMLAL, A7.7.127 SDIV,
-//! A7.7.195 UDIV).
+//! Multiply and divide (ARMv7-M ARM A5.2.2, A5.3.16, A5.3.17; A7.7 MUL, MLA, MLS, SMULL,
+//! UMULL, SMLAL, UMLAL, SDIV, UDIV).
 //!
 //! `Ops` use: `rd` destination (RdLo for the long forms), `ra` the accumulator (RdHi for the
 //! long forms), `rn`, `rm` the operands.
