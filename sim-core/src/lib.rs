@@ -18,6 +18,7 @@ pub mod decode;
 pub mod dsp;
 pub mod fp;
 pub mod instr;
+pub mod int;
 pub mod regs;
 pub mod system;
 pub mod thumb16;
