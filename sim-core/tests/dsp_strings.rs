@@ -12,9 +12,8 @@
 //! in the flags across the UADD8/SEL (`subs; …; uadd8; sel; cbnz; bne`), so the DSP
 //! instructions must leave N, Z, C, V alone.
 //!
-//! The step-by-step tests run now. The two whole-program tests need the base ARMv7-M
-//! instructions (loads, branches, REV, CLZ…) of the integer decoder and are `#[ignore]`d on the
-//! DSP branch: the lead enables them once the integer group is merged.
+//! Step-by-step tests check the syndrome; two whole-program tests run a UADD8/SEL `strlen` loop
+//! and the real `strlen`/`memchr` linked from the installed newlib.
 
 mod support;
 
@@ -97,7 +96,6 @@ fn the_syndrome_steps_keep_the_loop_flags() {
 
 /// A strlen written with the same idea, word by word.
 #[test]
-#[ignore = "needs the base ARMv7-M instructions (integer group): enable after the merge"]
 fn a_uadd8_sel_strlen_loop_runs() {
     let program = assemble(
         "_start:
@@ -146,7 +144,6 @@ empty:
 
 /// newlib's own `strlen` and `memchr`, linked from the installed multilib `libc.a`.
 #[test]
-#[ignore = "needs the base ARMv7-M instructions (integer group): enable after the merge"]
 fn newlib_strlen_and_memchr_run() {
     let body = "_start:
     ldr r0, =aligned
