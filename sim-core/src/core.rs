@@ -242,7 +242,9 @@ impl Core {
         let instr = self.cache.get(hw1, hw2, &self.config);
         let pc = self.regs.r[15];
         self.next_pc = pc.wrapping_add(u32::from(instr.len));
-        let cond = if self.regs.in_it_block() {
+        let cond = if instr.unconditional {
+            crate::instr::AL
+        } else if self.regs.in_it_block() {
             self.regs.itstate >> 4
         } else {
             instr.cond

@@ -60,6 +60,9 @@ pub struct Instr {
     pub cond: u8,
     /// The instruction is IT itself: ITSTATE is set, not advanced, by it.
     pub is_it: bool,
+    /// It executes whatever the IT condition (BKPT, A7.7.17: "unconditional, even inside an IT
+    /// block").
+    pub unconditional: bool,
 }
 
 impl std::fmt::Debug for Instr {
@@ -84,6 +87,7 @@ impl Instr {
             len,
             cond: AL,
             is_it: false,
+            unconditional: false,
         }
     }
 

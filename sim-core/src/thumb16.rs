@@ -584,13 +584,16 @@ fn miscellaneous(hw: u16, config: &Config) -> Instr {
                 },
             )
         }
-        0b111_0000..=0b111_0111 => instr(
-            misc::bkpt,
-            Ops {
-                imm: bits(hw, 7, 0),
-                ..Ops::default()
-            },
-        ),
+        0b111_0000..=0b111_0111 => Instr {
+            unconditional: true,
+            ..instr(
+                misc::bkpt,
+                Ops {
+                    imm: bits(hw, 7, 0),
+                    ..Ops::default()
+                },
+            )
+        },
         0b111_1000..=0b111_1111 => if_then_and_hints(hw, v6m),
         // Among others 0xBA80–0xBABF (bits 11:6 = 101010), UNDEFINED on ARMv7-M and ARMv6-M.
         _ => undefined(),

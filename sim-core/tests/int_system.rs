@@ -103,6 +103,31 @@ here:
 }
 
 #[test]
+fn bkpt_is_unconditional_inside_an_it_block() {
+    // The IT condition (EQ) fails, yet BKPT executes (A7.7.17).
+    let (core, _, stop) = run_m7_to_stop(
+        "_start:
+    movs r0, #1
+    cmp r0, #0
+    it eq
+    .inst.n 0xBE07
+    movs r0, #2
+",
+    );
+    assert!(
+        matches!(
+            stop,
+            Stop::Trap {
+                trap: Trap::Breakpoint(7),
+                ..
+            }
+        ),
+        "{stop:?}"
+    );
+    assert_eq!(core.regs.r[0], 1);
+}
+
+#[test]
 fn mrs_of_a_special_register_the_core_lacks_is_unpredictable() {
     // MRS r0, SYSm 4 (no such register): F3EF 8004.
     assert!(matches!(
