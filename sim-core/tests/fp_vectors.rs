@@ -211,7 +211,11 @@ fn run_vectors(variant: Variant, keep: fn(&str) -> bool) {
         .map(parse)
         .filter(|v| keep(v.op))
         .collect();
-    assert!(vectors.len() > 1000, "too few vectors kept: {}", vectors.len());
+    assert!(
+        vectors.len() > 1000,
+        "too few vectors kept: {}",
+        vectors.len()
+    );
     let ops: BTreeSet<&str> = vectors.iter().map(|v| v.op).collect();
     let mut body = String::new();
     for op in &ops {

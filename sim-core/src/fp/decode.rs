@@ -393,7 +393,11 @@ fn decode_vmov_immediate(hw1: u16, hw2: u16, f: &Fields) -> Option<Instr> {
     let fmt = if f.sz { format::F64 } else { format::F32 };
     let value = format::expand_imm(imm8, fmt);
     // A binary64 immediate has a zero low word: keep the word that is not.
-    let imm = if f.sz { (value >> 32) as u32 } else { value as u32 };
+    let imm = if f.sz {
+        (value >> 32) as u32
+    } else {
+        value as u32
+    };
     let ops = Ops {
         rd: f.rd(f.sz)?,
         imm,
@@ -444,14 +448,16 @@ fn decode_other(hw1: u16, hw2: u16, f: &Fields, config: &Config) -> Option<Instr
                 dp::ROUND_FPSCR
             },
         ),
+        // VRINTX: FPv5.
         0b0111 if !b7 && fpv5 => {
             let mut ops = f.two()?;
             ops.extra = dp::ROUND_FPSCR;
             ops.flags |= EXACT;
             instr(dp::exec_vrint, ops)
         }
-        0b0111 => {
-            // VCVT between double and single precision: sz names the source.
+        0b0111 if b7 && fpv5 => {
+            // VCVT between double and single precision (needs double precision, whichever
+            // way): sz names the source.
             let ops = Ops {
                 rd: f.rd(!f.sz)?,
                 rm: f.rm(f.sz)?,

@@ -238,7 +238,13 @@ mod tests {
         assert_eq!((u.class, u.m, u.e), (Class::Finite, 0x7FF, 16 - 10));
         let mut env = Env::new(0);
         assert_eq!(unpack(F16, 0x7C00, &mut env).class, Class::Infinity);
-        assert_eq!(unpack(F64, 0x7FF4_0000_0000_0000, &mut env).class, Class::SNaN);
-        assert_eq!(unpack(F64, 0xFFF8_0000_0000_0000, &mut env).class, Class::QNaN);
+        assert_eq!(
+            unpack(F64, 0x7FF4_0000_0000_0000, &mut env).class,
+            Class::SNaN
+        );
+        assert_eq!(
+            unpack(F64, 0xFFF8_0000_0000_0000, &mut env).class,
+            Class::QNaN
+        );
     }
 }

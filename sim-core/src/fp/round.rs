@@ -200,21 +200,36 @@ mod tests {
         // 1 + 2^-24 is halfway between 1.0 and the next binary32.
         let v = Wide::exact((1 << 24) + 1, -24);
         let mut env = Env::new(0);
-        assert_eq!(round(F32, false, v, Rounding::TieEven, &mut env), 0x3F80_0000);
+        assert_eq!(
+            round(F32, false, v, Rounding::TieEven, &mut env),
+            0x3F80_0000
+        );
         assert_eq!(env.flags, bits::IXC);
-        assert_eq!(round(F32, false, v, Rounding::PosInf, &mut env), 0x3F80_0001);
+        assert_eq!(
+            round(F32, false, v, Rounding::PosInf, &mut env),
+            0x3F80_0001
+        );
         assert_eq!(round(F32, true, v, Rounding::NegInf, &mut env), 0xBF80_0001);
         assert_eq!(round(F32, true, v, Rounding::PosInf, &mut env), 0xBF80_0000);
-        assert_eq!(round(F32, false, v, Rounding::TieAway, &mut env), 0x3F80_0001);
+        assert_eq!(
+            round(F32, false, v, Rounding::TieAway, &mut env),
+            0x3F80_0001
+        );
     }
 
     #[test]
     fn overflow_and_ahp_range() {
         let big = Wide::exact(1, 128);
         let mut env = Env::new(0);
-        assert_eq!(round(F32, false, big, Rounding::TieEven, &mut env), 0x7F80_0000);
+        assert_eq!(
+            round(F32, false, big, Rounding::TieEven, &mut env),
+            0x7F80_0000
+        );
         assert_eq!(env.flags, bits::OFC | bits::IXC);
-        assert_eq!(round(F32, false, big, Rounding::Zero, &mut env), 0x7F7F_FFFF);
+        assert_eq!(
+            round(F32, false, big, Rounding::Zero, &mut env),
+            0x7F7F_FFFF
+        );
         // 65520 rounds to infinity in IEEE half; 131072 is beyond AHP's range.
         let mut env = Env::new(0);
         let v = Wide::exact(65520, 0);

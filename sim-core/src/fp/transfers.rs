@@ -132,7 +132,13 @@ pub fn exec_vstm(core: &mut Core, bus: &mut dyn Bus, ops: &Ops) -> Result<(), Tr
     let (start, written_back) = multiple_addresses(core, ops);
     for i in 0..words {
         let value = core.fp.s[first + i];
-        core.write(bus, start.wrapping_add(4 * i as u32), value, 4, Mem::Aligned)?;
+        core.write(
+            bus,
+            start.wrapping_add(4 * i as u32),
+            value,
+            4,
+            Mem::Aligned,
+        )?;
     }
     if ops.flags & WBACK != 0 {
         core.set_reg(ops.rn, written_back);
@@ -156,11 +162,7 @@ pub fn exec_vmov_s_to_core(core: &mut Core, bus: &mut dyn Bus, ops: &Ops) -> Res
 }
 
 /// VMOV Sm, Sm1, Rt, Rt2 (A7.7.243) and VMOV Dm, Rt, Rt2 (A7.7.244).
-pub fn exec_vmov_from_two_core(
-    core: &mut Core,
-    bus: &mut dyn Bus,
-    ops: &Ops,
-) -> Result<(), Trap> {
+pub fn exec_vmov_from_two_core(core: &mut Core, bus: &mut dyn Bus, ops: &Ops) -> Result<(), Trap> {
     check(core, bus)?;
     let m = usize::from(ops.rm);
     core.fp.s[m] = core.reg(ops.rd);

@@ -7,14 +7,14 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-pub use support::{assemble, FlatBus, Program, RAM, RAM_SIZE};
+#[allow(unused_imports)]
+pub use support::{assemble, boot, FlatBus, Program, RAM, RAM_SIZE};
 
 use sim_core::fp::context::cpacr;
 use sim_core::{Config, Core, Executed, Trap};
 
 /// CPACR with CP10 and CP11 at full access.
-pub const CPACR_FULL: u32 =
-    (cpacr::FULL << cpacr::CP10_SHIFT) | (cpacr::FULL << cpacr::CP11_SHIFT);
+pub const CPACR_FULL: u32 = (cpacr::FULL << cpacr::CP10_SHIFT) | (cpacr::FULL << cpacr::CP11_SHIFT);
 
 /// Which core and FPU the program is assembled for and runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
