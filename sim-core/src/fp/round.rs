@@ -95,27 +95,68 @@ pub fn rounds_up(mode: Rounding, negative: bool, odd: bool, frac: Frac) -> bool 
     }
 }
 
+/// [`split`] on 64 bits: the integer part and fraction position of `(m + d) * 2^-shift`.
+#[inline]
+fn split64(m: u64, shift: u32, sticky: bool) -> (u64, Frac) {
+    let (int, rem, half) = match shift {
+        0 => {
+            let frac = if sticky { Frac::BelowHalf } else { Frac::Exact };
+            return (m, frac);
+        }
+        1..=63 => (m >> shift, m & ((1u64 << shift) - 1), 1u64 << (shift - 1)),
+        64 => (0, m, 1u64 << 63),
+        _ => {
+            let frac = if m != 0 || sticky {
+                Frac::BelowHalf
+            } else {
+                Frac::Exact
+            };
+            return (0, frac);
+        }
+    };
+    let frac = if rem == 0 && !sticky {
+        Frac::Exact
+    } else if rem < half {
+        Frac::BelowHalf
+    } else if rem == half && !sticky {
+        Frac::Half
+    } else {
+        Frac::AboveHalf
+    };
+    (int, frac)
+}
+
+/// Brings a value to at most 63 significant bits in a `u64` (top bit 62 when it had that
+/// many), folding the bits dropped into the sticky bit. 63 bits are more than any format's
+/// 53 plus the half bit, so rounding the result is rounding the value.
+#[inline]
+fn narrow(value: Wide) -> (u64, i32, bool) {
+    let Wide { m, e, sticky } = value;
+    let excess = 65 - m.leading_zeros() as i32;
+    if excess > 0 {
+        let dropped = m & ((1u128 << excess) - 1) != 0;
+        ((m >> excess) as u64, e + excess, sticky || dropped)
+    } else if !sticky {
+        // Exact: shift up so the bits below the rounding point are all present.
+        ((m << -excess) as u64, e + excess, false)
+    } else {
+        (m as u64, e, sticky)
+    }
+}
+
 /// FPRound of a non-zero value of sign `negative` to `fmt`, in `mode`, under the FZ and AHP
 /// controls of `env`; raises UFC, OFC, IXC (and IOC for an AHP overflow) in `env`.
 pub fn round(fmt: Fmt, negative: bool, value: Wide, mode: Rounding, env: &mut Env) -> u64 {
     debug_assert!(!value.is_zero());
     let f = fmt.frac_bits as i32;
     let sign = if negative { fmt.sign_bit() } else { 0 };
-    let (mut m, mut e) = (value.m, value.e);
-    if !value.sticky {
-        // Exact: normalise so the bits below the rounding point are all in `m`.
-        let shift = m.leading_zeros() as i32 - 1;
-        if shift > 0 {
-            m <<= shift;
-            e -= shift;
-        }
-    }
+    let (mut m, e, sticky) = narrow(value);
     if m == 0 {
         // Only a sticky remainder: cannot happen for the producers in this module (they keep
         // 62 bits); treat it as the smallest possible magnitude rather than panic.
         m = 1;
     }
-    let msb = 127 - m.leading_zeros() as i32;
+    let msb = 63 - m.leading_zeros() as i32;
     // The value lies in [2^exponent, 2^(exponent+1)).
     let exponent = msb + e;
     let min_exp = fmt.min_exp();
@@ -128,8 +169,7 @@ pub fn round(fmt: Fmt, negative: bool, value: Wide, mode: Rounding, env: &mut En
     // denormal one.
     let lsb_exp = exponent.max(min_exp) - f;
     let shift = (lsb_exp - e).max(0) as u32;
-    let (int, frac) = split(m, shift, value.sticky);
-    let mut int_mant = int as u64;
+    let (mut int_mant, frac) = split64(m, shift, sticky);
     if biased_exp == 0 && frac != Frac::Exact {
         // Tiny before rounding and inexact.
         env.raise(bits::UFC);
@@ -193,6 +233,22 @@ mod tests {
         assert_eq!(split(0b1000, 2, true), (0b10, Frac::BelowHalf));
         assert_eq!(split(1 << 127, 128, false), (0, Frac::Half));
         assert_eq!(split(1, 200, false), (0, Frac::BelowHalf));
+        assert_eq!(split64(0b1010, 2, false), (0b10, Frac::Half));
+        assert_eq!(split64(1 << 63, 64, false), (0, Frac::Half));
+        assert_eq!(split64(1 << 63, 64, true), (0, Frac::AboveHalf));
+        assert_eq!(split64(3, 65, false), (0, Frac::BelowHalf));
+    }
+
+    #[test]
+    fn narrow_keeps_63_bits_and_the_sticky_bit() {
+        assert_eq!(narrow(Wide::exact(1, 0)), (1 << 62, -62, false));
+        assert_eq!(narrow(Wide::exact((1 << 100) | 1, 0)), (1 << 62, 38, true));
+        let w = Wide {
+            m: 1 << 62,
+            e: 0,
+            sticky: true,
+        };
+        assert_eq!(narrow(w), (1 << 62, 0, true));
     }
 
     #[test]
