@@ -36,6 +36,10 @@ imm_s:   vmov.f32 s0, #1.0
 imm_d:   vmov.f64 d1, #-0.5
 mov_reg: vmov.f32 s1, s2
 mov_rd2: vmov.f64 d4, d6
+ld32:    vldmia r0, {s0-s31}
+st32:    vstmia r1!, {s0-s31}
+pop17:   .inst.w 0xecbd0a11   @ vpop {s0-s16}: VPOP lists at most 16 registers
+odd_d:   .inst.w 0xec900b05   @ vldmia r0, {d0-d1} with imm8 = 5 (FLDMIAX)
     .align 3
 lit_data:
     .word 0x11223344, 0x55667788
@@ -297,4 +301,32 @@ mov_d: vmov r6, r7, d5
     b.step_at("push").unwrap();
     assert_eq!(b.core.regs.r[13], RAM + 0xF0);
     assert_eq!(peek(&mut b, RAM + 0xF8), 0x99);
+}
+
+#[test]
+fn vldm_and_vstm_move_all_32_s_registers() {
+    let mut b = bench();
+    let data = RAM + 0x600;
+    for i in 0..32 {
+        poke(&mut b, data + 4 * i, 0x3000_0000 + i);
+    }
+    b.core.regs.r[0] = data;
+    b.step_at("ld32").unwrap();
+    for i in 0..32 {
+        assert_eq!(b.core.fp.s[i], 0x3000_0000 + i as u32);
+    }
+    let out = RAM + 0x900;
+    b.core.regs.r[1] = out;
+    b.step_at("st32").unwrap();
+    assert_eq!(b.core.regs.r[1], out + 128);
+    assert_eq!(peek(&mut b, out + 124), 0x3000_001F);
+}
+
+#[test]
+fn over_long_vpop_and_fldmx_are_unpredictable() {
+    let mut b = bench();
+    b.core.regs.r[13] = RAM + 0x100;
+    assert!(matches!(b.step_at("pop17"), Err(Trap::Unmodelled(_))));
+    assert!(matches!(b.step_at("odd_d"), Err(Trap::Unmodelled(_))));
+    assert_eq!(b.core.regs.r[13], RAM + 0x100);
 }

@@ -221,9 +221,12 @@ fn decode_load_store(hw1: u16, hw2: u16) -> Option<Instr> {
     } else {
         u32::from(f.vd << 1 | f.d)
     };
+    // VPUSH (VSTMDB SP!) and VPOP (VLDMIA SP!) have their own encodings, which limit the list
+    // to 16 registers also for S registers (A7.7.242, A7.7.243).
+    let push_pop = rn == 13 && w && if load { u } else { p };
     let (regs, limit) = if f.sz {
-        // An odd imm8 with D registers is the pre-UAL FLDMX/FSTMX form, which ARMv7-M does
-        // not define: treated as UNPREDICTABLE.
+        // An odd imm8 with D registers is the deprecated pre-UAL FLDMX/FSTMX form: not
+        // modelled, treated as UNPREDICTABLE.
         if imm8 & 1 != 0 {
             return unpredictable();
         }
@@ -231,7 +234,10 @@ fn decode_load_store(hw1: u16, hw2: u16) -> Option<Instr> {
     } else {
         (imm8, 32)
     };
-    if rn == 15 || regs == 0 || regs > 16 || first + regs > limit {
+    let too_many = regs > 16 && (f.sz || push_pop);
+    // Lists running past the last register (D15 on these D16 register files, S31) are
+    // UNPREDICTABLE.
+    if rn == 15 || regs == 0 || too_many || first + regs > limit {
         return unpredictable();
     }
     let ops = Ops {
