@@ -9,7 +9,7 @@ use crate::regs::{control, FpRegs};
 
 use super::fpscr;
 
-/// SCB_CPACR fields (B3.2.20): CP10 at [21:20], CP11 at [23:22].
+/// SCB_CPACR fields (B3.2.20): CP10 at `[21:20]`, CP11 at `[23:22]`.
 pub mod cpacr {
     pub const CP10_SHIFT: u32 = 20;
     pub const CP11_SHIFT: u32 = 22;

@@ -11,8 +11,8 @@
 //! With T = 1 only FPv5's unconditional group exists (hw1 = 0xFExx: VSEL, VMAXNM/VMINNM,
 //! VRINT{A,N,P,M}, VCVT{A,N,P,M}); everything else is UNDEFINED.
 //!
-//! Register fields: Vd = hw2[15:12] with D = hw1[6]; Vn = hw1[3:0] with N = hw2[7]; Vm =
-//! hw2[3:0] with M = hw2[5]. A single register is `Vx:X`, a double one `X:Vx`; the D16
+//! Register fields: Vd = `hw2[15:12]` with D = `hw1[6]`; Vn = `hw1[3:0]` with N = `hw2[7]`; Vm =
+//! `hw2[3:0]` with M = `hw2[5]`. A single register is `Vx:X`, a double one `X:Vx`; the D16
 //! register files have D0-D15 only, and an encoding naming D16-D31 is UNDEFINED (the D[]
 //! accessor's VFPSmallRegisterBank rule).
 //!

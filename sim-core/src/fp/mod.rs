@@ -9,7 +9,7 @@
 //!   data-processing instructions;
 //! - [`context`]: [`check`] (ExecuteFPCheck: CPACR, lazy preservation, new FP context) and the
 //!   FP part of the extended exception frame;
-//! - [`fpscr`], [`format`], [`round`], [`arith`], [`convert`]: FPSCR and a small exact software
+//! - [`fpscr`], [`format`](mod@format), [`round`], [`arith`], [`convert`]: FPSCR and a small exact software
 //!   float written from the pseudo-code (FPUnpack, FPRound, FPAdd…, FPToFixed…). The host's
 //!   floating point is never used, so results, NaN payloads and flags are ARM's on any host.
 
