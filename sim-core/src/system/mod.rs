@@ -206,6 +206,9 @@ pub struct System {
     pub(crate) sleep_request: Option<Sleep>,
     pub(crate) reset_requested: bool,
     pub(crate) lockup: Option<LockedUp>,
+    /// The interrupt lines must be sampled whether or not the bus says they changed (after a
+    /// reset cleared the pending state of lines still asserted).
+    pub(crate) lines_stale: bool,
     /// A DWT comparator watches data accesses (DEMCR.TRCENA set).
     pub(crate) data_watch: bool,
     /// An FPB comparator or a DWT instruction-address comparator is armed.
@@ -243,6 +246,7 @@ impl System {
             sleep_request: None,
             reset_requested: false,
             lockup: None,
+            lines_stale: true,
             data_watch: false,
             code_watch: false,
             vector_catch: 0,
@@ -277,6 +281,7 @@ impl System {
         self.sleep_request = None;
         self.reset_requested = false;
         self.lockup = None;
+        self.lines_stale = true;
         self.vector_catch = 0;
         self.update_watch_flags();
     }

@@ -195,7 +195,8 @@ impl Core {
     /// and brings SysTick up to date.
     pub(crate) fn sync_time(&mut self, bus: &mut dyn Bus) {
         self.sync_bus(bus);
-        if bus.irq_lines_changed() {
+        let stale = std::mem::take(&mut self.sys.lines_stale);
+        if bus.irq_lines_changed() || stale {
             let mut lines = [0u32; 8];
             bus.irq_lines(&mut lines);
             if self.sys.exceptions.sample_lines(&lines) {
