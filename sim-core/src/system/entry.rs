@@ -433,7 +433,11 @@ impl Core {
         self.exclusive = None;
         self.sys.event = true;
         self.sys.attention = true;
-        if self.sys.exceptions.resample_levels() {
+        // Level-sensitive lines still asserted pend their interrupts again (B3.4.1): the
+        // lines are read now, whether or not the bus reports a change.
+        let mut lines = [0u32; 8];
+        bus.irq_lines(&mut lines);
+        if self.sys.exceptions.sample_lines(&lines) {
             self.sys.interrupt_became_pending();
         }
         if to_thread

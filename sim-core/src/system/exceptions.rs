@@ -261,17 +261,6 @@ impl Exceptions {
         any
     }
 
-    /// After an exception return: lines still asserted pend their (now inactive) interrupts.
-    pub fn resample_levels(&mut self) -> bool {
-        let mut any = false;
-        for word in 0..IRQ_WORDS {
-            let new = self.irq_level[word] & !self.irq_active[word] & !self.irq_pending[word];
-            self.irq_pending[word] |= new;
-            any |= new != 0;
-        }
-        any
-    }
-
     /// Whether any external interrupt is pending (ICSR.ISRPENDING).
     pub fn any_irq_pending(&self) -> bool {
         self.irq_pending.iter().any(|&w| w != 0)
@@ -552,7 +541,7 @@ mod tests {
         assert!(!e.is_pending(number::IRQ0 + 5));
         // Returned with the line still asserted: pending again.
         e.set_active(number::IRQ0 + 5, false);
-        assert!(e.resample_levels());
+        assert!(e.sample_lines(&lines));
         assert!(e.is_pending(number::IRQ0 + 5));
         // ICPR cannot clear an asserted level.
         e.clear_pending_word(0, 1 << 5);

@@ -25,6 +25,8 @@ impl Core {
     /// the most urgent pending exception that preempts is taken; a halted, locked-up or
     /// sleeping core returns at once (see [`Stop`]).
     pub fn run(&mut self, bus: &mut dyn Bus, budget: u64) -> Stop {
+        // The chip may have changed lines or registers since the last call: look first.
+        self.sys.attention = true;
         let mut executed = 0u64;
         loop {
             if self.sys.attention || self.cycles >= self.sys.deadline {
