@@ -272,3 +272,123 @@ impl Core {
             .map(|wrap| wrap.saturating_sub(self.cycles))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::{BusError, Initiator};
+    use crate::config::Config;
+    use crate::instr::Trap;
+
+    /// 64 KB at 0 and 64 KB of RAM at 0x2000_0000.
+    struct Memory {
+        low: Vec<u8>,
+        ram: Vec<u8>,
+    }
+
+    impl Memory {
+        fn new() -> Memory {
+            let mut low = vec![0u8; 0x1_0000];
+            low[0..4].copy_from_slice(&0x2001_0000u32.to_le_bytes());
+            low[4..8].copy_from_slice(&0x101u32.to_le_bytes());
+            // HardFault vector.
+            low[12..16].copy_from_slice(&0x201u32.to_le_bytes());
+            // A 32-bit encoding at 0x100 (its half-words named in a lockup).
+            low[0x100..0x104].copy_from_slice(&[0xAF, 0xF3, 0x00, 0x80]);
+            Memory {
+                low,
+                ram: vec![0u8; 0x1_0000],
+            }
+        }
+
+        fn slot(&mut self, address: u32, size: u32) -> Option<&mut [u8]> {
+            let (mem, offset) = if address < 0x1_0000 {
+                (&mut self.low, address as usize)
+            } else if (0x2000_0000..0x2001_0000).contains(&address) {
+                (&mut self.ram, (address - 0x2000_0000) as usize)
+            } else {
+                return None;
+            };
+            mem.get_mut(offset..offset + size as usize)
+        }
+    }
+
+    impl Bus for Memory {
+        fn read(&mut self, address: u32, size: u32, _: Initiator) -> Result<u32, BusError> {
+            let bytes = self.slot(address, size).ok_or(BusError { address })?;
+            let mut word = [0u8; 4];
+            word[..bytes.len()].copy_from_slice(bytes);
+            Ok(u32::from_le_bytes(word))
+        }
+
+        fn write(
+            &mut self,
+            address: u32,
+            value: u32,
+            size: u32,
+            _: Initiator,
+        ) -> Result<(), BusError> {
+            let bytes = self.slot(address, size).ok_or(BusError { address })?;
+            bytes.copy_from_slice(&value.to_le_bytes()[..size as usize]);
+            Ok(())
+        }
+    }
+
+    fn boot() -> (Core, Memory) {
+        let mut bus = Memory::new();
+        let mut core = Core::new(Config::cortex_m4f());
+        core.power_on_reset(&mut bus, 0);
+        (core, bus)
+    }
+
+    #[test]
+    fn an_unmodelled_instruction_locks_up_naming_it() {
+        let (mut core, mut bus) = boot();
+        assert_eq!(core.pc(), 0x100);
+        core.take_trap(&mut bus, Trap::Unmodelled("a test encoding"));
+        match core.run(&mut bus, 10) {
+            Stop::LockedUp { pc, reason } => {
+                assert_eq!(pc, 0x100);
+                assert!(
+                    reason.contains("0xF3AF 0x8000 at 0x00000100: a test encoding"),
+                    "{reason}"
+                );
+            }
+            other => panic!("expected a lockup, got {other:?}"),
+        }
+        assert_eq!(core.pc(), 0x100, "it did not complete");
+    }
+
+    #[test]
+    fn bkpt_halts_with_halting_debug_and_is_a_hardfault_without() {
+        let (mut core, mut bus) = boot();
+        core.sys.debug.dhcsr = super::super::debug::dhcsr::C_DEBUGEN;
+        core.take_trap(&mut bus, Trap::Breakpoint(0xAB));
+        assert_eq!(core.run(&mut bus, 10), Stop::Halted(HaltReason::Bkpt(0xAB)));
+        assert_eq!(core.pc(), 0x100);
+        assert_eq!(core.sys.debug.dfsr, dfsr::BKPT);
+
+        let (mut core, mut bus) = boot();
+        core.take_trap(&mut bus, Trap::Breakpoint(0));
+        core.run(&mut bus, 0);
+        assert_eq!(core.regs.ipsr, 3);
+        assert_eq!(core.pc(), 0x200);
+        assert_eq!(core.sys.status.hfsr, super::super::fault::hfsr::DEBUGEVT);
+        // The frame's return address is the BKPT.
+        assert_eq!(
+            bus.read(core.regs.r[13] + 0x18, 4, Initiator::Debug),
+            Ok(0x100)
+        );
+    }
+
+    #[test]
+    fn bkpt_with_the_debug_monitor_enabled_takes_debugmonitor() {
+        let (mut core, mut bus) = boot();
+        core.sys.debug.demcr = super::super::debug::demcr::MON_EN;
+        core.sys.exceptions.monitor_enabled = true;
+        core.take_trap(&mut bus, Trap::Breakpoint(0));
+        core.run(&mut bus, 0);
+        assert_eq!(core.regs.ipsr, number::DEBUG_MONITOR);
+        assert_eq!(core.sys.debug.dfsr, dfsr::BKPT);
+    }
+}
