@@ -199,6 +199,8 @@ impl Core {
         self.exclusive = None;
         self.sys.event = true;
         self.sys.attention = true;
+        // A breakpoint resumed from is matched again when its instruction is returned to.
+        self.sys.debug.skip_code_watch_at = None;
         // Vector catch: halt on the handler's first instruction, the frame stacked (C1.6.5).
         let caught = self.sys.vector_catch & (1 << n) != 0
             || (n == number::HARD_FAULT && self.sys.debug.demcr & demcr::VC_HARDERR != 0);

@@ -336,6 +336,11 @@ fn read_icsr(core: &Core) -> u32 {
 
 fn read_shcsr(core: &Core) -> u32 {
     let e = &core.sys.exceptions;
+    if core.config.arch == Arch::V6M {
+        // ARMv6-M: SVCALLPENDED only.
+        let (bit, n) = SHCSR_PENDED[3];
+        return if e.is_pending(n) { bit } else { 0 };
+    }
     let mut value = e.fault_enables;
     for (bit, n) in SHCSR_ACTIVE {
         if e.is_active(n) {
