@@ -269,6 +269,9 @@ impl Core {
     /// Returns whether one was taken.
     pub fn take_pending_exceptions(&mut self, bus: &mut dyn Bus) -> bool {
         let mut taken = false;
+        if !self.sys.exceptions.any_pending() {
+            return false;
+        }
         // Every entry raises the execution priority, so this ends.
         while self.sys.lockup.is_none() && self.sys.debug.halted.is_none() {
             let execution = self.sys.execution_priority(&self.regs);

@@ -261,6 +261,12 @@ impl Exceptions {
         any
     }
 
+    /// Whether anything at all is pending (the run loop's quick test).
+    #[inline]
+    pub fn any_pending(&self) -> bool {
+        self.sys_pending != 0 || self.any_irq_pending()
+    }
+
     /// Whether any external interrupt is pending (ICSR.ISRPENDING).
     pub fn any_irq_pending(&self) -> bool {
         self.irq_pending.iter().any(|&w| w != 0)

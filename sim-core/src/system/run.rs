@@ -21,25 +21,27 @@ use super::{HaltReason, Sleep, Stop};
 pub const TIME_QUANTUM: u64 = 16;
 
 impl Core {
-    /// Runs up to `budget` instructions and returns why it stopped. Before each instruction
+    /// Runs up to `budget` instructions (core cycles) and returns why it stopped. Before each instruction
     /// the most urgent pending exception that preempts is taken; a halted, locked-up or
     /// sleeping core returns at once (see [`Stop`]).
     pub fn run(&mut self, bus: &mut dyn Bus, budget: u64) -> Stop {
+        // The budget is counted in cycles: one per instruction.
+        let end = self.cycles.saturating_add(budget);
         // The chip may have changed lines or registers since the last call: look first.
         self.sys.attention = true;
-        let mut executed = 0u64;
+        let mut limit = 0;
         loop {
-            if self.sys.attention || self.cycles >= self.sys.deadline {
+            if self.sys.attention || self.cycles >= limit {
                 if let Some(stop) = self.service(bus) {
                     self.sync_bus(bus);
                     return stop;
                 }
+                if self.cycles >= end {
+                    self.sync_bus(bus);
+                    return Stop::Budget;
+                }
+                limit = self.sys.deadline.min(end);
             }
-            if executed >= budget {
-                self.sync_bus(bus);
-                return Stop::Budget;
-            }
-            executed += 1;
             self.execute_one(bus);
         }
     }
@@ -53,6 +55,7 @@ impl Core {
     }
 
     /// What happens between instructions. `Some` when the core cannot execute now.
+    #[inline(never)]
     fn service(&mut self, bus: &mut dyn Bus) -> Option<Stop> {
         if let Some(stop) = self.blocked() {
             return Some(stop);
@@ -109,19 +112,23 @@ impl Core {
 
     /// One instruction: breakpoint checks, execute, and what it leaves behind (exception
     /// return, a trap taken as a fault or debug event).
+    #[inline(always)]
     pub(crate) fn execute_one(&mut self, bus: &mut dyn Bus) {
         let pc = self.regs.r[15];
+        // A cycle per attempt, also when a breakpoint stops the instruction (the budget of
+        // `run` counts these).
+        self.cycles += 1;
         if self.sys.code_watch {
             let skip = self.sys.debug.skip_code_watch_at.take() == Some(pc);
             if !skip && self.code_watch_hit(pc) {
                 return;
             }
         }
-        self.cycles += 1;
         match self.step(bus) {
             Ok(_) => {
                 self.sys.debug.retire_st = true;
-                if let Some(exc_return) = self.pending_exception_return.take() {
+                if let Some(exc_return) = self.pending_exception_return {
+                    self.pending_exception_return = None;
                     self.exception_return(bus, exc_return);
                 }
             }

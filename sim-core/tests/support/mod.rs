@@ -200,6 +200,13 @@ pub fn enable_debug(core: &mut Core, bus: &mut FlatBus) {
         .expect("DEMCR is writable");
 }
 
+/// Leaves Debug state (after a BKPT or another halt) so `run` executes again: what a
+/// debugger's "continue" writes to DHCSR. Move the PC first to step over a BKPT.
+pub fn resume(core: &mut Core, bus: &mut FlatBus) {
+    core.debug_write(bus, DHCSR, DEBUGEN, 4)
+        .expect("DHCSR is writable");
+}
+
 /// Runs until the core stops on something other than its budget; panics after `limit`
 /// instructions.
 pub fn run_to_stop(core: &mut Core, bus: &mut FlatBus, limit: u64) -> Stop {
