@@ -268,8 +268,10 @@ impl Exceptions {
     }
 
     /// Whether any external interrupt is pending (ICSR.ISRPENDING).
+    #[inline]
     pub fn any_irq_pending(&self) -> bool {
-        self.irq_pending.iter().any(|&w| w != 0)
+        let words = usize::from(self.irq_count).div_ceil(32);
+        self.irq_pending[..words].iter().fold(0, |acc, &w| acc | w) != 0
     }
 
     // ---- priorities ----

@@ -16,9 +16,10 @@ use super::exceptions::number;
 use super::{HaltReason, Sleep, Stop};
 
 /// Core cycles between two looks at the chip: [`Bus::advance`] and the interrupt lines. An
-/// interrupt a peripheral raises is seen at most this many cycles late (silicon's interrupt
-/// latency is about 12 cycles).
-pub const TIME_QUANTUM: u64 = 16;
+/// interrupt a peripheral raises is seen at most this many cycles late (0.15 µs at 216 MHz;
+/// silicon's own entry latency is about 12 cycles). Measured on an integer loop, looking every
+/// 32 cycles costs about 1% of the simulator's time, every 16 about 2%.
+pub const TIME_QUANTUM: u64 = 32;
 
 impl Core {
     /// Runs up to `budget` instructions (core cycles) and returns why it stopped. Before each instruction
@@ -57,6 +58,14 @@ impl Core {
     /// What happens between instructions. `Some` when the core cannot execute now.
     #[inline(never)]
     fn service(&mut self, bus: &mut dyn Bus) -> Option<Stop> {
+        if !self.sys.attention {
+            // Only time is due: everything else that needs a look sets `attention`.
+            self.sync_time(bus);
+            if !self.sys.attention && !self.sys.exceptions.any_pending() {
+                self.sys.deadline = self.next_deadline();
+                return None;
+            }
+        }
         if let Some(stop) = self.blocked() {
             return Some(stop);
         }
@@ -86,14 +95,17 @@ impl Core {
             });
         }
         self.sys.attention = false;
-        let mut deadline = self.sys.bus_time + TIME_QUANTUM;
-        if self.sys.systick.tickint() {
-            if let Some(wrap) = self.sys.systick.next_wrap() {
-                deadline = deadline.min(wrap);
-            }
-        }
-        self.sys.deadline = deadline;
+        self.sys.deadline = self.next_deadline();
         None
+    }
+
+    /// The next cycle the loop must look at time: a quantum on, or when SysTick pends.
+    fn next_deadline(&self) -> u64 {
+        let deadline = self.sys.bus_time + TIME_QUANTUM;
+        match self.sys.systick.next_wrap() {
+            Some(wrap) if self.sys.systick.tickint() => deadline.min(wrap),
+            _ => deadline,
+        }
     }
 
     /// A stop that holds whatever the loop would do: reset request, lockup, Debug state.
