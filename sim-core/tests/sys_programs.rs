@@ -2,9 +2,10 @@
 //! SVC with a handler that edits its frame and returns with POP {PC}, a PendSV on the process
 //! stack, a step over one instruction.
 //!
-//! These need the integer instruction groups (`thumb16`, `thumb32`), which other branches
-//! write: on the system branch alone every instruction is UNDEFINED, so they are ignored
-//! there. After merging, run them with `cargo test -p stm32-opts-sim-core -- --ignored`.
+//! These need the integer instruction groups (`thumb16`, `thumb32`) and one the FP group,
+//! which other branches write: on the system branch alone every instruction is UNDEFINED, so
+//! they are ignored there. After merging, run them with
+//! `cargo test -p stm32-opts-sim-core -- --ignored`.
 
 mod support;
 
@@ -223,4 +224,62 @@ fn a_step_with_maskints_executes_one_instruction_and_leaves_the_interrupt_pendin
     // S_RETIRE_ST: an instruction completed since the last read.
     assert_ne!(core.debug_read(&mut bus, dhcsr, 4).unwrap() & (1 << 24), 0);
     assert_eq!(core.debug_read(&mut bus, dhcsr, 4).unwrap() & (1 << 24), 0);
+}
+
+#[test]
+#[ignore = "needs the integer and floating-point instruction groups; run after merging"]
+fn an_fp_context_is_stacked_and_restored_around_an_exception() {
+    let source = format!(
+        "_start:
+{SET_VTOR}
+    ldr  r0, =0xE000ED88
+    ldr  r1, [r0]
+    orr  r1, r1, #(0xF << 20)
+    str  r1, [r0]
+    dsb
+    isb
+    vmov.f32 s0, #1.0
+    vmov.f32 s15, #2.0
+    ldr  r1, =0xE000ED04
+    ldr  r0, =0x10000000
+    str  r0, [r1]
+    dsb
+    isb
+    vmov r2, s0
+    vmov r3, s15
+    mrs  r4, control
+stop:
+    bkpt #3
+
+    .thumb_func
+pendsv_handler:
+    ldr  r1, =0x20000020
+    str  lr, [r1]
+    mrs  r0, control
+    str  r0, [r1, #4]
+    vmov.f32 s0, #3.0
+    vmov.f32 s15, #4.0
+    bx   lr
+
+    .thumb_func
+svc_handler:
+    .thumb_func
+systick_handler:
+    b    .
+{TABLE}
+"
+    );
+    let program = assemble(&source, "cortex-m4", "fpv4-sp-d16");
+    let (mut core, mut bus) = boot(&program, Config::cortex_m4f());
+    assert_eq!(run_to_bkpt(&mut core, &mut bus), program.symbol("stop"));
+    assert_eq!(
+        bus.word(0x2000_0020),
+        0xFFFF_FFE9,
+        "extended frame, Thread, MSP"
+    );
+    assert_eq!(bus.word(0x2000_0024) & 4, 0, "FPCA clear on entry");
+    assert_eq!(core.regs.r[2], 0x3F80_0000, "S0 restored");
+    assert_eq!(core.regs.r[3], 0x4000_0000, "S15 restored");
+    assert_eq!(core.regs.r[4] & 4, 4, "FPCA restored");
+    assert_eq!(core.regs.r[13], RAM + RAM_SIZE);
 }
