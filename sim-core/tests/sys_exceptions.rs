@@ -240,6 +240,22 @@ fn group_priority_decides_preemption_and_pending_ones_tail_chain() {
 }
 
 #[test]
+fn interrupts_beyond_the_first_word_are_taken() {
+    let (mut core, mut bus) = boot(Config::cortex_m7_dp(), &[]);
+    // IRQ 109, the F767's last: exception 125, enable word 3 bit 13.
+    enable_irq(&mut core, &mut bus, 109, 0x20);
+    pend_irq(&mut core, &mut bus, 109);
+    assert_eq!(rd(&mut core, &mut bus, reg::ISPR0 + 12), 1 << 13);
+    service(&mut core, &mut bus);
+    assert_eq!(core.regs.ipsr, 125);
+    assert_eq!(core.pc(), handler(125));
+    assert_eq!(rd(&mut core, &mut bus, reg::IABR0 + 12), 1 << 13);
+    assert_eq!(rd(&mut core, &mut bus, reg::ICSR) & 0x1FF, 125);
+    core.exception_return(&mut bus, 0xFFFF_FFF9);
+    assert_eq!(rd(&mut core, &mut bus, reg::IABR0 + 12), 0);
+}
+
+#[test]
 fn among_pending_exceptions_the_lowest_priority_value_then_the_lowest_number_goes_first() {
     let (mut core, mut bus) = boot(Config::cortex_m4f(), &[]);
     wr(&mut core, &mut bus, reg::AIRCR, 0x05FA_0500);
@@ -403,8 +419,8 @@ fn an_unreadable_vector_escalates_to_hardfault_with_vecttbl() {
 fn a_stacking_bus_error_is_a_derived_busfault() {
     let (mut core, mut bus) = boot(Config::cortex_m4f(), &[]);
     wr(&mut core, &mut bus, reg::SHCSR, SHCSR_BUSFAULTENA);
-    store(&mut core, &mut bus, reg::SHPR3 + 2, 0xF0, 1); // PendSV priority 0xF0
-                                                         // Thread mode on a process stack pointing at unmapped memory.
+    // PendSV priority 0xF0; Thread mode on a process stack pointing at unmapped memory.
+    store(&mut core, &mut bus, reg::SHPR3 + 2, 0xF0, 1);
     core.regs.set_psp(0x1000_0000);
     core.regs.set_mode(0, 0b10);
     pend_pendsv(&mut core, &mut bus);

@@ -20,7 +20,7 @@ use crate::regs::{control, psr};
 
 use super::ccr;
 use super::debug::{demcr, dfsr};
-use super::exceptions::number;
+use super::exceptions::{number, system_bit};
 use super::fault::{cfsr, hfsr, Fault};
 use super::{HaltReason, Sleep};
 
@@ -202,9 +202,10 @@ impl Core {
         // A breakpoint resumed from is matched again when its instruction is returned to.
         self.sys.debug.skip_code_watch_at = None;
         // Vector catch: halt on the handler's first instruction, the frame stacked (C1.6.5).
-        let caught = self.sys.vector_catch & (1 << n) != 0
+        let bit = system_bit(n);
+        let caught = self.sys.vector_catch & bit != 0
             || (n == number::HARD_FAULT && self.sys.debug.demcr & demcr::VC_HARDERR != 0);
-        self.sys.vector_catch &= !(1 << n);
+        self.sys.vector_catch &= !bit;
         if caught && self.sys.debug.debug_enabled() {
             self.halt(HaltReason::VectorCatch, dfsr::VCATCH);
         }
@@ -227,7 +228,7 @@ impl Core {
             return;
         }
         if self.sys.debug.demcr & demcr::VC_INTERR != 0 {
-            self.sys.vector_catch |= 1 << number::HARD_FAULT;
+            self.sys.vector_catch |= system_bit(number::HARD_FAULT);
         }
         if self.exception_taken(bus, number::HARD_FAULT).is_err() {
             self.lock_up(format!(

@@ -23,6 +23,14 @@ pub mod number {
     pub const IRQ0: u16 = 16;
 }
 
+/// Bit `n` of a mask over the system exceptions (0 for an external interrupt's number).
+#[inline]
+pub fn system_bit(n: u16) -> u32 {
+    1u32.checked_shl(u32::from(n))
+        .filter(|_| n < 16)
+        .unwrap_or(0)
+}
+
 /// The most external interrupts the architecture allows (ICTR.INTLINESNUM = 15: 496).
 pub const MAX_IRQS: usize = 496;
 const IRQ_WORDS: usize = MAX_IRQS / 32;
@@ -325,7 +333,9 @@ impl Exceptions {
             number::NMI => -2,
             number::HARD_FAULT => -1,
             4..=15 => i16::from(self.shpr[usize::from(number - 4)]),
-            n => i16::from(self.irq_priority(usize::from(n - number::IRQ0))),
+            n if n >= number::IRQ0 => i16::from(self.irq_priority(usize::from(n - number::IRQ0))),
+            // 0 is Thread mode, not an exception.
+            _ => THREAD_PRIORITY,
         }
     }
 

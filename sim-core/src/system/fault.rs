@@ -9,7 +9,7 @@ use crate::core::Core;
 use crate::instr::Trap;
 
 use super::debug::demcr;
-use super::exceptions::number;
+use super::exceptions::{number, system_bit};
 use super::{HaltReason, LockedUp};
 
 /// CFSR bits: MMFSR [7:0], BFSR [15:8], UFSR [31:16] (B3.2.15).
@@ -214,10 +214,10 @@ impl Core {
             return None;
         }
         if fault.catch != 0 && taken == own && self.sys.debug.demcr & fault.catch != 0 {
-            self.sys.vector_catch |= 1 << taken;
+            self.sys.vector_catch |= system_bit(taken);
         }
         if fault.catch == demcr::VC_INTERR && self.sys.debug.demcr & demcr::VC_INTERR != 0 {
-            self.sys.vector_catch |= 1 << taken;
+            self.sys.vector_catch |= system_bit(taken);
         }
         Some(taken)
     }

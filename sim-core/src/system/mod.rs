@@ -33,8 +33,9 @@
 //!
 //! - Time: `core.cycles` counts one cycle per instruction and the cycles passed with
 //!   [`Core::advance_idle`]. The chip's [`Bus::advance`] is called with the cycles passed at
-//!   least every [`run::TIME_QUANTUM`] cycles and whenever `run` returns; [`Bus::irq_lines_changed`]
-//!   is asked at the same points and after every exception return (level-sensitive lines).
+//!   least every [`run::TIME_QUANTUM`] cycles and whenever `run` returns. At the same points
+//!   [`Bus::irq_lines_changed`] is asked, and [`Bus::irq_lines`] read when it says so; the
+//!   lines are also read after every exception return (level-sensitive lines pend again).
 //! - Interrupts: the chip's lines come through [`Bus::irq_lines`]. [`Core::pend_irq`],
 //!   [`Core::pend_nmi`] and [`Core::pend_exception`] pend directly (tests, NMI sources).
 //! - State: [`Core::is_halted`], [`Core::halt_reason`], [`Core::is_locked_up`],
@@ -213,7 +214,7 @@ pub struct System {
     pub(crate) data_watch: bool,
     /// An FPB comparator or a DWT instruction-address comparator is armed.
     pub(crate) code_watch: bool,
-    /// Exceptions (bit n = exception n) whose entry halts for vector catch: armed when a fault
+    /// System exceptions (bit n = exception n) whose entry halts for vector catch: armed when a fault
     /// whose DEMCR VC_* bit is set is raised.
     pub(crate) vector_catch: u32,
 }
@@ -462,6 +463,9 @@ impl Core {
         address: u32,
         size: u32,
     ) -> Result<u32, BusError> {
+        if !matches!(size, 1 | 2 | 4) {
+            return Err(BusError { address });
+        }
         if address & (size - 1) != 0 {
             let mut value = 0;
             for i in 0..size {
@@ -488,6 +492,9 @@ impl Core {
         value: u32,
         size: u32,
     ) -> Result<(), BusError> {
+        if !matches!(size, 1 | 2 | 4) {
+            return Err(BusError { address });
+        }
         if address & (size - 1) != 0 {
             for i in 0..size {
                 self.debug_write(bus, address.wrapping_add(i), value >> (8 * i), 1)?;

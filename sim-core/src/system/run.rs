@@ -22,9 +22,9 @@ use super::{HaltReason, Sleep, Stop};
 pub const TIME_QUANTUM: u64 = 32;
 
 impl Core {
-    /// Runs up to `budget` instructions (core cycles) and returns why it stopped. Before each instruction
-    /// the most urgent pending exception that preempts is taken; a halted, locked-up or
-    /// sleeping core returns at once (see [`Stop`]).
+    /// Runs up to `budget` instructions (core cycles) and returns why it stopped. Before each
+    /// instruction the most urgent pending exception that preempts is taken; a halted,
+    /// locked-up or sleeping core returns at once (see [`Stop`]).
     pub fn run(&mut self, bus: &mut dyn Bus, budget: u64) -> Stop {
         // The budget is counted in cycles: one per instruction.
         let end = self.cycles.saturating_add(budget);
