@@ -368,3 +368,66 @@ fn ram_write(bus: &mut FlatBus, address: u32, value: u32) {
     bus.write(address, value, 4, Initiator::Debug)
         .expect("RAM is mapped");
 }
+
+/// The test memory with one vendor register in the private peripheral bus (DBGMCU_IDCODE at
+/// 0xE004_2000) and the ITM stimulus port 0 at 0xE000_0000.
+struct PpbBus {
+    mem: FlatBus,
+    itm_written: Vec<u32>,
+}
+
+impl sim_core::Bus for PpbBus {
+    fn read(
+        &mut self,
+        address: u32,
+        size: u32,
+        who: sim_core::Initiator,
+    ) -> Result<u32, sim_core::BusError> {
+        match address {
+            0xE004_2000 => Ok(0x1000_6451),
+            // ITM_STIM0 reads 1: the FIFO can take a character.
+            0xE000_0000 => Ok(1),
+            _ => self.mem.read(address, size, who),
+        }
+    }
+
+    fn write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        who: sim_core::Initiator,
+    ) -> Result<(), sim_core::BusError> {
+        if address == 0xE000_0000 {
+            self.itm_written.push(value);
+            return Ok(());
+        }
+        self.mem.write(address, value, size, who)
+    }
+}
+
+#[test]
+fn the_rest_of_the_ppb_is_the_chips_behind_the_privilege_check() {
+    let (core, mem) = m7();
+    let mut core = core;
+    let mut bus = PpbBus {
+        mem,
+        itm_written: Vec::new(),
+    };
+    assert_eq!(load(&mut core, &mut bus, 0xE004_2000, 4), 0x1000_6451);
+    assert_eq!(core.debug_read(&mut bus, 0xE004_2000, 4), Ok(0x1000_6451));
+    core.regs.control = 1; // unprivileged Thread mode
+    assert_eq!(
+        core.read(&mut bus, 0xE004_2000, 4, Mem::Aligned),
+        Err(Trap::DataBusError {
+            address: 0xE004_2000
+        })
+    );
+    // The ITM guards its stimulus ports itself (ITM_TPR): the access reaches the chip.
+    assert_eq!(core.read(&mut bus, 0xE000_0000, 4, Mem::Aligned), Ok(1));
+    assert_eq!(
+        core.write(&mut bus, 0xE000_0000, 0x41, 1, Mem::Aligned),
+        Ok(())
+    );
+    assert_eq!(bus.itm_written, [0x41]);
+}

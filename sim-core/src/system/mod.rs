@@ -103,8 +103,11 @@ pub const CPACR_CP10_CP11: u32 = 0xF << 20;
 /// FPDSCR: AHP, DN, FZ, RMode (B3.2.22).
 pub const FPDSCR_MASK: u32 = 0x07C0_0000;
 
-/// Start of the private peripheral bus.
+/// The private peripheral bus (B3.1).
 const PPB: u32 = 0xE000_0000;
+const PPB_END: u32 = 0xE010_0000;
+/// The ITM's 4 KB block (0xE000_0000), by address >> 12.
+const ITM_BLOCK: u32 = 0xE0000;
 
 /// Why [`Core::run`] returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,20 +333,36 @@ impl System {
     }
 }
 
-/// Whether the core itself answers `address` — the DWT, FPB and SCS blocks of the private
-/// peripheral bus, and the bit-band aliases where the core has them — rather than the chip's
-/// bus. Called for every load and store: two comparisons on the common path.
+/// Whether the core itself handles the core's accesses to `address` rather than the chip's
+/// bus: the private peripheral bus 0xE000_0000–0xE00F_FFFF (its DWT, FPB and SCS blocks are
+/// the core's registers; the rest — ITM, TPIU, ETM, ROM tables, vendor blocks such as DBGMCU —
+/// is passed on to the bus after the privilege check the architecture makes for the whole
+/// PPB) and the bit-band aliases where the core has them. Called for every load and store:
+/// two comparisons on the common path.
 #[inline]
 pub fn claims(config: &Config, address: u32) -> bool {
     if address >= PPB {
-        matches!(address >> 12, 0xE0001 | 0xE0002 | 0xE000E)
+        address < PPB_END
     } else {
         config.bitband && bitband::is_alias(address)
     }
 }
 
-/// A read by the core of an address it [`claims`] (aligned to `size`). Unprivileged accesses
-/// to the private peripheral bus are BusFaults (B3.2.1).
+/// Whether `address` is in a block whose registers the core holds (DWT, FPB, SCS).
+#[inline]
+fn core_block(address: u32) -> bool {
+    matches!(address >> 12, 0xE0001 | 0xE0002 | 0xE000E)
+}
+
+/// Unprivileged accesses to the private peripheral bus are BusFaults (B3.2.1, B3.4.6), except
+/// STIR with CCR.USERSETMPEND, and the ITM block, whose stimulus ports the ITM itself guards
+/// (ITM_TPR), so the chip decides.
+fn unprivileged_allowed(core: &Core, address: u32, write: bool) -> bool {
+    (write && address & !3 == scs::address::STIR && core.sys.ccr & ccr::USERSETMPEND != 0)
+        || address >> 12 == ITM_BLOCK
+}
+
+/// A read by the core of an address it [`claims`] (aligned to `size`).
 pub fn cpu_read(
     core: &mut Core,
     bus: &mut dyn Bus,
@@ -354,16 +373,18 @@ pub fn cpu_read(
     if address < PPB {
         return bitband::read(bus, address, size, Initiator::Cpu);
     }
-    if !privileged {
+    if !privileged && !unprivileged_allowed(core, address, false) {
         return Err(BusError { address });
+    }
+    if !core_block(address) {
+        return bus.read(address, size, Initiator::Cpu);
     }
     let word = scs::read_word(core, address & !3, Accessor::Cpu);
     Ok((word >> (8 * (address & 3))) & size_mask(size))
 }
 
 /// A write by the core to an address it [`claims`] (aligned to `size`, `value` already
-/// masked to it). Unprivileged accesses to the private peripheral bus are BusFaults, except
-/// STIR with CCR.USERSETMPEND (B3.2.1, B3.4.6).
+/// masked to it).
 pub fn cpu_write(
     core: &mut Core,
     bus: &mut dyn Bus,
@@ -375,9 +396,11 @@ pub fn cpu_write(
     if address < PPB {
         return bitband::write(bus, address, value, size, Initiator::Cpu);
     }
-    let stir = address & !3 == scs::address::STIR && core.sys.ccr & ccr::USERSETMPEND != 0;
-    if !privileged && !stir {
+    if !privileged && !unprivileged_allowed(core, address, true) {
         return Err(BusError { address });
+    }
+    if !core_block(address) {
+        return bus.write(address, value, size, Initiator::Cpu);
     }
     let shift = 8 * (address & 3);
     let lanes = size_mask(size) << shift;
@@ -473,11 +496,11 @@ impl Core {
             }
             return Ok(value);
         }
-        if !claims(&self.config, address) {
-            return bus.read(address, size, Initiator::Debug);
-        }
-        if address < PPB {
+        if self.config.bitband && bitband::is_alias(address) {
             return bitband::read(bus, address, size, Initiator::Debug);
+        }
+        if !core_block(address) {
+            return bus.read(address, size, Initiator::Debug);
         }
         let word = scs::read_word(self, address & !3, Accessor::Debugger);
         Ok((word >> (8 * (address & 3))) & size_mask(size))
@@ -502,11 +525,11 @@ impl Core {
             return Ok(());
         }
         let value = value & size_mask(size);
-        if !claims(&self.config, address) {
-            return bus.write(address, value, size, Initiator::Debug);
-        }
-        if address < PPB {
+        if self.config.bitband && bitband::is_alias(address) {
             return bitband::write(bus, address, value, size, Initiator::Debug);
+        }
+        if !core_block(address) {
+            return bus.write(address, value, size, Initiator::Debug);
         }
         let shift = 8 * (address & 3);
         let lanes = size_mask(size) << shift;
