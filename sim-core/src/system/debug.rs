@@ -3,7 +3,7 @@
 //! and what a debug event does when halting debug is off.
 //!
 //! Rules followed here:
-//! - DHCSR writes need DBGKEY (0xA05F) in [31:16]. Software (the core's own writes) cannot
+//! - DHCSR writes need DBGKEY (0xA05F) in `[31:16]`. Software (the core's own writes) cannot
 //!   change C_DEBUGEN (C1.6.2); the debugger can.
 //! - Entering Debug state sets C_HALT (the debugger resumes by writing C_HALT = 0); a step
 //!   (C_STEP with C_HALT = 0) runs one instruction — or takes one pending exception and stops

@@ -34,7 +34,7 @@ pub mod ctrl {
     pub const NOEXTTRIG: u32 = 1 << 26;
     pub const NOTRCPKT: u32 = 1 << 27;
     pub const NUMCOMP_SHIFT: u32 = 28;
-    /// The writable enables and tap/preset fields ([22:16], [12:0]).
+    /// The writable enables and tap/preset fields (`[22:16]`, `[12:0]`).
     pub const WRITABLE: u32 = 0x007F_1FFF;
 }
 

@@ -56,7 +56,7 @@ const EXTENDED_FRAME_SIZE: u32 = 0x68;
 /// Offset of S0 in an extended frame, and of FPSCR.
 const FP_OFFSET: u32 = 0x20;
 const FPSCR_OFFSET: u32 = 0x60;
-/// VTOR.TBLOFF [31:7].
+/// VTOR.TBLOFF `[31:7]`.
 pub const VTOR_MASK: u32 = 0xFFFF_FF80;
 
 impl Core {

@@ -304,7 +304,7 @@ impl Exceptions {
         }
     }
 
-    /// A SHPR byte: index 0 is exception 4 (SHPR1[7:0]) … index 11 is exception 15.
+    /// A SHPR byte: index 0 is exception 4 (`SHPR1[7:0]`) … index 11 is exception 15.
     pub fn handler_priority(&self, index: usize) -> u8 {
         self.shpr.get(index).copied().unwrap_or(0)
     }

@@ -12,7 +12,7 @@ use super::debug::demcr;
 use super::exceptions::{number, system_bit};
 use super::{HaltReason, LockedUp};
 
-/// CFSR bits: MMFSR [7:0], BFSR [15:8], UFSR [31:16] (B3.2.15).
+/// CFSR bits: MMFSR `[7:0]`, BFSR `[15:8]`, UFSR `[31:16]` (B3.2.15).
 pub mod cfsr {
     pub const IACCVIOL: u32 = 1 << 0;
     pub const DACCVIOL: u32 = 1 << 1;

@@ -1,10 +1,10 @@
 //! The Flash Patch and Breakpoint unit (ARMv7-M ARM C1.11; ARMv6-M's BPU has FPBv1's
 //! comparator layout): hardware breakpoints on instruction addresses.
 //!
-//! FPBv1 (`FP_CTRL.REV` 0, Cortex-M3/M4, ARMv6-M BPU): FP_COMPn holds COMP[28:2] and REPLACE
-//! [31:30] (01: the lower half-word of the word, 10: the upper, 11: both; 00 is a remap, which
+//! FPBv1 (`FP_CTRL.REV` 0, Cortex-M3/M4, ARMv6-M BPU): FP_COMPn holds `COMP[28:2]` and REPLACE
+//! `[31:30]` (01: the lower half-word of the word, 10: the upper, 11: both; 00 is a remap, which
 //! is not a breakpoint) and matches only in the code region (below 0x2000_0000). FPBv2
-//! (`FP_CTRL.REV` 1, Cortex-M7): FP_COMPn holds BPADDR[31:1] with BE in bit 0. Flash patching
+//! (`FP_CTRL.REV` 1, Cortex-M7): FP_COMPn holds `BPADDR[31:1]` with BE in bit 0. Flash patching
 //! (remap) is not modelled, and FP_REMAP says so (RMPSPT = 0).
 
 use crate::config::Config;

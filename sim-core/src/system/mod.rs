@@ -41,11 +41,33 @@
 //! - State: [`Core::is_halted`], [`Core::halt_reason`], [`Core::is_locked_up`],
 //!   [`Core::lockup_reason`], [`Core::is_sleeping`]; [`Core::external_debug_request`] (EDBGRQ).
 //!
+//! - Interrupt lines are level-sensitive (B3.4.1): an asserted line pends its interrupt unless
+//!   it is active, a line rising while it is active pends it again, NVIC_ICPR cannot clear an
+//!   asserted line, and a line still asserted at the exception return pends it again.
+//! - Budget: `run(bus, n)` runs at most n cycles' worth of instructions (one cycle each, a
+//!   breakpoint hit included). `run(bus, 0)` only takes what is pending.
+//!
+//! Choices where the architecture leaves room, or where the simulator simplifies:
+//! - Tail-chaining is an exception return followed by an entry: the same frame is written
+//!   again with the same values, so SP, frame and EXC_RETURN are those silicon produces.
+//! - A derived fault on entry (stacking) is made pending and compared with the exception being
+//!   entered; one on return (unstacking, INVPC) is taken at once without stacking, LR = the
+//!   EXC_RETURN (B1.5.8 pseudo-code).
+//! - Lockup keeps the PC on the instruction that could not go on (silicon's PC reads
+//!   0xFFFF_FFFE), for the debugger; only a reset or a halt ends it (an NMI does not).
+//! - AIRCR.VECTRESET (while halted) asks for a reset as SYSRESETREQ does.
+//! - After a system reset the core runs unless DEMCR.VC_CORERESET halts it (C_HALT cleared).
+//! - The debugger's DebugReturnAddress (REGSEL 15) write clears bit 0; EPSR.T is set through
+//!   xPSR (REGSEL 16).
+//! - A BKPT or FPB match with halting debug off sets DFSR.BKPT as well as HFSR.DEBUGEVT.
+//!
 //! What is not modelled (and says so where it matters): MPU enforcement ([`mpu`]), flash
 //! patching ([`fpb`]), DWT trace packets, data-value matching and profiling counters ([`dwt`]),
 //! lazy FP state preservation (stacked eagerly, see [`entry`]), CCR.BFHFNMIGN (stored; a bus
 //! fault at priority -1 or above locks up as with the bit clear), the Debug Monitor's stepping
-//! (DEMCR.MON_STEP), caches (maintenance operations are accepted and do nothing).
+//! (DEMCR.MON_STEP), caches (maintenance operations are accepted and do nothing), SysTick's
+//! CLKSOURCE (it always counts core cycles, see [`systick`]), the CPUID-scheme ID registers
+//! (ID_PFR0…ID_ISAR4 read as zero), AFSR (reads as zero).
 
 pub mod bitband;
 pub mod debug;
@@ -98,7 +120,7 @@ pub mod scr {
     pub const MASK: u32 = SLEEPONEXIT | SLEEPDEEP | SEVONPEND;
 }
 
-/// CPACR.CP10 [21:20] and CP11 [23:22] (B3.2.20).
+/// CPACR.CP10 `[21:20]` and CP11 `[23:22]` (B3.2.20).
 pub const CPACR_CP10_CP11: u32 = 0xF << 20;
 /// FPDSCR: AHP, DN, FZ, RMode (B3.2.22).
 pub const FPDSCR_MASK: u32 = 0x07C0_0000;
@@ -173,7 +195,7 @@ pub enum Sleep {
 pub struct System {
     /// SCB_CCR.
     pub ccr: u32,
-    /// SCB_CPACR (CP10 [21:20], CP11 [23:22]).
+    /// SCB_CPACR (CP10 `[21:20]`, CP11 `[23:22]`).
     pub cpacr: u32,
     /// FPCCR, FPCAR, FPDSCR (B3.2.20–B3.2.22).
     pub fpccr: u32,
@@ -217,8 +239,8 @@ pub struct System {
     pub(crate) data_watch: bool,
     /// An FPB comparator or a DWT instruction-address comparator is armed.
     pub(crate) code_watch: bool,
-    /// System exceptions (bit n = exception n) whose entry halts for vector catch: armed when a fault
-    /// whose DEMCR VC_* bit is set is raised.
+    /// System exceptions (bit n = exception n) whose entry halts for vector catch: armed when
+    /// a fault whose DEMCR VC_* bit is set is raised.
     pub(crate) vector_catch: u32,
 }
 
