@@ -217,6 +217,26 @@ fn vc_corereset_halts_at_the_reset_vector_and_survives_system_reset() {
 }
 
 #[test]
+fn a_debugger_resets_a_halted_core_through_aircr() {
+    // probe-rs's reset-and-halt: halt, VC_CORERESET, SYSRESETREQ, poll DHCSR.
+    let (mut core, mut bus) = halted_core(Config::cortex_m4f());
+    wr(&mut core, &mut bus, reg::DEMCR, VC_CORERESET);
+    core.regs.r[15] = CODE + 0x20;
+    wr(&mut core, &mut bus, reg::AIRCR, 0x05FA_0004);
+    assert!(core.reset_requested());
+    assert_eq!(
+        core.run(&mut bus, 10),
+        Stop::ResetRequested,
+        "even while halted"
+    );
+    core.system_reset(&mut bus, 0);
+    assert!(!core.reset_requested());
+    let dhcsr = rd(&mut core, &mut bus, reg::DHCSR);
+    assert_eq!(dhcsr & (S_RESET_ST | S_HALT), S_RESET_ST | S_HALT);
+    assert_eq!(core.pc(), CODE);
+}
+
+#[test]
 fn without_vc_corereset_a_system_reset_runs() {
     let (mut core, mut bus) = halted_core(Config::cortex_m4f());
     core.system_reset(&mut bus, 0);

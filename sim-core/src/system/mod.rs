@@ -39,7 +39,9 @@
 //! - Interrupts: the chip's lines come through [`Bus::irq_lines`]. [`Core::pend_irq`],
 //!   [`Core::pend_nmi`] and [`Core::pend_exception`] pend directly (tests, NMI sources).
 //! - State: [`Core::is_halted`], [`Core::halt_reason`], [`Core::is_locked_up`],
-//!   [`Core::lockup_reason`], [`Core::is_sleeping`]; [`Core::external_debug_request`] (EDBGRQ).
+//!   [`Core::lockup_reason`], [`Core::is_sleeping`], [`Core::reset_requested`] (check it after
+//!   a debugger write too: the debugger resets a halted core through AIRCR);
+//!   [`Core::external_debug_request`] (EDBGRQ).
 //!
 //! - Interrupt lines are level-sensitive (B3.4.1): an asserted line pends its interrupt unless
 //!   it is active, a line rising while it is active pends it again, NVIC_ICPR cannot clear an
@@ -586,6 +588,14 @@ impl Core {
 
     pub fn is_sleeping(&self) -> bool {
         self.sys.sleep.is_some()
+    }
+
+    /// Whether AIRCR.SYSRESETREQ (or VECTRESET) was written and the chip has not reset yet.
+    /// `run` reports it as [`Stop::ResetRequested`] even while halted; a chip that does not
+    /// call `run` on a halted core checks this after each [`Core::debug_write`] (probe-rs
+    /// halts, sets VC_CORERESET and writes SYSRESETREQ from the debugger).
+    pub fn reset_requested(&self) -> bool {
+        self.sys.reset_requested
     }
 
     /// Makes external interrupt `irq` pending (as NVIC_ISPR does).
