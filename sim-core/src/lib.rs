@@ -28,4 +28,4 @@ pub use crate::bus::{Bus, BusError, Initiator};
 pub use crate::config::{Arch, Config, Fpu};
 pub use crate::core::{Core, Executed, Mem};
 pub use crate::instr::{Instr, Ops, Trap};
-pub use crate::system::Stop;
+pub use crate::system::{HaltReason, Stop};

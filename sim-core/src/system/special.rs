@@ -79,6 +79,11 @@ pub fn read_special(core: &Core, sysm: u8) -> u32 {
 /// only for the APSR forms.
 pub fn write_special(core: &mut Core, sysm: u8, mask: u8, value: u32) {
     let privileged = core.regs.privileged();
+    if sysm >= sysm::MSP {
+        // A mask lowered or CONTROL changed: a pending exception may preempt now (B1.5.4),
+        // taken before the next instruction.
+        core.sys.attention = true;
+    }
     match sysm {
         0..=3 => {
             let mut bits = 0;
@@ -131,6 +136,7 @@ pub fn change_processor_state(core: &mut Core, disable: bool, i: bool, f: bool) 
     if !core.regs.privileged() {
         return;
     }
+    core.sys.attention = true;
     if i {
         core.regs.primask = disable;
     }

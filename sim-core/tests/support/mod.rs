@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-use sim_core::{Bus, BusError, Config, Core, Initiator, Stop, Trap};
+use sim_core::{Bus, BusError, Config, Core, HaltReason, Initiator, Stop};
 
 pub const FLASH: u32 = 0x0000_0000;
 pub const FLASH_SIZE: u32 = 256 * 1024;
@@ -169,12 +169,42 @@ fn tempdir() -> std::path::PathBuf {
     dir
 }
 
-/// A core of `config` reset into `program`.
+/// DHCSR, DEMCR, CFSR and HFSR (ARMv7-M ARM C1.6.2, C1.6.5, B3.2.15, B3.2.16).
+pub const DHCSR: u32 = 0xE000_EDF0;
+pub const DEMCR: u32 = 0xE000_EDFC;
+pub const CFSR: u32 = 0xE000_ED28;
+pub const HFSR: u32 = 0xE000_ED2C;
+/// DHCSR write: DBGKEY | C_DEBUGEN.
+pub const DEBUGEN: u32 = 0xA05F_0001;
+/// DEMCR: vector catch on HardFault, fault entry/return errors, BusFault, UsageFault state,
+/// checking and coprocessor errors, MemManage.
+pub const CATCH_FAULTS: u32 = 0x0000_07F0;
+
+/// A core of `config` reset into `program`, with halting debug enabled (DHCSR.C_DEBUGEN, so
+/// a BKPT halts instead of escalating to HardFault) and vector catch on every fault (so a
+/// fault halts on its handler's first instruction, the frame stacked, instead of running
+/// into the program's absent handlers; see [`run_to_fault`]).
 pub fn boot(program: &Program, config: Config) -> (Core, FlatBus) {
     let mut bus = FlatBus::new(&program.image);
     let mut core = Core::new(config);
-    core.reset(&mut bus, 0);
+    core.power_on_reset(&mut bus, 0);
+    enable_debug(&mut core, &mut bus);
     (core, bus)
+}
+
+/// Halting debug and vector catch on faults, as [`boot`] sets them.
+pub fn enable_debug(core: &mut Core, bus: &mut FlatBus) {
+    core.debug_write(bus, DHCSR, DEBUGEN, 4)
+        .expect("DHCSR is writable");
+    core.debug_write(bus, DEMCR, CATCH_FAULTS, 4)
+        .expect("DEMCR is writable");
+}
+
+/// Leaves Debug state (after a BKPT or another halt) so `run` executes again: what a
+/// debugger's "continue" writes to DHCSR. Move the PC first to step over a BKPT.
+pub fn resume(core: &mut Core, bus: &mut FlatBus) {
+    core.debug_write(bus, DHCSR, DEBUGEN, 4)
+        .expect("DHCSR is writable");
 }
 
 /// Runs until the core stops on something other than its budget; panics after `limit`
@@ -189,14 +219,56 @@ pub fn run_to_stop(core: &mut Core, bus: &mut FlatBus, limit: u64) -> Stop {
     }
 }
 
-/// Runs until a BKPT and returns its address; panics on any other stop.
+/// Runs until a BKPT and returns its address; panics on any other stop (naming the fault,
+/// for a fault).
 pub fn run_to_bkpt(core: &mut Core, bus: &mut FlatBus) -> u32 {
     match run_to_stop(core, bus, 10_000_000) {
-        Stop::Trap {
-            pc,
-            trap: Trap::Breakpoint(_),
-        } => pc,
+        Stop::Halted(HaltReason::Bkpt(_)) => core.pc(),
+        Stop::Halted(HaltReason::VectorCatch) => {
+            panic!("expected a BKPT, got {}", fault_taken(core, bus))
+        }
         other => panic!("expected a BKPT, got {other:?}"),
+    }
+}
+
+/// A fault the core took, as seen on its handler's first instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultTaken {
+    /// The exception entered (3 HardFault, 4 MemManage, 5 BusFault, 6 UsageFault).
+    pub exception: u16,
+    pub cfsr: u32,
+    pub hfsr: u32,
+    /// The stacked return address: the faulting instruction.
+    pub pc: u32,
+}
+
+impl std::fmt::Display for FaultTaken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exception {} for the instruction at 0x{:08X} (CFSR 0x{:08X}, HFSR 0x{:08X})",
+            self.exception, self.pc, self.cfsr, self.hfsr
+        )
+    }
+}
+
+/// The fault a core halted by vector catch is entering.
+pub fn fault_taken(core: &mut Core, bus: &mut FlatBus) -> FaultTaken {
+    let frame = core.regs.r[13];
+    FaultTaken {
+        exception: core.regs.ipsr,
+        cfsr: core.debug_read(bus, CFSR, 4).unwrap_or(0),
+        hfsr: core.debug_read(bus, HFSR, 4).unwrap_or(0),
+        pc: core.debug_read(bus, frame + 0x18, 4).unwrap_or(0),
+    }
+}
+
+/// Runs until a fault halts the core (vector catch, as [`boot`] arms it) and returns it;
+/// panics on any other stop.
+pub fn run_to_fault(core: &mut Core, bus: &mut FlatBus) -> FaultTaken {
+    match run_to_stop(core, bus, 10_000_000) {
+        Stop::Halted(HaltReason::VectorCatch) => fault_taken(core, bus),
+        other => panic!("expected a fault, got {other:?}"),
     }
 }
 
