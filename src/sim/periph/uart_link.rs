@@ -32,6 +32,8 @@ pub const CLIENT_BUFFER: usize = 64 * 1024;
 pub const CONSOLE_BUFFER: usize = 64 * 1024;
 /// Client bytes waiting for the UART's receiver, at most.
 pub const INBOUND_BUFFER: usize = 4 * 1024;
+/// The kernel's send buffer for the client's socket (the kernel may double it).
+const SOCKET_BUFFER: usize = 64 * 1024;
 /// How often the threads look at their stop flags.
 const TICK: Duration = Duration::from_millis(50);
 /// Bytes a writer thread takes from its queue at once.
@@ -295,6 +297,9 @@ fn admit(mut stream: TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> io::R
     }
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(TICK))?;
+    // Bounded in the kernel too: a client that stops reading is found out after a few buffers'
+    // worth, not after megabytes of socket autotuning.
+    socket2::SockRef::from(&stream).set_send_buffer_size(SOCKET_BUFFER)?;
     let client = Arc::new(Client {
         peer,
         outlet: Outlet::new(CLIENT_BUFFER),
