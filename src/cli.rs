@@ -27,7 +27,8 @@ debug probe (probe-rs): the flash bank mode (F7 nDBANK, G4 DBANK), boot options,
 bits, write protection and read protection.
 
 Without a board, add --sim (a fresh simulated STM32F767ZI) or --sim-state FILE (a simulated chip
-whose option bytes and flash persist in FILE between runs).
+whose option bytes and flash persist in FILE between runs); --sim-uart PORT serves its Nucleo
+serial port (virtual COM port) on 127.0.0.1:PORT.
 
 Examples:
   stm32-opts --chip STM32F767ZI ndbank                 show nDBANK

@@ -52,7 +52,7 @@ pub mod map {
 pub struct G4Model {
     pub flash: G4Flash,
     /// RCC, PWR, GPIO and LPUART1 in the peripheral range.
-    pub peripherals: G4Peripherals,
+    pub peripherals: Box<G4Peripherals>,
     variant: Variant,
     /// SRAM1, SRAM2 and CCM SRAM, from 0x2000_0000.
     sram: Vec<u8>,
@@ -69,7 +69,7 @@ impl G4Model {
     pub fn new(variant: Variant, store: G4OptionStore) -> Self {
         G4Model {
             flash: G4Flash::with_store(variant.flash_kib, store),
-            peripherals: G4Peripherals::new(),
+            peripherals: Box::new(G4Peripherals::new()),
             variant,
             sram: vec![0; (map::SRAM_END - map::SRAM1) as usize],
             // An idle bootloader: `b .` repeated.
