@@ -571,3 +571,19 @@ fn sim_uart_without_a_simulated_chip_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sim_uart_beyond_loopback_is_served_with_a_warning() {
+    let output = Command::new(env!("CARGO_BIN_EXE_stm32-opts"))
+        .env_remove("RUST_LOG")
+        .args(["--sim", "--sim-uart", "0.0.0.0:0", "optbytes", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("listening on 0.0.0.0:"), "{stderr}");
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+    // stdout stays the JSON (an erased chip transmits nothing).
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json.is_object());
+}
