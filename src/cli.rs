@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and the mapping of the common options to [`ProbeOptions`].
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -26,7 +27,8 @@ debug probe (probe-rs): the flash bank mode (F7 nDBANK, G4 DBANK), boot options,
 bits, write protection and read protection.
 
 Without a board, add --sim (a fresh simulated STM32F767ZI) or --sim-state FILE (a simulated chip
-whose option bytes and flash persist in FILE between runs).
+whose option bytes and flash persist in FILE between runs); --sim-uart PORT serves its Nucleo
+serial port (virtual COM port) on 127.0.0.1:PORT.
 
 Examples:
   stm32-opts --chip STM32F767ZI ndbank                 show nDBANK
@@ -113,6 +115,21 @@ pub struct GlobalArgs {
     /// Use a simulated chip whose state persists in FILE between runs (implies --sim).
     #[arg(long, global = true, value_name = "FILE")]
     pub sim_state: Option<PathBuf>,
+    /// Serve the simulated chip's virtual COM port UART (F7 USART3, G4 LPUART1) on PORT or
+    /// ADDR:PORT (loopback when only a port is given), one TCP client at a time; what the
+    /// firmware transmits is also copied to stdout. Only with --sim, --sim-state or sim-probe.
+    #[arg(long, global = true, value_name = "[ADDR:]PORT", value_parser = uart_address)]
+    pub sim_uart: Option<SocketAddr>,
+}
+
+/// `--sim-uart PORT` (on loopback) or `--sim-uart ADDR:PORT`.
+fn uart_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    }
+    text.parse().map_err(|_| {
+        format!("`{text}` is not an address: use PORT or ADDR:PORT, e.g. 4445 or 127.0.0.1:4445")
+    })
 }
 
 impl GlobalArgs {
@@ -137,7 +154,13 @@ impl GlobalArgs {
             connect_under_reset: self.connect_under_reset,
             sim: self.sim || self.sim_state.is_some(),
             sim_state: self.sim_state.clone(),
+            sim_uart: self.sim_uart,
         }
+    }
+
+    /// Whether a simulated chip is asked for (`--sim`, `--sim-state`).
+    pub fn simulated(&self) -> bool {
+        self.sim || self.sim_state.is_some()
     }
 }
 
@@ -446,6 +469,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse(&["optbytes", "set"]).is_err(), "needs FIELD=VALUE");
+    }
+
+    #[test]
+    fn sim_uart_takes_a_port_or_an_address() {
+        let cli = parse(&["--sim", "--sim-uart", "4445", "optbytes"]).unwrap();
+        let opts = cli.global.probe_options_with(None);
+        assert_eq!(opts.sim_uart, Some("127.0.0.1:4445".parse().unwrap()));
+        let cli = parse(&["sim-probe", "--sim-uart", "0.0.0.0:4446"]).unwrap();
+        assert_eq!(cli.global.sim_uart, Some("0.0.0.0:4446".parse().unwrap()));
+        let err = parse(&["--sim", "--sim-uart", "uart0", "optbytes"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("use PORT or ADDR:PORT"), "{err}");
     }
 
     #[test]

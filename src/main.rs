@@ -35,6 +35,17 @@ mod exit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.global.sim_uart.is_some()
+        && !cli.global.simulated()
+        && !matches!(cli.command, Command::SimProbe(_))
+    {
+        <Cli as clap::CommandFactory>::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--sim-uart serves the simulated chip's serial port: it needs --sim or --sim-state (or `sim-probe`)",
+            )
+            .exit();
+    }
     // The GDB server reports one line per connection at info; the one-shot commands stay quiet.
     let default_level = if matches!(cli.command, Command::Gdb(_) | Command::SimProbe(_)) {
         "warn,stm32_opts::gdb=info,stm32_opts::sim::glasgow=info"

@@ -11,7 +11,7 @@ use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector, Probe, WireProtocol};
 use probe_rs::{Permissions, Session};
 
-use crate::sim::{SimError, Simulator};
+use crate::sim::{SimError, Simulator, UartLink};
 
 /// The chip the simulator is when `--sim` is given without `--chip`.
 pub const DEFAULT_SIM_CHIP: &str = "STM32F767ZI";
@@ -35,6 +35,8 @@ pub struct ProbeOptions {
     pub sim: bool,
     /// Persisted simulator state (implies `sim`).
     pub sim_state: Option<PathBuf>,
+    /// Serve the simulated chip's virtual COM port UART on this address (simulator only).
+    pub sim_uart: Option<SocketAddr>,
 }
 
 impl ProbeOptions {
@@ -52,14 +54,57 @@ impl ProbeOptions {
         }
     }
 
-    /// Starts the simulated chip these options describe (`--sim`, `--sim-state`).
+    /// Starts the simulated chip these options describe (`--sim`, `--sim-state`), its virtual
+    /// COM port served on `--sim-uart` (bound first: a port that cannot be had leaves a state
+    /// file untouched).
     pub fn simulator(&self) -> Result<Simulator, ProbeError> {
         let chip = self.chip_name()?;
-        Ok(match &self.sim_state {
-            Some(path) => Simulator::with_state_file(&chip, path)?,
-            None => Simulator::new(&chip)?,
-        })
+        let uart = match self.sim_uart {
+            Some(addr) => Some(bind_uart(addr)?),
+            None => None,
+        };
+        let sim = Simulator::open(&chip, self.sim_state.as_deref(), uart)?;
+        if let Some(link) = sim.uart() {
+            // stderr: stdout carries what the UART transmits.
+            eprintln!(
+                "Simulated {} virtual COM port ({}) listening on {} (raw bytes; its output is also copied to stdout)",
+                sim.variant().name,
+                vcp_uart_name(sim.variant().family),
+                link.local_addr()
+            );
+        }
+        Ok(sim)
     }
+
+    /// `--sim-uart` is only for a simulated chip.
+    fn check_uart(&self) -> Result<(), ProbeError> {
+        if self.sim_uart.is_some() && !self.simulated() {
+            return Err(ProbeError::UartWithoutSim);
+        }
+        Ok(())
+    }
+}
+
+/// The UART a Nucleo board of `family` wires to its ST-LINK virtual COM port.
+fn vcp_uart_name(family: crate::sim::Family) -> &'static str {
+    match family {
+        crate::sim::Family::F7 => "USART3",
+        crate::sim::Family::G4 => "LPUART1",
+    }
+}
+
+/// Listens for the simulated UART's client on `addr`; what the UART transmits is also copied
+/// to stdout.
+fn bind_uart(addr: SocketAddr) -> Result<UartLink, ProbeError> {
+    let link = UartLink::bind(addr, Some(Box::new(std::io::stdout())))
+        .map_err(|source| ProbeError::UartListen { addr, source })?;
+    let bound = link.local_addr();
+    if !bound.ip().is_loopback() {
+        log::warn!(
+            "--sim-uart listening on {bound}, which is not a loopback address: anyone who can reach it talks to the simulated chip's serial port"
+        );
+    }
+    Ok(link)
 }
 
 /// Why no session could be opened.
@@ -86,11 +131,19 @@ pub enum ProbeError {
     Probe(#[from] probe_rs::probe::DebugProbeError),
     #[error("cannot set up the link to the socket probe")]
     Link(#[from] std::io::Error),
+    #[error("--sim-uart serves the simulated chip's serial port: it needs --sim or --sim-state (or `sim-probe`)")]
+    UartWithoutSim,
+    #[error("cannot listen on {addr} for the simulated UART (--sim-uart)")]
+    UartListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Opens a session on the chip the options name. The simulator, when asked for, lives as long
 /// as the session does.
 pub fn open_session(opts: &ProbeOptions) -> Result<Session, ProbeError> {
+    opts.check_uart()?;
     let chip = opts.chip_name()?;
     let mut probe = if opts.simulated() {
         if opts.probe.is_some() {

@@ -132,6 +132,17 @@ impl ByteQueue {
         out
     }
 
+    /// Takes the first byte, if any, without waiting.
+    pub fn pop(&self) -> Option<u8> {
+        let mut inner = self.lock();
+        let byte = inner.bytes.pop_front();
+        drop(inner);
+        if byte.is_some() {
+            self.changed.notify_all();
+        }
+        byte
+    }
+
     /// Closes the queue: pushes take nothing, waits end.
     pub fn close(&self) {
         self.lock().closed = true;

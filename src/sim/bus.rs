@@ -5,11 +5,14 @@
 
 use std::time::Instant;
 
+use super::f7::F7Peripherals;
 use super::family::{CoreParams, Model};
 use super::flash::{self, RdpLevel};
 use super::g4::G4Model;
 use super::g4_flash::G4Event;
-use super::variant::Variant;
+use super::periph::uart_link::UartLink;
+use super::periph::{IrqLines, ResetCause};
+use super::variant::{Family, Variant};
 
 /// Address map of the F7 (RM0410 §2.2, PM0253 for the Cortex-M7 private peripheral bus). The
 /// G4's is in [`super::g4::map`]; the private peripheral bus is common.
@@ -222,6 +225,11 @@ pub struct Bus {
     /// Set by a CPU access that matched a DWT comparator.
     pub watch_hit: Option<usize>,
     pub requests: Vec<CoreRequest>,
+    /// The F7's boot peripherals (RCC, PWR, SYSCFG, GPIO, USART3); the G4's are in its model.
+    pub f7_peripherals: Option<F7Peripherals>,
+    /// What the next system reset is, for the RCC's reset flags: a power-on at first, then a
+    /// software reset unless the chip says otherwise (NRST, OBL_LAUNCH).
+    pub next_reset: ResetCause,
 }
 
 impl Bus {
@@ -257,6 +265,8 @@ impl Bus {
             fetch_barrier: false,
             watch_hit: None,
             requests: Vec::new(),
+            f7_peripherals: (variant.family == Family::F7).then(F7Peripherals::new),
+            next_reset: ResetCause::PowerOn,
         }
     }
 
@@ -429,13 +439,8 @@ impl Bus {
                 .copy_from_slice(&value.to_le_bytes()[..size as usize]);
             return Ok(());
         }
-        let shift = 8 * (address & 3);
-        let lanes = match size {
-            1 => 0xFF,
-            2 => 0xFFFF,
-            _ => 0xFFFF_FFFF,
-        } << shift;
-        self.write_register(address & !3, value << shift, lanes, who)
+        let (word, lanes) = word_lanes(address, value, size);
+        self.write_register(address & !3, word, lanes, who)
             .ok_or(err)
     }
 
@@ -458,7 +463,10 @@ impl Bus {
             a if (map::OPTION_BYTES..map::OPTION_BYTES + map::OPTION_BYTES_SIZE).contains(&a) => {
                 self.flash.store().option_word((a - map::OPTION_BYTES) / 4)
             }
-            a if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&a) => 0,
+            a if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&a) => self
+                .f7_peripherals
+                .as_mut()
+                .map_or(0, |peripherals| peripherals.read(a)),
             dbgmcu::IDCODE => variant.idcode(),
             dbgmcu::CR => self.dbgmcu_cr,
             dbgmcu::APB1_FZ => self.dbgmcu_apb1_fz,
@@ -539,7 +547,11 @@ impl Bus {
                     return None;
                 }
             }
-            a if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&a) => {}
+            a if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&a) => {
+                if let Some(peripherals) = self.f7_peripherals.as_mut() {
+                    peripherals.write(a, value, lanes);
+                }
+            }
             dbgmcu::CR => self.dbgmcu_cr = value & 0x7,
             dbgmcu::APB1_FZ => self.dbgmcu_apb1_fz = value,
             dbgmcu::APB2_FZ => self.dbgmcu_apb2_fz = value,
@@ -676,4 +688,66 @@ impl Bus {
     pub fn clear_bkpsram(&mut self) {
         self.bkpsram.fill(0);
     }
+
+    /// Whether a peripheral interrupt line may have changed since the last call. Each call is
+    /// also one step of the peripherals' time (a UART character: see
+    /// [`super::periph::usart`]), so the core polls it as it runs.
+    pub fn irq_lines_changed(&mut self) -> bool {
+        match (&mut self.flash, &mut self.f7_peripherals) {
+            (Model::G4(g4), _) => g4.peripherals.irq_lines_changed(),
+            (Model::F7(_), Some(f7)) => f7.irq_lines_changed(),
+            (Model::F7(_), None) => false,
+        }
+    }
+
+    /// The peripheral interrupt lines asserted now: bit `n % 32` of `lines[n / 32]` is IRQ `n`
+    /// (F7: USART3 = 39; G4: LPUART1 = 91). Every word of `lines` is written.
+    pub fn irq_lines(&mut self, lines: &mut [u32; 8]) {
+        *lines = match (&self.flash, &self.f7_peripherals) {
+            (Model::G4(g4), _) => g4.peripherals.irq_lines(),
+            (Model::F7(_), Some(f7)) => f7.irq_lines(),
+            (Model::F7(_), None) => IrqLines::default(),
+        };
+    }
+
+    /// The core clock (HCLK) the RCC is set to, in Hz: 16 MHz (HSI) out of reset.
+    pub fn core_clock_hz(&self) -> u32 {
+        match (&self.flash, &self.f7_peripherals) {
+            (Model::G4(g4), _) => g4.peripherals.core_clock_hz(),
+            (Model::F7(_), Some(f7)) => f7.core_clock_hz(),
+            (Model::F7(_), None) => super::f7::rcc::HSI_HZ,
+        }
+    }
+
+    /// Resets the boot peripherals as [`Bus::next_reset`] says, which then falls back to a
+    /// software reset.
+    pub fn reset_peripherals(&mut self) {
+        let cause = std::mem::take(&mut self.next_reset);
+        match (&mut self.flash, &mut self.f7_peripherals) {
+            (Model::G4(g4), _) => g4.peripherals.reset(cause),
+            (Model::F7(_), Some(f7)) => f7.reset(cause),
+            (Model::F7(_), None) => {}
+        }
+    }
+
+    /// Connects the Nucleo virtual COM port UART (F7 USART3, G4 LPUART1) to `link`.
+    pub fn attach_vcp_uart(&mut self, link: UartLink) {
+        match (&mut self.flash, &mut self.f7_peripherals) {
+            (Model::G4(g4), _) => g4.peripherals.attach_vcp(link),
+            (Model::F7(_), Some(f7)) => f7.attach_vcp(link),
+            (Model::F7(_), None) => {}
+        }
+    }
+}
+
+/// A `size`-byte write of `value` at `address` as the word it makes: the value shifted into its
+/// byte lanes, and the mask of those lanes.
+pub fn word_lanes(address: u32, value: u32, size: u32) -> (u32, u32) {
+    let shift = 8 * (address & 3);
+    let lanes = match size {
+        1 => 0xFF,
+        2 => 0xFFFF,
+        _ => 0xFFFF_FFFF,
+    } << shift;
+    (value << shift, lanes)
 }

@@ -69,6 +69,7 @@ impl Chip {
         let vtor = {
             let mut bus = self.bus.borrow_mut();
             bus.flash.system_reset(Instant::now());
+            bus.reset_peripherals();
             bus.requests.clear();
             bus.reset_sticky = true;
             bus.watch_hit = None;
@@ -243,6 +244,7 @@ impl Chip {
             self.in_reset = true;
         } else if self.in_reset {
             self.in_reset = false;
+            self.bus.borrow_mut().next_reset = super::periph::ResetCause::Pin;
             self.system_reset();
         }
     }

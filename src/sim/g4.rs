@@ -3,13 +3,19 @@
 //! the reference and probe-rs's `STM32G4_Series.yaml` give it; `stm32-families.md` §0, §3, §6,
 //! §12). The Cortex-M4F debug block above 0xE000_0000 is the common one of [`super::bus`].
 //!
-//! Written from the reference facts, not from the engine's code.
+//! Written from the reference facts, not from the engine's code. The boot peripherals (RCC,
+//! PWR, GPIO, LPUART1) are in the `g4/` folder ([`peripherals`]).
+
+pub mod peripherals;
+pub mod pwr;
+pub mod rcc;
 
 use std::time::Instant;
 
 use super::bus::{BusError, Initiator};
 use super::g4_flash::{self, G4BusFault, G4Event, G4Flash, G4OptionStore};
 use super::variant::Variant;
+pub use peripherals::G4Peripherals;
 
 /// Address map of a G47x/G48x.
 pub mod map {
@@ -45,6 +51,8 @@ pub mod map {
 /// Everything of a G47x/G48x that is not the Cortex-M debug block.
 pub struct G4Model {
     pub flash: G4Flash,
+    /// RCC, PWR, GPIO and LPUART1 in the peripheral range.
+    pub peripherals: Box<G4Peripherals>,
     variant: Variant,
     /// SRAM1, SRAM2 and CCM SRAM, from 0x2000_0000.
     sram: Vec<u8>,
@@ -61,6 +69,7 @@ impl G4Model {
     pub fn new(variant: Variant, store: G4OptionStore) -> Self {
         G4Model {
             flash: G4Flash::with_store(variant.flash_kib, store),
+            peripherals: Box::new(G4Peripherals::new()),
             variant,
             sram: vec![0; (map::SRAM_END - map::SRAM1) as usize],
             // An idle bootloader: `b .` repeated.
@@ -161,8 +170,8 @@ impl G4Model {
         } else if (map::FLASH_REGS..map::FLASH_REGS_END).contains(&word_address) {
             self.flash.read(word_address - map::FLASH_REGS, now)
         } else if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&word_address) {
-            // Other peripherals are not modelled: they read as zero.
-            0
+            // The boot peripherals; the others read as zero.
+            self.peripherals.read(word_address)
         } else {
             return Err(err);
         };
@@ -197,6 +206,8 @@ impl G4Model {
             return self.write_flash_register(address, value, size, now);
         }
         if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&address) {
+            let (word, lanes) = super::bus::word_lanes(address, value, size);
+            self.peripherals.write(address & !3, word, lanes);
             return Ok(());
         }
         // Boot alias, system memory, option-byte areas, UID, flash size: read only. The option
@@ -250,6 +261,7 @@ impl super::chip::Chip {
             bus.fp_comp = [0; super::bus::fpb::NUM_CODE];
             bus.dwt = Default::default();
             bus.dbgmcu_cr = 0;
+            bus.next_reset = super::periph::ResetCause::OptionLoad;
         }
         self.system_reset();
         self.dap.drop_link();

@@ -44,6 +44,19 @@ pub mod reg {
     pub const SEC2R: u32 = 0x74;
 }
 
+/// FLASH_ACR fields (`real-firmware-on-the-sim.md` §3.2). Every bit reads back as written;
+/// nothing acts on the caches or the prefetch.
+pub mod acr {
+    pub const LATENCY: u32 = 0xF;
+    pub const PRFTEN: u32 = 1 << 8;
+    pub const ICEN: u32 = 1 << 9;
+    pub const DCEN: u32 = 1 << 10;
+    pub const ICRST: u32 = 1 << 11;
+    pub const DCRST: u32 = 1 << 12;
+    /// Instruction and data caches on (SVD 0x0000_0600), after every reset.
+    pub const RESET: u32 = ICEN | DCEN;
+}
+
 /// Unlock keys (the same on every STM32).
 pub mod key {
     pub const KEY1: u32 = 0x4567_0123;
@@ -381,7 +394,7 @@ impl G4Flash {
             loaded_regs: OptionRegs::from_store(&store),
             loaded_dual_bank: store.dual_bank(),
             loaded_rdp: store.rdp(),
-            acr: 0,
+            acr: acr::RESET,
             cr: cr::LOCK | cr::OPTLOCK,
             sr: 0,
             key: KeyState::Idle,
@@ -566,6 +579,7 @@ impl G4Flash {
     /// lock-until-reset, aborts nothing in the array. Options are **not** reloaded: only
     /// OBL_LAUNCH or a power-on reset do that (reference §3; UNVERIFIED on G4).
     pub fn system_reset(&mut self) {
+        self.acr = acr::RESET;
         self.cr = cr::LOCK | cr::OPTLOCK;
         self.sr &= sr::OPTVERR;
         self.key = KeyState::Idle;

@@ -441,3 +441,16 @@ fn sr_errors_are_write_one_to_clear() {
     f.write(reg::SR, sr::BSY | sr::PGSERR, now).unwrap();
     assert_eq!(f.read(reg::SR, now), 0);
 }
+
+#[test]
+fn acr_resets_with_the_caches_on_and_reads_back_latency() {
+    let now = t0();
+    let mut f = G4Flash::new(512);
+    assert_eq!(f.read(reg::ACR, now), 0x0000_0600);
+    f.write(reg::ACR, acr::RESET | acr::PRFTEN | 4, now)
+        .unwrap();
+    assert_eq!(f.read(reg::ACR, now) & acr::LATENCY, 4);
+    assert_eq!(f.read(reg::ACR, now), 0x0000_0704);
+    f.system_reset();
+    assert_eq!(f.read(reg::ACR, now), acr::RESET);
+}

@@ -3,8 +3,9 @@
 //! The chip model (bus, FLASH controller and option store, Cortex-M7 or M4F debug block with
 //! FPB and DWT, a real CPU through armagnac) sits under probe-rs at the DAP level, so the code
 //! that drives hardware is the code every test runs. Common parts (bus and debug block, CPU,
-//! DAP, probe, socket, state, faults) plus one model per family ([`family`]: [`flash`] for the
-//! F7, [`g4`] and [`g4_flash`] for the G4). See `docs/simulator.md`.
+//! DAP, probe, socket, state, faults) plus one model per family ([`family`]: [`flash`] and the
+//! boot peripherals of [`f7`] for the F7, [`g4`] and [`g4_flash`] for the G4; the ST peripheral
+//! IP both share is in [`periph`]). See `docs/simulator.md`.
 //!
 //! ```no_run
 //! use stm32_opts::sim::Simulator;
@@ -17,6 +18,7 @@ pub mod chip;
 pub mod cpu;
 pub mod dap;
 pub mod exception;
+pub mod f7;
 pub mod family;
 pub mod faults;
 pub mod flash;
@@ -24,6 +26,7 @@ pub mod g4;
 pub mod g4_flash;
 pub mod geometry;
 pub mod glasgow;
+pub mod periph;
 pub mod probe;
 pub mod state;
 pub mod variant;
@@ -38,6 +41,7 @@ use chip::Chip;
 use family::Model;
 pub use flash::{FlashFaults, OptionStore, Timing};
 pub use g4_flash::{G4Faults, G4Flash, G4OptionStore, G4Timing};
+pub use periph::uart_link::{Dropped, UartLink};
 pub use state::{StateError, StateFile};
 pub use variant::{Family, UnknownVariant, Variant};
 pub use worker::{SimGone, SimHandle};
@@ -62,23 +66,37 @@ pub enum SimError {
 pub struct Simulator {
     handle: SimHandle,
     variant: Variant,
+    /// The host end of the virtual COM port UART, if one was given.
+    uart: Option<UartLink>,
 }
 
 impl Simulator {
     /// A factory-fresh chip (F7: OPTCR 0xFFFFAAFD, OPTCR1 0x00400080; G4: OPTR 0xFFEFF8AA;
     /// erased flash).
     pub fn new(chip: &str) -> Result<Self, SimError> {
-        let variant = Variant::by_name(chip)?;
-        Ok(Self::start(variant, None, None))
+        Self::open(chip, None, None)
     }
 
     /// A chip whose option store and flash persist in `path` (created on first use). The file
     /// is locked for this simulator's lifetime: another user of it gets [`StateError::InUse`].
     pub fn with_state_file(chip: &str, path: &Path) -> Result<Self, SimError> {
+        Self::open(chip, Some(path), None)
+    }
+
+    /// A chip, persisted in `state` if given, whose virtual COM port UART (F7 USART3, G4
+    /// LPUART1) is connected to `uart` before its core runs its first instruction.
+    pub fn open(
+        chip: &str,
+        state: Option<&Path>,
+        uart: Option<UartLink>,
+    ) -> Result<Self, SimError> {
         let variant = Variant::by_name(chip)?;
+        let Some(path) = state else {
+            return Ok(Self::start(variant, None, None, uart));
+        };
         let (file, saved) = StateFile::open(path, &variant)?;
         let is_new = saved.is_none();
-        let sim = Self::start(variant, saved, Some(file));
+        let sim = Self::start(variant, saved, Some(file), uart);
         if is_new {
             // Create the file at once, so consecutive runs share it even if this one fails.
             sim.handle.save()?;
@@ -86,7 +104,13 @@ impl Simulator {
         Ok(sim)
     }
 
-    fn start(variant: Variant, saved: Option<state::Saved>, file: Option<StateFile>) -> Self {
+    fn start(
+        variant: Variant,
+        saved: Option<state::Saved>,
+        file: Option<StateFile>,
+        uart: Option<UartLink>,
+    ) -> Self {
+        let link = uart.clone();
         let handle = SimHandle::spawn(
             move || {
                 // A new process is a power-on: the options load from the store, and the core
@@ -95,11 +119,29 @@ impl Simulator {
                     Some(saved) => saved.into_model(variant),
                     None => Model::factory(variant),
                 };
-                Chip::with_model(variant, model)
+                let chip = Chip::with_model(variant, model);
+                if let Some(link) = link {
+                    chip.bus.borrow_mut().attach_vcp_uart(link);
+                }
+                chip
             },
             file,
         );
-        Simulator { handle, variant }
+        Simulator {
+            handle,
+            variant,
+            uart,
+        }
+    }
+
+    /// The host end of the virtual COM port UART, if the simulator was opened with one.
+    pub fn uart(&self) -> Option<&UartLink> {
+        self.uart.as_ref()
+    }
+
+    /// The core clock (HCLK) the chip's RCC is set to, in Hz.
+    pub fn core_clock_hz(&self) -> Result<u32, SimGone> {
+        self.with(|chip| chip.bus.borrow().core_clock_hz())
     }
 
     /// Writes the state file now (every change is also saved as it happens).

@@ -38,4 +38,5 @@ mod sim_faults;
 mod sim_flash_controller;
 mod sim_g4;
 mod sim_glasgow;
+mod sim_peripherals;
 mod sim_state;

@@ -41,6 +41,7 @@ pub fn sim_options(chip: Option<&str>) -> ProbeOptions {
         connect_under_reset: false,
         sim: true,
         sim_state: None,
+        sim_uart: None,
     }
 }
 
