@@ -1,12 +1,13 @@
-//! The simulated chip's memory map: what both the CPU and the debug port (AHB-AP) see.
-//!
-//! Core-control registers (DHCSR, DCRSR, AIRCR) do not act here directly: a write records a
-//! [`CoreRequest`] that the chip carries out right after the access, because it needs the CPU.
+//! The simulated chip's memory map outside the Cortex-M core: what both the core and the debug
+//! port (AHB-AP) reach through [`sim_core::Bus`]. The core itself answers the registers the
+//! architecture defines (System Control Space, DWT, FPB, bit-band aliases); everything else of
+//! the private peripheral bus that the core passes on (DBGMCU, the CoreSight blocks it does
+//! not model) is answered here.
 
 use std::time::Instant;
 
 use super::f7::F7Peripherals;
-use super::family::{CoreParams, Model};
+use super::family::Model;
 use super::flash::{self, RdpLevel};
 use super::g4::G4Model;
 use super::g4_flash::G4Event;
@@ -37,101 +38,10 @@ pub mod map {
     pub const FLASH_REGS: u32 = 0x4002_3C00;
     pub const BKPSRAM: u32 = 0x4002_4000;
     pub const BKPSRAM_SIZE: u32 = 4 * 1024;
-    pub const DWT: u32 = 0xE000_1000;
-    pub const FPB: u32 = 0xE000_2000;
-    pub const SCS: u32 = 0xE000_E000;
     pub const DBGMCU: u32 = 0xE004_2000;
-}
-
-/// System control and debug registers (ARMv7-M ARM C1.6, PM0253).
-pub mod scs {
-    pub const CPUID: u32 = 0xE000_ED00;
-    pub const AIRCR: u32 = 0xE000_ED0C;
-    /// Configuration and Control Register (DIV_0_TRP, UNALIGN_TRP, STKALIGN…).
-    pub const CCR: u32 = 0xE000_ED14;
-    pub const CCR_DIV_0_TRP: u32 = 1 << 4;
-    /// System Handler Priority Registers 1–3 (exceptions 4–15, one byte each).
-    pub const SHPR1: u32 = 0xE000_ED18;
-    pub const SHPR3: u32 = 0xE000_ED20;
-    /// System Handler Control and State Register (MEMFAULTENA, BUSFAULTENA, USGFAULTENA).
-    pub const SHCSR: u32 = 0xE000_ED24;
-    /// Configurable Fault Status Register: MMFSR (byte 0), BFSR (byte 1), UFSR (half-word 1).
-    pub const CFSR: u32 = 0xE000_ED28;
-    /// HardFault Status Register.
-    pub const HFSR: u32 = 0xE000_ED2C;
-    /// MemManage Fault Address Register.
-    pub const MMFAR: u32 = 0xE000_ED34;
-    /// BusFault Address Register.
-    pub const BFAR: u32 = 0xE000_ED38;
-    pub const CPACR: u32 = 0xE000_ED88;
-    pub const DFSR: u32 = 0xE000_ED30;
-    pub const DHCSR: u32 = 0xE000_EDF0;
-    pub const DCRSR: u32 = 0xE000_EDF4;
-    pub const DCRDR: u32 = 0xE000_EDF8;
-    pub const DEMCR: u32 = 0xE000_EDFC;
-    pub const MVFR0: u32 = 0xE000_EF40;
-    pub const MVFR1: u32 = 0xE000_EF44;
-    pub const MVFR2: u32 = 0xE000_EF48;
-    // CPUID and MVFR0–2 values are the family's: see `CoreParams`.
-
-    pub const DBGKEY: u32 = 0xA05F << 16;
-    pub const C_DEBUGEN: u32 = 1 << 0;
-    pub const C_HALT: u32 = 1 << 1;
-    pub const C_STEP: u32 = 1 << 2;
-    pub const C_MASKINTS: u32 = 1 << 3;
-    pub const S_REGRDY: u32 = 1 << 16;
-    pub const S_HALT: u32 = 1 << 17;
-    pub const S_SLEEP: u32 = 1 << 18;
-    pub const S_LOCKUP: u32 = 1 << 19;
-    pub const S_RETIRE_ST: u32 = 1 << 24;
-    pub const S_RESET_ST: u32 = 1 << 25;
-
-    pub const DFSR_HALTED: u32 = 1 << 0;
-    pub const DFSR_BKPT: u32 = 1 << 1;
-    pub const DFSR_DWTTRAP: u32 = 1 << 2;
-    pub const DFSR_VCATCH: u32 = 1 << 3;
-    pub const DFSR_EXTERNAL: u32 = 1 << 4;
-
-    pub const DEMCR_VC_CORERESET: u32 = 1 << 0;
-    pub const DEMCR_VC_MMERR: u32 = 1 << 4;
-    pub const DEMCR_VC_NOCPERR: u32 = 1 << 5;
-    pub const DEMCR_VC_CHKERR: u32 = 1 << 6;
-    pub const DEMCR_VC_STATERR: u32 = 1 << 7;
-    pub const DEMCR_VC_BUSERR: u32 = 1 << 8;
-    pub const DEMCR_VC_INTERR: u32 = 1 << 9;
-    pub const DEMCR_VC_HARDERR: u32 = 1 << 10;
-    pub const DEMCR_TRCENA: u32 = 1 << 24;
-
-    pub const VECTKEY: u32 = 0x05FA << 16;
-    pub const VECTKEYSTAT: u32 = 0xFA05 << 16;
-    pub const AIRCR_VECTRESET: u32 = 1 << 0;
-    pub const AIRCR_SYSRESETREQ: u32 = 1 << 2;
-
-    pub const DCRSR_REGWNR: u32 = 1 << 16;
-}
-
-/// FPB (flash patch and breakpoint unit). Revision and comparator count are the family's (see
-/// `CoreParams`: F7 FPBv2 with 8, G4 FPBv1 with 6 code comparators).
-pub mod fpb {
-    pub const FP_CTRL: u32 = 0xE000_2000;
-    pub const FP_REMAP: u32 = 0xE000_2004;
-    pub const FP_COMP0: u32 = 0xE000_2008;
-    /// The most code comparators of any simulated family (the register file's size).
-    pub const NUM_CODE: usize = 8;
-    pub const NUM_LIT: u32 = 2;
-    pub const ENABLE: u32 = 1 << 0;
-    pub const KEY: u32 = 1 << 1;
-}
-
-/// DWT with 4 comparators.
-pub mod dwt {
-    pub const DWT_CTRL: u32 = 0xE000_1000;
-    pub const DWT_COMP0: u32 = 0xE000_1020;
-    pub const NUM_COMP: usize = 4;
-    pub const FUNCTION_READ: u32 = 5;
-    pub const FUNCTION_WRITE: u32 = 6;
-    pub const FUNCTION_ACCESS: u32 = 7;
-    pub const MATCHED: u32 = 1 << 24;
+    /// The private peripheral bus.
+    pub const PPB: u32 = 0xE000_0000;
+    pub const PPB_END: u32 = 0xE010_0000;
 }
 
 /// DBGMCU registers.
@@ -143,47 +53,13 @@ pub mod dbgmcu {
 }
 
 /// Who makes a bus access: the core sees the flash even under RDP level 1, the debugger not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Initiator {
-    Cpu,
-    Debug,
-}
+pub use sim_core::{BusError, Initiator};
 
-/// An access the bus answers with an error (an AP transfer FAULT on the debug port).
+/// Something the chip must do after a bus access, because it concerns more than the bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BusError {
-    pub address: u32,
-}
-
-/// Core-control effects of a debug write, carried out by the chip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoreRequest {
-    Halt,
-    Resume {
-        step: bool,
-    },
-    RegisterTransfer {
-        regsel: u32,
-        write: bool,
-    },
-    SystemReset,
+pub enum ChipEvent {
     /// G4 OBL_LAUNCH: the options were reloaded; the chip resets and the debug link drops.
     OptionLoadReset,
-}
-
-/// Run state of the core as DHCSR reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoreState {
-    Running,
-    Halted,
-    LockedUp,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DwtComparator {
-    pub comp: u32,
-    pub mask: u32,
-    pub function: u32,
 }
 
 /// Everything addressable.
@@ -192,39 +68,16 @@ pub struct Bus {
     /// The family model: on the F7 its FLASH controller, array and option store (the F7 memory
     /// map is the rest of this struct); on the G4 everything below the private peripheral bus.
     pub flash: Model,
-    /// Identity and comparator counts of the family's Cortex-M core.
-    pub core_params: CoreParams,
     itcm: Vec<u8>,
     sram: Vec<u8>,
     bkpsram: Vec<u8>,
     system_memory: Vec<u8>,
     pub uid: [u32; 3],
-    // Debug and system registers.
-    pub dhcsr_ctrl: u32,
-    pub reset_sticky: bool,
-    pub core: CoreState,
-    pub dfsr: u32,
-    pub demcr: u32,
-    pub dcrdr: u32,
-    pub aircr_prigroup: u32,
-    pub cpacr: u32,
-    pub fp_ctrl_enable: bool,
-    pub fp_comp: [u32; fpb::NUM_CODE],
-    pub dwt: [DwtComparator; dwt::NUM_COMP],
-    pub dwt_ctrl: u32,
     pub dbgmcu_cr: u32,
     pub dbgmcu_apb1_fz: u32,
     pub dbgmcu_apb2_fz: u32,
-    /// HFSR, MMFAR and BFAR: the fault status the CPU model's own system-control block lacks.
-    pub hfsr: u32,
-    pub mmfar: u32,
-    pub bfar: u32,
-    /// While set, every CPU half-word read fails: exception entry stops at the handler's first
-    /// instruction fetch, after stacking and vectoring (see `Cpu::enter_exception`).
-    pub fetch_barrier: bool,
-    /// Set by a CPU access that matched a DWT comparator.
-    pub watch_hit: Option<usize>,
-    pub requests: Vec<CoreRequest>,
+    /// What the chip must do after the last accesses.
+    pub events: Vec<ChipEvent>,
     /// The F7's boot peripherals (RCC, PWR, SYSCFG, GPIO, USART3); the G4's are in its model.
     pub f7_peripherals: Option<F7Peripherals>,
     /// What the next system reset is, for the RCC's reset flags: a power-on at first, then a
@@ -236,7 +89,6 @@ impl Bus {
     pub fn new(variant: Variant, flash: Model) -> Self {
         Bus {
             variant,
-            core_params: CoreParams::of(variant.family),
             flash,
             itcm: vec![0; map::ITCM_RAM_SIZE as usize],
             sram: vec![0; map::SRAM_SIZE as usize],
@@ -244,27 +96,10 @@ impl Bus {
             // An idle bootloader: `b .` repeated.
             system_memory: [0xFE, 0xE7].repeat(map::SYSTEM_MEMORY_SIZE as usize / 2),
             uid: [0x0032_0041, 0x3336_5107, 0x3938_3933 ^ variant.flash_kib],
-            dhcsr_ctrl: 0,
-            reset_sticky: true,
-            core: CoreState::Running,
-            dfsr: 0,
-            demcr: 0,
-            dcrdr: 0,
-            aircr_prigroup: 0,
-            cpacr: 0,
-            fp_ctrl_enable: false,
-            fp_comp: [0; fpb::NUM_CODE],
-            dwt: [DwtComparator::default(); dwt::NUM_COMP],
-            dwt_ctrl: (dwt::NUM_COMP as u32) << 28,
             dbgmcu_cr: 0,
             dbgmcu_apb1_fz: 0,
             dbgmcu_apb2_fz: 0,
-            hfsr: 0,
-            mmfar: 0,
-            bfar: 0,
-            fetch_barrier: false,
-            watch_hit: None,
-            requests: Vec::new(),
+            events: Vec::new(),
             f7_peripherals: (variant.family == Family::F7).then(F7Peripherals::new),
             next_reset: ResetCause::PowerOn,
         }
@@ -285,34 +120,9 @@ impl Bus {
         None
     }
 
-    /// Reads `size` bytes (1, 2 or 4) at `address`; the value is right-aligned.
+    /// Reads `size` bytes (1, 2 or 4, aligned) at `address`; the value is right-aligned.
     pub fn read(&mut self, address: u32, size: u32, who: Initiator) -> Result<u32, BusError> {
-        if let Some((byte, bit)) = self.bitband_target(address) {
-            // An alias word reads as the bit it stands for.
-            return Ok((self.read(byte, 1, who)? >> bit) & 1);
-        }
-        self.read_direct(address, size, who)
-    }
-
-    /// The byte and bit a Cortex-M4 bit-band alias address stands for (Cortex-M4 TRM §3.7:
-    /// alias = region alias + byte offset × 32 + bit × 4, for the first 1 MB of SRAM and of the
-    /// peripherals).
-    fn bitband_target(&self, address: u32) -> Option<(u32, u32)> {
-        if !self.core_params.bitband {
-            return None;
-        }
-        const REGIONS: [(u32, u32); 2] = [(0x2200_0000, 0x2000_0000), (0x4200_0000, 0x4000_0000)];
-        REGIONS.iter().find_map(|&(alias, base)| {
-            let offset = address.checked_sub(alias)?;
-            (offset < 0x0200_0000).then(|| (base + offset / 32, (offset / 4) % 8))
-        })
-    }
-
-    fn read_direct(&mut self, address: u32, size: u32, who: Initiator) -> Result<u32, BusError> {
         let err = BusError { address };
-        if who == Initiator::Cpu {
-            self.check_watch(address, size, false);
-        }
         if let Model::G4(g4) = &mut self.flash {
             if G4Model::claims(address) {
                 return g4.read(address, size, who, Instant::now());
@@ -335,7 +145,7 @@ impl Bus {
             buf.copy_from_slice(&self.bkpsram[off..off + size as usize]);
         } else {
             // Registers: read the aligned word and pick the lanes.
-            let word = self.read_register(address & !3, who).ok_or(err)?;
+            let word = self.read_register(address & !3).ok_or(err)?;
             let shift = 8 * (address & 3);
             let value = word >> shift;
             return Ok(match size {
@@ -362,7 +172,7 @@ impl Bus {
         None
     }
 
-    /// Writes `size` bytes (1, 2 or 4) of `value` at `address`.
+    /// Writes `size` bytes (1, 2 or 4, aligned) of `value` at `address`.
     pub fn write(
         &mut self,
         address: u32,
@@ -370,35 +180,14 @@ impl Bus {
         size: u32,
         who: Initiator,
     ) -> Result<(), BusError> {
-        if let Some((byte, bit)) = self.bitband_target(address) {
-            // Bit 0 of the value sets or clears the bit: a read-modify-write of its byte.
-            let old = self.read_direct(byte, 1, who)?;
-            let new = (old & !(1 << bit)) | ((value & 1) << bit);
-            return self.write_direct(byte, new, 1, who);
-        }
-        self.write_direct(address, value, size, who)
-    }
-
-    fn write_direct(
-        &mut self,
-        address: u32,
-        value: u32,
-        size: u32,
-        who: Initiator,
-    ) -> Result<(), BusError> {
         let err = BusError { address };
-        if who == Initiator::Cpu {
-            self.check_watch(address, size, true);
-        }
         let now = Instant::now();
         if let Model::G4(g4) = &mut self.flash {
             if G4Model::claims(address) {
                 let result = g4.write(address, value, size, now);
                 for event in g4.take_events() {
                     match event {
-                        G4Event::OptionLoadReset => {
-                            self.requests.push(CoreRequest::OptionLoadReset)
-                        }
+                        G4Event::OptionLoadReset => self.events.push(ChipEvent::OptionLoadReset),
                     }
                 }
                 return result;
@@ -440,15 +229,13 @@ impl Bus {
             return Ok(());
         }
         let (word, lanes) = word_lanes(address, value, size);
-        self.write_register(address & !3, word, lanes, who)
-            .ok_or(err)
+        self.write_register(address & !3, word, lanes).ok_or(err)
     }
 
     /// Word reads of registers and read-only system areas. `None` = no such address.
-    fn read_register(&mut self, address: u32, who: Initiator) -> Option<u32> {
+    fn read_register(&mut self, address: u32) -> Option<u32> {
         let now = Instant::now();
         let variant = self.variant;
-        let core = self.core_params;
         Some(match address {
             a if (map::FLASH_REGS..map::FLASH_REGS + 0x20).contains(&a) => {
                 self.flash.read_reg(a - map::FLASH_REGS, now)
@@ -471,71 +258,14 @@ impl Bus {
             dbgmcu::CR => self.dbgmcu_cr,
             dbgmcu::APB1_FZ => self.dbgmcu_apb1_fz,
             dbgmcu::APB2_FZ => self.dbgmcu_apb2_fz,
-            scs::CPUID => core.cpuid,
-            scs::AIRCR => scs::VECTKEYSTAT | (self.aircr_prigroup << 8),
-            scs::CPACR => self.cpacr,
-            scs::DFSR => self.dfsr,
-            scs::HFSR => self.hfsr,
-            scs::MMFAR => self.mmfar,
-            scs::BFAR => self.bfar,
-            scs::DHCSR => {
-                let mut v = self.dhcsr_ctrl | scs::S_REGRDY;
-                match self.core {
-                    CoreState::Halted => v |= scs::S_HALT,
-                    CoreState::LockedUp => v |= scs::S_LOCKUP,
-                    CoreState::Running => {}
-                }
-                if self.reset_sticky && who == Initiator::Debug {
-                    v |= scs::S_RESET_ST;
-                    self.reset_sticky = false;
-                }
-                v
-            }
-            scs::DCRDR => self.dcrdr,
-            scs::DEMCR => self.demcr,
-            scs::MVFR0 => core.mvfr[0],
-            scs::MVFR1 => core.mvfr[1],
-            scs::MVFR2 => core.mvfr[2],
-            fpb::FP_CTRL => {
-                ((fpb::NUM_LIT) << 8)
-                    | ((core.fpb_code_comparators as u32) << 4)
-                    | (core.fpb_revision << 28)
-                    | u32::from(self.fp_ctrl_enable)
-            }
-            fpb::FP_REMAP => 0,
-            a if (fpb::FP_COMP0..fpb::FP_COMP0 + 4 * core.fpb_code_comparators as u32)
-                .contains(&a) =>
-            {
-                self.fp_comp[((a - fpb::FP_COMP0) / 4) as usize]
-            }
-            dwt::DWT_CTRL => self.dwt_ctrl,
-            a if (dwt::DWT_COMP0..dwt::DWT_COMP0 + 16 * dwt::NUM_COMP as u32).contains(&a) => {
-                let n = ((a - dwt::DWT_COMP0) / 16) as usize;
-                match (a - dwt::DWT_COMP0) % 16 {
-                    0 => self.dwt[n].comp,
-                    4 => self.dwt[n].mask,
-                    8 => {
-                        // MATCHED clears on read.
-                        let f = self.dwt[n].function;
-                        self.dwt[n].function &= !dwt::MATCHED;
-                        f
-                    }
-                    _ => 0,
-                }
-            }
-            // Rest of the private peripheral bus (ITM, TPIU, ROM tables…): read as zero.
-            a if (0xE000_0000..0xE010_0000).contains(&a) => 0,
+            // The rest of the private peripheral bus the core passes on (ITM, TPIU, ETM, ROM
+            // table): not modelled, read as zero.
+            a if (map::PPB..map::PPB_END).contains(&a) => 0,
             _ => return None,
         })
     }
 
-    fn write_register(
-        &mut self,
-        address: u32,
-        value: u32,
-        lanes: u32,
-        who: Initiator,
-    ) -> Option<()> {
+    fn write_register(&mut self, address: u32, value: u32, lanes: u32) -> Option<()> {
         let now = Instant::now();
         match address {
             a if (map::FLASH_REGS..map::FLASH_REGS + 0x20).contains(&a) => {
@@ -555,133 +285,10 @@ impl Bus {
             dbgmcu::CR => self.dbgmcu_cr = value & 0x7,
             dbgmcu::APB1_FZ => self.dbgmcu_apb1_fz = value,
             dbgmcu::APB2_FZ => self.dbgmcu_apb2_fz = value,
-            scs::AIRCR if lanes == 0xFFFF_FFFF && value & 0xFFFF_0000 == scs::VECTKEY => {
-                self.aircr_prigroup = (value >> 8) & 7;
-                if value & (scs::AIRCR_SYSRESETREQ | scs::AIRCR_VECTRESET) != 0 {
-                    self.requests.push(CoreRequest::SystemReset);
-                }
-            }
-            scs::AIRCR => {}
-            scs::CPACR => self.cpacr = value & (0xF << 20),
-            scs::DFSR => self.dfsr &= !value,
-            // HFSR is write-1-to-clear; the address registers are plain read/write.
-            scs::HFSR => self.hfsr &= !value,
-            scs::MMFAR => self.mmfar = (self.mmfar & !lanes) | (value & lanes),
-            scs::BFAR => self.bfar = (self.bfar & !lanes) | (value & lanes),
-            scs::DHCSR if who == Initiator::Debug => {
-                if value & 0xFFFF_0000 != scs::DBGKEY {
-                    return Some(()); // writes without the key are ignored
-                }
-                self.write_dhcsr(value & 0xF);
-            }
-            scs::DCRSR if who == Initiator::Debug => {
-                self.requests.push(CoreRequest::RegisterTransfer {
-                    regsel: value & 0x7F,
-                    write: value & scs::DCRSR_REGWNR != 0,
-                })
-            }
-            scs::DCRDR => self.dcrdr = value,
-            scs::DEMCR => self.demcr = value & 0x010F_07F1,
-            fpb::FP_CTRL => {
-                if value & fpb::KEY != 0 {
-                    self.fp_ctrl_enable = value & fpb::ENABLE != 0;
-                }
-            }
-            a if (fpb::FP_COMP0
-                ..fpb::FP_COMP0 + 4 * self.core_params.fpb_code_comparators as u32)
-                .contains(&a) =>
-            {
-                self.fp_comp[((a - fpb::FP_COMP0) / 4) as usize] = value;
-            }
-            a if (dwt::DWT_COMP0..dwt::DWT_COMP0 + 16 * dwt::NUM_COMP as u32).contains(&a) => {
-                let n = ((a - dwt::DWT_COMP0) / 16) as usize;
-                match (a - dwt::DWT_COMP0) % 16 {
-                    0 => self.dwt[n].comp = value,
-                    4 => self.dwt[n].mask = value & 0x1F,
-                    8 => self.dwt[n].function = value & 0xF,
-                    _ => {}
-                }
-            }
-            a if (0xE000_0000..0xE010_0000).contains(&a) => {}
+            a if (map::PPB..map::PPB_END).contains(&a) => {}
             _ => return None,
         }
         Some(())
-    }
-
-    fn write_dhcsr(&mut self, ctrl: u32) {
-        self.dhcsr_ctrl = ctrl;
-        let debug = ctrl & scs::C_DEBUGEN != 0;
-        match self.core {
-            CoreState::Running if debug && ctrl & scs::C_HALT != 0 => {
-                self.requests.push(CoreRequest::Halt)
-            }
-            CoreState::Halted if !debug || ctrl & scs::C_HALT == 0 => {
-                self.requests.push(CoreRequest::Resume {
-                    step: debug && ctrl & scs::C_STEP != 0,
-                })
-            }
-            CoreState::LockedUp if debug && ctrl & scs::C_HALT != 0 => {
-                self.requests.push(CoreRequest::Halt)
-            }
-            _ => {}
-        }
-    }
-
-    /// DWT data-address comparison for a CPU access; only with DEMCR.TRCENA set.
-    fn check_watch(&mut self, address: u32, size: u32, write: bool) {
-        if self.demcr & scs::DEMCR_TRCENA == 0 {
-            return;
-        }
-        for (n, c) in self.dwt.iter_mut().enumerate() {
-            let kind = c.function & 0xF;
-            let wanted = match kind {
-                dwt::FUNCTION_READ => !write,
-                dwt::FUNCTION_WRITE => write,
-                dwt::FUNCTION_ACCESS => true,
-                _ => false,
-            };
-            if !wanted {
-                continue;
-            }
-            let ignore = if c.mask >= 32 {
-                u32::MAX
-            } else {
-                (1u32 << c.mask) - 1
-            };
-            let lo = c.comp & !ignore;
-            let hi = lo | ignore;
-            let end = address.wrapping_add(size - 1);
-            if address <= hi && end >= lo {
-                c.function |= dwt::MATCHED;
-                self.watch_hit.get_or_insert(n);
-            }
-        }
-    }
-
-    /// FPB comparator match for an instruction address. FPBv2: BPADDR[31:1] | BE. FPBv1:
-    /// COMP[28:2] with REPLACE[31:30] choosing the lower (01), upper (10) or both (11)
-    /// half-words of the word, code region only (ARMv7-M ARM C1.11).
-    pub fn breakpoint_at(&self, pc: u32) -> bool {
-        let count = self.core_params.fpb_code_comparators;
-        let v1 = self.core_params.fpb_revision == 0;
-        self.fp_ctrl_enable
-            && self.fp_comp[..count].iter().any(|&c| {
-                if c & 1 == 0 {
-                    return false;
-                }
-                if !v1 {
-                    return (c & !1) == (pc & !1);
-                }
-                let upper_half = pc & 2 != 0;
-                let replace = c >> 30;
-                let half_matches = match replace {
-                    0b01 => !upper_half,
-                    0b10 => upper_half,
-                    0b11 => true,
-                    _ => false,
-                };
-                pc < 0x2000_0000 && (c & 0x1FFF_FFFC) == (pc & 0x1FFF_FFFC) && half_matches
-            })
     }
 
     /// Mass erase of the backup SRAM, part of an RDP 1 → 0 regression.
@@ -750,4 +357,29 @@ pub fn word_lanes(address: u32, value: u32, size: u32) -> (u32, u32) {
         _ => 0xFFFF_FFFF,
     } << shift;
     (value << shift, lanes)
+}
+
+/// The core's view of the chip: memory, peripherals, their interrupt lines and their time.
+impl sim_core::Bus for Bus {
+    fn read(&mut self, address: u32, size: u32, who: Initiator) -> Result<u32, BusError> {
+        Bus::read(self, address, size, who)
+    }
+
+    fn write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        who: Initiator,
+    ) -> Result<(), BusError> {
+        Bus::write(self, address, value, size, who)
+    }
+
+    fn irq_lines_changed(&mut self) -> bool {
+        Bus::irq_lines_changed(self)
+    }
+
+    fn irq_lines(&mut self, lines: &mut [u32; 8]) {
+        Bus::irq_lines(self, lines)
+    }
 }

@@ -1,32 +1,59 @@
-//! One simulated chip: the bus, the core and the debug port, tied together. Lives on the
-//! simulator thread (see [`super::worker`]); nothing here is `Send`.
+//! One simulated chip: the bus (memory, FLASH, peripherals), the Cortex-M core and the debug
+//! port, tied together. Lives on the simulator thread (see [`super::worker`]).
+//!
+//! The core ([`sim_core::Core`]) owns what the architecture defines — execution, exceptions,
+//! the System Control Space, halting debug, FPB, DWT — and reaches the rest of the chip through
+//! the bus. The chip adds what belongs to the chip: resets (the FLASH interface and the
+//! peripherals with the core, the boot address), the G4's option-load reset, NRST, and time.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::bus::{scs, Bus, CoreRequest, CoreState, Initiator};
-use super::cpu::{Cpu, Stop};
+use sim_core::{Core, HaltReason, Stop};
+
+use super::bus::{Bus, BusError, ChipEvent};
 use super::dap::Dap;
-use super::exception::Fault;
-use super::family::Model;
+use super::family::{core_config, Model};
 use super::faults::Faults;
 use super::flash::{Flash, OptionStore};
 use super::variant::Variant;
 
-/// Instructions run between two looks at the debugger's requests while the core runs.
-pub const RUN_SLICE: usize = 20_000;
+/// Core cycles run between two looks at the debugger's requests while the core runs.
+pub const RUN_SLICE: u64 = 200_000;
+
+/// The longest the simulator thread sleeps for a sleeping core before it looks again, so that
+/// a wake-up it cannot see coming (a UART byte from a host client) is taken soon.
+const MAX_IDLE_WAIT: Duration = Duration::from_millis(20);
+
+/// Run state of the core as DHCSR reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoreState {
+    Running,
+    /// Asleep in WFI/WFE (DHCSR.S_SLEEP): running as far as the debugger is concerned.
+    Sleeping,
+    Halted,
+    LockedUp,
+}
+
+/// What the simulator thread should do after a slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Run the next slice at once.
+    Run,
+    /// The core sleeps: wait this long (or until a request comes), then call
+    /// [`Chip::idle`] with the time that passed.
+    Wait(Duration),
+    /// Nothing will change until the debugger asks for something.
+    Block,
+}
 
 pub struct Chip {
     pub variant: Variant,
-    pub bus: Rc<RefCell<Bus>>,
-    pub cpu: Cpu,
+    pub bus: Bus,
+    pub core: Core,
     pub dap: Dap,
     pub faults: Faults,
     /// NRST held low by the probe.
     pub in_reset: bool,
-    /// Set when the last stop was a lockup: what the emulator could not execute.
-    pub lockup_reason: Option<String>,
 }
 
 impl Chip {
@@ -35,66 +62,71 @@ impl Chip {
         Self::with_model(variant, Model::F7(Flash::new(variant, store)))
     }
 
-    /// A chip of `variant`'s family around its family model.
+    /// A chip of `variant`'s family around its family model, as after power-on.
     pub fn with_model(variant: Variant, model: Model) -> Self {
-        let bus = Rc::new(RefCell::new(Bus::new(variant, model)));
-        let cpu = Cpu::new(&bus);
         let mut chip = Chip {
             variant,
-            bus,
-            cpu,
+            bus: Bus::new(variant, model),
+            core: Core::new(core_config(variant.family)),
             dap: Dap::new(),
             faults: Faults::default(),
             in_reset: false,
-            lockup_reason: None,
         };
-        chip.system_reset();
+        chip.power_on_reset();
         chip
     }
 
     pub fn core_state(&self) -> CoreState {
-        self.bus.borrow().core
+        if self.core.is_locked_up() {
+            CoreState::LockedUp
+        } else if self.core.is_halted() {
+            CoreState::Halted
+        } else if self.core.is_sleeping() {
+            CoreState::Sleeping
+        } else {
+            CoreState::Running
+        }
     }
 
+    /// Whether the core executes (or sleeps, waiting for time to pass).
     pub fn running(&self) -> bool {
-        !self.in_reset && self.core_state() == CoreState::Running
+        !self.in_reset && matches!(self.core_state(), CoreState::Running | CoreState::Sleeping)
+    }
+
+    /// Why the core is locked up, while it is.
+    pub fn lockup_reason(&self) -> Option<String> {
+        self.core.lockup_reason().map(str::to_string)
+    }
+
+    /// Where the core finds its vector table after a reset (F7: FLASH_OPTCR1.BOOT_ADD0, BOOT0
+    /// pin low; G4: main flash through the boot alias).
+    fn boot_address(&self) -> u32 {
+        self.bus.flash.boot_address()
+    }
+
+    /// Power-on: the FLASH interface loads its options, the peripherals and the whole core
+    /// (debug registers included) reset.
+    fn power_on_reset(&mut self) {
+        self.bus.flash.system_reset(Instant::now());
+        self.bus.reset_peripherals();
+        self.bus.events.clear();
+        let vtor = self.boot_address();
+        self.core.power_on_reset(&mut self.bus, vtor);
     }
 
     /// System reset (AIRCR.SYSRESETREQ or NRST): the FLASH interface resets (the F7's reloads
-    /// the option bytes, the G4's does not), the core fetches SP and PC from the boot address
-    /// (F7: FLASH_OPTCR1.BOOT_ADD0, BOOT0 pin low; G4: main flash) and halts there if
-    /// DEMCR.VC_CORERESET is set. Debug registers, FPB, DWT and RAM keep their
-    /// contents, as on silicon.
+    /// the option bytes, the G4's does not), the peripherals reset, the core fetches SP and PC
+    /// from the boot address and halts there if DEMCR.VC_CORERESET is set. Debug registers,
+    /// FPB, DWT and RAM keep their contents, as on silicon.
     pub fn system_reset(&mut self) {
-        let vtor = {
-            let mut bus = self.bus.borrow_mut();
-            bus.flash.system_reset(Instant::now());
-            bus.reset_peripherals();
-            bus.requests.clear();
-            bus.reset_sticky = true;
-            bus.watch_hit = None;
-            // The fault status and address registers reset with the core; CFSR, CCR and SHCSR
-            // live in the CPU model and reset with it.
-            bus.hfsr = 0;
-            bus.mmfar = 0;
-            bus.bfar = 0;
-            bus.flash.boot_address()
-        };
-        self.cpu.reset(&self.bus, vtor);
-        self.lockup_reason = None;
-        let mut bus = self.bus.borrow_mut();
-        let catch =
-            bus.demcr & scs::DEMCR_VC_CORERESET != 0 && bus.dhcsr_ctrl & scs::C_DEBUGEN != 0;
-        if catch {
-            bus.core = CoreState::Halted;
-            bus.dhcsr_ctrl |= scs::C_HALT;
-            bus.dfsr |= scs::DFSR_VCATCH;
-        } else {
-            bus.core = CoreState::Running;
-        }
+        self.bus.flash.system_reset(Instant::now());
+        self.bus.reset_peripherals();
+        self.bus.events.clear();
+        let vtor = self.boot_address();
+        self.core.system_reset(&mut self.bus, vtor);
         log::debug!(
             "sim: system reset, vector table at 0x{vtor:08X}, {}",
-            if catch {
+            if self.core.is_halted() {
                 "halted (vector catch)"
             } else {
                 "running"
@@ -102,140 +134,97 @@ impl Chip {
         );
     }
 
-    pub(super) fn halt_for(&mut self, dfsr: u32) {
-        self.halt(dfsr);
+    /// G4 OBL_LAUNCH took effect (the options are already reloaded): the whole chip resets as
+    /// at power-on, its debug block included, and the debug link drops — the host must
+    /// reconnect (reference §3 step 5, §12.2).
+    fn option_load_reset(&mut self) {
+        log::debug!("sim: OBL_LAUNCH: option load reset, the debug link drops");
+        self.bus.dbgmcu_cr = 0;
+        self.bus.next_reset = super::periph::ResetCause::OptionLoad;
+        self.power_on_reset();
+        self.dap.drop_link();
     }
 
-    fn halt(&mut self, dfsr: u32) {
-        let mut bus = self.bus.borrow_mut();
-        bus.core = CoreState::Halted;
-        // Entering Debug state sets C_HALT, as on silicon; a later write of C_HALT = 0 resumes.
-        bus.dhcsr_ctrl |= scs::C_HALT;
-        bus.dfsr |= dfsr;
-    }
-
-    /// Carries out what the last debug writes asked of the core.
-    pub fn service_requests(&mut self) {
-        loop {
-            let request = {
-                let mut bus = self.bus.borrow_mut();
-                if bus.requests.is_empty() {
-                    return;
-                }
-                bus.requests.remove(0)
-            };
-            match request {
-                CoreRequest::Halt => {
-                    log::trace!("sim: halt request at 0x{:08X}", self.cpu.pc());
-                    if self.core_state() != CoreState::Halted {
-                        self.halt(scs::DFSR_HALTED);
-                    }
-                }
-                CoreRequest::Resume { step } => {
-                    log::trace!("sim: resume (step: {step}) at 0x{:08X}", self.cpu.pc());
-                    if self.in_reset {
-                        continue;
-                    }
-                    self.bus.borrow_mut().core = CoreState::Running;
-                    self.lockup_reason = None;
-                    if step {
-                        let stop = self.cpu.run(&self.bus, 1);
-                        match stop {
-                            Stop::Budget => self.halt(scs::DFSR_HALTED),
-                            other => self.handle_stop(other),
-                        }
-                        if self.core_state() == CoreState::Running {
-                            self.halt(scs::DFSR_HALTED);
-                        }
-                    }
-                }
-                CoreRequest::RegisterTransfer { regsel, write } => {
-                    let mut bus = self.bus.borrow_mut();
-                    if write {
-                        let value = bus.dcrdr;
-                        drop(bus);
-                        log::trace!("sim: core register {regsel} <- 0x{value:08X}");
-                        if !self.cpu.write_register(regsel, value) {
-                            log::debug!("sim: write to unknown core register {regsel}");
-                        }
-                    } else {
-                        bus.dcrdr = self.cpu.read_register(regsel).unwrap_or(0);
-                    }
-                }
-                CoreRequest::SystemReset => self.system_reset(),
-                CoreRequest::OptionLoadReset => self.option_load_reset(),
+    /// Carries out what the last accesses asked of the chip: a reset the core requested
+    /// (AIRCR.SYSRESETREQ, from the debugger or the firmware), the G4's option-load reset.
+    fn service_events(&mut self) {
+        if self.core.reset_requested() {
+            self.system_reset();
+        }
+        for event in std::mem::take(&mut self.bus.events) {
+            match event {
+                ChipEvent::OptionLoadReset => self.option_load_reset(),
             }
         }
     }
 
-    fn handle_stop(&mut self, stop: Stop) {
-        match stop {
-            Stop::Budget => {}
-            Stop::Bkpt(pc) if self.bus.borrow().dhcsr_ctrl & scs::C_DEBUGEN == 0 => {
-                // With halting debug disabled a BKPT escalates to HardFault (HFSR.DEBUGEVT).
-                self.take_fault(Fault::DebugEvent { pc })
-            }
-            Stop::Bkpt(_) | Stop::Breakpoint(_) => self.halt(scs::DFSR_BKPT),
-            Stop::Fault(fault) => self.take_fault(fault),
-            Stop::Watchpoint(_) => self.halt(scs::DFSR_DWTTRAP),
-            Stop::ResetRequest => self.system_reset(),
-            Stop::Lockup(what) => {
-                self.bus.borrow_mut().core = CoreState::LockedUp;
-                self.lockup_reason = Some(what);
-            }
-        }
-    }
-
-    /// Runs the core for one slice, if it is running.
-    pub fn run_slice(&mut self) {
+    /// Runs the core for one slice, if it is running, and says what the simulator thread should
+    /// do next.
+    pub fn run_slice(&mut self) -> Next {
         if !self.running() {
+            return Next::Block;
+        }
+        let stop = self.core.run(&mut self.bus, RUN_SLICE);
+        let next = match stop {
+            Stop::Budget => Next::Run,
+            Stop::Halted(reason) => {
+                if !matches!(reason, HaltReason::Request | HaltReason::Step) {
+                    log::debug!("sim: core halted ({reason:?}) at 0x{:08X}", self.core.pc());
+                }
+                Next::Block
+            }
+            Stop::Sleeping { wake_in_cycles } => Next::Wait(self.idle_wait(wake_in_cycles)),
+            Stop::LockedUp { pc, reason } => {
+                log::info!("sim: core lockup at 0x{pc:08X}: {reason}");
+                Next::Block
+            }
+            Stop::ResetRequested => Next::Run,
+        };
+        self.service_events();
+        if self.running() {
+            next
+        } else {
+            Next::Block
+        }
+    }
+
+    /// How long to wait for a sleeping core: until SysTick would wake it at the clock the RCC
+    /// is set to (so an idle firmware runs in real time instead of spinning the host), bounded
+    /// by [`MAX_IDLE_WAIT`].
+    fn idle_wait(&self, wake_in_cycles: Option<u64>) -> Duration {
+        let Some(cycles) = wake_in_cycles else {
+            return MAX_IDLE_WAIT;
+        };
+        let hz = u64::from(self.bus.core_clock_hz().max(1));
+        let nanos = cycles.saturating_mul(1_000_000_000) / hz;
+        Duration::from_nanos(nanos).min(MAX_IDLE_WAIT)
+    }
+
+    /// `waited` of real time passed while the core slept: its cycles at the current clock pass
+    /// for SysTick, the DWT and the peripherals.
+    pub fn idle(&mut self, waited: Duration) {
+        if !self.running() || !self.core.is_sleeping() {
             return;
         }
-        let stop = self.cpu.run(&self.bus, RUN_SLICE);
-        self.handle_stop(stop);
-        self.service_requests();
+        let hz = u128::from(self.bus.core_clock_hz().max(1));
+        let cycles = (waited.as_nanos() * hz / 1_000_000_000) as u64;
+        self.core.advance_idle(&mut self.bus, cycles.max(1));
     }
 
     /// A debugger memory access through the AHB-AP.
-    pub fn debug_read(&mut self, address: u32, size: u32) -> Result<u32, super::bus::BusError> {
-        if held_by_cpu_model(address) {
-            let word = self.cpu.scb_word(address & !3);
-            return Ok((word >> (8 * (address & 3))) & size_mask(size));
-        }
-        self.bus.borrow_mut().read(address, size, Initiator::Debug)
+    pub fn debug_read(&mut self, address: u32, size: u32) -> Result<u32, BusError> {
+        self.core.debug_read(&mut self.bus, address, size)
     }
 
-    pub fn debug_write(
-        &mut self,
-        address: u32,
-        value: u32,
-        size: u32,
-    ) -> Result<(), super::bus::BusError> {
-        if held_by_cpu_model(address) {
-            let word_address = address & !3;
-            let shift = 8 * (address & 3);
-            let lanes = size_mask(size) << shift;
-            let value = (value << shift) & lanes;
-            let old = self.cpu.scb_word(word_address);
-            let new = if word_address == scs::CFSR {
-                old & !value // write-1-to-clear
-            } else {
-                (old & !lanes) | value
-            };
-            self.cpu.set_scb_word(word_address, new);
-            return Ok(());
-        }
-        let result = self
-            .bus
-            .borrow_mut()
-            .write(address, value, size, Initiator::Debug);
-        self.service_requests();
+    pub fn debug_write(&mut self, address: u32, value: u32, size: u32) -> Result<(), BusError> {
+        let result = self.core.debug_write(&mut self.bus, address, value, size);
+        self.service_events();
         result
     }
 
     /// RDP level 2 closes the debug port for good.
     pub fn debug_port_closed(&self) -> bool {
-        self.bus.borrow().flash.debug_port_closed()
+        self.bus.flash.debug_port_closed()
     }
 
     /// NRST: held low, the core does not run; released, the chip comes out of reset.
@@ -244,23 +233,8 @@ impl Chip {
             self.in_reset = true;
         } else if self.in_reset {
             self.in_reset = false;
-            self.bus.borrow_mut().next_reset = super::periph::ResetCause::Pin;
+            self.bus.next_reset = super::periph::ResetCause::Pin;
             self.system_reset();
         }
-    }
-}
-
-/// The system-control registers the CPU model keeps (it reads and writes them itself), so the
-/// debugger reaches the same copy.
-fn held_by_cpu_model(address: u32) -> bool {
-    matches!(address & !3, scs::CCR | scs::SHCSR | scs::CFSR)
-        || (scs::SHPR1..=scs::SHPR3).contains(&(address & !3))
-}
-
-fn size_mask(size: u32) -> u32 {
-    match size {
-        1 => 0xFF,
-        2 => 0xFFFF,
-        _ => 0xFFFF_FFFF,
     }
 }

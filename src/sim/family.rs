@@ -109,45 +109,12 @@ impl DerefMut for Model {
     }
 }
 
-/// The family's Cortex-M core as the debugger identifies it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CoreParams {
-    pub cpuid: u32,
-    /// MVFR0, MVFR1, MVFR2 (the Cortex-M4 has no MVFR2: it reads as zero).
-    pub mvfr: [u32; 3],
-    /// FP_CTRL.NUM_CODE: the number of FPB instruction comparators.
-    pub fpb_code_comparators: usize,
-    /// FP_CTRL.REV: 0 = FPBv1 (comparators match code below 0x2000_0000, REPLACE selects the
-    /// half-word), 1 = FPBv2 (BPADDR[31:1] with an enable bit).
-    pub fpb_revision: u32,
-    /// The Cortex-M3/M4 bit-band aliases (SRAM at 0x2200_0000, peripherals at 0x4200_0000);
-    /// the Cortex-M7 has none.
-    pub bitband: bool,
-}
-
-impl CoreParams {
-    /// Cortex-M7 r1p0 with the double-precision FPv5 FPU, as on STM32F76x.
-    pub const CORTEX_M7: CoreParams = CoreParams {
-        cpuid: 0x411F_C270,
-        mvfr: [0x1011_0221, 0x1200_0011, 0x0000_0040],
-        fpb_code_comparators: 8,
-        fpb_revision: 1,
-        bitband: false,
-    };
-
-    /// Cortex-M4 r0p1 with the single-precision FPv4-SP FPU, as on STM32G4.
-    pub const CORTEX_M4F: CoreParams = CoreParams {
-        cpuid: 0x410F_C241,
-        mvfr: [0x1011_0021, 0x1100_0011, 0],
-        fpb_code_comparators: 6,
-        fpb_revision: 0,
-        bitband: true,
-    };
-
-    pub fn of(family: Family) -> CoreParams {
-        match family {
-            Family::F7 => CoreParams::CORTEX_M7,
-            Family::G4 => CoreParams::CORTEX_M4F,
-        }
+/// The family's Cortex-M core: the F76x/F77x Cortex-M7 r1p0 with the double-precision FPv5
+/// FPU (FPBv2, 8 code comparators, 16 KB caches), the G4 Cortex-M4 r0p1 with FPv4-SP (FPBv1,
+/// 6 code comparators, bit-banding).
+pub fn core_config(family: Family) -> sim_core::Config {
+    match family {
+        Family::F7 => sim_core::Config::cortex_m7_dp(),
+        Family::G4 => sim_core::Config::cortex_m4f(),
     }
 }

@@ -245,25 +245,3 @@ impl G4Model {
         })
     }
 }
-
-impl super::chip::Chip {
-    /// OBL_LAUNCH took effect (the options are already reloaded): the whole chip resets as at
-    /// power-on, its debug block included, and the debug link drops — the host must reconnect
-    /// (reference §3 step 5, §12.2).
-    pub(super) fn option_load_reset(&mut self) {
-        log::debug!("sim: OBL_LAUNCH: option load reset, the debug link drops");
-        {
-            let mut bus = self.bus.borrow_mut();
-            bus.dhcsr_ctrl = 0;
-            bus.demcr = 0;
-            bus.dfsr = 0;
-            bus.fp_ctrl_enable = false;
-            bus.fp_comp = [0; super::bus::fpb::NUM_CODE];
-            bus.dwt = Default::default();
-            bus.dbgmcu_cr = 0;
-            bus.next_reset = super::periph::ResetCause::OptionLoad;
-        }
-        self.system_reset();
-        self.dap.drop_link();
-    }
-}

@@ -15,9 +15,7 @@
 
 pub mod bus;
 pub mod chip;
-pub mod cpu;
 pub mod dap;
-pub mod exception;
 pub mod f7;
 pub mod family;
 pub mod faults;
@@ -119,9 +117,9 @@ impl Simulator {
                     Some(saved) => saved.into_model(variant),
                     None => Model::factory(variant),
                 };
-                let chip = Chip::with_model(variant, model);
+                let mut chip = Chip::with_model(variant, model);
                 if let Some(link) = link {
-                    chip.bus.borrow_mut().attach_vcp_uart(link);
+                    chip.bus.attach_vcp_uart(link);
                 }
                 chip
             },
@@ -141,7 +139,7 @@ impl Simulator {
 
     /// The core clock (HCLK) the chip's RCC is set to, in Hz.
     pub fn core_clock_hz(&self) -> Result<u32, SimGone> {
-        self.with(|chip| chip.bus.borrow().core_clock_hz())
+        self.with(|chip| chip.bus.core_clock_hz())
     }
 
     /// Writes the state file now (every change is also saved as it happens).
@@ -176,7 +174,7 @@ impl Simulator {
     /// The F7 option store as programmed (what the next reset loads). Panics on a G4: use
     /// [`Simulator::g4_option_store`].
     pub fn option_store(&self) -> Result<OptionStore, SimGone> {
-        let store = self.with(|chip| chip.bus.borrow().flash.f7().map(|f| f.store()))?;
+        let store = self.with(|chip| chip.bus.flash.f7().map(|f| f.store()))?;
         Ok(store.unwrap_or_else(|| panic!("{} has no F7 option store", self.variant.name)))
     }
 
@@ -196,7 +194,7 @@ impl Simulator {
         &self,
         f: impl FnOnce(&mut flash::Flash) + Send + 'static,
     ) -> Result<(), SimGone> {
-        let done = self.with(move |chip| chip.bus.borrow_mut().flash.f7_mut().map(f))?;
+        let done = self.with(move |chip| chip.bus.flash.f7_mut().map(f))?;
         done.unwrap_or_else(|| panic!("{} has no F7 FLASH model", self.variant.name));
         Ok(())
     }
@@ -213,7 +211,7 @@ impl Simulator {
         f: impl FnOnce(&mut G4Flash) -> R + Send + 'static,
     ) -> Result<R, SimGone> {
         let result = self.with(move |chip| {
-            let mut bus = chip.bus.borrow_mut();
+            let bus = &mut chip.bus;
             let g4 = bus.flash.g4_mut()?;
             let result = f(&mut g4.flash);
             // Whatever `f` changed is saved like any other change.

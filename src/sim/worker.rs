@@ -1,8 +1,10 @@
-//! The simulator thread. The CPU emulator is not `Send`, so the whole chip lives on one thread
-//! and everything else talks to it through [`SimHandle`], which is `Send + Sync + Clone`.
+//! The simulator thread. The whole chip lives on one thread and everything else talks to it
+//! through [`SimHandle`], which is `Send + Sync + Clone`.
 //!
 //! While the core runs, the thread executes instructions in slices and looks at requests
-//! between slices; while it is halted, the thread sleeps until a request arrives.
+//! between slices; while the core sleeps (WFI/WFE), the thread waits in real time until the
+//! core's next timer event or a request, so an idle firmware costs no host CPU; while it is
+//! halted, the thread sleeps until a request arrives.
 //!
 //! **Non-volatile like the chip.** With a state file, the thread saves the chip after every
 //! request during or before which the flash array, the OTP area or the option store changed,
@@ -15,11 +17,12 @@
 //! one answer [`SimGone::NotSaved`] with the cause, so the command that drove the chip fails
 //! instead of reporting a change that would not survive.
 
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
-use super::chip::Chip;
+use super::chip::{Chip, Next};
 use super::state::{StateError, StateFile};
 
 /// The chip and, with `--sim-state`, where it persists; owned by the simulator thread.
@@ -46,7 +49,7 @@ impl Board {
         if let Some(e) = &p.failed {
             return Err(SimGone::NotSaved(e.clone()));
         }
-        let model = &self.chip.bus.borrow().flash;
+        let model = &self.chip.bus.flash;
         if !force && model.generation() == p.saved_generation {
             return Ok(());
         }
@@ -120,7 +123,6 @@ impl SimHandle {
         make: impl FnOnce() -> Chip + Send + 'static,
         state: Option<StateFile>,
     ) -> SimHandle {
-        quiet_emulator_panics();
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("stm32-sim".into())
@@ -128,7 +130,7 @@ impl SimHandle {
                 let chip = make();
                 let persistence = state.map(|file| Persistence {
                     file,
-                    saved_generation: chip.bus.borrow().flash.generation(),
+                    saved_generation: chip.bus.flash.generation(),
                     failed: None,
                 });
                 let mut board = Board { chip, persistence };
@@ -186,35 +188,40 @@ impl SimHandle {
 }
 
 fn serve(board: &mut Board, receiver: Receiver<Job>) {
+    let mut next = Next::Run;
     loop {
-        if board.chip.running() {
-            loop {
-                match receiver.try_recv() {
-                    Ok(job) => job(board),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => return,
+        match next {
+            Next::Run => {
+                loop {
+                    match receiver.try_recv() {
+                        Ok(job) => job(board),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => return,
+                    }
                 }
+                next = board.chip.run_slice();
             }
-            board.chip.run_slice();
-        } else {
-            match receiver.recv() {
-                Ok(job) => job(board),
-                Err(_) => return,
+            Next::Wait(limit) => {
+                // A sleeping core: real time passes until SysTick would wake it, or until the
+                // debugger asks for something, whichever comes first.
+                let start = Instant::now();
+                match receiver.recv_timeout(limit) {
+                    Ok(job) => {
+                        board.chip.idle(start.elapsed());
+                        job(board);
+                    }
+                    Err(RecvTimeoutError::Timeout) => board.chip.idle(start.elapsed()),
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+                next = board.chip.run_slice();
+            }
+            Next::Block => {
+                match receiver.recv() {
+                    Ok(job) => job(board),
+                    Err(_) => return,
+                }
+                next = board.chip.run_slice();
             }
         }
     }
-}
-
-/// The CPU emulator panics on some guest actions; the simulator turns those into a core lockup
-/// with a log line, so the default panic message on the simulator thread is only noise.
-fn quiet_emulator_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() != Some("stm32-sim") {
-                previous(info);
-            }
-        }));
-    });
 }

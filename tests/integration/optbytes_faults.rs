@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use stm32_opts::optbytes::{self, ApplyOptions, LockState, OptionsState};
-use stm32_opts::sim::bus::CoreState;
+use stm32_opts::sim::chip::CoreState;
 use stm32_opts::sim::{FlashFaults, OptionStore, Simulator};
 
 /// FLASH_OPTCR, as an offset in the FLASH register block.
@@ -19,7 +19,6 @@ const FLASH_SR_PGPERR: u32 = 1 << 6;
 fn live_optcr(sim: &Simulator) -> u32 {
     sim.with(|chip| {
         chip.bus
-            .borrow_mut()
             .flash
             .read_reg(FLASH_OPTCR_OFFSET, Instant::now())
     })

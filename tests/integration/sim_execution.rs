@@ -92,10 +92,9 @@ fn dual_bank_chip_flashes_with_the_dual_algorithm() {
     let sim = Simulator::new("STM32F767ZI").unwrap();
     // Put the store in dual-bank mode as if programmed earlier, then reset to load it.
     sim.with(|chip| {
-        let mut store = chip.bus.borrow().flash.store();
+        let mut store = chip.bus.flash.store();
         store.optcr &= !(1 << 29);
         chip.bus
-            .borrow_mut()
             .flash
             .set_store(store, std::time::Instant::now());
     })
@@ -121,7 +120,7 @@ fn an_instruction_the_emulator_cannot_run_locks_the_core_up_without_harming_the_
     core.write_core_reg(PC, 0x2000_1000u32).unwrap();
     core.write_core_reg(RegisterId(16), 0x0100_0000u32).unwrap();
     let _ = core.step();
-    let reason = sim.with(|chip| chip.lockup_reason.clone()).unwrap();
+    let reason = sim.with(|chip| chip.lockup_reason()).unwrap();
     let reason = reason.expect("the core locked up");
     assert!(reason.contains("0x20001000"), "{reason}");
     // The simulator still answers, and the debugger can take the core back.
@@ -133,10 +132,9 @@ fn an_instruction_the_emulator_cannot_run_locks_the_core_up_without_harming_the_
 
 fn dual_bank_store(sim: &Simulator) {
     sim.with(|chip| {
-        let mut store = chip.bus.borrow().flash.store();
+        let mut store = chip.bus.flash.store();
         store.optcr &= !(1 << 29);
         chip.bus
-            .borrow_mut()
             .flash
             .set_store(store, std::time::Instant::now());
     })

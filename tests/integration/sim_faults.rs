@@ -177,7 +177,7 @@ fn a_fault_in_the_hardfault_handler_locks_the_core_up() {
     core.reset().unwrap();
     std::thread::sleep(Duration::from_millis(20));
     assert!(matches!(core.status().unwrap(), CoreStatus::LockedUp));
-    let reason = sim.with(|chip| chip.lockup_reason.clone()).unwrap();
+    let reason = sim.with(|chip| chip.lockup_reason()).unwrap();
     let reason = reason.expect("locked up");
     assert!(reason.contains("0xFFFFFFFE"), "{reason}");
 }
