@@ -109,7 +109,10 @@ target:
     let fault = support::run_to_fault(&mut core, &mut bus);
     assert_forced(&fault, INVSTATE);
     let target = program.symbol("target");
-    assert_eq!(fault.pc, target, "the return address is the instruction at the target");
+    assert_eq!(
+        fault.pc, target,
+        "the return address is the instruction at the target"
+    );
     // The stacked xPSR has EPSR.T clear: the state the instruction faulted in.
     assert_exception_entry(
         &mut core,

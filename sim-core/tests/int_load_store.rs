@@ -1,7 +1,8 @@
 //! Loads and stores: every addressing mode, sizes and sign extension, literal loads, LDRD/STRD,
 //! the T forms, hints, load/store multiple with writeback, loads of the PC (POP, the GNU ld
-//! veneer, libgcc's `ldr.w pc, [sp], #8`), alignment, and faulting loads that must leave the
-//! registers unchanged. Expected values are worked out by hand (little-endian bytes).
+//! veneer, libgcc's `ldr.w pc, [sp], #8`), alignment faults, and faulting loads and stores:
+//! precise bus errors taken as exceptions that leave the registers unchanged and stack them.
+//! Expected values are worked out by hand (little-endian bytes).
 
 mod int_common;
 mod support;

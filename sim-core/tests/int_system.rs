@@ -119,7 +119,10 @@ stop:
     assert!(matches!(core.run(&mut bus, 100), Stop::Sleeping { .. }));
     assert_eq!(core.regs.r[0], 1);
     core.pend_irq(0);
-    assert_eq!(support::run_to_bkpt(&mut core, &mut bus), program.symbol("stop"));
+    assert_eq!(
+        support::run_to_bkpt(&mut core, &mut bus),
+        program.symbol("stop")
+    );
     assert_eq!(core.regs.r[0], 2);
     assert_eq!(core.regs.ipsr, 0, "the interrupt was not taken");
 }
@@ -181,7 +184,10 @@ table:
     assert_eq!(program.symbol("after"), svc + 2);
     core.regs.r[15] += 2;
     support::resume(&mut core, &mut bus);
-    assert_eq!(support::run_to_bkpt(&mut core, &mut bus), program.symbol("stop"));
+    assert_eq!(
+        support::run_to_bkpt(&mut core, &mut bus),
+        program.symbol("stop")
+    );
     assert_eq!(core.regs.r[0], 1);
     assert_eq!(core.regs.ipsr, 0);
     assert_eq!(core.regs.r[13], support::RAM + support::RAM_SIZE);

@@ -168,7 +168,11 @@ pub fn stopped_before(
     fpu: &str,
     config: Config,
 ) -> (Program, Core, FlatBus, Snapshot) {
-    let program = support::assemble(&format!("_start:\n{setup}\n    bkpt #1\n{rest}\n"), cpu, fpu);
+    let program = support::assemble(
+        &format!("_start:\n{setup}\n    bkpt #1\n{rest}\n"),
+        cpu,
+        fpu,
+    );
     let (mut core, mut bus) = support::boot(&program, config);
     support::run_to_bkpt(&mut core, &mut bus);
     // Over the 16-bit BKPT, as a debugger does before it resumes.
@@ -193,7 +197,14 @@ pub fn run_into_fault(core: &mut Core, bus: &mut FlatBus, before: &Snapshot) -> 
         fault.pc, before.r[15],
         "the return address is the faulting instruction ({fault})"
     );
-    assert_exception_entry(core, bus, fault.exception, before, before.r[15], before.xpsr);
+    assert_exception_entry(
+        core,
+        bus,
+        fault.exception,
+        before,
+        before.r[15],
+        before.xpsr,
+    );
     fault
 }
 
@@ -231,7 +242,11 @@ pub fn assert_exception_entry(
     assert_eq!(core.pc(), vector & !1, "PC = the handler");
     let stacked: Vec<u32> = (0..8).map(|i| bus.word(frame + 4 * i)).collect();
     let r = &before.r;
-    let xpsr = if realigned { xpsr | FRAME_REALIGNED } else { xpsr };
+    let xpsr = if realigned {
+        xpsr | FRAME_REALIGNED
+    } else {
+        xpsr
+    };
     assert_eq!(
         stacked,
         [r[0], r[1], r[2], r[3], r[12], r[14], return_address, xpsr],
@@ -251,7 +266,12 @@ pub fn assert_forced(fault: &FaultTaken, cfsr: u32) {
 
 /// A precise data bus error at `address` (BFSR.PRECISERR with BFAR valid, B3.2.15, B3.2.18),
 /// escalated to HardFault.
-pub fn assert_precise_bus_error(core: &mut Core, bus: &mut FlatBus, fault: &FaultTaken, address: u32) {
+pub fn assert_precise_bus_error(
+    core: &mut Core,
+    bus: &mut FlatBus,
+    fault: &FaultTaken,
+    address: u32,
+) {
     assert_forced(fault, PRECISERR | BFARVALID);
     assert_eq!(core.debug_read(bus, BFAR, 4), Ok(address), "BFAR");
 }
