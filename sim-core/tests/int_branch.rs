@@ -6,7 +6,7 @@ mod int_common;
 mod support;
 
 use int_common::*;
-use sim_core::{Executed, Stop, Trap};
+use sim_core::{Executed, Trap};
 
 #[test]
 fn conditional_and_unconditional_branches_in_both_sizes() {
@@ -96,23 +96,32 @@ fn bl_offsets_beyond_4_mib_use_j1_and_j2() {
 
 #[test]
 fn bx_to_an_even_address_faults_invstate_on_the_next_instruction() {
-    let (core, _, stop) = run_m7_to_stop(
-        "_start:
-    adr r0, target
-    bx r0
+    // BX clears EPSR.T (A2.3.1 BXWritePC); the BX completes and the next instruction, at
+    // `target`, is the one that faults: UsageFault INVSTATE (B1.4.2, B3.2.15).
+    let (program, mut core, mut bus, before) = m7_before(
+        "    adr r0, target",
+        "    bx r0
     .align 2
 target:
     nop
 ",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::InvalidState,
-            ..
-        }
-    ));
-    assert!(!core.regs.thumb);
+    let fault = support::run_to_fault(&mut core, &mut bus);
+    assert_forced(&fault, INVSTATE);
+    let target = program.symbol("target");
+    assert_eq!(
+        fault.pc, target,
+        "the return address is the instruction at the target"
+    );
+    // The stacked xPSR has EPSR.T clear: the state the instruction faulted in.
+    assert_exception_entry(
+        &mut core,
+        &mut bus,
+        HARD_FAULT,
+        &before,
+        target,
+        before.xpsr & !EPSR_T,
+    );
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! Loads and stores: every addressing mode, sizes and sign extension, literal loads, LDRD/STRD,
 //! the T forms, hints, load/store multiple with writeback, loads of the PC (POP, the GNU ld
-//! veneer, libgcc's `ldr.w pc, [sp], #8`), alignment, and faulting loads that must leave the
-//! registers unchanged. Expected values are worked out by hand (little-endian bytes).
+//! veneer, libgcc's `ldr.w pc, [sp], #8`), alignment faults, and faulting loads and stores:
+//! precise bus errors taken as exceptions that leave the registers unchanged and stack them.
+//! Expected values are worked out by hand (little-endian bytes).
 
 mod int_common;
 mod support;
 
 use int_common::*;
-use sim_core::{Stop, Trap};
-use support::{RAM, RAM_SIZE};
+use support::{FlatBus, RAM, RAM_SIZE};
 
 #[test]
 fn immediate_register_pre_and_post_indexed_addressing() {
@@ -209,53 +209,34 @@ fn unaligned_word_and_halfword_accesses_are_allowed_unless_trapped() {
 
 #[test]
 fn unaligned_accesses_fault_where_the_arm_arm_says_mema_or_ccr_traps() {
+    // An unaligned MemA access is a UsageFault UNALIGNED (A3.2.1, B3.2.15).
     // LDRD is MemA.
-    let (_, _, stop) = run_m7_to_stop(
-        "_start:
-    ldr r0, =0x20000602
-    ldrd r1, r2, [r0]
-",
+    let (_, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =0x20000602
+    movs r1, #1
+    movs r2, #2",
+        "    ldrd r1, r2, [r0]",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::Unaligned,
-            ..
-        }
-    ));
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), UNALIGNED);
     // LDM is MemA.
-    let (_, _, stop) = run_m7_to_stop(
-        "_start:
-    ldr r0, =0x20000602
-    ldm r0, {r1, r2}
-",
+    let (_, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =0x20000602
+    movs r1, #1
+    movs r2, #2",
+        "    ldm r0, {r1, r2}",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::Unaligned,
-            ..
-        }
-    ));
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), UNALIGNED);
     // LDR is MemU, faulting once CCR.UNALIGN_TRP is set.
-    let (core, _, stop) = run_m7_to_stop(
-        "_start:
-    ldr r0, =0xE000ED14
+    let (_, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =0xE000ED14
     ldr r1, [r0]
     orr r1, r1, #8
     str r1, [r0]
     ldr r0, =0x20000602
-    movs r2, #7
-    ldr r2, [r0]
-",
+    movs r2, #7",
+        "    ldr r2, [r0]",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::Unaligned,
-            ..
-        }
-    ));
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), UNALIGNED);
     assert_eq!(core.regs.r[2], 7);
 }
 
@@ -404,21 +385,27 @@ fn low_registers(core: &sim_core::Core) -> [u32; 14] {
     regs
 }
 
-/// Runs `setup` then the faulting instruction `faulting`; returns the registers before it, the
-/// core after, and the stop.
-fn fault_after(setup: &str, faulting: &str) -> ([u32; 14], sim_core::Core, Stop) {
-    let program = support::assemble(
-        &format!("_start:\n{setup}\n    bkpt #1\n{faulting}\n"),
-        "cortex-m7",
-        "fpv5-d16",
-    );
-    let (mut core, mut bus) = support::boot(&program, m7());
-    support::run_to_bkpt(&mut core, &mut bus);
-    let before = low_registers(&core);
-    // Step over the BKPT by hand, then run into the fault.
-    core.regs.r[15] += 2;
-    let stop = support::run_to_stop(&mut core, &mut bus, 10);
-    (before, core, stop)
+/// Runs `setup` then the faulting instruction `faulting` into its fault; checks the exception
+/// entry (R0–R12 unchanged, SP moved by the frame, LR = EXC_RETURN, the frame holding the old
+/// registers with `faulting` as return address: [`run_into_fault`]) and returns the registers
+/// before it, the core after, and the fault.
+fn fault_after(
+    setup: &str,
+    faulting: &str,
+) -> ([u32; 14], sim_core::Core, FlatBus, support::FaultTaken) {
+    let (_, mut core, mut bus, before) = m7_before(setup, faulting);
+    let fault = run_into_fault(&mut core, &mut bus, &before);
+    let mut low = [0; 14];
+    low.copy_from_slice(&before.r[..14]);
+    (low, core, bus, fault)
+}
+
+/// R0–R12 of `core` and the SP `before` had: what a faulting instruction leaves, with the SP
+/// the exception frame moved put back (checked in [`run_into_fault`]).
+fn unchanged(core: &sim_core::Core, before: &[u32; 14]) -> [u32; 14] {
+    let mut regs = low_registers(core);
+    regs[13] = before[13];
+    regs
 }
 
 const END_OF_RAM_SETUP: &str = "    ldr r0, =0x2003FFF8
@@ -429,38 +416,17 @@ const END_OF_RAM_SETUP: &str = "    ldr r0, =0x2003FFF8
 
 #[test]
 fn a_load_multiple_that_faults_changes_no_register() {
-    let (before, core, stop) = fault_after(END_OF_RAM_SETUP, "    ldm r0!, {r1, r2, r3}");
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::DataBusError {
-                address: 0x2004_0000
-            },
-            ..
-        }
-    ));
-    assert_eq!(low_registers(&core), before);
+    let (before, mut core, mut bus, fault) =
+        fault_after(END_OF_RAM_SETUP, "    ldm r0!, {r1, r2, r3}");
+    assert_precise_bus_error(&mut core, &mut bus, &fault, 0x2004_0000);
+    assert_eq!(unchanged(&core, &before), before);
 
-    let (before, core, stop) = fault_after(
+    let (before, mut core, mut bus, fault) = fault_after(
         &format!("{END_OF_RAM_SETUP}\n    mov sp, r0"),
         "    pop {r1, r2, r3, pc}",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::DataBusError { .. },
-            ..
-        }
-    ));
-    assert_eq!(low_registers(&core), before);
-    assert_eq!(core.regs.r[15], stop_pc(&stop));
-}
-
-fn stop_pc(stop: &Stop) -> u32 {
-    match stop {
-        Stop::Trap { pc, .. } => *pc,
-        Stop::Budget => panic!("no trap"),
-    }
+    assert_precise_bus_error(&mut core, &mut bus, &fault, 0x2004_0000);
+    assert_eq!(unchanged(&core, &before), before);
 }
 
 #[test]
@@ -476,41 +442,33 @@ fn single_and_dual_loads_that_fault_change_no_register() {
         ("", "    ldrsh r1, [r0, #8]"),
         ("    mov sp, r0", "    pop.w {r1, r2, r3}"),
     ] {
-        let (before, core, stop) = fault_after(
+        let (before, mut core, mut bus, fault) = fault_after(
             &format!("{END_OF_RAM_SETUP}\n    movs r5, #8\n{setup}"),
             faulting,
         );
-        assert!(
-            matches!(
-                stop,
-                Stop::Trap {
-                    trap: Trap::DataBusError {
-                        address: 0x2004_0000
-                    },
-                    ..
-                }
-            ),
-            "{faulting}: {stop:?}"
+        // A precise bus error on the word past the end of RAM, escalated to HardFault.
+        assert_eq!(
+            (fault.exception, fault.cfsr, fault.hfsr),
+            (HARD_FAULT, PRECISERR | BFARVALID, FORCED),
+            "{faulting}: {fault}"
         );
-        assert_eq!(low_registers(&core), before, "{faulting}");
-        assert_eq!(core.regs.r[15], stop_pc(&stop), "{faulting}");
+        assert_eq!(
+            core.debug_read(&mut bus, BFAR, 4),
+            Ok(0x2004_0000),
+            "{faulting}"
+        );
+        assert_eq!(unchanged(&core, &before), before, "{faulting}");
     }
 }
 
 #[test]
 fn a_store_that_faults_does_not_write_back_its_base() {
-    let (before, core, stop) = fault_after(
+    let (before, mut core, mut bus, fault) = fault_after(
         "    movs r0, #0x40
     movs r1, #1",
         "    str r1, [r0], #4",
     );
     // Flash is read-only to the core in the test bus.
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::DataBusError { address: 0x40 },
-            ..
-        }
-    ));
-    assert_eq!(low_registers(&core), before);
+    assert_precise_bus_error(&mut core, &mut bus, &fault, 0x40);
+    assert_eq!(unchanged(&core, &before), before);
 }

@@ -5,7 +5,7 @@ mod int_common;
 mod support;
 
 use int_common::*;
-use sim_core::{Stop, Trap};
+use sim_core::{HaltReason, Stop, Trap};
 
 #[test]
 fn special_registers_through_mrs_msr_and_cps() {
@@ -61,69 +61,167 @@ fn special_registers_through_mrs_msr_and_cps() {
 }
 
 #[test]
-fn hints_and_barriers_complete_and_svc_completes() {
-    let (core, _) = run_m7(
+fn hints_and_barriers_complete() {
+    // SEV sets the event register, so each WFE clears it and completes without sleeping
+    // (B1.5.18).
+    let (program, core, _, stop) = run_m7_program_to_stop(
         "_start:
     nop
     nop.w
     yield
     yield.w
     sev
-    sev.w
     wfe
-    wfi.w
+    sev.w
+    wfe.w
     dmb
     dsb
     isb
-    svc #5
     movs r0, #1
+stop:
     bkpt #0x42
 ",
     );
+    assert_eq!(stop, Stop::Halted(HaltReason::Bkpt(0x42)));
+    assert_eq!(core.pc(), program.symbol("stop"));
     assert_eq!(core.regs.r[0], 1);
 }
 
 #[test]
-fn bkpt_traps_with_its_immediate_and_leaves_the_pc_on_it() {
-    let (core, _, stop) = run_m7_to_stop(
+fn wfi_sleeps_when_nothing_is_pending_and_wakes_on_a_masked_interrupt() {
+    // WFI completes and the core sleeps until an exception that would preempt with PRIMASK
+    // clear is pending (B1.5.19); PRIMASK set, the interrupt wakes the core without being
+    // taken and execution goes on after the WFI.
+    let (program, mut core, mut bus, stop) = run_m7_program_to_stop(
+        "_start:
+    cpsid i
+    ldr r0, =0xE000E100
+    movs r1, #1
+    str r1, [r0]
+    movs r0, #1
+    wfi.w
+after:
+    movs r0, #2
+stop:
+    bkpt #0
+",
+    );
+    assert_eq!(
+        stop,
+        Stop::Sleeping {
+            wake_in_cycles: None
+        }
+    );
+    assert!(core.is_sleeping());
+    assert_eq!(core.pc(), program.symbol("after"));
+    assert_eq!(core.regs.r[0], 1);
+    // Still asleep when run again with nothing pending.
+    assert!(matches!(core.run(&mut bus, 100), Stop::Sleeping { .. }));
+    assert_eq!(core.regs.r[0], 1);
+    core.pend_irq(0);
+    assert_eq!(
+        support::run_to_bkpt(&mut core, &mut bus),
+        program.symbol("stop")
+    );
+    assert_eq!(core.regs.r[0], 2);
+    assert_eq!(core.regs.ipsr, 0, "the interrupt was not taken");
+}
+
+#[test]
+fn svc_takes_svcall_returning_after_the_svc() {
+    // SVC makes SVCall pending; it is taken at once with the SVC's next instruction as the
+    // return address (A7.7 SVC, B1.5.6). The handler's BKPT halts on its first instruction;
+    // its BX LR returns to Thread mode after the SVC.
+    let (program, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =table
+    ldr r1, =0xE000ED08
+    str r0, [r1]
+    dsb
+    isb
+    movs r0, #10
+    movs r1, #11
+    movs r2, #12
+    movs r3, #13
+    movs r4, #14
+    ldr r5, =0xFFFFFFFF
+    mov r12, r5
+    ldr lr, =0x12345679",
+        "    svc #5
+after:
+    movs r0, #1
+stop:
+    bkpt #0x42
+
+    .thumb_func
+svc_handler:
+    bkpt #5
+    bx lr
+
+    .balign 128
+table:
+    .word 0x20040000
+    .word _start
+    .rept 9
+    .word 0
+    .endr
+    .word svc_handler
+",
+    );
+    let svc = before.r[15];
+    assert_eq!(
+        support::run_to_stop(&mut core, &mut bus, 100),
+        Stop::Halted(HaltReason::Bkpt(5))
+    );
+    assert_eq!(core.pc(), program.symbol("svc_handler") & !1);
+    assert_exception_entry(
+        &mut core,
+        &mut bus,
+        SVCALL,
+        &before,
+        program.symbol("after"),
+        before.xpsr,
+    );
+    assert_eq!(program.symbol("after"), svc + 2);
+    core.regs.r[15] += 2;
+    support::resume(&mut core, &mut bus);
+    assert_eq!(
+        support::run_to_bkpt(&mut core, &mut bus),
+        program.symbol("stop")
+    );
+    assert_eq!(core.regs.r[0], 1);
+    assert_eq!(core.regs.ipsr, 0);
+    assert_eq!(core.regs.r[13], support::RAM + support::RAM_SIZE);
+}
+
+#[test]
+fn bkpt_halts_with_its_immediate_and_leaves_the_pc_on_it() {
+    let (program, core, _, stop) = run_m7_program_to_stop(
         "_start:
     movs r0, #1
 here:
     bkpt #0xAB
 ",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::Breakpoint(0xAB),
-            ..
-        }
-    ));
+    assert_eq!(stop, Stop::Halted(HaltReason::Bkpt(0xAB)));
+    assert_eq!(core.pc(), program.symbol("here"));
     assert_eq!(core.regs.r[0], 1);
 }
 
 #[test]
 fn bkpt_is_unconditional_inside_an_it_block() {
     // The IT condition (EQ) fails, yet BKPT executes (A7.7.17).
-    let (core, _, stop) = run_m7_to_stop(
+    let (program, core, _, stop) = run_m7_program_to_stop(
         "_start:
     movs r0, #1
     cmp r0, #0
     it eq
+here:
     .inst.n 0xBE07
     movs r0, #2
 ",
     );
-    assert!(
-        matches!(
-            stop,
-            Stop::Trap {
-                trap: Trap::Breakpoint(7),
-                ..
-            }
-        ),
-        "{stop:?}"
-    );
+    assert_eq!(stop, Stop::Halted(HaltReason::Bkpt(7)));
+    assert_eq!(core.pc(), program.symbol("here"));
     assert_eq!(core.regs.r[0], 1);
 }
 
@@ -201,34 +299,21 @@ fn exclusive_pairs_succeed_once_and_fail_without_the_monitor() {
 
 #[test]
 fn exclusives_are_aligned_accesses() {
-    let (_, _, stop) = run_m7_to_stop(
-        "_start:
-    ldr r0, =0x20000902
-    ldrex r1, [r0]
-",
+    // LDREX and STREX are MemA accesses: unaligned, a UsageFault UNALIGNED (A3.4.1, B3.2.15).
+    let (_, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =0x20000902
+    movs r1, #3",
+        "    ldrex r1, [r0]",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::Unaligned,
-            ..
-        }
-    ));
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), UNALIGNED);
+    assert_eq!(core.regs.r[1], 3);
     // STREX checks alignment even when the monitor would fail it.
-    let (core, _, stop) = run_m7_to_stop(
-        "_start:
-    ldr r0, =0x20000901
-    movs r2, #9
-    strexh r2, r1, [r0]
-",
+    let (_, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =0x20000901
+    movs r2, #9",
+        "    strexh r2, r1, [r0]",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::Unaligned,
-            ..
-        }
-    ));
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), UNALIGNED);
     assert_eq!(core.regs.r[2], 9);
 }
 
@@ -264,25 +349,19 @@ fn division_rounds_towards_zero_and_divides_by_zero_as_configured() {
 }
 
 #[test]
-fn division_by_zero_traps_with_div_0_trp() {
-    let (core, _, stop) = run_m7_to_stop(
-        "_start:
-    ldr r0, =0xE000ED14
+fn division_by_zero_faults_with_div_0_trp() {
+    // With CCR.DIV_0_TRP set, a division by zero is a UsageFault DIVBYZERO (A7.7 UDIV,
+    // B3.2.8) and writes no result.
+    let (_, mut core, mut bus, before) = m7_before(
+        "    ldr r0, =0xE000ED14
     ldr r1, [r0]
     orr r1, r1, #0x10
     str r1, [r0]
     movs r2, #5
     movs r3, #0
-    movs r4, #77
-    udiv r4, r2, r3
-",
+    movs r4, #77",
+        "    udiv r4, r2, r3",
     );
-    assert!(matches!(
-        stop,
-        Stop::Trap {
-            trap: Trap::DivideByZero,
-            ..
-        }
-    ));
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), DIVBYZERO);
     assert_eq!(core.regs.r[4], 77);
 }

@@ -7,7 +7,7 @@ mod int_common;
 mod support;
 
 use int_common::*;
-use sim_core::Trap;
+use sim_core::{Stop, Trap};
 
 #[test]
 fn undefined_16_bit_encodings() {
@@ -225,4 +225,28 @@ fn forms_compilers_use_are_not_unpredictable() {
             "{what}: {trap:?}"
         );
     }
+}
+
+#[test]
+fn in_a_program_undefined_and_nocp_are_usage_faults_and_unpredictable_stops_the_core() {
+    // UDF: UsageFault UNDEFINSTR, the UDF the return address, no register changed (B1.5.14,
+    // B3.2.15); escalated to HardFault with SHCSR.USGFAULTENA clear.
+    let (_, mut core, mut bus, before) = m7_before("    movs r0, #5", "    udf #3");
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), UNDEFINSTR);
+    // A coprocessor instruction for an absent coprocessor: UsageFault NOCP.
+    let (_, mut core, mut bus, before) =
+        m7_before("    movs r0, #5", "    mrc p15, 0, r0, c0, c0, 0");
+    assert_forced(&run_into_fault(&mut core, &mut bus, &before), NOCP);
+    assert_eq!(core.regs.r[0], 5);
+    // An UNPREDICTABLE encoding the simulator does not model: the core locks up on it,
+    // naming it, and it does not execute.
+    let (_, mut core, mut bus, before) = m7_before("    movs r0, #5", "    .inst.n 0xB400");
+    match support::run_to_stop(&mut core, &mut bus, 100) {
+        Stop::LockedUp { pc, reason } => {
+            assert_eq!(pc, before.r[15]);
+            assert!(reason.contains("0xB400"), "{reason}");
+        }
+        other => panic!("expected a lockup, got {other:?}"),
+    }
+    assert_eq!(core.regs.r, before.r);
 }

@@ -2,10 +2,8 @@
 //! SVC with a handler that edits its frame and returns with POP {PC}, a PendSV on the process
 //! stack, a step over one instruction.
 //!
-//! These need the integer instruction groups (`thumb16`, `thumb32`) and one the FP group,
-//! which other branches write: on the system branch alone every instruction is UNDEFINED, so
-//! they are ignored there. After merging, run them with
-//! `cargo test -p stm32-opts-sim-core -- --ignored`.
+//! They run on the integer instruction groups (`thumb16`, `thumb32`) and, for the FP context,
+//! the FP group.
 
 mod support;
 
@@ -50,7 +48,6 @@ const SET_VTOR: &str = "
 ";
 
 #[test]
-#[ignore = "needs the integer instruction groups; run after merging"]
 fn bkpt_halts_on_itself_with_its_immediate() {
     let program = assemble(
         "_start:\n    movs r0, #5\nstop:\n    bkpt #0x12\n",
@@ -67,7 +64,6 @@ fn bkpt_halts_on_itself_with_its_immediate() {
 }
 
 #[test]
-#[ignore = "needs the integer instruction groups; run after merging"]
 fn systick_interrupts_wake_wfi() {
     let source = format!(
         "_start:
@@ -118,7 +114,6 @@ pendsv_handler:
 }
 
 #[test]
-#[ignore = "needs the integer instruction groups; run after merging"]
 fn an_svc_handler_edits_its_frame_and_returns_with_pop_pc() {
     let source = format!(
         "_start:
@@ -155,7 +150,6 @@ pendsv_handler:
 }
 
 #[test]
-#[ignore = "needs the integer instruction groups; run after merging"]
 fn pendsv_on_the_process_stack() {
     let source = format!(
         "_start:
@@ -203,7 +197,6 @@ systick_handler:
 }
 
 #[test]
-#[ignore = "needs the integer instruction groups; run after merging"]
 fn a_step_with_maskints_executes_one_instruction_and_leaves_the_interrupt_pending() {
     let program = assemble(
         "_start:\n    movs r0, #1\n    movs r0, #2\n    bkpt #0\n",
@@ -227,7 +220,6 @@ fn a_step_with_maskints_executes_one_instruction_and_leaves_the_interrupt_pendin
 }
 
 #[test]
-#[ignore = "needs the integer and floating-point instruction groups; run after merging"]
 fn an_fp_context_is_stacked_and_restored_around_an_exception() {
     let source = format!(
         "_start:
