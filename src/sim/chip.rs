@@ -93,9 +93,12 @@ impl Chip {
         !self.in_reset && matches!(self.core_state(), CoreState::Running | CoreState::Sleeping)
     }
 
-    /// Why the core is locked up, while it is.
+    /// Where and why the core is locked up, while it is.
     pub fn lockup_reason(&self) -> Option<String> {
-        self.core.lockup_reason().map(str::to_string)
+        let pc = self.core.pc();
+        self.core
+            .lockup_reason()
+            .map(|reason| format!("at 0x{pc:08X}: {reason}"))
     }
 
     /// Where the core finds its vector table after a reset (F7: FLASH_OPTCR1.BOOT_ADD0, BOOT0

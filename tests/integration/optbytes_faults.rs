@@ -17,12 +17,8 @@ const FLASH_SR_PGPERR: u32 = 1 << 6;
 
 /// FLASH_OPTCR as the chip holds it now (including OPTLOCK), read from the model directly.
 fn live_optcr(sim: &Simulator) -> u32 {
-    sim.with(|chip| {
-        chip.bus
-            .flash
-            .read_reg(FLASH_OPTCR_OFFSET, Instant::now())
-    })
-    .unwrap()
+    sim.with(|chip| chip.bus.flash.read_reg(FLASH_OPTCR_OFFSET, Instant::now()))
+        .unwrap()
 }
 
 fn store(sim: &Simulator) -> OptionStore {

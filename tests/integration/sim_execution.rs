@@ -94,9 +94,7 @@ fn dual_bank_chip_flashes_with_the_dual_algorithm() {
     sim.with(|chip| {
         let mut store = chip.bus.flash.store();
         store.optcr &= !(1 << 29);
-        chip.bus
-            .flash
-            .set_store(store, std::time::Instant::now());
+        chip.bus.flash.set_store(store, std::time::Instant::now());
     })
     .unwrap();
     let mut session = sim.attach().unwrap();
@@ -109,20 +107,33 @@ fn dual_bank_chip_flashes_with_the_dual_algorithm() {
 }
 
 #[test]
-fn an_instruction_the_emulator_cannot_run_locks_the_core_up_without_harming_the_process() {
+fn an_instruction_the_simulator_cannot_model_locks_the_core_up_without_harming_the_process() {
     let sim = Simulator::new("STM32F767ZI").unwrap();
     let mut session = sim.attach().unwrap();
     let mut core = session.core(0).unwrap();
     core.halt(TIMEOUT).unwrap();
-    // `smulbb r0, r1, r2` (0xFB11 0xF002): a DSP instruction the emulator does not implement.
-    core.write_16(0x2000_1000, &[0xFB11, 0xF002, 0xE7FE])
-        .unwrap();
+    // `push {}` (0xB400): an empty register list, UNPREDICTABLE (A7.7.99): the simulator does
+    // not guess what silicon does with it.
+    core.write_16(0x2000_1000, &[0xB400, 0xE7FE]).unwrap();
     core.write_core_reg(PC, 0x2000_1000u32).unwrap();
     core.write_core_reg(RegisterId(16), 0x0100_0000u32).unwrap();
-    let _ = core.step();
+    core.run().unwrap();
+    // The debugger sees the lockup (DHCSR.S_LOCKUP), and the simulator says what it was.
+    let mut locked_up = false;
+    for _ in 0..200 {
+        if matches!(core.status().unwrap(), CoreStatus::LockedUp) {
+            locked_up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(locked_up, "the core did not lock up");
     let reason = sim.with(|chip| chip.lockup_reason()).unwrap();
     let reason = reason.expect("the core locked up");
-    assert!(reason.contains("0x20001000"), "{reason}");
+    assert!(
+        reason.contains("0x20001000") && reason.contains("0xB400"),
+        "{reason}"
+    );
     // The simulator still answers, and the debugger can take the core back.
     core.halt(TIMEOUT).unwrap();
     core.write_core_reg(PC, 0x2000_1004u32).unwrap();
@@ -134,9 +145,7 @@ fn dual_bank_store(sim: &Simulator) {
     sim.with(|chip| {
         let mut store = chip.bus.flash.store();
         store.optcr &= !(1 << 29);
-        chip.bus
-            .flash
-            .set_store(store, std::time::Instant::now());
+        chip.bus.flash.set_store(store, std::time::Instant::now());
     })
     .unwrap();
 }

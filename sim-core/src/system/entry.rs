@@ -260,7 +260,15 @@ impl Core {
                 Some(taken) => {
                     self.sys.exceptions.set_pending(taken);
                 }
-                None => return,
+                None => {
+                    // Locked up on the way into `n`: the exception is not left pending, so a
+                    // debugger that halts the core and gives it a new PC and SP runs that
+                    // (as flash loaders do on a blank chip whose reset vector is erased)
+                    // instead of retrying the entry that cannot complete. UNVERIFIED on
+                    // silicon; the ARM ARM (B1.5.15) does not say what stays pending.
+                    self.sys.exceptions.clear_pending(n);
+                    return;
+                }
             }
         }
         self.take_vector(bus, n, self.sys.execution_priority(&self.regs));
