@@ -12,6 +12,8 @@
 #define TICK_CYCLES 20000u
 /* Critical sections mask interrupts of priority 0x20 and below (numerically above). */
 #define CRITICAL_BASEPRI 0x20
+/* The shared count at which `milestone` is called, for the debugger's breakpoint. */
+#define MILESTONE 40
 
 struct task {
     uint32_t *sp; /* saved PSP: R4-R11, EXC_RETURN, then (S16-S31) and the hardware frame */
@@ -64,6 +66,9 @@ __attribute__((naked)) void PendSV_Handler(void)
         "   bx lr\n");
 }
 
+/* Called once when the shared counter reaches MILESTONE. */
+__attribute__((noinline)) void milestone(void) { __asm volatile(""); }
+
 /* Increments the shared counter inside a BASEPRI critical section, checking that nothing of
  * lower urgency (the tick, the switch) ran in between. */
 static void critical_increment(void)
@@ -81,6 +86,9 @@ static void critical_increment(void)
     }
     set_basepri(saved);
     isb();
+    if (value + 1 == MILESTONE) {
+        milestone();
+    }
 }
 
 /* Task A: single precision. Loads a pattern into S16-S31 (callee-saved, only kept across a

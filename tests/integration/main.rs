@@ -12,6 +12,7 @@ mod cli_input;
 mod cli_optbytes;
 mod edges_agree;
 mod firmware_build;
+mod firmware_runs;
 mod firmware_source;
 mod g4_debug;
 mod g4_faults;

@@ -1,0 +1,218 @@
+//! Real firmware on the simulated chips, driven by gdb-multiarch as a user would: the project's
+//! C programs (tests/firmware), built at test time by the stock arm-none-eabi-gcc and newlib
+//! (see `firmware_build`), loaded with `load` through `stm32-opts gdb` on the simulated
+//! STM32F767ZI (Cortex-M7, FPv5-D16) and STM32G474RE (Cortex-M4, FPv4-SP):
+//!
+//! - newlib over rdimon semihosting, with both float ABIs: stdio, the DSP string routines,
+//!   malloc, argv, `%f`, and the exit status;
+//! - the vendor-style clock start-up to the maximum clock (PLL, over-drive or boost, wait
+//!   states, caches on the F7), a SysTick millisecond and a blinking LED;
+//! - a two-task preemptive scheduler (PendSV on PSP, BASEPRI critical sections, FP context in
+//!   both tasks checked exactly);
+//! - the DWT cycle counter and a firmware-initiated reset that boots again.
+
+use crate::firmware_build::{Chip, Firmware, Float, Runtime};
+use crate::gdb_support::{batch, cmds, section, start_server, word_of};
+
+const BOTH: [Chip; 2] = [Chip::F767, Chip::G474];
+
+/// Loads `elf` on a fresh simulated `chip`, resets it halted, runs `commands`, and returns
+/// GDB's output (the script ends with `@@END`).
+fn session(chip: Chip, elf: &std::path::Path, commands: &[&str]) -> String {
+    let text = session_text(chip, elf, commands);
+    assert!(
+        text.contains("@@END"),
+        "the GDB script on {} did not finish:\n{text}",
+        chip.name()
+    );
+    text
+}
+
+/// As [`session`], for a program that exits: the output up to GDB's report of the exit.
+fn session_text(chip: Chip, elf: &std::path::Path, commands: &[&str]) -> String {
+    let server = start_server(Some(chip.name()));
+    let mut script = cmds(&["load", "monitor reset halt"]);
+    script.extend(commands.iter().map(|c| c.to_string()));
+    script.push("echo @@END\\n".to_string());
+    batch(server.local_addr(), Some(elf), &script).text
+}
+
+/// Each of `lines` appears in `text`, in this order.
+fn assert_in_order(text: &str, lines: &[&str]) {
+    let mut rest = text;
+    for line in lines {
+        let at = rest
+            .find(line)
+            .unwrap_or_else(|| panic!("`{line}` missing or out of order in:\n{text}"));
+        rest = &rest[at + line.len()..];
+    }
+}
+
+#[test]
+fn newlib_runs_over_semihosting_with_both_float_abis_and_reports_exit_code_3() {
+    for chip in BOTH {
+        for float in [Float::Soft, Float::Hard] {
+            let elf = Firmware {
+                source: "hello.c",
+                chip,
+                float,
+                runtime: Runtime::Rdimon,
+                defines: &[],
+            }
+            .elf();
+            let text = session_text(
+                chip,
+                &elf,
+                &[
+                    "monitor arm semihosting enable",
+                    "monitor arm semihosting_cmdline hello first second",
+                    "continue",
+                ],
+            );
+            assert_in_order(
+                &text,
+                &[
+                    "hello from newlib",
+                    "puts works",
+                    "to stderr",
+                    "strlen=5",
+                    "strcmp=-1",
+                    "memchr=2",
+                    "malloc=heap copy",
+                    "argc=3 argv[0]=hello argv[1]=first argv[2]=second",
+                    "double=1.570796 float=0.100 sum=3.24159",
+                    "[Inferior 1 (process 1) exited with code 03]",
+                ],
+            );
+            assert!(
+                !text.contains("locked up") && !text.contains("SIGSEGV"),
+                "{chip:?} {float:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_vendor_clock_start_up_reaches_the_maximum_clock_and_the_led_blinks() {
+    for (chip, hz) in [(Chip::F767, 216_000_000u32), (Chip::G474, 170_000_000)] {
+        let elf = Firmware::new("clock.c", chip).elf();
+        let text = session(
+            chip,
+            &elf,
+            &[
+                "break clock_ready",
+                "continue",
+                "printf \"@@CLOCK clock_error=0x%x hz=0x%x\\n\", clock_error, system_core_clock",
+                "delete",
+                "break led_toggled",
+                "continue",
+                "printf \"@@FIRST ticks=0x%x toggles=0x%x odr=0x%x\\n\", ticks, toggles, *(unsigned *)(0x14 + (LED_GPIO_BASE_FOR_GDB))",
+                "continue",
+                "printf \"@@SECOND ticks=0x%x toggles=0x%x odr=0x%x\\n\", ticks, toggles, *(unsigned *)(0x14 + (LED_GPIO_BASE_FOR_GDB))",
+            ]
+            .map(|c| c.replace("LED_GPIO_BASE_FOR_GDB", led_gpio_base(chip)))
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        );
+        let clock = section(&text, "@@CLOCK", "\n");
+        assert_eq!(word_of(clock, "clock_error"), 0, "{chip:?}:\n{text}");
+        assert_eq!(word_of(clock, "hz"), hz, "{chip:?}:\n{text}");
+        let first = section(&text, "@@FIRST", "\n");
+        let second = section(&text, "@@SECOND", "\n");
+        let (t1, t2) = (word_of(first, "ticks"), word_of(second, "ticks"));
+        assert!(
+            t1 >= 10 && t2 >= t1 + 10,
+            "SysTick counts milliseconds, 10 per toggle: {t1} then {t2} ({chip:?})"
+        );
+        assert_eq!(word_of(second, "toggles"), word_of(first, "toggles") + 1);
+        let pin = led_pin(chip);
+        let (o1, o2) = (word_of(first, "odr"), word_of(second, "odr"));
+        assert_ne!(
+            o1 & pin,
+            o2 & pin,
+            "the LED pin toggles in ODR: {o1:#x} then {o2:#x} ({chip:?})"
+        );
+    }
+}
+
+/// The LED's GPIO port (NUCLEO-F767ZI LD1 on PB0, NUCLEO-G474RE LD2 on PA5).
+fn led_gpio_base(chip: Chip) -> &'static str {
+    match chip {
+        Chip::F767 => "0x40020400",
+        Chip::G474 => "0x48000000",
+    }
+}
+
+fn led_pin(chip: Chip) -> u32 {
+    match chip {
+        Chip::F767 => 1 << 0,
+        Chip::G474 => 1 << 5,
+    }
+}
+
+#[test]
+fn a_preemptive_scheduler_keeps_each_tasks_fp_context_across_switches() {
+    for chip in BOTH {
+        let elf = Firmware::new("scheduler.c", chip).elf();
+        let text = session(
+            chip,
+            &elf,
+            &[
+                "break milestone",
+                "continue",
+                "printf \"@@STATE switches=0x%x a=0x%x b=0x%x bad_a=0x%x bad_b=0x%x violations=0x%x shared=0x%x\\n\", switches, rounds[0], rounds[1], mismatches[0], mismatches[1], critical_violations, shared_counter",
+            ],
+        );
+        let state = section(&text, "@@STATE", "\n");
+        let value = |name| word_of(state, name);
+        assert!(value("switches") >= 20, "{chip:?}: {state}");
+        assert!(
+            value("a") >= 5 && value("b") >= 5,
+            "both tasks ran: {state} ({chip:?})"
+        );
+        assert_eq!(
+            (value("bad_a"), value("bad_b")),
+            (0, 0),
+            "FP results exact and S16-S31 kept across switches: {state} ({chip:?})"
+        );
+        assert_eq!(
+            value("violations"),
+            0,
+            "no switch inside a BASEPRI critical section: {state} ({chip:?})"
+        );
+        // The task at the milestone has counted its increment, not yet its round.
+        assert_eq!(value("shared"), value("a") + value("b") + 1, "{state}");
+    }
+}
+
+#[test]
+fn the_cycle_counter_counts_and_a_firmware_reset_boots_again() {
+    for chip in BOTH {
+        let elf = Firmware::new("timing.c", chip).elf();
+        let text = session(
+            chip,
+            &elf,
+            &[
+                "break boots_done",
+                "continue",
+                "printf \"@@BOOTS boots=0x%x flags=0x%x\\n\", boots, reset_flags",
+                "break delay_done",
+                "continue",
+                "continue",
+                "printf \"@@DELAYS delays=0x%x cycles=0x%x\\n\", delays, last_delay_cycles",
+            ],
+        );
+        let boots = section(&text, "@@BOOTS", "\n");
+        assert_eq!(word_of(boots, "boots"), 3, "{chip:?}:\n{text}");
+        // RCC_CSR.SFTRSTF (bit 28 on both families): the last boot came from a software reset.
+        assert_ne!(word_of(boots, "flags") & (1 << 28), 0, "{chip:?}: {boots}");
+        let delays = section(&text, "@@DELAYS", "\n");
+        assert_eq!(word_of(delays, "delays"), 2, "{chip:?}: {delays}");
+        let cycles = word_of(delays, "cycles");
+        assert!(
+            (200_000..210_000).contains(&cycles),
+            "one delay is 200000 cycles of DWT_CYCCNT: {cycles} ({chip:?})"
+        );
+    }
+}
