@@ -9,7 +9,17 @@
 //!   states, caches on the F7), a SysTick millisecond and a blinking LED;
 //! - a two-task preemptive scheduler (PendSV on PSP, BASEPRI critical sections, FP context in
 //!   both tasks checked exactly);
-//! - the DWT cycle counter and a firmware-initiated reset that boots again.
+//! - the DWT cycle counter and a firmware-initiated reset that boots again;
+//! - printf through the Nucleo board's UART to a TCP client of `--sim-uart`, and the client's
+//!   bytes echoed back, by a polled driver and by an interrupt-driven one.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use stm32_opts::gdb::Server;
+use stm32_opts::sim::periph::uart_link::UartLink;
+use stm32_opts::sim::Simulator;
 
 use crate::firmware_build::{Chip, Firmware, Float, Runtime};
 use crate::gdb_support::{batch, cmds, section, start_server, word_of};
@@ -214,5 +224,70 @@ fn the_cycle_counter_counts_and_a_firmware_reset_boots_again() {
             (200_000..210_000).contains(&cycles),
             "one delay is 200000 cycles of DWT_CYCCNT: {cycles} ({chip:?})"
         );
+    }
+}
+
+/// Loads the UART firmware (`defines`) with GDB on a simulated `chip` whose VCP UART is served
+/// on a loopback port, lets it run (GDB detaches), and checks a TCP client of the port: the
+/// firmware's printf arrives, and the bytes the client sends are echoed back.
+fn uart_echo(chip: Chip, defines: &'static [&'static str], banner: &str) {
+    let link = UartLink::bind("127.0.0.1:0".parse().unwrap(), None).expect("UART port");
+    let uart = link.local_addr();
+    let sim = Simulator::open(chip.name(), None, Some(link)).expect("simulated chip");
+    let mut client = TcpStream::connect(uart).expect("connecting to the UART");
+    client
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let server = Server::bind(sim.attach().expect("attach"), "127.0.0.1:0".parse().unwrap())
+        .expect("binding")
+        .spawn()
+        .expect("starting the server");
+    let elf = Firmware {
+        defines,
+        ..Firmware::new("uart.c", chip)
+    }
+    .elf();
+    let run = batch(
+        server.local_addr(),
+        Some(&elf),
+        &cmds(&["load", "monitor reset halt", "detach", "echo @@END\\n"]),
+    );
+    assert!(run.text.contains("@@END"), "{}", run.text);
+    let mut received = Vec::new();
+    read_until(&mut client, &mut received, banner.as_bytes());
+    client.write_all(b"echo me\r\n").unwrap();
+    read_until(&mut client, &mut received, b"echo me\r\n");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with(banner), "{chip:?}: {text:?}");
+    drop(server);
+}
+
+/// Reads from `client` into `received` until it holds `wanted`.
+fn read_until(client: &mut TcpStream, received: &mut Vec<u8>, wanted: &[u8]) {
+    let mut buf = [0u8; 256];
+    while !received.windows(wanted.len()).any(|w| w == wanted) {
+        let n = client.read(&mut buf).unwrap_or_else(|e| {
+            panic!(
+                "waiting for {:?}, got {:?}: {e}",
+                String::from_utf8_lossy(wanted),
+                String::from_utf8_lossy(received)
+            )
+        });
+        assert!(n > 0, "the UART port closed");
+        received.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn printf_reaches_the_uart_client_and_a_polled_driver_echoes() {
+    for chip in BOTH {
+        uart_echo(chip, &[], "uart ready (polled), 42\n");
+    }
+}
+
+#[test]
+fn an_interrupt_driven_uart_driver_echoes() {
+    for chip in BOTH {
+        uart_echo(chip, &["UART_INTERRUPTS"], "uart ready (interrupts), 42\n");
     }
 }
