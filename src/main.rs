@@ -555,12 +555,13 @@ fn fault_report(global: &GlobalArgs, args: FaultArgs) -> Result<()> {
     let mut session = open(global)?;
     let mut core = session.core(0).context("opening core 0")?;
     let status = core.status().context("reading the core status")?;
+    let mut lockup = None;
     match status {
         CoreStatus::Halted(_) => {}
-        // A locked-up core executes nothing: halting it only makes its registers readable.
+        // A locked-up core executes nothing: halting it ends the lockup and makes its registers
+        // readable; where it was is kept for the report.
         CoreStatus::LockedUp => {
-            core.halt(std::time::Duration::from_millis(500))
-                .context("halting the locked-up core")?;
+            lockup = Some(fault::lockup::capture(&mut core).context("halting the locked-up core")?);
         }
         _ if args.halt => {
             core.halt(std::time::Duration::from_millis(500))
@@ -573,7 +574,8 @@ fn fault_report(global: &GlobalArgs, args: FaultArgs) -> Result<()> {
             .into())
         }
     }
-    let snapshot = fault::read(&mut core).context("reading the fault registers")?;
+    let mut snapshot = fault::read(&mut core).context("reading the fault registers")?;
+    snapshot.lockup = lockup;
     for line in fault::report::render(&snapshot) {
         println!("{line}");
     }

@@ -1,12 +1,14 @@
-//! Fault triage for Cortex-M7: the fault status registers (addresses and bits named as in the
+//! Fault triage for the Cortex-M cores (M7, M4): the fault status registers (addresses and bits named as in the
 //! ARMv7-M ARM), a pure decoding into a typed diagnosis, reading them from a chip, and the
 //! report in words that the CLI and the GDB monitor both print.
 
 pub mod decode;
+pub mod lockup;
 pub mod read;
 pub mod registers;
 pub mod report;
 pub mod vector_catch;
 
 pub use decode::{diagnose, Diagnosis, FaultClass, FaultRegisters};
+pub use lockup::Lockup;
 pub use read::{read, FaultSnapshot, FrameMissing};

@@ -22,6 +22,8 @@ pub enum FrameMissing {
 /// What a fault report is made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultSnapshot {
+    /// The lockup the core was halted out of, if it was locked up (see [`super::lockup`]).
+    pub lockup: Option<super::lockup::Lockup>,
     pub regs: FaultRegisters,
     /// The core registers, when the core is halted.
     pub core: Option<CoreContext>,
@@ -48,6 +50,7 @@ pub fn read(core: &mut Core<'_>) -> Result<FaultSnapshot, probe_rs::Error> {
     };
     if !core.core_halted()? {
         return Ok(FaultSnapshot {
+            lockup: None,
             regs,
             core: None,
             frame: Err(FrameMissing::Running),
@@ -76,6 +79,7 @@ pub fn read(core: &mut Core<'_>) -> Result<FaultSnapshot, probe_rs::Error> {
         }
     };
     Ok(FaultSnapshot {
+        lockup: None,
         regs,
         core: Some(context),
         frame,

@@ -58,7 +58,11 @@ fn cfsr_names(d: &Diagnosis) -> String {
 pub fn render(snapshot: &FaultSnapshot) -> Vec<String> {
     let d = diagnose(&snapshot.regs);
     let r = &snapshot.regs;
-    let mut lines = vec![headline(snapshot)];
+    let mut lines = Vec::new();
+    if let Some(lockup) = &snapshot.lockup {
+        lines.push(lockup.line(r));
+    }
+    lines.push(headline(snapshot));
     lines.push(format!("  CFSR  {:#010x}  {}", r.cfsr, cfsr_names(&d)));
     for (part, bit) in &d.cfsr {
         lines.push(format!(
@@ -142,6 +146,7 @@ mod tests {
 
     fn in_handler(regs: FaultRegisters) -> FaultSnapshot {
         FaultSnapshot {
+            lockup: None,
             regs,
             core: Some(CoreContext {
                 pc: 0x0800_0098,
@@ -197,6 +202,7 @@ mod tests {
     #[test]
     fn a_running_core_has_no_frame_and_a_clean_chip_no_fault() {
         let s = FaultSnapshot {
+            lockup: None,
             regs: FaultRegisters::default(),
             core: None,
             frame: Err(FrameMissing::Running),

@@ -5,6 +5,8 @@
 //! (or `stepi`) to end; SYS_EXIT is reported as the program's exit. The output of the calls is
 //! sent to GDB's console as `O` packets while GDB waits.
 
+use std::time::{Duration, Instant};
+
 use gdbstub::common::Signal;
 use gdbstub::conn::Connection;
 use gdbstub::target::ext::base::singlethread::{
@@ -31,6 +33,7 @@ impl SingleThreadResume for ChipTarget<'_> {
     fn resume(&mut self, _signal: Option<Signal>) -> Result<(), TargetFault> {
         // Signals mean nothing to a microcontroller; they are ignored.
         self.forget_registers();
+        self.last_lockup = None;
         // A call the core stopped on while semihosting was off (or at a GDB breakpoint on the
         // BKPT) is served now; the run below moves past it.
         match self.serve_pending_call()? {
@@ -45,20 +48,52 @@ impl SingleThreadResume for ChipTarget<'_> {
                 self.exec = Exec::Running;
                 return Ok(());
             }
-            Some(Served::PastByProbeRs) | None => {}
-        }
-        let mut core = self.core()?;
-        // After `monitor reset run` the core may already be running while GDB thinks it stopped.
-        if core.core_halted()? {
-            if let Err(e) = core.run() {
-                // probe-rs steps once before running; if that step cannot complete (a WFI, say),
-                // release the core directly: DHCSR = DBGKEY | C_DEBUGEN.
-                log::warn!("resume: {e}; releasing the core without the initial step");
-                core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
-                core.flush()?;
+            Some(Served::PastByProbeRs) => {
+                // probe-rs decoded the call and moves the PC past its BKPT on its next run.
+                let mut core = self.core()?;
+                if let Err(e) = core.run() {
+                    log::warn!("resume past a semihosting call: {e}; releasing the core");
+                    let pc: u32 = core.read_core_reg(core.program_counter())?;
+                    release_past_bkpt(&mut core, pc)?;
+                }
+                drop(core);
+                self.exec = Exec::Running;
+                return Ok(());
             }
+            None => {}
         }
-        drop(core);
+        // After `monitor reset run` the core may already be running while GDB thinks it stopped.
+        let halted_at = {
+            let mut core = self.core()?;
+            match core.core_halted()? {
+                true => Some(core.read_core_reg::<u32>(core.program_counter())?),
+                false => None,
+            }
+        };
+        if let Some(pc) = halted_at {
+            // A breakpoint on the instruction the core stands on would match again at once:
+            // step over it first (with the breakpoint unit off for that step). The step may
+            // meet an instruction the core cannot execute: that is the stop, not a run.
+            let on_breakpoint = self.breakpoints.use_at(pc).is_some();
+            let mut core = self.core()?;
+            if on_breakpoint {
+                match step_instruction(&mut core) {
+                    Ok(Stepped::Done) => {}
+                    Ok(Stepped::LockedUp) => {
+                        drop(core);
+                        let stop = self.stop_for_lockup()?;
+                        self.exec = Exec::Stopped(stop);
+                        return Ok(());
+                    }
+                    // E.g. a WFI that cannot complete while stepped: let the core run anyway.
+                    Err(e) => log::warn!("resume: the step over the breakpoint failed: {e}"),
+                }
+            }
+            // Release the core: DHCSR = DBGKEY | C_DEBUGEN (C_HALT, C_STEP and C_MASKINTS
+            // clear). probe-rs learns the new state at the next poll.
+            core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
+            core.flush()?;
+        }
         self.exec = Exec::Running;
         Ok(())
     }
@@ -71,6 +106,7 @@ impl SingleThreadResume for ChipTarget<'_> {
 impl SingleThreadSingleStep for ChipTarget<'_> {
     fn step(&mut self, _signal: Option<Signal>) -> Result<(), TargetFault> {
         self.forget_registers();
+        self.last_lockup = None;
         // A call the core stands on is served before the step moves past it.
         match self.serve_pending_call()? {
             Some(Served::Exited(exit)) => {
@@ -90,8 +126,14 @@ impl SingleThreadSingleStep for ChipTarget<'_> {
         if !core.core_halted()? {
             core.halt(HALT_TIMEOUT)?;
         }
-        let reason = match core.step() {
-            Ok(_) => StopReason::DoneStep,
+        let reason = match step_instruction(&mut core) {
+            Ok(Stepped::Done) => StopReason::DoneStep,
+            Ok(Stepped::LockedUp) => {
+                drop(core);
+                let stop = self.stop_for_lockup()?;
+                self.exec = Exec::Stopped(stop);
+                return Ok(());
+            }
             Err(e) => {
                 // E.g. a WFI that never completes: make sure the core is halted and report a trap
                 // rather than ending the session.
@@ -123,6 +165,97 @@ impl SingleThreadSingleStep for ChipTarget<'_> {
         };
         self.exec = Exec::Stopped(reason);
         Ok(())
+    }
+}
+
+/// How a single step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stepped {
+    /// The core executed the instruction (or took an exception) and halted again.
+    Done,
+    /// The core locked up on the instruction: it did not complete, and the core is not halted.
+    LockedUp,
+}
+
+/// How long a single step may take before it is given up.
+const STEP_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// DHCSR bits for a step (ARMv7-M ARM C1.6.2).
+const C_HALT: u32 = 1 << 1;
+const C_STEP: u32 = 1 << 2;
+const C_MASKINTS: u32 = 1 << 3;
+const S_HALT: u32 = 1 << 17;
+const S_LOCKUP: u32 = 1 << 19;
+/// FP_CTRL: writing KEY with ENABLE clear turns the breakpoint unit off.
+const FP_CTRL: u64 = 0xE000_2000;
+const FP_CTRL_ENABLE: u32 = 1 << 0;
+const FP_CTRL_KEY: u32 = 1 << 1;
+
+/// Steps one instruction of a halted core, with interrupts masked (C_MASKINTS, set while
+/// halted as the architecture requires) and the breakpoint unit off for that one instruction
+/// (a breakpoint on it would match again). Unlike a step that halts a locked-up core and calls
+/// that done, it tells a lockup apart: an instruction that could not be executed is never
+/// reported as a completed step.
+fn step_instruction(core: &mut probe_rs::Core<'_>) -> Result<Stepped, probe_rs::Error> {
+    let fp_ctrl = core.read_word_32(FP_CTRL)?;
+    let breakpoints_on = fp_ctrl & FP_CTRL_ENABLE != 0;
+    if breakpoints_on {
+        core.write_word_32(FP_CTRL, FP_CTRL_KEY)?;
+    }
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT | C_MASKINTS)?;
+    core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_MASKINTS | C_STEP)?;
+    core.flush()?;
+    let deadline = Instant::now() + STEP_TIMEOUT;
+    let outcome = loop {
+        let dhcsr = core.read_word_32(DHCSR)?;
+        if dhcsr & S_LOCKUP != 0 {
+            break Ok(Stepped::LockedUp);
+        }
+        if dhcsr & S_HALT != 0 {
+            break Ok(Stepped::Done);
+        }
+        if Instant::now() > deadline {
+            break Err(probe_rs::Error::Timeout);
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    if matches!(outcome, Ok(Stepped::Done)) {
+        // Halted again: leave C_MASKINTS as it was before the step, C_STEP clear.
+        core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN | C_HALT)?;
+    }
+    if breakpoints_on {
+        core.write_word_32(FP_CTRL, fp_ctrl | FP_CTRL_KEY)?;
+    }
+    // probe-rs learns the core's state from DHCSR again. Its reading of a halt on a
+    // semihosting BKPT may fail (an unreadable parameter block): the call is served and
+    // judged by the caller, so that is not this step's error.
+    if let Err(e) = core.status() {
+        log::debug!("core status after a step: {e}");
+    }
+    outcome
+}
+
+impl ChipTarget<'_> {
+    /// The core locked up: halt it (which ends the lockup), record where and on what, and stop
+    /// with a line in GDB's console naming the instruction and its address, before the stop.
+    fn stop_for_lockup(&mut self) -> Result<StopReason, probe_rs::Error> {
+        let mut core = self.core()?;
+        let lockup = fault::lockup::capture(&mut core)?;
+        let regs = fault::read(&mut core)?.regs;
+        drop(core);
+        let line = lockup.line(&regs);
+        self.console.extend_from_slice(line.as_bytes());
+        self.console
+            .extend_from_slice(b"\n(`monitor fault` for the fault status)\n");
+        self.last_lockup = Some(lockup);
+        self.forget_registers();
+        // SIGILL when nothing explains it but the instruction, SIGSEGV after a fault.
+        let signal = if fault::diagnose(&regs).exception.is_some() {
+            Signal::SIGSEGV
+        } else {
+            Signal::SIGILL
+        };
+        Ok(StopReason::Signal(signal))
     }
 }
 
@@ -282,11 +415,10 @@ impl ChipTarget<'_> {
         let reason = match halt_status(&mut core)? {
             CoreStatus::Halted(reason) => reason,
             CoreStatus::LockedUp => {
-                log::warn!("the core locked up; halting it");
-                core.halt(HALT_TIMEOUT)?;
                 drop(core);
-                self.exec = Exec::Halted;
-                return Ok(Some(StopReason::Signal(Signal::SIGSEGV)));
+                let stop = self.stop_for_lockup()?;
+                self.exec = Exec::Stopped(stop);
+                return Ok(None);
             }
             CoreStatus::Running | CoreStatus::Sleeping | CoreStatus::Unknown => return Ok(None),
         };

@@ -399,8 +399,10 @@ impl ChipTarget<'_> {
                 print(out, &vector_catch::describe(demcr).join("\n"));
             }
             Command::Fault => {
+                let lockup = self.last_lockup.clone();
                 let mut core = self.core().map_err(|e| format!("fault: {e}"))?;
-                let snapshot = fault::read(&mut core).map_err(|e| format!("fault: {e}"))?;
+                let mut snapshot = fault::read(&mut core).map_err(|e| format!("fault: {e}"))?;
+                snapshot.lockup = lockup;
                 print(out, &fault::report::render(&snapshot).join("\n"));
             }
             Command::Erase(request) => self.erase(request, out)?,

@@ -115,6 +115,9 @@ pub struct ChipTarget<'s> {
     /// Server text for GDB's console (the line naming a caught fault), sent as `O` packets
     /// before the stop it belongs to.
     pub(crate) console: Vec<u8>,
+    /// The lockup the core was last halted out of, for `monitor fault`; cleared when the core
+    /// runs again.
+    pub(crate) last_lockup: Option<crate::fault::Lockup>,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -142,6 +145,7 @@ impl<'s> ChipTarget<'s> {
             rtt: None,
             semihosting: Semihosting::default(),
             console: Vec::new(),
+            last_lockup: None,
         })
     }
 

@@ -1,6 +1,7 @@
 /* Encodings no Cortex-M executes, each at a label the test puts the PC on: UDF (permanently
- * undefined), 0xBA80 (a 16-bit miscellaneous encoding that is UNDEFINED in ARMv7-M), and an
- * access to coprocessor 15 (no such coprocessor: NOCP). The fault handlers stop at a BKPT so the
+ * undefined), 0xBA80 (a 16-bit miscellaneous encoding that is UNDEFINED in ARMv7-M), an access
+ * to coprocessor 15 (no such coprocessor: NOCP), and 0xB400 (PUSH with an empty register list:
+ * UNPREDICTABLE, which the simulator does not guess at and reports as a lockup). The fault handlers stop at a BKPT so the
  * debugger sees which exception ran. SHCSR.USGFAULTENA is set only when the test asks for it
  * (`usage_fault_enable`), so the default is the escalation to HardFault. */
     .syntax unified
@@ -33,6 +34,9 @@ at_ba80:
     .global at_mrc
 at_mrc:
     mrc p15, 0, r0, c0, c0, 0
+    .global at_unpredictable
+at_unpredictable:
+    .inst.n 0xB400
     b .
 
     .global HardFault_Handler

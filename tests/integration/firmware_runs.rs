@@ -238,10 +238,13 @@ fn uart_echo(chip: Chip, defines: &'static [&'static str], banner: &str) {
     client
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let server = Server::bind(sim.attach().expect("attach"), "127.0.0.1:0".parse().unwrap())
-        .expect("binding")
-        .spawn()
-        .expect("starting the server");
+    let server = Server::bind(
+        sim.attach().expect("attach"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .expect("binding")
+    .spawn()
+    .expect("starting the server");
     let elf = Firmware {
         defines,
         ..Firmware::new("uart.c", chip)
@@ -289,5 +292,122 @@ fn printf_reaches_the_uart_client_and_a_polled_driver_echoes() {
 fn an_interrupt_driven_uart_driver_echoes() {
     for chip in BOTH {
         uart_echo(chip, &["UART_INTERRUPTS"], "uart ready (interrupts), 42\n");
+    }
+}
+
+/// Runs the undefined-encodings firmware to `main`'s first encoding, then `commands`; GDB's
+/// output.
+fn undefined_session(chip: Chip, commands: &[&str]) -> String {
+    let elf = Firmware::new("undefined.S", chip).elf();
+    let mut all = vec!["tbreak at_udf", "continue"];
+    all.extend_from_slice(commands);
+    session(chip, &elf, &all)
+}
+
+#[test]
+fn undefined_encodings_take_the_usagefault_escalated_as_on_silicon() {
+    for chip in BOTH {
+        // stepi onto UDF: the step takes the UsageFault, escalated to HardFault (SHCSR.USGFAULTENA
+        // is clear), and stops on the handler's first instruction with the UDF's address stacked.
+        let text = undefined_session(
+            chip,
+            &[
+                "stepi",
+                "printf \"@@STEP pc=0x%x handler=0x%x stacked=0x%x at=0x%x\\n\", $pc, &HardFault_Handler, *(unsigned *)($sp + 24), &at_udf",
+                "monitor fault",
+                "echo @@FAULT_END\\n",
+            ],
+        );
+        let step = section(&text, "@@STEP", "\n");
+        assert_eq!(
+            word_of(step, "pc"),
+            word_of(step, "handler"),
+            "{chip:?}:\n{text}"
+        );
+        assert_eq!(
+            word_of(step, "stacked"),
+            word_of(step, "at"),
+            "{chip:?}:\n{text}"
+        );
+        let fault = section(&text, "@@STEP", "@@FAULT_END");
+        assert!(
+            fault.contains("HardFault (escalated from UsageFault, HFSR.FORCED)")
+                && fault.contains("UFSR.UNDEFINSTR"),
+            "{chip:?}:\n{text}"
+        );
+        assert!(!text.contains("locked up"), "{text}");
+
+        // continue onto 0xBA80 with the UsageFault handler enabled: it runs, and stops at its
+        // BKPT; `monitor fault` names the undefined instruction at 0xBA80's address.
+        let text = undefined_session(
+            chip,
+            &[
+                "set {int}0xE000ED24 = *(int *)0xE000ED24 | (1 << 18)",
+                "set $pc = &at_ba80",
+                "continue",
+                "printf \"@@CONT pc=0x%x handler=0x%x\\n\", $pc, &UsageFault_Handler",
+                "monitor fault",
+                "echo @@FAULT_END\\n",
+            ],
+        );
+        let cont = section(&text, "@@CONT", "\n");
+        assert_eq!(
+            word_of(cont, "pc"),
+            word_of(cont, "handler"),
+            "{chip:?}:\n{text}"
+        );
+        let fault = section(&text, "@@CONT", "@@FAULT_END");
+        assert!(
+            fault.contains("UsageFault: ") && fault.contains("UFSR.UNDEFINSTR"),
+            "{chip:?}:\n{text}"
+        );
+
+        // stepi onto MRC p15: no coprocessor 15 on a Cortex-M: UFSR.NOCP.
+        let text = undefined_session(
+            chip,
+            &[
+                "set $pc = &at_mrc",
+                "stepi",
+                "monitor fault",
+                "echo @@FAULT_END\\n",
+            ],
+        );
+        assert!(text.contains("UFSR.NOCP"), "{chip:?}:\n{text}");
+    }
+}
+
+#[test]
+fn an_encoding_the_simulator_does_not_model_stops_with_its_halfwords_never_as_a_step() {
+    for chip in BOTH {
+        for how in ["stepi", "continue"] {
+            let text = undefined_session(
+                chip,
+                &[
+                    "set $pc = &at_unpredictable",
+                    how,
+                    "printf \"@@AFTER pc=0x%x at=0x%x\\n\", $pc, &at_unpredictable",
+                    "monitor fault",
+                    "echo @@FAULT_END\\n",
+                ],
+            );
+            let after = section(&text, "@@AFTER", "\n");
+            assert_eq!(
+                word_of(after, "pc"),
+                word_of(after, "at"),
+                "the PC stays on the instruction ({chip:?}, {how}):\n{text}"
+            );
+            let at = word_of(after, "at");
+            let line =
+                format!("the core locked up (DHCSR.S_LOCKUP) at pc {at:#010x}, instruction 0xb400");
+            assert!(
+                text.contains(&line) && text.contains("Program received signal SIGILL"),
+                "GDB is told ({chip:?}, {how}):\n{text}"
+            );
+            let fault = section(&text, "@@AFTER", "@@FAULT_END");
+            assert!(
+                fault.contains(&line),
+                "monitor fault ({chip:?}, {how}):\n{text}"
+            );
+        }
     }
 }
