@@ -6,7 +6,12 @@
 //! are off), an over-long one with `E01`; `qCRC`, which gdbstub cannot parse, is answered as
 //! unsupported. An observer's connection also has a gate ([`Gate`]) that answers the packets
 //! an observer may not send. Other well-formed packets, acks and Ctrl-C pass through.
-//! Writes are buffered until gdbstub flushes.
+//!
+//! Output never waits for the client while the chip may be held: gdbstub writes into a buffer,
+//! its `flush` sends only what the socket takes at once, and the server sends the rest
+//! ([`GdbConnection::drain`]) after it has given the chip back. A client that stops reading
+//! then stalls only its own session. The buffer holds at most one reply and the console output
+//! produced while answering it, because the server drains it before it reads the next packet.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -206,6 +211,73 @@ impl GdbConnection {
         })
     }
 
+    /// As [`GdbConnection::new`], with bytes already read from the stream (while waiting for the
+    /// first packet) fed to the framing guard first.
+    pub fn with_received(
+        stream: TcpStream,
+        max_packet: usize,
+        received: &[u8],
+    ) -> io::Result<GdbConnection> {
+        let mut conn = GdbConnection::new(stream, max_packet)?;
+        conn.take_input(received);
+        Ok(conn)
+    }
+
+    /// Whether a whole, checked packet is waiting for gdbstub.
+    pub fn has_packet(&self) -> bool {
+        self.framer.ready.contains(&b'$')
+    }
+
+    /// Bytes written by gdbstub (or owed by the framing guard) that the client has not taken yet.
+    pub fn pending_output(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Sends what the socket accepts now, without waiting: a client that does not read must
+    /// not stop the caller, who may hold the chip. The rest stays for [`GdbConnection::drain`].
+    pub fn send_ready(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.stream.set_nonblocking(true)?;
+        let mut sent = 0;
+        let result = loop {
+            if sent == self.out.len() {
+                break Ok(());
+            }
+            match Write::write(&mut self.stream, &self.out[sent..]) {
+                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.out.drain(..sent);
+        self.stream.set_nonblocking(false)?;
+        result
+    }
+
+    /// Sends everything still buffered, waiting for the client as long as it takes. Call it only
+    /// with the chip given back: this is where a client that stops reading waits.
+    pub fn drain(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let result = Write::write_all(&mut self.stream, &self.out);
+        self.out.clear();
+        result.and_then(|()| Write::flush(&mut self.stream))
+    }
+
+    /// Feeds bytes from the client to the framing guard and queues the guard's own replies.
+    fn take_input(&mut self, bytes: &[u8]) {
+        self.framer.push(bytes);
+        if !self.framer.replies.is_empty() {
+            let replies = std::mem::take(&mut self.framer.replies);
+            self.out.extend_from_slice(&replies);
+        }
+    }
+
     /// What the framing guard dropped so far.
     pub fn dropped(&self) -> Dropped {
         self.framer.dropped
@@ -216,9 +288,9 @@ impl GdbConnection {
         self.framer.set_gate(gate);
         if !self.framer.replies.is_empty() {
             let replies = std::mem::take(&mut self.framer.replies);
-            Write::write_all(&mut self.stream, &replies)?;
+            self.out.extend_from_slice(&replies);
         }
-        Ok(())
+        self.drain()
     }
 
     fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
@@ -253,11 +325,10 @@ impl GdbConnection {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
             Err(e) => return Err(e),
         };
-        self.framer.push(&buf[..n]);
-        if !self.framer.replies.is_empty() {
-            let replies = std::mem::take(&mut self.framer.replies);
-            Write::write_all(&mut self.stream, &replies)?;
-        }
+        self.take_input(&buf[..n]);
+        // The guard's own replies (a `-` for a bad checksum, an observer's refusal) go out
+        // now if the socket takes them; reading happens with the chip given back.
+        self.send_ready()?;
         Ok(true)
     }
 
@@ -266,7 +337,7 @@ impl GdbConnection {
     /// consumed.
     pub fn wait_for_packet(&mut self, timeout: Duration) -> io::Result<bool> {
         let deadline = Instant::now() + timeout;
-        while !self.framer.ready.contains(&b'$') {
+        while !self.has_packet() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Ok(false);
@@ -279,6 +350,7 @@ impl GdbConnection {
     /// Answers the waiting first packet with `reply` (acknowledged, as a `$…#xx` packet) and
     /// closes the connection, giving the client a moment to read it.
     pub fn reply_and_close(mut self, reply: &[u8]) {
+        let _ = self.drain();
         let _ = Write::write_all(&mut self.stream, b"+");
         let _ = Write::write_all(&mut self.stream, reply);
         let _ = Write::flush(&mut self.stream);
@@ -319,12 +391,10 @@ impl Connection for GdbConnection {
         Ok(())
     }
 
+    /// gdbstub flushes while it answers a packet, with the chip held: only what the socket takes
+    /// at once is sent here, the rest by [`GdbConnection::drain`].
     fn flush(&mut self) -> io::Result<()> {
-        if !self.out.is_empty() {
-            Write::write_all(&mut self.stream, &self.out)?;
-            self.out.clear();
-        }
-        Write::flush(&mut self.stream)
+        self.send_ready()
     }
 }
 

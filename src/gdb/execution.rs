@@ -3,7 +3,9 @@
 //! With `monitor arm semihosting enable`, a halt on `BKPT 0xAB` is served here (by
 //! [`crate::semihosting`]) and the core runs on past it, GDB still waiting for its `continue`
 //! (or `stepi`) to end; SYS_EXIT is reported as the program's exit. The output of the calls is
-//! sent to GDB's console as `O` packets while GDB waits.
+//! sent to GDB's console as `O` packets while GDB waits, by the event loop with the chip given
+//! back; a call is served only once the previous call's output has been handed on, so a GDB
+//! that stops reading makes the program wait at its next call and holds up no other client.
 
 use gdbstub::common::Signal;
 use gdbstub::conn::Connection;
@@ -245,9 +247,9 @@ impl ChipTarget<'_> {
         exit_stop_reason(exit)
     }
 
-    /// Sends the program's semihosting console output, then the server's own lines (a caught
-    /// fault), to GDB's console (`O` packets, which the remote protocol allows while GDB waits
-    /// for a stop reply).
+    /// Queues the program's semihosting console output, then the server's own lines (a caught
+    /// fault), for GDB's console (`O` packets, which the remote protocol allows while GDB waits
+    /// for a stop reply). The caller sends them with the chip given back.
     pub(crate) fn forward_console_output<C: Connection>(
         &mut self,
         conn: &mut C,
@@ -296,6 +298,11 @@ impl ChipTarget<'_> {
             // A GDB breakpoint on the BKPT itself is reported as such; the call is served when
             // GDB resumes or steps.
             if self.semihosting.enabled() && self.breakpoints.use_at(pc).is_none() {
+                if self.semihosting.has_debugger_output() {
+                    // The last call's output has not reached GDB yet: the program waits on
+                    // this call, halted, until the event loop has sent it.
+                    return Ok(None);
+                }
                 match self.serve_pending_call()? {
                     None => {}
                     Some(Served::Exited(exit)) => {

@@ -73,7 +73,11 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "arm semihosting_cmdline [ARGS...]",
-        "the command line SYS_GET_CMDLINE returns (empty by default)",
+        "the command line SYS_GET_CMDLINE returns (empty by default; `run ARGS` sets it too)",
+    ),
+    (
+        "arm semihosting_basedir [DIR|off]",
+        "let SYS_OPEN open host files inside DIR only (off by default); no argument: show",
     ),
     (
         "raw-option-writes [allow|deny]",
@@ -125,8 +129,20 @@ pub enum Command {
     Semihosting(Option<bool>),
     /// `arm semihosting_cmdline ARGS...`: the program's command line (as typed).
     SemihostingCmdline(String),
+    /// `arm semihosting_basedir`: show (`None`), turn host files off, or confine them to a
+    /// directory.
+    SemihostingBasedir(Option<BasedirChoice>),
     /// `raw-option-writes`: show the policy; with a value, set it.
     RawOptionWrites(Option<RawOptionWrites>),
+}
+
+/// What `arm semihosting_basedir` was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BasedirChoice {
+    /// `off`: no host files (the default).
+    Off,
+    /// The directory, as typed (relative to the server's working directory).
+    Dir(String),
 }
 
 /// The words of `optbytes set`.
@@ -241,8 +257,15 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
             words[2..].join(" ")
         ))),
         ["arm", "semihosting_cmdline", ..] => Ok(Command::SemihostingCmdline(words[2..].join(" "))),
+        ["arm", "semihosting_basedir"] => Ok(Command::SemihostingBasedir(None)),
+        ["arm", "semihosting_basedir", "off" | "none"] => {
+            Ok(Command::SemihostingBasedir(Some(BasedirChoice::Off)))
+        }
+        ["arm", "semihosting_basedir", ..] => Ok(Command::SemihostingBasedir(Some(
+            BasedirChoice::Dir(words[2..].join(" ")),
+        ))),
         ["arm", ..] => Err(Usage(format!(
-            "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline",
+            "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline, arm semihosting_basedir",
             words[1..].join(" ")
         ))),
         ["raw-option-writes"] => Ok(Command::RawOptionWrites(None)),
@@ -405,21 +428,12 @@ impl ChipTarget<'_> {
             }
             Command::Erase(request) => self.erase(request, out)?,
             Command::Rtt(command) => self.rtt_command(command, out)?,
-            Command::Semihosting(on) => {
-                if let Some(on) = on {
-                    self.semihosting.set_enabled(on);
-                }
-                let state = if self.semihosting.enabled() {
-                    "enabled: BKPT 0xAB calls are served, output goes to the server's console and to GDB's"
-                } else {
-                    "disabled: a BKPT 0xAB halt is reported to GDB as SIGTRAP"
-                };
-                outputln!(out, "semihosting is {}", state);
-            }
+            Command::Semihosting(on) => self.semihosting_state(on, out),
             Command::SemihostingCmdline(line) => {
                 self.semihosting.set_cmdline(&line);
                 outputln!(out, "semihosting command line: {:?}", line);
             }
+            Command::SemihostingBasedir(choice) => self.semihosting_basedir(choice, out)?,
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
@@ -581,6 +595,72 @@ impl ChipTarget<'_> {
             } => Ok((snapshot, part, chip_name)),
             other => Err(format!("unexpected report for a read: {other:?}")),
         }
+    }
+
+    /// `arm semihosting [enable|disable]`: the setting, and what the server's console lost.
+    fn semihosting_state(&mut self, on: Option<bool>, out: &mut ConsoleOutput<'_>) {
+        if let Some(on) = on {
+            self.semihosting.set_enabled(on);
+        }
+        if self.semihosting.enabled() {
+            outputln!(out, "semihosting is enabled: BKPT 0xAB calls are served,");
+            outputln!(out, "output goes to the server's console and to GDB's");
+        } else {
+            outputln!(
+                out,
+                "semihosting is disabled: a BKPT 0xAB halt is reported to GDB as SIGTRAP"
+            );
+        }
+        let dropped = crate::semihosting::HostConsole::default().dropped();
+        if dropped > 0 {
+            outputln!(
+                out,
+                "{} bytes of output were dropped from the server's console (its standard output was not read)",
+                dropped
+            );
+        }
+    }
+
+    /// `arm semihosting_basedir [DIR|off]`: where SYS_OPEN may open host files.
+    fn semihosting_basedir(
+        &mut self,
+        choice: Option<BasedirChoice>,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        match choice {
+            None => {}
+            Some(BasedirChoice::Off) => {
+                self.semihosting.set_basedir(None);
+                log::info!("semihosting: host files off");
+            }
+            Some(BasedirChoice::Dir(dir)) => {
+                let base = crate::semihosting::BaseDir::new(std::path::Path::new(&dir))
+                    .map_err(|e| format!("arm semihosting_basedir: {e}; host files unchanged"))?;
+                log::warn!(
+                    "semihosting: the program may open, create and overwrite files in {}",
+                    base.root().display()
+                );
+                self.semihosting.set_basedir(Some(base));
+            }
+        }
+        match self.semihosting.basedir() {
+            Some(base) => {
+                outputln!(
+                    out,
+                    "semihosting host files: inside {}",
+                    base.root().display()
+                );
+                outputln!(
+                    out,
+                    "(absolute paths, `..` and symbolic links leading out are refused)"
+                );
+            }
+            None => outputln!(
+                out,
+                "semihosting host files: off (only :tt and :semihosting-features open)"
+            ),
+        }
+        Ok(())
     }
 
     /// `raw-option-writes [allow|deny]`: the write guard's policy for this session.
@@ -801,6 +881,20 @@ mod tests {
         assert_eq!(
             parse("arm semihosting_cmdline"),
             Ok(Command::SemihostingCmdline(String::new()))
+        );
+        assert_eq!(
+            parse("arm semihosting_basedir"),
+            Ok(Command::SemihostingBasedir(None))
+        );
+        assert_eq!(
+            parse("arm semihosting_basedir off"),
+            Ok(Command::SemihostingBasedir(Some(BasedirChoice::Off)))
+        );
+        assert_eq!(
+            parse("arm semihosting_basedir /tmp/My Results"),
+            Ok(Command::SemihostingBasedir(Some(BasedirChoice::Dir(
+                "/tmp/My Results".into()
+            ))))
         );
         assert_eq!(parse("erase all"), Ok(Command::Erase(erase::Request::All)));
         assert_eq!(

@@ -44,20 +44,22 @@ pub const PACKET_BUFFER_SIZE: usize = 16 * 1024;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Waits for the running core to stop or for client input, holding the chip only for each
-/// look at the core.
+/// look at the core. Console output is sent with the chip given back: a client that does not
+/// read it stalls this loop (and a program waiting to print) but no other client.
 fn wait_for_stop_reason(
     target: &mut ChipTarget<'_>,
     conn: &mut GdbConnection,
 ) -> Result<Event<StopReason>, WaitForStopReasonError<TargetFault, io::Error>> {
     loop {
+        target.release();
         // Console output of the semihosting calls served so far reaches GDB first.
         target
             .forward_console_output(conn)
+            .and_then(|()| conn.drain())
             .map_err(WaitForStopReasonError::Connection)?;
         if let Some(reason) = target.take_pending_stop() {
             return Ok(Event::TargetStopped(reason));
         }
-        target.release();
         // Waiting for input is the pause between two looks at the core; Ctrl-C arrives here.
         match conn.poll(POLL_INTERVAL) {
             Ok(Some(byte)) => return Ok(Event::IncomingData(byte)),
@@ -88,16 +90,33 @@ fn on_interrupt(target: &mut ChipTarget<'_>) -> Option<StopReason> {
     }))
 }
 
+/// The connection of the state machine, whatever its state.
+fn conn_of<'a, 's>(
+    gdb: &'a mut GdbStubStateMachine<'_, ChipTarget<'s>, GdbConnection>,
+) -> &'a mut GdbConnection {
+    match gdb {
+        GdbStubStateMachine::Idle(gdb) => gdb.borrow_conn(),
+        GdbStubStateMachine::Running(gdb) => gdb.borrow_conn(),
+        GdbStubStateMachine::CtrlCInterrupt(gdb) => gdb.borrow_conn(),
+        GdbStubStateMachine::Disconnected(gdb) => gdb.borrow_conn(),
+    }
+}
+
 /// gdbstub's event loop, run so that the chip is held only while a packet is answered: the
-/// blocking read of the next byte happens with the chip given back.
+/// reply is sent to the client, and the next byte read, with the chip given back.
 fn run_session<'s>(
     stub: GdbStub<'_, ChipTarget<'s>, GdbConnection>,
     target: &mut ChipTarget<'s>,
 ) -> Result<DisconnectReason, String> {
     let mut gdb = stub.run_state_machine(target).map_err(|e| e.to_string());
-    target.release();
     loop {
-        let next = match gdb? {
+        // The packet is answered: let the others have the chip, then send the reply.
+        target.release();
+        let mut current = gdb?;
+        conn_of(&mut current)
+            .drain()
+            .map_err(|e| format!("connection: {e}"))?;
+        let next = match current {
             GdbStubStateMachine::Idle(mut gdb) => {
                 let byte = gdb.borrow_conn().read().map_err(|e| e.to_string())?;
                 gdb.incoming_data(target, byte)
@@ -120,10 +139,18 @@ fn run_session<'s>(
                 let stop = on_interrupt(target);
                 gdb.interrupt_handled(target, stop)
             }
-            GdbStubStateMachine::Disconnected(gdb) => return Ok(gdb.get_reason()),
+            GdbStubStateMachine::Disconnected(gdb) => match gdb.get_reason() {
+                // gdbstub ends the session after reporting the program's end; in extended
+                // mode GDB keeps the connection and may `run` again, so the session goes on.
+                DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_)
+                    if target.is_extended() =>
+                {
+                    log::info!("the program ended; the extended-remote session goes on (`run` starts it again)");
+                    Ok(gdb.return_to_idle())
+                }
+                reason => return Ok(reason),
+            },
         };
-        // The packet is answered: let the others have the chip.
-        target.release();
         gdb = next.map_err(|e| e.to_string());
     }
 }

@@ -115,6 +115,9 @@ pub struct ChipTarget<'s> {
     /// Server text for GDB's console (the line naming a caught fault), sent as `O` packets
     /// before the stop it belongs to.
     pub(crate) console: Vec<u8>,
+    /// GDB asked for extended mode (`!`, `target extended-remote`): the session outlives the
+    /// program's end.
+    pub(crate) extended: bool,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -142,7 +145,13 @@ impl<'s> ChipTarget<'s> {
             rtt: None,
             semihosting: Semihosting::default(),
             console: Vec::new(),
+            extended: false,
         })
+    }
+
+    /// Whether the client asked for extended mode (`target extended-remote`).
+    pub fn is_extended(&self) -> bool {
+        self.extended
     }
 
     /// The RTT service `monitor rtt` drives (the server's, shared by its clients).
