@@ -59,6 +59,9 @@ pub struct Framer {
     /// What was dropped so far.
     pub dropped: Dropped,
     gate: Option<Gate>,
+    /// The program has ended (an extended-remote session goes on): `?` is answered "exited"
+    /// until GDB starts or attaches to it again.
+    ended: bool,
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -77,7 +80,17 @@ impl Framer {
             replies: Vec::new(),
             dropped: Dropped::default(),
             gate: None,
+            ended: false,
         }
+    }
+
+    /// The program has ended: until the next `vRun`, `R` or `vAttach`, GDB's `?` gets "exited
+    /// with status 0" (`W00`) and its thread list query (`qfThreadInfo`) an empty list from
+    /// here. gdbstub's single-thread target always reports a stopped thread, and GDB, which
+    /// looks for threads after an exit in extended mode, would then believe a program is still
+    /// there (`[New Thread 1.1]`, and `continue` would run the core past its exit).
+    pub fn program_ended(&mut self) {
+        self.ended = true;
     }
 
     /// Answers the packets `gate` refuses from now on, and those already waiting for gdbstub.
@@ -162,6 +175,27 @@ impl Framer {
         if body == b"QStartNoAckMode" {
             self.no_ack = true;
         }
+        if self.ended {
+            // No process: `?` says it exited, and the thread list is empty.
+            let reply: Option<&[u8]> = match body {
+                b"?" => Some(b"$W00#b7"),
+                b"qfThreadInfo" => Some(b"$l#6c"),
+                _ => None,
+            };
+            if let Some(reply) = reply {
+                if !self.no_ack {
+                    self.replies.push(b'+');
+                }
+                self.replies.extend_from_slice(reply);
+                return;
+            }
+        }
+        if [&b"vRun"[..], b"vAttach", b"R"]
+            .iter()
+            .any(|p| body.starts_with(p))
+        {
+            self.ended = false;
+        }
         if body.starts_with(b"qCRC:") {
             // gdbstub 0.7 rejects qCRC as a malformed command, which ends the session. Answer
             // "not supported" here instead: GDB's `compare-sections` then reads the memory back
@@ -221,6 +255,11 @@ impl GdbConnection {
         let mut conn = GdbConnection::new(stream, max_packet)?;
         conn.take_input(received);
         Ok(conn)
+    }
+
+    /// The program has ended (see [`Framer::program_ended`]).
+    pub fn program_ended(&mut self) {
+        self.framer.program_ended();
     }
 
     /// Whether a whole, checked packet is waiting for gdbstub.
@@ -455,6 +494,28 @@ mod tests {
         f.push(b",4#fd$c#63");
         assert_eq!(ready(&mut f), b"$g#67$m0,4#fd".to_vec());
         assert_eq!(f.replies, b"+$E.no#50+$E.no#50".to_vec());
+    }
+
+    #[test]
+    fn after_the_program_ended_the_status_query_says_so_until_it_runs_again() {
+        let mut f = Framer::new(64);
+        f.push(b"$?#3f");
+        assert_eq!(
+            ready(&mut f),
+            b"$?#3f".to_vec(),
+            "gdbstub answers while it runs"
+        );
+        f.program_ended();
+        f.push(b"$?#3f");
+        assert!(f.ready.is_empty());
+        assert_eq!(f.replies, b"+$W00#b7".to_vec());
+        f.replies.clear();
+        f.push(b"$qfThreadInfo#bb");
+        assert_eq!(f.replies, b"+$l#6c".to_vec());
+        f.replies.clear();
+        f.push(b"$vRun;#e6$?#3f");
+        assert_eq!(ready(&mut f), b"$vRun;#e6$?#3f".to_vec());
+        assert!(f.replies.is_empty());
     }
 
     #[test]

@@ -146,7 +146,9 @@ fn run_session<'s>(
                     if target.is_extended() =>
                 {
                     log::info!("the program ended; the extended-remote session goes on (`run` starts it again)");
-                    Ok(gdb.return_to_idle())
+                    let mut gdb = gdb.return_to_idle();
+                    conn_of(&mut gdb).program_ended();
+                    Ok(gdb)
                 }
                 reason => return Ok(reason),
             },
