@@ -102,6 +102,14 @@ vector_table:
     .global reset_handler
     .type reset_handler, %function
 reset_handler:
+    @ RAM is not cleared at reset: zero the buffers, so that what was read ends in a NUL.
+    ldr r0, =readback
+    ldr r1, =buffers_end
+    movs r2, #0
+clear:
+    str r2, [r0], #4
+    cmp r0, r1
+    blo clear
     ldr r4, =results
 
     @ Write result.txt.
@@ -241,3 +249,4 @@ readback:
     .global input
 input:
     .space BUFFER_SIZE
+buffers_end:

@@ -27,6 +27,7 @@ mod gdb_observers;
 mod gdb_rtt;
 mod gdb_rtt_g4;
 mod gdb_semihosting;
+mod gdb_semihosting_files;
 mod gdb_semihosting_stall;
 mod gdb_session;
 mod gdb_sessions;
