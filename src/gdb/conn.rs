@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use gdbstub::conn::{Connection, ConnectionExt};
 
 /// How long a refused client is given to read its reply before the connection closes.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Why the framing guard dropped input (counted for logs and tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,7 +50,8 @@ pub type Gate = Box<dyn Fn(&[u8]) -> Option<String> + Send>;
 pub struct Framer {
     state: Frame,
     packet: Vec<u8>,
-    max_packet: usize,
+    /// The longest packet accepted (including `$`, `#` and checksum).
+    pub max_packet: usize,
     no_ack: bool,
     /// Checked bytes for gdbstub.
     pub ready: VecDeque<u8>,
@@ -245,26 +246,17 @@ impl GdbConnection {
         })
     }
 
-    /// As [`GdbConnection::new`], with bytes already read from the stream (while waiting for the
-    /// first packet) fed to the framing guard first.
-    pub fn with_received(
-        stream: TcpStream,
-        max_packet: usize,
-        received: &[u8],
-    ) -> io::Result<GdbConnection> {
-        let mut conn = GdbConnection::new(stream, max_packet)?;
-        conn.take_input(received);
+    /// A connection whose first bytes the framing guard `framer` has already taken (while the
+    /// server waited for the first packet).
+    pub fn from_framer(stream: TcpStream, framer: Framer) -> io::Result<GdbConnection> {
+        let mut conn = GdbConnection::new(stream, framer.max_packet)?;
+        conn.framer = framer;
         Ok(conn)
     }
 
     /// The program has ended (see [`Framer::program_ended`]).
     pub fn program_ended(&mut self) {
         self.framer.program_ended();
-    }
-
-    /// Whether a whole, checked packet is waiting for gdbstub.
-    pub fn has_packet(&self) -> bool {
-        self.framer.ready.contains(&b'$')
     }
 
     /// Bytes written by gdbstub (or owed by the framing guard) that the client has not taken yet.
@@ -368,21 +360,6 @@ impl GdbConnection {
         // The guard's own replies (a `-` for a bad checksum, an observer's refusal) go out
         // now if the socket takes them; reading happens with the chip given back.
         self.send_ready()?;
-        Ok(true)
-    }
-
-    /// Waits until a whole, checked packet has arrived: `Ok(true)`, or `Ok(false)` when none came
-    /// within `timeout`. Acks and Ctrl-C before it stay queued for gdbstub; the packet is not
-    /// consumed.
-    pub fn wait_for_packet(&mut self, timeout: Duration) -> io::Result<bool> {
-        let deadline = Instant::now() + timeout;
-        while !self.has_packet() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(false);
-            }
-            self.fill(Some(left))?;
-        }
         Ok(true)
     }
 

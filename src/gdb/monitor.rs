@@ -85,6 +85,19 @@ pub const HELP: &[(&str, &str)] = &[
     ),
 ];
 
+/// The monitor commands an observer may run, as listed in its refusals (each is
+/// [`Command::is_read_only`]).
+pub const READ_ONLY_COMMANDS: &[&str] = &[
+    "help",
+    "ndbank",
+    "bank",
+    "optbytes",
+    "optbytes json",
+    "vector_catch",
+    "fault",
+    "rtt channels",
+];
+
 /// A parsed monitor command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
@@ -134,6 +147,24 @@ pub enum Command {
     SemihostingBasedir(Option<BasedirChoice>),
     /// `raw-option-writes`: show the policy; with a value, set it.
     RawOptionWrites(Option<RawOptionWrites>),
+}
+
+impl Command {
+    /// Whether the command only reads: it neither changes the chip, the server or the session's
+    /// settings, nor halts the core (an observer's core is never halted). Observers may run
+    /// exactly these; a new command is refused to them until it is listed here.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Help
+                | Command::ShowNdbank
+                | Command::ShowBank
+                | Command::ShowOptbytes { .. }
+                | Command::VectorCatch(None)
+                | Command::Fault
+                | Command::Rtt(super::rtt::RttCommand::Channels)
+        )
+    }
 }
 
 /// What `arm semihosting_basedir` was given.
@@ -923,6 +954,32 @@ mod tests {
                 no_reset: false,
             }))
         );
+    }
+
+    #[test]
+    fn only_read_only_commands_are_read_only() {
+        for ok in READ_ONLY_COMMANDS {
+            assert!(parse(ok).unwrap().is_read_only(), "{ok}");
+        }
+        for changes in [
+            "halt",
+            "reset halt",
+            "reset run",
+            "ndbank false",
+            "bank dual",
+            "optbytes set nDBANK=0",
+            "vector_catch all",
+            "erase all",
+            "rtt start",
+            "rtt server start 0 0",
+            "rtt setup",
+            "rtt console on",
+            "arm semihosting enable",
+            "arm semihosting_basedir /tmp",
+            "raw-option-writes allow",
+        ] {
+            assert!(!parse(changes).unwrap().is_read_only(), "{changes}");
+        }
     }
 
     #[test]

@@ -30,7 +30,8 @@ use gdbstub::stub::{DisconnectReason, GdbStub};
 use probe_rs::Session;
 use tokio::sync::Notify;
 
-use super::conn::GdbConnection;
+use super::admission::{self, FirstPacket, WaitingRoom};
+use super::conn::{Framer, GdbConnection};
 use super::observer::{self, Clients, LastStop, Role, MAX_OBSERVERS};
 pub use super::shared::SessionOpener;
 use super::shared::SharedChip;
@@ -191,10 +192,13 @@ pub fn serve_client(
     peer: &str,
     ended: impl FnOnce(),
 ) -> SessionEnd {
-    if let Role::Observer { controller } = &role {
-        let controller = controller.clone();
+    if let Role::Observer { .. } = &role {
+        let role = role.clone();
         let gate = Box::new(move |body: &[u8]| {
-            observer::refuses_packet(body).then(|| observer::refusal_reply(&controller))
+            observer::refuses_packet(body)
+                .then(|| role.refusal())
+                .flatten()
+                .map(|why| observer::refusal_reply(&why))
         });
         if let Err(e) = conn.set_gate(gate) {
             return SessionEnd::Dropped(e.to_string());
@@ -374,6 +378,8 @@ struct Shared {
     chip: SharedChip,
     clients: Arc<Clients>,
     rtt: RttService,
+    /// Connections waiting for their first packet.
+    waiting: Arc<WaitingRoom>,
 }
 
 /// How long a new client waits for control while another client controls the chip, before it
@@ -393,6 +399,7 @@ async fn accept_loop(
         chip,
         clients: Arc::new(Clients::default()),
         rtt,
+        waiting: Arc::new(WaitingRoom::default()),
     };
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -409,53 +416,51 @@ async fn accept_loop(
         };
         // Reap the connections that have ended.
         while connections.try_join_next().is_some() {}
-        let std_stream = match stream.into_std().and_then(|s| {
-            s.set_nonblocking(false)?;
-            Ok(s)
-        }) {
-            Ok(s) => s,
-            Err(e) => {
-                log::warn!("{peer}: {e}");
-                continue;
-            }
-        };
-        connections.spawn(connection(shared.clone(), std_stream, peer));
+        connections.spawn(connection(shared.clone(), stream, peer));
     }
     while connections.join_next().await.is_some() {}
     Ok(())
 }
 
 /// One connection: its first packet, then its role (waiting for the previous controlling
-/// session to hand over), then the session.
-async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAddr) {
-    let first = tokio::task::spawn_blocking(move || {
-        let mut conn = GdbConnection::new(stream, PACKET_BUFFER_SIZE)?;
-        Ok::<_, io::Error>(conn.wait_for_packet(FIRST_PACKET_TIMEOUT)?.then_some(conn))
-    })
-    .await;
-    let conn = match first {
-        Ok(Ok(Some(conn))) => conn,
-        Ok(Ok(None)) => {
+/// session to hand over), then the session. Everything before the session is asynchronous: a
+/// connection costs a thread only once it is served.
+async fn connection(shared: Shared, mut stream: tokio::net::TcpStream, peer: SocketAddr) {
+    let place = shared.waiting.enter();
+    let framer = match admission::first_packet(
+        &mut stream,
+        &place,
+        FIRST_PACKET_TIMEOUT,
+        PACKET_BUFFER_SIZE,
+    )
+    .await
+    {
+        FirstPacket::Arrived(framer) => framer,
+        FirstPacket::Silent => {
             log::info!(
                 "{peer} sent no packet within {} s: disconnected (the chip was not touched)",
                 FIRST_PACKET_TIMEOUT.as_secs()
             );
             return;
         }
-        Ok(Err(e)) => {
+        FirstPacket::Evicted => {
+            log::debug!("{peer} sent no packet and newer connections need its place: disconnected");
+            return;
+        }
+        FirstPacket::Closed(e) => {
             log::debug!("{peer} closed before its first packet ({e}): the chip was not touched");
             return;
         }
-        Err(e) => {
-            log::warn!("{peer}: {e}");
-            return;
-        }
     };
+    drop(place);
     let peer_name = peer.to_string();
     let arrived = Instant::now();
     let controller = loop {
         match shared.clients.claim_control(&peer_name) {
             Ok(seat) => {
+                let Some(conn) = session_connection(stream, framer, &peer) else {
+                    return;
+                };
                 let served = tokio::task::spawn_blocking(move || {
                     serve_controller(&shared, seat, conn, &peer_name)
                 })
@@ -482,17 +487,21 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
         log::warn!(
             "refusing GDB client {peer}: {controller} controls the chip and {MAX_OBSERVERS} observers are connected"
         );
-        let _ = tokio::task::spawn_blocking(move || {
-            conn.reply_and_close(packet(&observer::limit_reply(&controller)).as_bytes())
-        })
+        admission::refuse(
+            stream,
+            packet(&observer::limit_reply(&controller)).as_bytes(),
+        )
         .await;
+        return;
+    };
+    let Some(conn) = session_connection(stream, framer, &peer) else {
         return;
     };
     let served = tokio::task::spawn_blocking(move || {
         let _seat = seat;
         log::info!("GDB client {peer} connected as an observer ({controller} controls the chip)");
         let role = Role::Observer {
-            controller: controller.clone(),
+            clients: shared.clients.clone(),
         };
         let last_stop = &shared.clients.last_stop;
         match serve_client(
@@ -511,6 +520,28 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
     .await;
     if let Err(e) = served {
         log::error!("GDB client {peer}: the session task failed: {e}");
+    }
+}
+
+/// The blocking connection a session is served on, with what the framing guard has taken.
+fn session_connection(
+    stream: tokio::net::TcpStream,
+    framer: Framer,
+    peer: &SocketAddr,
+) -> Option<GdbConnection> {
+    let conn = stream
+        .into_std()
+        .and_then(|s| {
+            s.set_nonblocking(false)?;
+            Ok(s)
+        })
+        .and_then(|s| GdbConnection::from_framer(s, framer));
+    match conn {
+        Ok(conn) => Some(conn),
+        Err(e) => {
+            log::warn!("{peer}: {e}");
+            None
+        }
     }
 }
 
