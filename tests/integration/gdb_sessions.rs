@@ -253,3 +253,46 @@ fn gdb_multiarch_on_an_erased_chip_through_sim_probe_can_read_memory() {
     let text = section(&run.text, "@@BEGIN", "@@END");
     assert!(text.to_lowercase().contains("0xffffaafd"), "{}", run.text);
 }
+
+/// The settings of an interactive user (GDB's own packet timeout is 2 s; 10 s is generous),
+/// rather than the long timeout the other batch tests give a loaded machine.
+const USER_SETUP: [&str; 4] = [
+    "set confirm off",
+    "set pagination off",
+    "set width 0",
+    "set remotetimeout 10",
+];
+
+#[test]
+fn an_idle_connection_flood_does_not_lock_out_gdb_multiarch() {
+    let server = crate::cli_support::ServerProcess::start(
+        &["--sim", "gdb", "--listen", "127.0.0.1:0"],
+        Duration::from_secs(60),
+    );
+    // 2,000 connections that never send a byte, all open when GDB connects.
+    let idle: Vec<TcpStream> = (0..2000)
+        .map(|n| {
+            TcpStream::connect(server.addr).unwrap_or_else(|e| panic!("idle connection {n}: {e}"))
+        })
+        .collect();
+    let start = Instant::now();
+    let run = batch_with(
+        server.addr,
+        Some(&firmware()),
+        &USER_SETUP,
+        &cmds(&[
+            "echo @@HELP\\n",
+            "monitor help",
+            "printf \"@@WORD=%#x\\n\", *(unsigned int *)0x08000000",
+        ]),
+    );
+    eprintln!(
+        "gdb-multiarch connected and got its answers in {:?} with {} idle connections open",
+        start.elapsed(),
+        idle.len()
+    );
+    assert!(run.success, "{}", run.text);
+    let help = section(&run.text, "@@HELP", "@@WORD");
+    assert!(help.contains("monitor ndbank"), "{}", run.text);
+    drop(idle);
+}

@@ -138,10 +138,20 @@ const SESSION_SETUP: [&str; 4] = [
 
 /// Runs gdb-multiarch in batch mode on `elf` (if any) with `commands` after connecting to `addr`.
 pub fn batch(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRun {
+    batch_with(addr, elf, &SESSION_SETUP, commands)
+}
+
+/// As [`batch`], with `setup` instead of the usual settings before connecting.
+pub fn batch_with(
+    addr: SocketAddr,
+    elf: Option<&Path>,
+    setup: &[&str],
+    commands: &[String],
+) -> GdbRun {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("session.gdb");
     let mut text = String::new();
-    for setup in SESSION_SETUP {
+    for setup in setup {
         text.push_str(setup);
         text.push('\n');
     }
