@@ -294,5 +294,20 @@ fn an_idle_connection_flood_does_not_lock_out_gdb_multiarch() {
     assert!(run.success, "{}", run.text);
     let help = section(&run.text, "@@HELP", "@@WORD");
     assert!(help.contains("monitor ndbank"), "{}", run.text);
+    // The flood costs the server no thread per connection (it used to take one each, up to
+    // tokio's 512, for their 5 s of silence, and GDB's connection waited behind them).
+    let threads = threads_of(server.pid());
+    eprintln!("the server runs {threads} threads with the flood open");
+    assert!(threads < 64, "{threads} threads for idle connections");
     drop(idle);
+}
+
+/// The number of threads of process `pid` (Linux: /proc/PID/status).
+fn threads_of(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no thread count in /proc/{pid}/status"))
 }
