@@ -10,6 +10,7 @@
 //!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words.
 //! - [`guard`]: the write guard every GDB-originated write goes through (protocol-free).
 //! - [`conn`]: the TCP connection with its framing guard.
+//! - [`console_width`]: monitor answers fitted to an 80-column console.
 //!
 //! See `docs/gdb.md` for usage.
 
@@ -17,6 +18,7 @@ pub mod admission;
 pub mod arch;
 pub mod breakpoints;
 pub mod conn;
+pub mod console_width;
 pub mod execution;
 pub mod extended;
 pub mod flash;

@@ -20,6 +20,7 @@ use crate::optbytes::{
     Report, Request, RunAfter,
 };
 
+use super::console_width::{fit, wrap_words, CONSOLE_WIDTH};
 use super::guard::RawOptionWrites;
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
@@ -50,8 +51,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("halt", "halt the core"),
     (
-        "vector_catch [hard_err|int_err|bus_err|state_err|chk_err|nocp_err|mm_err|reset]...|all|none",
-        "halt on these exceptions (DEMCR VC_*); no argument: show",
+        "vector_catch [WORD...|all|none]",
+        "halt on these exceptions (DEMCR VC_*), WORD among hard_err int_err bus_err state_err chk_err nocp_err mm_err reset; no argument: show",
     ),
     (
         "fault",
@@ -312,15 +313,32 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
     }
 }
 
-/// The help text, one line per command.
+/// The help text: each command on a line of its own, what it does below it, indented and
+/// wrapped to fit an 80-column console.
 pub fn help_text() -> String {
-    let width = HELP.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-    HELP.iter()
-        .map(|(c, what)| format!("monitor {c:<width$}  {what}\n"))
-        .collect()
+    let mut text = String::new();
+    for (command, what) in HELP {
+        text.push_str(&format!("monitor {command}\n"));
+        for line in wrap_words(what, CONSOLE_WIDTH - HELP_INDENT.len()) {
+            text.push_str(&format!("{HELP_INDENT}{line}\n"));
+        }
+    }
+    text
 }
 
-fn print(out: &mut ConsoleOutput<'_>, text: &str) {
+/// How far `monitor help` indents a command's description.
+const HELP_INDENT: &str = "    ";
+
+/// Prints a table (or a list) to GDB's console, each line fitted to [`CONSOLE_WIDTH`] (a
+/// table's last column wraps inside itself).
+pub(crate) fn print(out: &mut ConsoleOutput<'_>, text: &str) {
+    for line in fit(text, CONSOLE_WIDTH) {
+        outputln!(out, "{}", line);
+    }
+}
+
+/// Prints sentences as they are: nothing lines up in them, the terminal folds them.
+fn print_sentences(out: &mut ConsoleOutput<'_>, text: &str) {
     for line in text.lines() {
         outputln!(out, "{}", line);
     }
@@ -435,13 +453,16 @@ impl ChipTarget<'_> {
             }
             Command::ShowOptbytes { json } => {
                 let (snapshot, part, name) = self.show_options(Request::show())?;
-                let shown = if json {
-                    serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
-                        .unwrap_or_default()
+                if json {
+                    // JSON is printed whole: a wrapped string would no longer parse.
+                    let json = report::json(&snapshot, &part, &name);
+                    print_sentences(
+                        out,
+                        &serde_json::to_string_pretty(&json).unwrap_or_default(),
+                    );
                 } else {
-                    report::table(&snapshot, &part, &name)
-                };
-                print(out, &shown);
+                    print(out, &report::table(&snapshot, &part, &name));
+                }
             }
             Command::VectorCatch(mask) => {
                 let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
@@ -494,13 +515,13 @@ impl ChipTarget<'_> {
             Command::ShowOptbytes { json } => {
                 let (snapshot, part) = self.g4_show(G4Request::show())?;
                 let name = self.target_name().to_string();
-                let shown = if json {
-                    serde_json::to_string_pretty(&g4::report::json(&snapshot, &part, &name))
-                        .unwrap_or_default()
+                if json {
+                    // JSON is printed whole: a wrapped string would no longer parse.
+                    let json = g4::report::json(&snapshot, &part, &name);
+                    print_sentences(out, &serde_json::to_string_pretty(&json).unwrap_or_default());
                 } else {
-                    g4::report::table(&snapshot, &part, &name)
-                };
-                print(out, &shown);
+                    print(out, &g4::report::table(&snapshot, &part, &name));
+                }
                 Ok(())
             }
             Command::SetBank { dual, flags } => {
@@ -841,15 +862,15 @@ impl MonitorCmd for ChipTarget<'_> {
         match parse(line) {
             Ok(command) => {
                 if let Some(refusal) = self.observer_monitor_refusal(&command) {
-                    print(&mut out, &refusal);
+                    print_sentences(&mut out, &refusal);
                     return Ok(());
                 }
                 if let Err(e) = self.hold() {
-                    print(&mut out, &format!("error: {e}"));
+                    print_sentences(&mut out, &format!("error: {e}"));
                     return Ok(());
                 }
                 if let Err(message) = self.run_command(command, &mut out) {
-                    print(&mut out, &format!("error: {message}"));
+                    print_sentences(&mut out, &format!("error: {message}"));
                 }
             }
             Err(Usage(why)) => {
@@ -1008,11 +1029,13 @@ mod tests {
     }
 
     #[test]
-    fn help_has_one_line_per_command() {
+    fn help_names_every_command_on_its_own_line_within_80_columns() {
         let text = help_text();
-        assert_eq!(text.lines().count(), HELP.len());
         for (cmd, _) in HELP {
-            assert!(text.contains(cmd));
+            assert!(text.lines().any(|l| l == format!("monitor {cmd}")), "{cmd}");
+        }
+        for line in text.lines() {
+            assert!(line.chars().count() <= CONSOLE_WIDTH, "{line}");
         }
     }
 }
