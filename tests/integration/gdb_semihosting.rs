@@ -275,6 +275,10 @@ fn run_again_after_exit(chip: &str) {
     ] {
         let part = section(&run.text, begin, end);
         assert!(part.contains("hello from the chip"), "{begin}:\n{part}");
+        assert!(
+            part.contains("unsupported call returned -1") && part.contains("errno is ENOSYS"),
+            "{begin}: SYS_SYSTEM was not refused:\n{part}"
+        );
         assert!(part.contains(line), "{begin}: `{line}` missing:\n{part}");
         assert!(
             part.contains("[Inferior 1 (process 1) exited with code 07]"),
