@@ -1,8 +1,10 @@
 //! Listening and serving clients: one controlling GDB client, and observers beside it.
 //!
 //! A tokio listener accepts connections. A connection touches the chip only once its first
-//! packet has arrived: one that closes before, or sends nothing for [`FIRST_PACKET_TIMEOUT`],
-//! is dropped and the core is left as it was. Then it gets a role ([`Clients`]): the first
+//! packet has arrived ([`super::admission`]: asynchronous, at most
+//! [`super::admission::MAX_WAITING`] waiting): one that closes before, or sends nothing for
+//! [`FIRST_PACKET_TIMEOUT`], is dropped and the core is left as it was. Then it gets a role
+//! ([`Clients`]): the first
 //! client controls the chip (the core is halted for it, as GDB expects); while it does, further
 //! clients are observers ([`super::observer`]): they leave the core as it is, read memory and
 //! see the last stop's registers, and are refused anything that changes the chip. A client
@@ -12,7 +14,9 @@
 //!
 //! Each client is served by gdbstub's state machine on a blocking-pool thread, all of them on
 //! one [`SharedChip`]: a client takes the chip while gdbstub answers one of its packets (or
-//! looks once at a running core) and gives it back before waiting for its socket. When the
+//! looks once at a running core) and gives it back before it sends the reply or waits for its
+//! socket, so a client that stops reading stalls only itself. In extended mode the session
+//! outlives the program's end (semihosting SYS_EXIT): GDB may `run` it again. When the
 //! probe stops answering, the controlling session ends with an error reply; with an opener
 //! ([`Server::reopen_with`]) the next controlling client gets a newly opened probe, or a
 //! message saying why there is none.
