@@ -60,7 +60,6 @@ impl ExtendedMode for ChipTarget<'_> {
             log::info!("run: semihosting command line {line:?}");
             self.semihosting.set_cmdline(&line);
         }
-        self.semihosting.restart();
         soft("run", self.restart_chip("run"))?;
         Ok(CHIP_PID)
     }
@@ -84,13 +83,11 @@ impl ExtendedMode for ChipTarget<'_> {
     }
 
     fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
-        self.semihosting.restart();
         soft("kill", self.restart_chip("kill"))?;
         Ok(ShouldTerminate::No)
     }
 
     fn restart(&mut self) -> Result<(), TargetFault> {
-        self.semihosting.restart();
         self.restart_chip("restart")?;
         Ok(())
     }

@@ -303,6 +303,8 @@ impl<'s> ChipTarget<'s> {
     /// Reset the chip and halt at the reset vector.
     pub(crate) fn reset_and_halt(&mut self) -> Result<(), probe_rs::Error> {
         self.last_regs = None;
+        // The program starts again: its semihosting handles (host files too) are closed.
+        self.semihosting.restart();
         if let Some(rtt) = &self.rtt {
             // The firmware rebuilds its RTT control block after the reset.
             rtt.chip_reset();
