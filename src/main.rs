@@ -313,8 +313,8 @@ fn ndbank(global: &GlobalArgs, args: NdbankArgs) -> Result<()> {
 }
 
 fn set(global: &GlobalArgs, args: SetArgs, json: bool) -> Result<()> {
-    // Bad input fails before any probe access (and so does RDP level 2 unconfirmed: the engine
-    // checks it before it asks for the session).
+    // Bad input fails before any probe access; what the chip makes impossible is refused before
+    // any missing confirmation is asked for (the engine checks the chip first).
     let changes = optbytes::parse_changes(&args.changes).map_err(optbytes::Error::from)?;
     let mut consents = Consents::NONE;
     if args.yes {
@@ -534,6 +534,12 @@ struct Refused(String);
 fn erase_flash(global: &GlobalArgs, family: Family, args: EraseArgs) -> Result<()> {
     let words: Vec<&str> = args.target.iter().map(String::as_str).collect();
     let request = erase::parse(&words)?;
+    let mut session = open(global)?;
+    let name = session.target().name.clone();
+    let mut core = session.core(0).context("opening core 0")?;
+    // Validity before confirmation: a request the live layout refuses (a bank in single-bank
+    // mode, a sector or page it does not have, write protection) says so, not "add --yes".
+    erase::family::check_live(&mut core, family, &name, request)?;
     if erase::family::is_multi_unit(request) && !args.yes {
         return Err(Refused(format!(
             "erase {request} erases more than one {}: add --yes to confirm (nothing was erased)",
@@ -541,9 +547,6 @@ fn erase_flash(global: &GlobalArgs, family: Family, args: EraseArgs) -> Result<(
         ))
         .into());
     }
-    let mut session = open(global)?;
-    let name = session.target().name.clone();
-    let mut core = session.core(0).context("opening core 0")?;
     core.halt(std::time::Duration::from_millis(500))
         .context("halting the core for the erase")?;
     let erased = erase::erase_live(&mut core, family, &name, request, progress)?;

@@ -55,6 +55,28 @@ pub fn is_multi_unit(request: Request) -> bool {
     !matches!(request, Request::Sector(_) | Request::Page(_))
 }
 
+/// Checks `request` against the live layout and write protection of a chip of `family`, reading
+/// only: `Err` is the refusal an erase would meet, with nothing touched. Callers that ask for a
+/// confirmation check this first, so that an impossible request is never confirmed in vain.
+pub fn check_live(
+    core: &mut Core<'_>,
+    family: Family,
+    target_name: &str,
+    request: Request,
+) -> Result<(), FamilyEraseError> {
+    match family {
+        Family::F7 => {
+            let live = run::live_flash(core, target_name)?;
+            super::plan(request, &live.layout, &live.protected).map_err(run::EraseError::from)?;
+        }
+        Family::G4 => {
+            let live = g4::live_flash(core)?;
+            g4::plan(request, &live.layout, &live.protected).map_err(g4::G4EraseError::from)?;
+        }
+    }
+    Ok(())
+}
+
 /// Erases what `request` names on a chip of `family`, in its live layout. The core must be
 /// halted and is left halted. `progress` gets one line per unit erased.
 pub fn erase_live(

@@ -6,7 +6,12 @@
 //! are off), an over-long one with `E01`; `qCRC`, which gdbstub cannot parse, is answered as
 //! unsupported. An observer's connection also has a gate ([`Gate`]) that answers the packets
 //! an observer may not send. Other well-formed packets, acks and Ctrl-C pass through.
-//! Writes are buffered until gdbstub flushes.
+//!
+//! Output never waits for the client while the chip may be held: gdbstub writes into a buffer,
+//! its `flush` sends only what the socket takes at once, and the server sends the rest
+//! ([`GdbConnection::drain`]) after it has given the chip back. A client that stops reading
+//! then stalls only its own session. The buffer holds at most one reply and the console output
+//! produced while answering it, because the server drains it before it reads the next packet.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -16,7 +21,7 @@ use std::time::{Duration, Instant};
 use gdbstub::conn::{Connection, ConnectionExt};
 
 /// How long a refused client is given to read its reply before the connection closes.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Why the framing guard dropped input (counted for logs and tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,7 +50,8 @@ pub type Gate = Box<dyn Fn(&[u8]) -> Option<String> + Send>;
 pub struct Framer {
     state: Frame,
     packet: Vec<u8>,
-    max_packet: usize,
+    /// The longest packet accepted (including `$`, `#` and checksum).
+    pub max_packet: usize,
     no_ack: bool,
     /// Checked bytes for gdbstub.
     pub ready: VecDeque<u8>,
@@ -54,6 +60,9 @@ pub struct Framer {
     /// What was dropped so far.
     pub dropped: Dropped,
     gate: Option<Gate>,
+    /// The program has ended (an extended-remote session goes on): `?` is answered "exited"
+    /// until GDB starts or attaches to it again.
+    ended: bool,
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -72,7 +81,17 @@ impl Framer {
             replies: Vec::new(),
             dropped: Dropped::default(),
             gate: None,
+            ended: false,
         }
+    }
+
+    /// The program has ended: until the next `vRun`, `R` or `vAttach`, GDB's `?` gets "exited
+    /// with status 0" (`W00`) and its thread list query (`qfThreadInfo`) an empty list from
+    /// here. gdbstub's single-thread target always reports a stopped thread, and GDB, which
+    /// looks for threads after an exit in extended mode, would then believe a program is still
+    /// there (`[New Thread 1.1]`, and `continue` would run the core past its exit).
+    pub fn program_ended(&mut self) {
+        self.ended = true;
     }
 
     /// Answers the packets `gate` refuses from now on, and those already waiting for gdbstub.
@@ -157,6 +176,27 @@ impl Framer {
         if body == b"QStartNoAckMode" {
             self.no_ack = true;
         }
+        if self.ended {
+            // No process: `?` says it exited, and the thread list is empty.
+            let reply: Option<&[u8]> = match body {
+                b"?" => Some(b"$W00#b7"),
+                b"qfThreadInfo" => Some(b"$l#6c"),
+                _ => None,
+            };
+            if let Some(reply) = reply {
+                if !self.no_ack {
+                    self.replies.push(b'+');
+                }
+                self.replies.extend_from_slice(reply);
+                return;
+            }
+        }
+        if [&b"vRun"[..], b"vAttach", b"R"]
+            .iter()
+            .any(|p| body.starts_with(p))
+        {
+            self.ended = false;
+        }
         if body.starts_with(b"qCRC:") {
             // gdbstub 0.7 rejects qCRC as a malformed command, which ends the session. Answer
             // "not supported" here instead: GDB's `compare-sections` then reads the memory back
@@ -206,6 +246,69 @@ impl GdbConnection {
         })
     }
 
+    /// A connection whose first bytes the framing guard `framer` has already taken (while the
+    /// server waited for the first packet).
+    pub fn from_framer(stream: TcpStream, framer: Framer) -> io::Result<GdbConnection> {
+        let mut conn = GdbConnection::new(stream, framer.max_packet)?;
+        conn.framer = framer;
+        Ok(conn)
+    }
+
+    /// The program has ended (see [`Framer::program_ended`]).
+    pub fn program_ended(&mut self) {
+        self.framer.program_ended();
+    }
+
+    /// Bytes written by gdbstub (or owed by the framing guard) that the client has not taken yet.
+    pub fn pending_output(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Sends what the socket accepts now, without waiting: a client that does not read must
+    /// not stop the caller, who may hold the chip. The rest stays for [`GdbConnection::drain`].
+    pub fn send_ready(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.stream.set_nonblocking(true)?;
+        let mut sent = 0;
+        let result = loop {
+            if sent == self.out.len() {
+                break Ok(());
+            }
+            match Write::write(&mut self.stream, &self.out[sent..]) {
+                Ok(0) => break Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.out.drain(..sent);
+        self.stream.set_nonblocking(false)?;
+        result
+    }
+
+    /// Sends everything still buffered, waiting for the client as long as it takes. Call it only
+    /// with the chip given back: this is where a client that stops reading waits.
+    pub fn drain(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let result = Write::write_all(&mut self.stream, &self.out);
+        self.out.clear();
+        result.and_then(|()| Write::flush(&mut self.stream))
+    }
+
+    /// Feeds bytes from the client to the framing guard and queues the guard's own replies.
+    fn take_input(&mut self, bytes: &[u8]) {
+        self.framer.push(bytes);
+        if !self.framer.replies.is_empty() {
+            let replies = std::mem::take(&mut self.framer.replies);
+            self.out.extend_from_slice(&replies);
+        }
+    }
+
     /// What the framing guard dropped so far.
     pub fn dropped(&self) -> Dropped {
         self.framer.dropped
@@ -216,9 +319,9 @@ impl GdbConnection {
         self.framer.set_gate(gate);
         if !self.framer.replies.is_empty() {
             let replies = std::mem::take(&mut self.framer.replies);
-            Write::write_all(&mut self.stream, &replies)?;
+            self.out.extend_from_slice(&replies);
         }
-        Ok(())
+        self.drain()
     }
 
     fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
@@ -253,32 +356,17 @@ impl GdbConnection {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
             Err(e) => return Err(e),
         };
-        self.framer.push(&buf[..n]);
-        if !self.framer.replies.is_empty() {
-            let replies = std::mem::take(&mut self.framer.replies);
-            Write::write_all(&mut self.stream, &replies)?;
-        }
-        Ok(true)
-    }
-
-    /// Waits until a whole, checked packet has arrived: `Ok(true)`, or `Ok(false)` when none came
-    /// within `timeout`. Acks and Ctrl-C before it stay queued for gdbstub; the packet is not
-    /// consumed.
-    pub fn wait_for_packet(&mut self, timeout: Duration) -> io::Result<bool> {
-        let deadline = Instant::now() + timeout;
-        while !self.framer.ready.contains(&b'$') {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(false);
-            }
-            self.fill(Some(left))?;
-        }
+        self.take_input(&buf[..n]);
+        // The guard's own replies (a `-` for a bad checksum, an observer's refusal) go out
+        // now if the socket takes them; reading happens with the chip given back.
+        self.send_ready()?;
         Ok(true)
     }
 
     /// Answers the waiting first packet with `reply` (acknowledged, as a `$…#xx` packet) and
     /// closes the connection, giving the client a moment to read it.
     pub fn reply_and_close(mut self, reply: &[u8]) {
+        let _ = self.drain();
         let _ = Write::write_all(&mut self.stream, b"+");
         let _ = Write::write_all(&mut self.stream, reply);
         let _ = Write::flush(&mut self.stream);
@@ -319,12 +407,10 @@ impl Connection for GdbConnection {
         Ok(())
     }
 
+    /// gdbstub flushes while it answers a packet, with the chip held: only what the socket takes
+    /// at once is sent here, the rest by [`GdbConnection::drain`].
     fn flush(&mut self) -> io::Result<()> {
-        if !self.out.is_empty() {
-            Write::write_all(&mut self.stream, &self.out)?;
-            self.out.clear();
-        }
-        Write::flush(&mut self.stream)
+        self.send_ready()
     }
 }
 
@@ -385,6 +471,28 @@ mod tests {
         f.push(b",4#fd$c#63");
         assert_eq!(ready(&mut f), b"$g#67$m0,4#fd".to_vec());
         assert_eq!(f.replies, b"+$E.no#50+$E.no#50".to_vec());
+    }
+
+    #[test]
+    fn after_the_program_ended_the_status_query_says_so_until_it_runs_again() {
+        let mut f = Framer::new(64);
+        f.push(b"$?#3f");
+        assert_eq!(
+            ready(&mut f),
+            b"$?#3f".to_vec(),
+            "gdbstub answers while it runs"
+        );
+        f.program_ended();
+        f.push(b"$?#3f");
+        assert!(f.ready.is_empty());
+        assert_eq!(f.replies, b"+$W00#b7".to_vec());
+        f.replies.clear();
+        f.push(b"$qfThreadInfo#bb");
+        assert_eq!(f.replies, b"+$l#6c".to_vec());
+        f.replies.clear();
+        f.push(b"$vRun;#e6$?#3f");
+        assert_eq!(ready(&mut f), b"$vRun;#e6$?#3f".to_vec());
+        assert!(f.replies.is_empty());
     }
 
     #[test]

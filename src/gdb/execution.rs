@@ -3,7 +3,9 @@
 //! With `monitor arm semihosting enable`, a halt on `BKPT 0xAB` is served here (by
 //! [`crate::semihosting`]) and the core runs on past it, GDB still waiting for its `continue`
 //! (or `stepi`) to end; SYS_EXIT is reported as the program's exit. The output of the calls is
-//! sent to GDB's console as `O` packets while GDB waits.
+//! sent to GDB's console as `O` packets while GDB waits, by the event loop with the chip given
+//! back; a call is served only once the previous call's output has been handed on, so a GDB
+//! that stops reading makes the program wait at its next call and holds up no other client.
 
 use std::time::{Duration, Instant};
 
@@ -90,9 +92,14 @@ impl SingleThreadResume for ChipTarget<'_> {
                 }
             }
             // Release the core: DHCSR = DBGKEY | C_DEBUGEN (C_HALT, C_STEP and C_MASKINTS
-            // clear). probe-rs learns the new state at the next poll.
+            // clear), and make probe-rs read the state again so that it forgets the halt it
+            // cached (a semihosting call it decoded would otherwise be reported again). Its
+            // reading may fail on a call the core already reached: the poll looks again.
             core.write_word_32(DHCSR, DBGKEY | C_DEBUGEN)?;
             core.flush()?;
+            if let Err(e) = core.status() {
+                log::debug!("core status after the release: {e}");
+            }
         }
         self.exec = Exec::Running;
         Ok(())
@@ -365,22 +372,32 @@ impl ChipTarget<'_> {
         };
         let pc: u32 = core.read_core_reg(core.program_counter())?;
         Ok(Some(match (semihosting.serve(&mut core, call)?, call) {
-            (Outcome::Exit(exit), _) => Served::Exited(exit),
+            (Outcome::Exit(exit), Call::Decoded(_)) => {
+                // probe-rs keeps the exit call it decoded until its next step or reset, and
+                // would report it again at the next program's first call (after `run`, which
+                // resets without clearing it): step past the BKPT now, which clears it. The
+                // program has ended; the core stays halted just past its exit call.
+                if let Err(e) = core.step() {
+                    log::debug!("stepping past the exit call: {e}");
+                }
+                Served::Exited(exit)
+            }
+            (Outcome::Exit(exit), Call::Undecodable) => Served::Exited(exit),
             (Outcome::Resume, Call::Decoded(_)) => Served::PastByProbeRs,
             (Outcome::Resume, Call::Undecodable) => Served::PastByHand { pc },
         }))
     }
 
     /// The stop GDB gets for the program's end, with one line on the server's console. The
-    /// core stays halted on the BKPT.
+    /// core stays halted just past the exit call.
     fn exit_stop(&self, exit: Exit) -> StopReason {
         log::info!("semihosting: {}", exit.describe());
         exit_stop_reason(exit)
     }
 
-    /// Sends the program's semihosting console output, then the server's own lines (a caught
-    /// fault), to GDB's console (`O` packets, which the remote protocol allows while GDB waits
-    /// for a stop reply).
+    /// Queues the program's semihosting console output, then the server's own lines (a caught
+    /// fault), for GDB's console (`O` packets, which the remote protocol allows while GDB waits
+    /// for a stop reply). The caller sends them with the chip given back.
     pub(crate) fn forward_console_output<C: Connection>(
         &mut self,
         conn: &mut C,
@@ -428,6 +445,11 @@ impl ChipTarget<'_> {
             // A GDB breakpoint on the BKPT itself is reported as such; the call is served when
             // GDB resumes or steps.
             if self.semihosting.enabled() && self.breakpoints.use_at(pc).is_none() {
+                if self.semihosting.has_debugger_output() {
+                    // The last call's output has not reached GDB yet: the program waits on
+                    // this call, halted, until the event loop has sent it.
+                    return Ok(None);
+                }
                 match self.serve_pending_call()? {
                     None => {}
                     Some(Served::Exited(exit)) => {

@@ -1,21 +1,24 @@
 //! The GDB remote-protocol server (`stm32-opts gdb`), built on gdbstub.
 //!
 //! - [`server`]: listening (tokio), one controlling client and observers, the event loop.
+//! - [`admission`]: from an accepted socket to a client with a first packet (bounded waiting).
 //! - [`shared`]: the probe-rs session shared by clients and services, one operation at a time.
 //! - [`observer`]: what a client may do while another one controls the chip.
 //! - [`target`]: the gdbstub target over a probe-rs session (registers, memory).
 //! - [`arch`]: the Cortex-M7 target description and register block.
 //! - [`execution`], [`breakpoints`], [`watchpoints`], [`memory_map`], [`flash`], [`monitor`],
 //!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words.
-//!   [`extended`]: one protocol extension each.
 //! - [`guard`]: the write guard every GDB-originated write goes through (protocol-free).
 //! - [`conn`]: the TCP connection with its framing guard.
+//! - [`console_width`]: monitor answers fitted to an 80-column console.
 //!
 //! See `docs/gdb.md` for usage.
 
+pub mod admission;
 pub mod arch;
 pub mod breakpoints;
 pub mod conn;
+pub mod console_width;
 pub mod execution;
 pub mod extended;
 pub mod flash;

@@ -20,6 +20,7 @@ use crate::optbytes::{
     Report, Request, RunAfter,
 };
 
+use super::console_width::{fit, wrap_words, CONSOLE_WIDTH};
 use super::guard::RawOptionWrites;
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
@@ -50,8 +51,8 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("halt", "halt the core"),
     (
-        "vector_catch [hard_err|int_err|bus_err|state_err|chk_err|nocp_err|mm_err|reset]...|all|none",
-        "halt on these exceptions (DEMCR VC_*); no argument: show",
+        "vector_catch [WORD...|all|none]",
+        "halt on these exceptions (DEMCR VC_*), WORD among hard_err int_err bus_err state_err chk_err nocp_err mm_err reset; no argument: show",
     ),
     (
         "fault",
@@ -73,12 +74,29 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "arm semihosting_cmdline [ARGS...]",
-        "the command line SYS_GET_CMDLINE returns (empty by default)",
+        "the command line SYS_GET_CMDLINE returns (empty by default; `run ARGS` sets it too)",
+    ),
+    (
+        "arm semihosting_basedir [DIR|off]",
+        "let SYS_OPEN open host files inside DIR only (off by default); no argument: show",
     ),
     (
         "raw-option-writes [allow|deny]",
         "show, allow or deny (default) memory writes into the FLASH option registers for this session",
     ),
+];
+
+/// The monitor commands an observer may run, as listed in its refusals (each is
+/// [`Command::is_read_only`]).
+pub const READ_ONLY_COMMANDS: &[&str] = &[
+    "help",
+    "ndbank",
+    "bank",
+    "optbytes",
+    "optbytes json",
+    "vector_catch",
+    "fault",
+    "rtt channels",
 ];
 
 /// A parsed monitor command.
@@ -125,8 +143,38 @@ pub enum Command {
     Semihosting(Option<bool>),
     /// `arm semihosting_cmdline ARGS...`: the program's command line (as typed).
     SemihostingCmdline(String),
+    /// `arm semihosting_basedir`: show (`None`), turn host files off, or confine them to a
+    /// directory.
+    SemihostingBasedir(Option<BasedirChoice>),
     /// `raw-option-writes`: show the policy; with a value, set it.
     RawOptionWrites(Option<RawOptionWrites>),
+}
+
+impl Command {
+    /// Whether the command only reads: it neither changes the chip, the server or the session's
+    /// settings, nor halts the core (an observer's core is never halted). Observers may run
+    /// exactly these; a new command is refused to them until it is listed here.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Help
+                | Command::ShowNdbank
+                | Command::ShowBank
+                | Command::ShowOptbytes { .. }
+                | Command::VectorCatch(None)
+                | Command::Fault
+                | Command::Rtt(super::rtt::RttCommand::Channels)
+        )
+    }
+}
+
+/// What `arm semihosting_basedir` was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BasedirChoice {
+    /// `off`: no host files (the default).
+    Off,
+    /// The directory, as typed (relative to the server's working directory).
+    Dir(String),
 }
 
 /// The words of `optbytes set`.
@@ -241,8 +289,15 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
             words[2..].join(" ")
         ))),
         ["arm", "semihosting_cmdline", ..] => Ok(Command::SemihostingCmdline(words[2..].join(" "))),
+        ["arm", "semihosting_basedir"] => Ok(Command::SemihostingBasedir(None)),
+        ["arm", "semihosting_basedir", "off" | "none"] => {
+            Ok(Command::SemihostingBasedir(Some(BasedirChoice::Off)))
+        }
+        ["arm", "semihosting_basedir", ..] => Ok(Command::SemihostingBasedir(Some(
+            BasedirChoice::Dir(words[2..].join(" ")),
+        ))),
         ["arm", ..] => Err(Usage(format!(
-            "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline",
+            "unknown arm command `{}`: arm semihosting, arm semihosting_cmdline, arm semihosting_basedir",
             words[1..].join(" ")
         ))),
         ["raw-option-writes"] => Ok(Command::RawOptionWrites(None)),
@@ -258,15 +313,32 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
     }
 }
 
-/// The help text, one line per command.
+/// The help text: each command on a line of its own, what it does below it, indented and
+/// wrapped to fit an 80-column console.
 pub fn help_text() -> String {
-    let width = HELP.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-    HELP.iter()
-        .map(|(c, what)| format!("monitor {c:<width$}  {what}\n"))
-        .collect()
+    let mut text = String::new();
+    for (command, what) in HELP {
+        text.push_str(&format!("monitor {command}\n"));
+        for line in wrap_words(what, CONSOLE_WIDTH - HELP_INDENT.len()) {
+            text.push_str(&format!("{HELP_INDENT}{line}\n"));
+        }
+    }
+    text
 }
 
-fn print(out: &mut ConsoleOutput<'_>, text: &str) {
+/// How far `monitor help` indents a command's description.
+const HELP_INDENT: &str = "    ";
+
+/// Prints a table (or a list) to GDB's console, each line fitted to [`CONSOLE_WIDTH`] (a
+/// table's last column wraps inside itself).
+pub(crate) fn print(out: &mut ConsoleOutput<'_>, text: &str) {
+    for line in fit(text, CONSOLE_WIDTH) {
+        outputln!(out, "{}", line);
+    }
+}
+
+/// Prints sentences as they are: nothing lines up in them, the terminal folds them.
+fn print_sentences(out: &mut ConsoleOutput<'_>, text: &str) {
     for line in text.lines() {
         outputln!(out, "{}", line);
     }
@@ -381,13 +453,16 @@ impl ChipTarget<'_> {
             }
             Command::ShowOptbytes { json } => {
                 let (snapshot, part, name) = self.show_options(Request::show())?;
-                let shown = if json {
-                    serde_json::to_string_pretty(&report::json(&snapshot, &part, &name))
-                        .unwrap_or_default()
+                if json {
+                    // JSON is printed whole: a wrapped string would no longer parse.
+                    let json = report::json(&snapshot, &part, &name);
+                    print_sentences(
+                        out,
+                        &serde_json::to_string_pretty(&json).unwrap_or_default(),
+                    );
                 } else {
-                    report::table(&snapshot, &part, &name)
-                };
-                print(out, &shown);
+                    print(out, &report::table(&snapshot, &part, &name));
+                }
             }
             Command::VectorCatch(mask) => {
                 let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
@@ -407,21 +482,12 @@ impl ChipTarget<'_> {
             }
             Command::Erase(request) => self.erase(request, out)?,
             Command::Rtt(command) => self.rtt_command(command, out)?,
-            Command::Semihosting(on) => {
-                if let Some(on) = on {
-                    self.semihosting.set_enabled(on);
-                }
-                let state = if self.semihosting.enabled() {
-                    "enabled: BKPT 0xAB calls are served, output goes to the server's console and to GDB's"
-                } else {
-                    "disabled: a BKPT 0xAB halt is reported to GDB as SIGTRAP"
-                };
-                outputln!(out, "semihosting is {}", state);
-            }
+            Command::Semihosting(on) => self.semihosting_state(on, out),
             Command::SemihostingCmdline(line) => {
                 self.semihosting.set_cmdline(&line);
                 outputln!(out, "semihosting command line: {:?}", line);
             }
+            Command::SemihostingBasedir(choice) => self.semihosting_basedir(choice, out)?,
             Command::SetNdbank(value) => {
                 let change = optbytes::parse_change(&format!("nDBANK={value}"))
                     .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
@@ -451,13 +517,13 @@ impl ChipTarget<'_> {
             Command::ShowOptbytes { json } => {
                 let (snapshot, part) = self.g4_show(G4Request::show())?;
                 let name = self.target_name().to_string();
-                let shown = if json {
-                    serde_json::to_string_pretty(&g4::report::json(&snapshot, &part, &name))
-                        .unwrap_or_default()
+                if json {
+                    // JSON is printed whole: a wrapped string would no longer parse.
+                    let json = g4::report::json(&snapshot, &part, &name);
+                    print_sentences(out, &serde_json::to_string_pretty(&json).unwrap_or_default());
                 } else {
-                    g4::report::table(&snapshot, &part, &name)
-                };
-                print(out, &shown);
+                    print(out, &g4::report::table(&snapshot, &part, &name));
+                }
                 Ok(())
             }
             Command::SetBank { dual, flags } => {
@@ -583,6 +649,72 @@ impl ChipTarget<'_> {
             } => Ok((snapshot, part, chip_name)),
             other => Err(format!("unexpected report for a read: {other:?}")),
         }
+    }
+
+    /// `arm semihosting [enable|disable]`: the setting, and what the server's console lost.
+    fn semihosting_state(&mut self, on: Option<bool>, out: &mut ConsoleOutput<'_>) {
+        if let Some(on) = on {
+            self.semihosting.set_enabled(on);
+        }
+        if self.semihosting.enabled() {
+            outputln!(out, "semihosting is enabled: BKPT 0xAB calls are served,");
+            outputln!(out, "output goes to the server's console and to GDB's");
+        } else {
+            outputln!(
+                out,
+                "semihosting is disabled: a BKPT 0xAB halt is reported to GDB as SIGTRAP"
+            );
+        }
+        let dropped = crate::semihosting::HostConsole::default().dropped();
+        if dropped > 0 {
+            outputln!(
+                out,
+                "{} bytes of output were dropped from the server's console (its standard output was not read)",
+                dropped
+            );
+        }
+    }
+
+    /// `arm semihosting_basedir [DIR|off]`: where SYS_OPEN may open host files.
+    fn semihosting_basedir(
+        &mut self,
+        choice: Option<BasedirChoice>,
+        out: &mut ConsoleOutput<'_>,
+    ) -> Result<(), String> {
+        match choice {
+            None => {}
+            Some(BasedirChoice::Off) => {
+                self.semihosting.set_basedir(None);
+                log::info!("semihosting: host files off");
+            }
+            Some(BasedirChoice::Dir(dir)) => {
+                let base = crate::semihosting::BaseDir::new(std::path::Path::new(&dir))
+                    .map_err(|e| format!("arm semihosting_basedir: {e}; host files unchanged"))?;
+                log::warn!(
+                    "semihosting: the program may open, create and overwrite files in {}",
+                    base.root().display()
+                );
+                self.semihosting.set_basedir(Some(base));
+            }
+        }
+        match self.semihosting.basedir() {
+            Some(base) => {
+                outputln!(
+                    out,
+                    "semihosting host files: inside {}",
+                    base.root().display()
+                );
+                outputln!(
+                    out,
+                    "(absolute paths, `..` and symbolic links leading out are refused)"
+                );
+            }
+            None => outputln!(
+                out,
+                "semihosting host files: off (only :tt and :semihosting-features open)"
+            ),
+        }
+        Ok(())
     }
 
     /// `raw-option-writes [allow|deny]`: the write guard's policy for this session.
@@ -732,15 +864,15 @@ impl MonitorCmd for ChipTarget<'_> {
         match parse(line) {
             Ok(command) => {
                 if let Some(refusal) = self.observer_monitor_refusal(&command) {
-                    print(&mut out, &refusal);
+                    print_sentences(&mut out, &refusal);
                     return Ok(());
                 }
                 if let Err(e) = self.hold() {
-                    print(&mut out, &format!("error: {e}"));
+                    print_sentences(&mut out, &format!("error: {e}"));
                     return Ok(());
                 }
                 if let Err(message) = self.run_command(command, &mut out) {
-                    print(&mut out, &format!("error: {message}"));
+                    print_sentences(&mut out, &format!("error: {message}"));
                 }
             }
             Err(Usage(why)) => {
@@ -804,6 +936,20 @@ mod tests {
             parse("arm semihosting_cmdline"),
             Ok(Command::SemihostingCmdline(String::new()))
         );
+        assert_eq!(
+            parse("arm semihosting_basedir"),
+            Ok(Command::SemihostingBasedir(None))
+        );
+        assert_eq!(
+            parse("arm semihosting_basedir off"),
+            Ok(Command::SemihostingBasedir(Some(BasedirChoice::Off)))
+        );
+        assert_eq!(
+            parse("arm semihosting_basedir /tmp/My Results"),
+            Ok(Command::SemihostingBasedir(Some(BasedirChoice::Dir(
+                "/tmp/My Results".into()
+            ))))
+        );
         assert_eq!(parse("erase all"), Ok(Command::Erase(erase::Request::All)));
         assert_eq!(
             parse("erase sector 13"),
@@ -834,6 +980,32 @@ mod tests {
     }
 
     #[test]
+    fn only_read_only_commands_are_read_only() {
+        for ok in READ_ONLY_COMMANDS {
+            assert!(parse(ok).unwrap().is_read_only(), "{ok}");
+        }
+        for changes in [
+            "halt",
+            "reset halt",
+            "reset run",
+            "ndbank false",
+            "bank dual",
+            "optbytes set nDBANK=0",
+            "vector_catch all",
+            "erase all",
+            "rtt start",
+            "rtt server start 0 0",
+            "rtt setup",
+            "rtt console on",
+            "arm semihosting enable",
+            "arm semihosting_basedir /tmp",
+            "raw-option-writes allow",
+        ] {
+            assert!(!parse(changes).unwrap().is_read_only(), "{changes}");
+        }
+    }
+
+    #[test]
     fn mistakes_are_usage_errors() {
         for bad in [
             "frobnicate",
@@ -859,11 +1031,13 @@ mod tests {
     }
 
     #[test]
-    fn help_has_one_line_per_command() {
+    fn help_names_every_command_on_its_own_line_within_80_columns() {
         let text = help_text();
-        assert_eq!(text.lines().count(), HELP.len());
         for (cmd, _) in HELP {
-            assert!(text.contains(cmd));
+            assert!(text.lines().any(|l| l == format!("monitor {cmd}")), "{cmd}");
+        }
+        for line in text.lines() {
+            assert!(line.chars().count() <= CONSOLE_WIDTH, "{line}");
         }
     }
 }

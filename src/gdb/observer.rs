@@ -5,7 +5,8 @@
 //! registers of the controlling session's last stop. Everything that would change execution,
 //! breakpoints, registers, memory or flash is refused with a reply that says another client
 //! controls the chip: packets by the connection's gate ([`refuses_packet`]) before gdbstub sees
-//! them, monitor commands by [`monitor_allowed`].
+//! them, monitor commands unless they only read ([`Command::is_read_only`]). A refusal names the
+//! client that controls the chip when it is given, not the one that did when the observer came.
 //!
 //! [`Clients`] records who controls and how many observe; the server asks it for a role when a
 //! client's first packet arrives.
@@ -23,15 +24,26 @@ use super::target::{soft, ChipTarget};
 pub const MAX_OBSERVERS: usize = 4;
 
 /// What a client may do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Role {
     /// It controls the chip: everything.
     Controller,
-    /// Another client (`controller`, its address) controls the chip: read only.
+    /// Another client controls the chip (or did when this one came): read only.
     Observer {
-        /// Who controls the chip.
-        controller: String,
+        /// Who controls the chip now.
+        clients: Arc<Clients>,
     },
+}
+
+impl Role {
+    /// The refusal for an observer's request, naming the client in control now; `None` for
+    /// the controlling client.
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            Role::Controller => None,
+            Role::Observer { clients } => Some(refusal(clients.controller().as_deref())),
+        }
+    }
 }
 
 /// The registers of the controlling session's last stop (what GDB read when the core stopped).
@@ -79,16 +91,26 @@ impl LastStop {
     }
 }
 
-/// Why an observer's request was refused, as GDB shows it (no `$`, `#`, `}` or `*`).
-pub fn refusal(controller: &str) -> String {
-    format!(
-        "another GDB client ({controller}) controls the chip; this client is an observer: it reads memory and registers but cannot run, step, reset, set breakpoints or write"
-    )
+/// What an observer cannot do.
+const OBSERVER_LIMITS: &str =
+    "it reads memory and registers but cannot run, step, reset, set breakpoints or write";
+
+/// Why an observer's request was refused, as GDB shows it (no `$`, `#`, `}` or `*`), naming the
+/// client in control now (`None`: nobody, the one that was has left).
+pub fn refusal(controller: Option<&str>) -> String {
+    match controller {
+        Some(controller) => format!(
+            "another GDB client ({controller}) controls the chip; this client is an observer: {OBSERVER_LIMITS}"
+        ),
+        None => format!(
+            "no GDB client controls the chip now (the one that did has left), but this client connected as an observer and stays one: {OBSERVER_LIMITS}; reconnect to take control"
+        ),
+    }
 }
 
 /// The reply to a refused packet: `E.` and the text (GDB shows it as "Remote failure reply").
-pub fn refusal_reply(controller: &str) -> String {
-    format!("E.stm32-opts: {}", refusal(controller))
+pub fn refusal_reply(refusal: &str) -> String {
+    format!("E.stm32-opts: {refusal}")
 }
 
 /// The reply to a client that finds every observer place taken.
@@ -139,26 +161,13 @@ pub fn refuses_packet(body: &[u8]) -> bool {
     )
 }
 
-/// Whether an observer may run a monitor command: only those that neither change the chip nor
-/// halt the core. Commands not listed here are refused, new ones included.
-pub fn monitor_allowed(cmd: &Command) -> bool {
-    matches!(
-        cmd,
-        Command::Help
-            | Command::ShowNdbank
-            | Command::ShowOptbytes { .. }
-            | Command::VectorCatch(None)
-            | Command::Fault
-    )
-}
-
 impl ChipTarget<'_> {
     /// An `E` reply (and a log line) if this client is an observer.
     pub(crate) fn refuse_if_observer(&self, what: &str) -> TargetResult<(), Self> {
-        match self.role() {
-            Role::Controller => Ok(()),
-            Role::Observer { controller } => {
-                log::info!("observer: refused {what}: {controller} controls the chip");
+        match self.role().refusal() {
+            None => Ok(()),
+            Some(why) => {
+                log::info!("observer: refused {what}: {why}");
                 Err(TargetError::NonFatal)
             }
         }
@@ -182,13 +191,15 @@ impl ChipTarget<'_> {
 
     /// A monitor command for an observer: `Some(text)` to print instead of running it.
     pub(crate) fn observer_monitor_refusal(&self, cmd: &Command) -> Option<String> {
-        match self.role() {
-            Role::Observer { controller } if !monitor_allowed(cmd) => Some(format!(
-                "refused: {}\nobservers may run: monitor help, ndbank, optbytes, optbytes json, vector_catch (show), fault",
-                refusal(controller)
-            )),
-            _ => None,
+        if cmd.is_read_only() {
+            return None;
         }
+        self.role().refusal().map(|why| {
+            format!(
+                "refused: {why}\nobservers may run: {}",
+                super::monitor::READ_ONLY_COMMANDS.join(", ")
+            )
+        })
     }
 }
 
@@ -256,6 +267,11 @@ impl Clients {
     /// How many observers are connected.
     pub fn observers(&self) -> usize {
         self.seats().observers
+    }
+
+    /// The address of the client in control now, if one is.
+    pub fn controller(&self) -> Option<String> {
+        self.seats().controller.as_ref().map(|(c, _)| c.clone())
     }
 }
 
@@ -357,38 +373,34 @@ mod tests {
     }
 
     #[test]
-    fn refusals_say_who_controls_and_fit_a_packet() {
-        let reply = refusal_reply("127.0.0.1:5000");
+    fn refusals_say_who_controls_now_and_fit_a_packet() {
+        let reply = refusal_reply(&refusal(Some("127.0.0.1:5000")));
         assert!(reply.starts_with("E."));
         assert!(reply.contains("127.0.0.1:5000") && reply.contains("observer"));
         assert!(!reply.contains(['$', '#', '}', '*']));
         assert!(!limit_reply("x").contains(['$', '#', '}', '*']));
-    }
+        let nobody = refusal_reply(&refusal(None));
+        assert!(
+            nobody.contains("no GDB client controls the chip now"),
+            "{nobody}"
+        );
+        assert!(!nobody.contains(['$', '#', '}', '*']));
 
-    #[test]
-    fn only_read_only_monitor_commands_are_allowed() {
-        use super::super::monitor::parse;
-        for ok in [
-            "help",
-            "ndbank",
-            "optbytes",
-            "optbytes json",
-            "vector_catch",
-            "fault",
-        ] {
-            assert!(monitor_allowed(&parse(ok).unwrap()), "{ok}");
-        }
-        for refused in [
-            "halt",
-            "reset halt",
-            "reset run",
-            "ndbank false",
-            "optbytes set nDBANK=0",
-            "vector_catch all",
-            "erase all",
-        ] {
-            assert!(!monitor_allowed(&parse(refused).unwrap()), "{refused}");
-        }
+        let clients = Arc::new(Clients::default());
+        let first = clients.claim_control("127.0.0.1:1").unwrap();
+        let role = Role::Observer {
+            clients: clients.clone(),
+        };
+        assert!(role.refusal().unwrap().contains("127.0.0.1:1"));
+        drop(first);
+        assert!(role.refusal().unwrap().contains("no GDB client controls"));
+        let _second = clients.claim_control("127.0.0.1:2").unwrap();
+        let now = role.refusal().unwrap();
+        assert!(
+            now.contains("127.0.0.1:2") && !now.contains("127.0.0.1:1"),
+            "{now}"
+        );
+        assert!(Role::Controller.refusal().is_none());
     }
 
     #[test]

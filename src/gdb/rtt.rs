@@ -5,6 +5,7 @@ use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput};
 use crate::rtt::service::{Status, SEARCH_PAUSE};
 use crate::rtt::{AccessError, ChipAccess, ScanArea, StartReport};
 
+use super::monitor::print;
 use super::shared::{ChipError, SharedChip};
 use super::target::ChipTarget;
 
@@ -209,9 +210,7 @@ impl ChipTarget<'_> {
                 match rtt.start(&mut core) {
                     StartReport::Attached(table) => {
                         outputln!(out, "RTT started: control block at {:#010x}", table.address);
-                        for line in table.lines() {
-                            outputln!(out, "{}", line);
-                        }
+                        print(out, &table.lines().join("\n"));
                     }
                     StartReport::Searching { area, why } => {
                         outputln!(out, "RTT started, but {} in {}", why, area);
@@ -230,11 +229,7 @@ impl ChipTarget<'_> {
                     outputln!(out, "RTT was not started");
                 }
             }
-            RttCommand::Channels => {
-                for line in status_lines(&rtt.status()) {
-                    outputln!(out, "{}", line);
-                }
-            }
+            RttCommand::Channels => print(out, &status_lines(&rtt.status()).join("\n")),
             RttCommand::ServerStart { port, channel } => {
                 let addr = rtt
                     .serve(port, channel)

@@ -1,8 +1,10 @@
 //! Listening and serving clients: one controlling GDB client, and observers beside it.
 //!
 //! A tokio listener accepts connections. A connection touches the chip only once its first
-//! packet has arrived: one that closes before, or sends nothing for [`FIRST_PACKET_TIMEOUT`],
-//! is dropped and the core is left as it was. Then it gets a role ([`Clients`]): the first
+//! packet has arrived ([`super::admission`]: asynchronous, at most
+//! [`super::admission::MAX_WAITING`] waiting): one that closes before, or sends nothing for
+//! [`FIRST_PACKET_TIMEOUT`], is dropped and the core is left as it was. Then it gets a role
+//! ([`Clients`]): the first
 //! client controls the chip (the core is halted for it, as GDB expects); while it does, further
 //! clients are observers ([`super::observer`]): they leave the core as it is, read memory and
 //! see the last stop's registers, and are refused anything that changes the chip. A client
@@ -12,7 +14,9 @@
 //!
 //! Each client is served by gdbstub's state machine on a blocking-pool thread, all of them on
 //! one [`SharedChip`]: a client takes the chip while gdbstub answers one of its packets (or
-//! looks once at a running core) and gives it back before waiting for its socket. When the
+//! looks once at a running core) and gives it back before it sends the reply or waits for its
+//! socket, so a client that stops reading stalls only itself. In extended mode the session
+//! outlives the program's end (semihosting SYS_EXIT): GDB may `run` it again. When the
 //! probe stops answering, the controlling session ends with an error reply; with an opener
 //! ([`Server::reopen_with`]) the next controlling client gets a newly opened probe, or a
 //! message saying why there is none.
@@ -30,7 +34,8 @@ use gdbstub::stub::{DisconnectReason, GdbStub};
 use probe_rs::Session;
 use tokio::sync::Notify;
 
-use super::conn::GdbConnection;
+use super::admission::{self, FirstPacket, WaitingRoom};
+use super::conn::{Framer, GdbConnection};
 use super::observer::{self, Clients, LastStop, Role, MAX_OBSERVERS};
 pub use super::shared::SessionOpener;
 use super::shared::SharedChip;
@@ -44,20 +49,22 @@ pub const PACKET_BUFFER_SIZE: usize = 16 * 1024;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
 /// Waits for the running core to stop or for client input, holding the chip only for each
-/// look at the core.
+/// look at the core. Console output is sent with the chip given back: a client that does not
+/// read it stalls this loop (and a program waiting to print) but no other client.
 fn wait_for_stop_reason(
     target: &mut ChipTarget<'_>,
     conn: &mut GdbConnection,
 ) -> Result<Event<StopReason>, WaitForStopReasonError<TargetFault, io::Error>> {
     loop {
+        target.release();
         // Console output of the semihosting calls served so far reaches GDB first.
         target
             .forward_console_output(conn)
+            .and_then(|()| conn.drain())
             .map_err(WaitForStopReasonError::Connection)?;
         if let Some(reason) = target.take_pending_stop() {
             return Ok(Event::TargetStopped(reason));
         }
-        target.release();
         // Waiting for input is the pause between two looks at the core; Ctrl-C arrives here.
         match conn.poll(POLL_INTERVAL) {
             Ok(Some(byte)) => return Ok(Event::IncomingData(byte)),
@@ -88,16 +95,33 @@ fn on_interrupt(target: &mut ChipTarget<'_>) -> Option<StopReason> {
     }))
 }
 
+/// The connection of the state machine, whatever its state.
+fn conn_of<'a, 's>(
+    gdb: &'a mut GdbStubStateMachine<'_, ChipTarget<'s>, GdbConnection>,
+) -> &'a mut GdbConnection {
+    match gdb {
+        GdbStubStateMachine::Idle(gdb) => gdb.borrow_conn(),
+        GdbStubStateMachine::Running(gdb) => gdb.borrow_conn(),
+        GdbStubStateMachine::CtrlCInterrupt(gdb) => gdb.borrow_conn(),
+        GdbStubStateMachine::Disconnected(gdb) => gdb.borrow_conn(),
+    }
+}
+
 /// gdbstub's event loop, run so that the chip is held only while a packet is answered: the
-/// blocking read of the next byte happens with the chip given back.
+/// reply is sent to the client, and the next byte read, with the chip given back.
 fn run_session<'s>(
     stub: GdbStub<'_, ChipTarget<'s>, GdbConnection>,
     target: &mut ChipTarget<'s>,
 ) -> Result<DisconnectReason, String> {
     let mut gdb = stub.run_state_machine(target).map_err(|e| e.to_string());
-    target.release();
     loop {
-        let next = match gdb? {
+        // The packet is answered: let the others have the chip, then send the reply.
+        target.release();
+        let mut current = gdb?;
+        conn_of(&mut current)
+            .drain()
+            .map_err(|e| format!("connection: {e}"))?;
+        let next = match current {
             GdbStubStateMachine::Idle(mut gdb) => {
                 let byte = gdb.borrow_conn().read().map_err(|e| e.to_string())?;
                 gdb.incoming_data(target, byte)
@@ -120,10 +144,20 @@ fn run_session<'s>(
                 let stop = on_interrupt(target);
                 gdb.interrupt_handled(target, stop)
             }
-            GdbStubStateMachine::Disconnected(gdb) => return Ok(gdb.get_reason()),
+            GdbStubStateMachine::Disconnected(gdb) => match gdb.get_reason() {
+                // gdbstub ends the session after reporting the program's end; in extended
+                // mode GDB keeps the connection and may `run` again, so the session goes on.
+                DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_)
+                    if target.is_extended() =>
+                {
+                    log::info!("the program ended; the extended-remote session goes on (`run` starts it again)");
+                    let mut gdb = gdb.return_to_idle();
+                    conn_of(&mut gdb).program_ended();
+                    Ok(gdb)
+                }
+                reason => return Ok(reason),
+            },
         };
-        // The packet is answered: let the others have the chip.
-        target.release();
         gdb = next.map_err(|e| e.to_string());
     }
 }
@@ -162,10 +196,13 @@ pub fn serve_client(
     peer: &str,
     ended: impl FnOnce(),
 ) -> SessionEnd {
-    if let Role::Observer { controller } = &role {
-        let controller = controller.clone();
+    if let Role::Observer { .. } = &role {
+        let role = role.clone();
         let gate = Box::new(move |body: &[u8]| {
-            observer::refuses_packet(body).then(|| observer::refusal_reply(&controller))
+            observer::refuses_packet(body)
+                .then(|| role.refusal())
+                .flatten()
+                .map(|why| observer::refusal_reply(&why))
         });
         if let Err(e) = conn.set_gate(gate) {
             return SessionEnd::Dropped(e.to_string());
@@ -345,6 +382,8 @@ struct Shared {
     chip: SharedChip,
     clients: Arc<Clients>,
     rtt: RttService,
+    /// Connections waiting for their first packet.
+    waiting: Arc<WaitingRoom>,
 }
 
 /// How long a new client waits for control while another client controls the chip, before it
@@ -364,6 +403,7 @@ async fn accept_loop(
         chip,
         clients: Arc::new(Clients::default()),
         rtt,
+        waiting: Arc::new(WaitingRoom::default()),
     };
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -380,53 +420,51 @@ async fn accept_loop(
         };
         // Reap the connections that have ended.
         while connections.try_join_next().is_some() {}
-        let std_stream = match stream.into_std().and_then(|s| {
-            s.set_nonblocking(false)?;
-            Ok(s)
-        }) {
-            Ok(s) => s,
-            Err(e) => {
-                log::warn!("{peer}: {e}");
-                continue;
-            }
-        };
-        connections.spawn(connection(shared.clone(), std_stream, peer));
+        connections.spawn(connection(shared.clone(), stream, peer));
     }
     while connections.join_next().await.is_some() {}
     Ok(())
 }
 
 /// One connection: its first packet, then its role (waiting for the previous controlling
-/// session to hand over), then the session.
-async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAddr) {
-    let first = tokio::task::spawn_blocking(move || {
-        let mut conn = GdbConnection::new(stream, PACKET_BUFFER_SIZE)?;
-        Ok::<_, io::Error>(conn.wait_for_packet(FIRST_PACKET_TIMEOUT)?.then_some(conn))
-    })
-    .await;
-    let conn = match first {
-        Ok(Ok(Some(conn))) => conn,
-        Ok(Ok(None)) => {
+/// session to hand over), then the session. Everything before the session is asynchronous: a
+/// connection costs a thread only once it is served.
+async fn connection(shared: Shared, mut stream: tokio::net::TcpStream, peer: SocketAddr) {
+    let place = shared.waiting.enter();
+    let framer = match admission::first_packet(
+        &mut stream,
+        &place,
+        FIRST_PACKET_TIMEOUT,
+        PACKET_BUFFER_SIZE,
+    )
+    .await
+    {
+        FirstPacket::Arrived(framer) => framer,
+        FirstPacket::Silent => {
             log::info!(
                 "{peer} sent no packet within {} s: disconnected (the chip was not touched)",
                 FIRST_PACKET_TIMEOUT.as_secs()
             );
             return;
         }
-        Ok(Err(e)) => {
+        FirstPacket::Evicted => {
+            log::debug!("{peer} sent no packet and newer connections need its place: disconnected");
+            return;
+        }
+        FirstPacket::Closed(e) => {
             log::debug!("{peer} closed before its first packet ({e}): the chip was not touched");
             return;
         }
-        Err(e) => {
-            log::warn!("{peer}: {e}");
-            return;
-        }
     };
+    drop(place);
     let peer_name = peer.to_string();
     let arrived = Instant::now();
     let controller = loop {
         match shared.clients.claim_control(&peer_name) {
             Ok(seat) => {
+                let Some(conn) = session_connection(stream, framer, &peer) else {
+                    return;
+                };
                 let served = tokio::task::spawn_blocking(move || {
                     serve_controller(&shared, seat, conn, &peer_name)
                 })
@@ -453,17 +491,21 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
         log::warn!(
             "refusing GDB client {peer}: {controller} controls the chip and {MAX_OBSERVERS} observers are connected"
         );
-        let _ = tokio::task::spawn_blocking(move || {
-            conn.reply_and_close(packet(&observer::limit_reply(&controller)).as_bytes())
-        })
+        admission::refuse(
+            stream,
+            packet(&observer::limit_reply(&controller)).as_bytes(),
+        )
         .await;
+        return;
+    };
+    let Some(conn) = session_connection(stream, framer, &peer) else {
         return;
     };
     let served = tokio::task::spawn_blocking(move || {
         let _seat = seat;
         log::info!("GDB client {peer} connected as an observer ({controller} controls the chip)");
         let role = Role::Observer {
-            controller: controller.clone(),
+            clients: shared.clients.clone(),
         };
         let last_stop = &shared.clients.last_stop;
         match serve_client(
@@ -482,6 +524,28 @@ async fn connection(shared: Shared, stream: std::net::TcpStream, peer: SocketAdd
     .await;
     if let Err(e) = served {
         log::error!("GDB client {peer}: the session task failed: {e}");
+    }
+}
+
+/// The blocking connection a session is served on, with what the framing guard has taken.
+fn session_connection(
+    stream: tokio::net::TcpStream,
+    framer: Framer,
+    peer: &SocketAddr,
+) -> Option<GdbConnection> {
+    let conn = stream
+        .into_std()
+        .and_then(|s| {
+            s.set_nonblocking(false)?;
+            Ok(s)
+        })
+        .and_then(|s| GdbConnection::from_framer(s, framer));
+    match conn {
+        Ok(conn) => Some(conn),
+        Err(e) => {
+            log::warn!("{peer}: {e}");
+            None
+        }
     }
 }
 

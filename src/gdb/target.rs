@@ -118,6 +118,9 @@ pub struct ChipTarget<'s> {
     /// The lockup the core was last halted out of, for `monitor fault`; cleared when the core
     /// runs again.
     pub(crate) last_lockup: Option<crate::fault::Lockup>,
+    /// GDB asked for extended mode (`!`, `target extended-remote`): the session outlives the
+    /// program's end.
+    pub(crate) extended: bool,
 }
 
 impl<'s> ChipTarget<'s> {
@@ -146,7 +149,13 @@ impl<'s> ChipTarget<'s> {
             semihosting: Semihosting::default(),
             console: Vec::new(),
             last_lockup: None,
+            extended: false,
         })
+    }
+
+    /// Whether the client asked for extended mode (`target extended-remote`).
+    pub fn is_extended(&self) -> bool {
+        self.extended
     }
 
     /// The RTT service `monitor rtt` drives (the server's, shared by its clients).
@@ -298,6 +307,8 @@ impl<'s> ChipTarget<'s> {
     /// Reset the chip and halt at the reset vector.
     pub(crate) fn reset_and_halt(&mut self) -> Result<(), probe_rs::Error> {
         self.last_regs = None;
+        // The program starts again: its semihosting handles (host files too) are closed.
+        self.semihosting.restart();
         if let Some(rtt) = &self.rtt {
             // The firmware rebuilds its RTT control block after the reset.
             rtt.chip_reset();

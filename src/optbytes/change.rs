@@ -1,18 +1,22 @@
 //! The one change path. Every caller — the CLI, the GDB monitor, a library user — puts what its
 //! user asked for into a [`Request`], hands it to [`change`], and words the [`Report`] or the
-//! refusal ([`Error`]) in its own terms. The steps (precheck, read and identify, plan, dry run,
+//! refusal ([`Error`]) in its own terms. The steps (read and identify, plan, dry run,
 //! confirmations, apply with load and verify) happen here, once, in this order:
 //!
-//! 1. precheck — what needs no chip: RDP level 2 without its confirmations is refused before the
-//!    probe is even opened;
-//! 2. attach ([`Link::session`]), read, identify the part against the target name;
-//! 3. `Show`: refuse a field the part does not have, else report the snapshot;
-//! 4. plan, shown to the caller as [`Event::Planned`] before anything else happens;
-//! 5. dry run: report the plan and the confirmations a real run would still need — never write;
-//! 6. nothing to change: report it, touch nothing;
-//! 7. refuse if a confirmation is missing;
-//! 8. the family's apply step: its programming sequence, the load of the new values and their
+//! 1. attach ([`Link::session`]), read, identify the part against the target name;
+//! 2. `Show`: refuse a field the part does not have, else report the snapshot;
+//! 3. plan, shown to the caller as [`Event::Planned`] before anything else happens;
+//! 4. dry run: report the plan and the confirmations a real run would still need — never write;
+//! 5. nothing to change: report it, touch nothing;
+//! 6. refuse if a confirmation is missing;
+//! 7. the family's apply step: its programming sequence, the load of the new values and their
 //!    verification ([`FamilySteps::apply`]).
+//!
+//! Validity comes before confirmation: a request the chip makes impossible (a field the part
+//! does not have, a chip already at RDP level 2, a bank mode the part lacks) is refused as such,
+//! never first with "confirm with `--yes`" and only then as impossible. Reading the chip to find
+//! out is harmless; nothing is written before step 7. RDP level 2 too is refused at step 6 when
+//! its two confirmations are missing.
 
 use probe_rs::Session;
 
@@ -20,12 +24,12 @@ use crate::chip::{Field, Part};
 
 use super::error::{AttachError, Error, LeftState};
 use super::parse::Change;
-use super::plan::{precheck, Confirmation, Consents, Plan, PlanError};
+use super::plan::{Confirmation, Consents, Plan, PlanError};
 use super::program::{self, ApplyOptions, Outcome};
 use super::read::{self, OptionBytes};
 
-/// Where the engine gets its debug session from. The engine asks only after the checks that
-/// need no chip, so a request those checks refuse never opens the probe.
+/// Where the engine gets its debug session from: asked first, since every refusal but a
+/// malformed request (refused by the caller's parser) depends on the chip.
 pub trait Link {
     /// The session, opened on first use.
     fn session(&mut self) -> Result<&mut Session, AttachError>;
@@ -233,8 +237,6 @@ pub trait FamilySteps {
     /// How an applied change ended.
     type Outcome: Clone + std::fmt::Debug + PartialEq + Eq;
 
-    /// What needs no chip: refuse RDP level 2 without both consents before the probe opens.
-    fn precheck(&self, changes: &[Self::Change], consents: Consents) -> Result<(), Error>;
     /// Read the option bytes and identify the part against the session's target name.
     fn inspect(&self, session: &mut Session) -> Result<(Self::Snapshot, Self::Part), Error>;
     /// Refuse a field this part does not have.
@@ -267,10 +269,6 @@ impl FamilySteps for F7 {
     type Part = Part;
     type Plan = Plan;
     type Outcome = Outcome;
-
-    fn precheck(&self, changes: &[Change], consents: Consents) -> Result<(), Error> {
-        precheck(changes, consents)
-    }
 
     fn inspect(&self, session: &mut Session) -> Result<(OptionBytes, Part), Error> {
         read::inspect(session)
@@ -320,20 +318,13 @@ pub fn change_with<S: FamilySteps>(
     request: &Request<S::Change, S::Field>,
     events: &mut dyn FnMut(Event<'_, S::Plan>),
 ) -> Result<Report<S>, Error> {
-    // 1. What needs no chip.
-    if let Action::Change(changes) = &request.action {
-        if !request.dry_run {
-            family.precheck(changes, request.consents)?;
-        }
-    }
-
-    // 2. Attach, read, identify.
+    // 1. Attach, read, identify.
     let session = session(link)?;
     let chip_name = session.target().name.clone();
     let (snapshot, part) = family.inspect(session)?;
 
     let changes = match &request.action {
-        // 3. Show.
+        // 2. Show.
         Action::Show { field } => {
             if let Some(field) = *field {
                 family.check_field(&part, field)?;
@@ -347,23 +338,23 @@ pub fn change_with<S: FamilySteps>(
         Action::Change(changes) => changes,
     };
 
-    // 4. Plan.
+    // 3. Plan.
     let plan = family.plan(&snapshot, &part, changes)?;
     events(Event::Planned(&plan));
 
-    // 5. Dry run.
+    // 4. Dry run.
     if request.dry_run {
         let unconfirmed = plan.unconfirmed(request.consents);
         return Ok(Report::DryRun { plan, unconfirmed });
     }
-    // 6. Nothing to change.
+    // 5. Nothing to change.
     if plan.is_noop() {
         return Ok(Report::NothingToChange { plan });
     }
-    // 7. Confirmations.
+    // 6. Confirmations.
     plan.check_confirmations(request.consents)?;
 
-    // 8. Apply, load, verify.
+    // 7. Apply, load, verify.
     let leave_halted = match request.run_after {
         RunAfter::Run => false,
         RunAfter::AsFound => core_halted(link)?,
@@ -394,7 +385,7 @@ mod tests {
     use crate::optbytes::parse::parse_changes;
     use crate::optbytes::plan::Consent;
 
-    /// A link that must never be asked: the request is refused before the probe is opened.
+    /// A link without a probe, counting how often it was asked.
     struct NoProbe(u32);
 
     impl Link for NoProbe {
@@ -413,34 +404,24 @@ mod tests {
     }
 
     #[test]
-    fn rdp2_without_both_consents_is_refused_before_the_probe_is_opened() {
+    fn rdp2_is_checked_against_the_chip_before_its_confirmations() {
+        // Validity before confirmation: without a chip to check the request against, the
+        // answer is about the chip, whatever was confirmed.
         for consents in [
             Consents::NONE,
             Consents::NONE.with(Consent::Destructive),
-            Consents::NONE.with(Consent::PermanentRdp2),
+            [Consent::Destructive, Consent::PermanentRdp2]
+                .into_iter()
+                .collect(),
         ] {
-            let mut link = NoProbe(0);
-            let err = change(&mut link, &rdp2(consents, false), &mut |_| {}).unwrap_err();
-            assert!(
-                matches!(&err, Error::Unconfirmed { missing } if missing == &[Confirmation::PermanentRdp2]),
-                "{err:?}"
-            );
-            assert_eq!(link.0, 0, "the probe was asked for");
+            for dry_run in [false, true] {
+                let mut link = NoProbe(0);
+                let err = change(&mut link, &rdp2(consents, dry_run), &mut |_| {}).unwrap_err();
+                assert!(matches!(err, Error::Attach(_)), "{err:?}");
+                assert_eq!(err.to_string(), "no probe");
+                assert_eq!(link.0, 1);
+            }
         }
-    }
-
-    #[test]
-    fn a_dry_run_of_rdp2_goes_to_the_chip_and_a_confirmed_one_too() {
-        let mut link = NoProbe(0);
-        let err = change(&mut link, &rdp2(Consents::NONE, true), &mut |_| {}).unwrap_err();
-        assert!(matches!(err, Error::Attach(_)), "{err:?}");
-        assert_eq!(link.0, 1);
-        let both = [Consent::Destructive, Consent::PermanentRdp2]
-            .into_iter()
-            .collect();
-        let err = change(&mut link, &rdp2(both, false), &mut |_| {}).unwrap_err();
-        assert!(matches!(err, Error::Attach(_)), "{err:?}");
-        assert_eq!(err.to_string(), "no probe");
     }
 
     #[test]

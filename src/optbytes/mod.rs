@@ -1,7 +1,7 @@
 //! The option-byte engine, shared by the CLI and the GDB server's `monitor` commands.
 //!
 //! - [`change`](mod@change): the one entry both callers use — a typed [`Request`] in, a typed
-//!   [`Report`] or refusal out; precheck, plan, dry run, confirmations, apply and verify.
+//!   [`Report`] or refusal out; read and identify, plan, dry run, confirmations, apply and verify.
 //! - [`parse`]: `FIELD=VALUE` requests (pure).
 //! - [`plan`](mod@plan): old → new words, per-field diff, confirmations and warnings (pure).
 //! - [`read`](mod@read): snapshot of the option registers, the stored option bytes and the chip identity.
@@ -43,6 +43,6 @@ pub use change::{
 pub use error::{AttachError, Error, ErrorCategory, LeftState, LockState, OptionsState};
 pub use family::Family;
 pub use parse::{parse_change, parse_changes, parse_value, Change, ParseError};
-pub use plan::{plan, precheck, Confirmation, Consent, Consents, FieldDiff, Plan, PlanError};
+pub use plan::{plan, Confirmation, Consent, Consents, FieldDiff, Plan, PlanError};
 pub use program::{apply, apply_on_core, ApplyOptions, CoreAfter, Outcome};
 pub use read::{identify, inspect, prepare, read, ChipIdentity, FieldValue, OptionBytes, Prepared};

@@ -240,19 +240,6 @@ fn check(needed: &[Confirmation], consents: Consents) -> Result<(), Error> {
     }
 }
 
-/// Refuse RDP level 2 before any probe access when its confirmations are missing.
-/// (Other confirmations depend on the chip's current values and are checked on the plan.)
-pub fn precheck(changes: &[Change], consents: Consents) -> Result<(), Error> {
-    let rdp2 = changes
-        .iter()
-        .any(|c| c.field == Field::Rdp && RdpLevel::from_byte(c.value as u8) == RdpLevel::Level2);
-    if rdp2 {
-        check(&[Confirmation::PermanentRdp2], consents)
-    } else {
-        Ok(())
-    }
-}
-
 /// Plan `changes` against the `current` option words of `part`.
 pub fn plan(current: OptionWords, changes: &[Change], part: &Part) -> Result<Plan, PlanError> {
     let old = current.options_only();
@@ -627,27 +614,6 @@ mod tests {
         // From level 1 to 2 as well.
         let p = mk(level1, &["RDP=0xCC"], zi());
         assert_eq!(p.confirmations, vec![Confirmation::PermanentRdp2]);
-    }
-
-    #[test]
-    fn precheck_refuses_rdp2_before_probe_access() {
-        let yes = Consents::NONE.with(Consent::Destructive);
-        let permanent = Consents::NONE.with(Consent::PermanentRdp2);
-        let rdp2 = parse_changes(["RDP=2"]).unwrap();
-        assert!(precheck(&rdp2, Consents::NONE).is_err());
-        assert!(precheck(&rdp2, yes).is_err());
-        assert!(precheck(&rdp2, permanent).is_err());
-        precheck(
-            &rdp2,
-            [Consent::Destructive, Consent::PermanentRdp2]
-                .into_iter()
-                .collect(),
-        )
-        .unwrap();
-        let raw = parse_changes(["rdp=0xcc", "nDBANK=0"]).unwrap();
-        assert!(precheck(&raw, yes).is_err());
-        let other = parse_changes(["RDP=1", "nDBANK=0"]).unwrap();
-        precheck(&other, Consents::NONE).unwrap();
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub const READ_MAX: usize = 16 * 1024;
 pub const CONSOLE_BUFFER: usize = 64 * 1024;
 /// The channel the console shows.
 pub const CONSOLE_CHANNEL: usize = 0;
+/// The most channel servers at once: a server per channel of any usual control block (SEGGER's
+/// default has 3 up and 3 down channels, defmt uses one). Each costs a listening socket and up
+/// to three threads (accept, and a reader and a writer for its client).
+pub const MAX_CHANNEL_SERVERS: usize = 16;
 
 /// What `start` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +92,12 @@ pub enum ServeError {
     /// `server stop` on a port without a server.
     #[error("no RTT server on port {0}")]
     NotServed(u16),
+    /// Every server place is taken.
+    #[error("{limit} RTT channel servers are running, the most served at once; stop one first (`rtt server stop PORT`)")]
+    TooMany {
+        /// [`MAX_CHANNEL_SERVERS`].
+        limit: usize,
+    },
 }
 
 /// What one poll did (the poller adapts its interval to it).
@@ -305,6 +315,11 @@ impl RttService {
             return Err(ServeError::PortServed {
                 port,
                 channel: s.channel(),
+            });
+        }
+        if state.servers.len() >= MAX_CHANNEL_SERVERS {
+            return Err(ServeError::TooMany {
+                limit: MAX_CHANNEL_SERVERS,
             });
         }
         let server = ChannelServer::bind(port, channel)

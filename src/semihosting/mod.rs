@@ -9,45 +9,27 @@
 //! `Core`, and says what the caller does next ([`Outcome`]). It knows nothing of GDB.
 //!
 //! - [`ops`]: operation numbers, exit reasons, errno values (facts, no I/O).
-//! - [`files`]: the handles a program can open (`:tt`, `:semihosting-features`).
+//! - [`files`]: the handles a program can open (`:tt`, `:semihosting-features`, and host files
+//!   inside the base directory when one is set).
+//! - [`basedir`]: the opt-in host directory and the rules for names inside it.
+//! - [`host_console`]: the server's standard output and error, behind a bounded queue.
 //! - [`serve`]: serving one call.
 
+pub mod basedir;
 pub mod files;
+pub mod host_console;
 pub mod ops;
 pub mod serve;
 
-use std::io::Write;
-
+pub use basedir::BaseDir;
 pub use files::Stream;
+pub use host_console::HostConsole;
 pub use ops::Exit;
 pub use serve::{halt_status, pending_call, Call, Outcome, Semihosting};
 
-/// Where the program's console output goes on the server's side.
+/// Where the program's console output goes on the server's side. Called with the chip held:
+/// an implementation must never wait for its reader.
 pub trait Console {
     /// Writes bytes the program sent to `stream` (standard input is never written).
     fn write(&mut self, stream: Stream, bytes: &[u8]);
-}
-
-/// The server's own standard output (SYS_WRITEC, SYS_WRITE0, `:tt` opened for writing) and
-/// standard error (`:tt` opened for appending), flushed at once so lines appear as they are
-/// written.
-#[derive(Debug, Default)]
-pub struct HostConsole;
-
-impl Console for HostConsole {
-    fn write(&mut self, stream: Stream, bytes: &[u8]) {
-        let result = match stream {
-            Stream::Stderr => {
-                let mut err = std::io::stderr().lock();
-                err.write_all(bytes).and_then(|_| err.flush())
-            }
-            Stream::Stdout | Stream::Stdin => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(bytes).and_then(|_| out.flush())
-            }
-        };
-        if let Err(e) = result {
-            log::debug!("semihosting: console output lost: {e}");
-        }
-    }
 }

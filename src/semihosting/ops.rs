@@ -121,14 +121,20 @@ pub fn reason_name(code: u32) -> Option<&'static str> {
 
 /// Host errno values (Linux numbering, what newlib and picolibc expect) set by failed calls.
 pub mod errno {
-    /// No such file: only `:tt` and `:semihosting-features` can be opened.
+    /// No such file (without a base directory only `:tt` and `:semihosting-features` exist).
     pub const ENOENT: i32 = 2;
+    /// A host file could not be read or written.
+    pub const EIO: i32 = 5;
     /// A handle that is not open.
     pub const EBADF: i32 = 9;
+    /// A name outside the base directory (absolute, `..`, a symbolic link leading out).
+    pub const EACCES: i32 = 13;
     /// A parameter block or buffer the server could not read or write.
     pub const EFAULT: i32 = 14;
     /// A bad argument (an open mode, a seek position, a buffer too small).
     pub const EINVAL: i32 = 22;
+    /// Too many open handles.
+    pub const EMFILE: i32 = 24;
     /// Seek on the console.
     pub const ESPIPE: i32 = 29;
     /// An operation the server does not provide.

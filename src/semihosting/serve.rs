@@ -13,7 +13,8 @@ use probe_rs::config::MemoryRegion;
 use probe_rs::semihosting::SemihostingCommand;
 use probe_rs::{BreakpointCause, Core, CoreStatus, HaltReason, MemoryInterface};
 
-use super::files::{Handles, OpenFile, Stream};
+use super::basedir::BaseDir;
+use super::files::{Handles, Kind, Stream};
 use super::ops::{self, errno, op, Exit};
 use super::{Console, HostConsole};
 
@@ -36,19 +37,26 @@ pub enum Outcome {
 }
 
 /// The semihosting service of one debug session: off until enabled.
+///
+/// Output goes two ways. The server's console gets it through a bounded queue that drops (and
+/// counts) what does not fit ([`HostConsole`]). The debugger's console gets it through
+/// [`Semihosting::take_debugger_output`]: the caller hands it on before serving the next call
+/// ([`Semihosting::has_debugger_output`]), so a debugger that does not read makes the program
+/// wait at its next call, and never more than one call's output is held here.
 pub struct Semihosting {
     enabled: bool,
     started: Instant,
     errno: i32,
     cmdline: String,
     handles: Handles,
+    basedir: Option<BaseDir>,
     console: Box<dyn Console + Send>,
     for_debugger: Vec<u8>,
 }
 
 impl Default for Semihosting {
     fn default() -> Semihosting {
-        Semihosting::new(Box::new(HostConsole))
+        Semihosting::new(Box::new(HostConsole::default()))
     }
 }
 
@@ -58,6 +66,7 @@ impl std::fmt::Debug for Semihosting {
             .field("enabled", &self.enabled)
             .field("errno", &self.errno)
             .field("cmdline", &self.cmdline)
+            .field("basedir", &self.basedir)
             .finish_non_exhaustive()
     }
 }
@@ -114,9 +123,28 @@ impl Semihosting {
             errno: 0,
             cmdline: String::new(),
             handles: Handles::default(),
+            basedir: None,
             console,
             for_debugger: Vec::new(),
         }
+    }
+
+    /// The program starts again (`run`, a reset): its handles are closed (host files too),
+    /// SYS_CLOCK and SYS_ELAPSED count from zero, errno is cleared. The settings stay.
+    pub fn restart(&mut self) {
+        self.handles.close_all();
+        self.errno = 0;
+        self.started = Instant::now();
+    }
+
+    /// The host directory SYS_OPEN may open files in (`None`: no host files, the default).
+    pub fn basedir(&self) -> Option<&BaseDir> {
+        self.basedir.as_ref()
+    }
+
+    /// Sets or clears the host directory. Files already open stay open.
+    pub fn set_basedir(&mut self, dir: Option<BaseDir>) {
+        self.basedir = dir;
     }
 
     /// Whether `BKPT 0xAB` halts are served.
@@ -145,6 +173,12 @@ impl Semihosting {
     /// The console output not yet handed to the debugger's own console (GDB's), taken.
     pub fn take_debugger_output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.for_debugger)
+    }
+
+    /// Whether output for the debugger is still waiting to be taken: the next call should wait
+    /// until it has been (the program waits for a debugger that does not read).
+    pub fn has_debugger_output(&self) -> bool {
+        !self.for_debugger.is_empty()
     }
 
     /// Serves `call` on the halted `core`. An address the program gave that cannot be read or
@@ -271,7 +305,7 @@ impl Semihosting {
         let mut name = vec![0u8; len as usize];
         core.read(u64::from(path), &mut name)?;
         let name = String::from_utf8_lossy(&name);
-        let r = self.handles.open(&name, mode);
+        let r = self.handles.open(&name, mode, self.basedir.as_ref());
         if let Err(e) = r {
             log::info!("semihosting: SYS_OPEN {name:?} mode {mode} refused (errno {e})");
         }
@@ -299,36 +333,49 @@ impl Semihosting {
     fn write(&mut self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
         let block = param_block(core)?;
         let [handle, buffer, len] = read_words(core, block)?;
-        let stream = match self.handles.get(handle) {
-            Ok(OpenFile::Console(s @ (Stream::Stdout | Stream::Stderr))) => s,
+        let kind = match self.handles.get(handle) {
+            Ok(kind @ (Kind::Console(Stream::Stdout | Stream::Stderr) | Kind::Host)) => kind,
             Ok(_) => return self.fail(core, errno::EBADF),
             Err(e) => return self.fail(core, e),
         };
         let now = len.min(MAX_TRANSFER);
         let mut bytes = vec![0u8; now as usize];
         core.read(u64::from(buffer), &mut bytes)?;
-        self.emit(stream, &bytes);
+        match kind {
+            Kind::Console(stream) => self.emit(stream, &bytes),
+            _ => {
+                if let Err(e) = self.handles.write_host(handle, &bytes) {
+                    return self.fail(core, e);
+                }
+            }
+        }
         set_r0(core, len - now)
     }
 
     /// SYS_READ: block [handle, buffer, length]; R0 = the number of bytes not read, so the
     /// length itself means end of file. Standard input always reads as end of file: the
-    /// server's own input is not the program's (a read would block the GDB session).
+    /// server's own input is not the program's (a read would block the GDB session). A host
+    /// file gives at most [`MAX_TRANSFER`] bytes per call (the C library asks again).
     fn read(&mut self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
         let block = param_block(core)?;
         let [handle, buffer, len] = read_words(core, block)?;
-        match self.handles.get(handle) {
-            Ok(OpenFile::Console(Stream::Stdin)) => set_r0(core, len),
-            Ok(OpenFile::Features { .. }) => {
-                let bytes = self.handles.read_features(handle, len);
-                if !bytes.is_empty() {
-                    core.write_8(u64::from(buffer), &bytes)?;
-                }
-                set_r0(core, len - bytes.len() as u32)
-            }
-            Ok(OpenFile::Console(_)) => self.fail(core, errno::EBADF),
-            Err(e) => self.fail(core, e),
+        let bytes = match self.handles.get(handle) {
+            Ok(Kind::Console(Stream::Stdin)) => return set_r0(core, len),
+            Ok(Kind::Features) => self.handles.read_features(handle, len),
+            Ok(Kind::Host) => match self
+                .handles
+                .read_host(handle, len.min(MAX_TRANSFER) as usize)
+            {
+                Ok(bytes) => bytes,
+                Err(e) => return self.fail(core, e),
+            },
+            Ok(Kind::Console(_)) => return self.fail(core, errno::EBADF),
+            Err(e) => return self.fail(core, e),
+        };
+        if !bytes.is_empty() {
+            core.write_8(u64::from(buffer), &bytes)?;
         }
+        set_r0(core, len - bytes.len() as u32)
     }
 
     fn time(&mut self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {

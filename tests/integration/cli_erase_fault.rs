@@ -79,6 +79,11 @@ fn bad_erase_requests_are_refused_and_change_nothing() {
     run(&state, &["erase", "bank2", "--yes"])
         .code(3)
         .stderr(predicate::str::contains("single-bank mode"));
+    // Validity before confirmation: an impossible request is not first sent back for --yes.
+    run(&state, &["erase", "bank2"])
+        .code(3)
+        .stderr(predicate::str::contains("single-bank mode"))
+        .stderr(predicate::str::contains("--yes").not());
     run(&state, &["erase", "sector", "12"])
         .code(3)
         .stderr(predicate::str::contains("valid sectors: 0-11"));

@@ -145,6 +145,20 @@ fn rejections_leave_the_option_store_untouched() {
 }
 
 #[test]
+fn an_impossible_erase_is_refused_as_such_before_any_confirmation() {
+    let board = Board::new("STM32G474RE");
+    board.run(&["bank", "single"]).success();
+    for args in [&["erase", "bank2"][..], &["erase", "bank2", "--yes"]] {
+        let a = board.run(args).code(3);
+        let err = stderr(&a);
+        assert!(err.contains("single-bank mode"), "{args:?}: {err}");
+        assert!(!err.contains("add --yes"), "{args:?}: {err}");
+    }
+    let a = board.run(&["erase", "page", "999"]).code(3);
+    assert!(stderr(&a).contains("valid pages"), "{}", stderr(&a));
+}
+
+#[test]
 fn rdp_level_1_and_back_with_yes() {
     let board = Board::new("STM32G474RE");
     board.run(&["optbytes", "set", "RDP=1", "--yes"]).success();

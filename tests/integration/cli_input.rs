@@ -83,7 +83,8 @@ fn help_documents_the_exit_codes() {
 }
 
 #[test]
-fn rdp_level_2_is_refused_before_any_probe_access() {
+fn rdp_level_2_is_checked_against_the_chip_before_its_confirmations() {
+    // Validity before confirmation: without a probe there is nothing to confirm yet.
     for extra in [
         vec![],
         vec!["--yes"],
@@ -94,13 +95,30 @@ fn rdp_level_2_is_refused_before_any_probe_access() {
             .args(["optbytes", "set", "RDP=2"])
             .args(&extra)
             .assert()
-            .code(3)
-            .stderr(predicate::str::contains("PERMANENT"))
-            .stderr(predicate::str::contains(
-                "--yes and --i-understand-rdp2-is-permanent",
-            ))
-            .stderr(predicate::str::contains("option bytes unchanged"));
+            .code(1)
+            .stderr(predicate::str::contains("could not open a debug session"))
+            .stderr(predicate::str::contains("PERMANENT").not());
     }
+    // A field the part does not have is named, not a missing confirmation (STM32F746: no
+    // nDBANK).
+    bin()
+        .args(["--chip", "STM32F746ZG", "--sim"])
+        .args(["optbytes", "set", "RDP=2", "nDBANK=0"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("nDBANK"))
+        .stderr(predicate::str::contains("PERMANENT").not())
+        .stderr(predicate::str::contains("--i-understand-rdp2-is-permanent").not());
+    bin()
+        .args(["--chip", "STM32F767ZI", "--sim"])
+        .args(["optbytes", "set", "RDP=2"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("PERMANENT"))
+        .stderr(predicate::str::contains(
+            "--yes and --i-understand-rdp2-is-permanent",
+        ))
+        .stderr(predicate::str::contains("option bytes unchanged"));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The committed test firmware is what its source builds to (so the ELFs the tests and docs use
-//! cannot drift from `examples/firmware/firmware.s`, `faults.s`, `semihosting.s` and `rtt.s`),
+//! cannot drift from `examples/firmware/firmware.s`, `faults.s`, `semihosting.s`,
+//! `semihosting-loop.s`, `semihosting-files.s` and `rtt.s`),
 //! for the STM32F767 (`firmware.ld`) and the STM32G474 (`g4.ld`, the `-g4.elf` files).
 
 use std::path::PathBuf;
@@ -23,6 +24,26 @@ fn committed_rtt_firmware_matches_its_source() {
 #[test]
 fn committed_semihosting_firmware_matches_its_source() {
     committed_elf_matches_its_source("semihosting");
+}
+
+#[test]
+fn committed_semihosting_loop_firmware_matches_its_source() {
+    committed_elf_matches_its_source("semihosting-loop");
+}
+
+#[test]
+fn committed_semihosting_files_firmware_matches_its_source() {
+    committed_elf_matches_its_source("semihosting-files");
+}
+
+#[test]
+fn committed_g4_semihosting_loop_firmware_matches_its_source() {
+    committed_g4_elf_matches_its_source("semihosting-loop");
+}
+
+#[test]
+fn committed_g4_semihosting_files_firmware_matches_its_source() {
+    committed_g4_elf_matches_its_source("semihosting-files");
 }
 
 #[test]

@@ -317,3 +317,77 @@ fn observers_are_limited_and_their_places_come_back() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn an_observers_refusal_names_the_client_in_control_now() {
+    let (server, _sim) = server_on_sim();
+    let addr = server.local_addr();
+    let (mut first, _) = handshake(addr);
+    let first_name = first.stream.local_addr().unwrap().to_string();
+    let (mut obs, _) = handshake(addr);
+    let refused = obs.ask("M20000000,4:00000000").unwrap();
+    assert!(refused.contains(&first_name), "{refused}");
+
+    // The controlling client leaves: nobody controls, and the refusal says so.
+    assert_eq!(first.ask("D").as_deref(), Some("OK"));
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let refused = obs.ask("M20000000,4:00000000").unwrap();
+        if refused.contains("no GDB client controls the chip now") {
+            assert!(!refused.contains(&first_name), "{refused}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refusal still names the client that left: {refused}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (text, _) = monitor(&mut obs, "reset halt");
+    assert!(
+        text.contains("no GDB client controls the chip now"),
+        "{text}"
+    );
+
+    // The next client takes control: the refusals name it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let next = loop {
+        let (mut c, _) = handshake(addr);
+        if c.ask("M20000000,4:55667788").as_deref() == Some("OK") {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "no client got control");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let next_name = next.stream.local_addr().unwrap().to_string();
+    let refused = obs.ask("M20000000,4:00000000").unwrap();
+    assert!(
+        refused.contains(&next_name) && !refused.contains(&first_name),
+        "{refused}"
+    );
+    let (text, _) = monitor(&mut obs, "halt");
+    assert!(text.contains(&next_name), "{text}");
+}
+
+#[test]
+fn observers_run_the_read_only_monitor_commands() {
+    let (server, _sim) = server_on_sim();
+    let addr = server.local_addr();
+    let (_ctl, _) = handshake(addr);
+    let (mut obs, _) = handshake(addr);
+    let (text, _) = monitor(&mut obs, "rtt channels");
+    assert!(!text.contains("refused"), "{text}");
+    assert!(text.contains("RTT is not started"), "{text}");
+    let (text, _) = monitor(&mut obs, "bank");
+    assert!(text.contains("bank mode: single"), "{text}");
+    let (text, _) = monitor(&mut obs, "vector_catch");
+    assert!(!text.contains("refused"), "{text}");
+    // Changing ones stay refused, and the refusal lists what may run.
+    let (text, _) = monitor(&mut obs, "rtt start");
+    assert!(text.contains("refused"), "{text}");
+    assert!(
+        text.contains("rtt channels") && text.contains("bank"),
+        "{text}"
+    );
+}

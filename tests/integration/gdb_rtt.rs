@@ -328,6 +328,40 @@ fn monitor_help_lists_every_rtt_command() {
     }
 }
 
+/// The number of a port a `rtt server start` reply names ("… served on 127.0.0.1:PORT").
+fn served_port(text: &str) -> u16 {
+    text.split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {text}"))
+}
+
+#[test]
+fn channel_servers_are_bounded_with_a_refusal_that_names_the_limit() {
+    let server = start_server(None);
+    let mut c = RawClient::connect(server.local_addr());
+    let mut ports = Vec::new();
+    for _ in 0..16 {
+        let (text, reply) = monitor(&mut c, "rtt server start 0 0");
+        assert_eq!(reply, "OK");
+        ports.push(served_port(&text));
+    }
+    let (text, reply) = monitor(&mut c, "rtt server start 0 0");
+    assert_eq!(reply, "OK", "a refusal ends no session");
+    assert!(
+        text.contains("16 RTT channel servers are running, the most served at once"),
+        "{text}"
+    );
+    assert!(text.contains("rtt server stop PORT"), "{text}");
+    let (text, _) = monitor(&mut c, "rtt channels");
+    assert_eq!(text.matches("server 127.0.0.1:").count(), 16, "{text}");
+    // Stopping one frees a place.
+    monitor(&mut c, &format!("rtt server stop {}", ports[0]));
+    let (text, _) = monitor(&mut c, "rtt server start 0 1");
+    assert!(text.contains("RTT channel 1 served on"), "{text}");
+}
+
 /// `stm32-opts --sim gdb --rtt --rtt-console` in its own process.
 fn gdb_process() -> ServerProcess {
     ServerProcess::start(

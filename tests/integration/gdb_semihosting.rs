@@ -1,7 +1,8 @@
 //! Semihosting through gdb-multiarch on the simulated chip running
 //! examples/firmware/semihosting.s: with `monitor arm semihosting enable` the program's output
 //! reaches the server's console and GDB's, an unsupported call returns -1 and the program goes
-//! on, and GDB reports the exit status; with semihosting off the first call is reported as
+//! on, and GDB reports the exit status; `run` starts the program again in the same session,
+//! with its arguments as the command line; with semihosting off the first call is reported as
 //! SIGTRAP at its BKPT.
 
 #[allow(dead_code)] // only `bin_process` is used here
@@ -38,8 +39,9 @@ fn gdb_process() -> ServerProcess {
     ServerProcess::start(&["--sim", "gdb", "--listen", "127.0.0.1:0"], SERVER_TIMEOUT)
 }
 
-/// Loads the firmware, resets to its start, runs `setup` and continues; GDB's output. After an exit the server ends the connection (gdbstub does after reporting an
-/// exit), so GDB stops the script there: the text then has no `@@END`.
+/// Loads the firmware, resets to its start, runs `setup` and continues; GDB's output. After an
+/// exit there is no program to read `$pc` of, so GDB stops the script there: the text then has
+/// no `@@END`.
 fn run_firmware(addr: SocketAddr, setup: &[&str]) -> String {
     let mut commands = cmds(&["load", "monitor reset halt"]);
     commands.extend(setup.iter().map(|s| s.to_string()));
@@ -113,7 +115,7 @@ fn unsupported_call_returns_minus_one_and_the_program_goes_on() {
     let server = start_server(None);
     let text = run_firmware(server.local_addr(), &["monitor arm semihosting enable"]);
     assert!(text.contains("exited with code 07"), "{text}");
-    // The session ended with the exit; the chip stays halted on the SYS_EXIT_EXTENDED BKPT.
+    // The chip stays halted on the SYS_EXIT_EXTENDED BKPT after the first GDB has left.
     let r = results(server.local_addr());
     assert_eq!(r.len(), 8, "{r:x?}");
     assert_ne!(
@@ -241,4 +243,62 @@ fn a_call_with_an_unreadable_parameter_block_fails_and_the_program_goes_on() {
     assert!(!text.contains("hello from the chip"), "{text}");
     assert!(text.contains("a line through SYS_WRITE to :tt"), "{text}");
     assert!(text.contains("exited with code 07"), "{text}");
+}
+
+/// `run` after the program's exit starts it again in the same GDB session (extended-remote), with
+/// the command line of `run ARGS`, kept by a plain `run`; without arguments the line of
+/// `monitor arm semihosting_cmdline` stays.
+fn run_again_after_exit(chip: &str) {
+    let server = start_server(Some(chip));
+    let commands = cmds(&[
+        "load",
+        "monitor arm semihosting enable",
+        "monitor arm semihosting_cmdline alpha",
+        "echo @@RUN1\\n",
+        "run",
+        "echo @@RUN2\\n",
+        "run one two",
+        "echo @@RUN3\\n",
+        "run",
+        "echo @@END\\n",
+    ]);
+    let run = batch(
+        server.local_addr(),
+        Some(&gdb_support::firmware_for("semihosting", chip)),
+        &commands,
+    );
+    eprintln!("{}", run.text);
+    for (begin, end, line) in [
+        ("@@RUN1", "@@RUN2", "command line: alpha"),
+        ("@@RUN2", "@@RUN3", "command line: one two"),
+        ("@@RUN3", "@@END", "command line: one two"),
+    ] {
+        let part = section(&run.text, begin, end);
+        assert!(part.contains("hello from the chip"), "{begin}:\n{part}");
+        assert!(
+            part.contains("unsupported call returned -1") && part.contains("errno is ENOSYS"),
+            "{begin}: SYS_SYSTEM was not refused:\n{part}"
+        );
+        assert!(part.contains(line), "{begin}: `{line}` missing:\n{part}");
+        assert!(
+            part.contains("[Inferior 1 (process 1) exited with code 07]"),
+            "{begin}:\n{part}"
+        );
+    }
+    assert!(!run.text.contains("Exec format error"), "{}", run.text);
+    assert!(
+        !run.text.contains("Remote connection closed"),
+        "{}",
+        run.text
+    );
+}
+
+#[test]
+fn run_after_an_exit_starts_the_program_again_in_the_same_session_f7() {
+    run_again_after_exit("STM32F767ZI");
+}
+
+#[test]
+fn run_after_an_exit_starts_the_program_again_in_the_same_session_g4() {
+    run_again_after_exit("STM32G474RE");
 }

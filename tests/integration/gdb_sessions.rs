@@ -253,3 +253,61 @@ fn gdb_multiarch_on_an_erased_chip_through_sim_probe_can_read_memory() {
     let text = section(&run.text, "@@BEGIN", "@@END");
     assert!(text.to_lowercase().contains("0xffffaafd"), "{}", run.text);
 }
+
+/// The settings of an interactive user (GDB's own packet timeout is 2 s; 10 s is generous),
+/// rather than the long timeout the other batch tests give a loaded machine.
+const USER_SETUP: [&str; 4] = [
+    "set confirm off",
+    "set pagination off",
+    "set width 0",
+    "set remotetimeout 10",
+];
+
+#[test]
+fn an_idle_connection_flood_does_not_lock_out_gdb_multiarch() {
+    let server = crate::cli_support::ServerProcess::start(
+        &["--sim", "gdb", "--listen", "127.0.0.1:0"],
+        Duration::from_secs(60),
+    );
+    // 2,000 connections that never send a byte, all open when GDB connects.
+    let idle: Vec<TcpStream> = (0..2000)
+        .map(|n| {
+            TcpStream::connect(server.addr).unwrap_or_else(|e| panic!("idle connection {n}: {e}"))
+        })
+        .collect();
+    let start = Instant::now();
+    let run = batch_with(
+        server.addr,
+        Some(&firmware()),
+        &USER_SETUP,
+        &cmds(&[
+            "echo @@HELP\\n",
+            "monitor help",
+            "printf \"@@WORD=%#x\\n\", *(unsigned int *)0x08000000",
+        ]),
+    );
+    eprintln!(
+        "gdb-multiarch connected and got its answers in {:?} with {} idle connections open",
+        start.elapsed(),
+        idle.len()
+    );
+    assert!(run.success, "{}", run.text);
+    let help = section(&run.text, "@@HELP", "@@WORD");
+    assert!(help.contains("monitor ndbank"), "{}", run.text);
+    // The flood costs the server no thread per connection (it used to take one each, up to
+    // tokio's 512, for their 5 s of silence, and GDB's connection waited behind them).
+    let threads = threads_of(server.pid());
+    eprintln!("the server runs {threads} threads with the flood open");
+    assert!(threads < 64, "{threads} threads for idle connections");
+    drop(idle);
+}
+
+/// The number of threads of process `pid` (Linux: /proc/PID/status).
+fn threads_of(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no thread count in /proc/{pid}/status"))
+}

@@ -20,7 +20,6 @@ use crate::chip::g4::{G4Part, OptrField};
 
 use super::change::{FamilySteps, Link};
 use super::error::Error;
-use super::plan::Consents;
 use super::program::ApplyOptions;
 
 pub use parse::{parse_g4_change, parse_g4_changes, G4Change};
@@ -40,10 +39,6 @@ impl FamilySteps for G4 {
     type Part = G4Part;
     type Plan = G4Plan;
     type Outcome = G4Outcome;
-
-    fn precheck(&self, changes: &[G4Change], consents: Consents) -> Result<(), Error> {
-        plan::precheck(changes, consents)
-    }
 
     fn inspect(&self, session: &mut Session) -> Result<(G4Snapshot, G4Part), Error> {
         read::inspect(session)

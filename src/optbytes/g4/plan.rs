@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::chip::g4::dangers::{assess, Danger, Refusal};
 use crate::chip::g4::{G4Layout, G4Options, G4Part, OptrField};
-use crate::chip::{BankMode, RdpLevel};
+use crate::chip::BankMode;
 use crate::optbytes::change::FamilyPlan;
 use crate::optbytes::error::Error;
 use crate::optbytes::plan::{Confirmation, Consents, BUSY_TIMEOUT, BUSY_TIMEOUT_MASS_ERASE};
@@ -98,19 +98,6 @@ impl FamilyPlan for G4Plan {
             .filter(|c| !c.given(consents))
             .collect()
     }
-}
-
-/// RDP level 2 without both consents is refused before the probe is opened.
-pub fn precheck(changes: &[G4Change], consents: Consents) -> Result<(), Error> {
-    let rdp2 = changes.iter().any(|c| {
-        c.field == OptrField::Rdp && RdpLevel::from_byte(c.value as u8) == RdpLevel::Level2
-    });
-    if rdp2 && !Confirmation::PermanentRdp2.given(consents) {
-        return Err(Error::Unconfirmed {
-            missing: vec![Confirmation::PermanentRdp2],
-        });
-    }
-    Ok(())
 }
 
 /// Refuse a field `part` does not have, saying why.
@@ -350,9 +337,9 @@ mod tests {
         assert!(p.sets_rdp2());
         assert!(p.check_confirmations(yes).is_err());
         p.check_confirmations(both).unwrap();
-        let rdp2 = parse_g4_changes(["RDP=0xCC"]).unwrap();
-        assert!(precheck(&rdp2, yes).is_err());
-        precheck(&rdp2, both).unwrap();
+        let p = mk(G4Options::FACTORY, &["RDP=0xCC"], G4Part::G474RE).unwrap();
+        assert!(p.check_confirmations(yes).is_err());
+        p.check_confirmations(both).unwrap();
         let l2 = G4Options {
             optr: OptrField::Rdp.set(FACTORY_OPTR_FOR_TEST, 0xCC),
             ..G4Options::FACTORY

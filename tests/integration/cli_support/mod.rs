@@ -143,6 +143,11 @@ impl ServerProcess {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits (bounded) for the next stdout line, after the last one this returned, that starts
     /// with `prefix`.
     pub fn wait_line(&mut self, prefix: &str) -> String {

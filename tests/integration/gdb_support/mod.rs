@@ -63,6 +63,27 @@ pub fn fault_firmware() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/faults.elf")
 }
 
+/// A test firmware from examples/firmware by name (`semihosting-loop`), built for `chip`: the
+/// `-g4` build for an STM32G4, the plain one otherwise.
+pub fn firmware_for(name: &str, chip: &str) -> PathBuf {
+    let suffix = if chip.starts_with("STM32G4") {
+        "-g4"
+    } else {
+        ""
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/firmware/{name}{suffix}.elf"))
+}
+
+/// Sends `signal` (`STOP`, `CONT`, `INT`, …) to process `pid` with the shell's own `kill`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -s {signal} {pid}"))
+        .status()
+        .expect("running sh -c kill");
+    assert!(status.success(), "kill -s {signal} {pid} failed");
+}
+
 /// The RTT test firmware (examples/firmware/rtt.s).
 pub fn rtt_firmware() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/rtt.elf")
@@ -118,10 +139,20 @@ const SESSION_SETUP: [&str; 4] = [
 
 /// Runs gdb-multiarch in batch mode on `elf` (if any) with `commands` after connecting to `addr`.
 pub fn batch(addr: SocketAddr, elf: Option<&Path>, commands: &[String]) -> GdbRun {
+    batch_with(addr, elf, &SESSION_SETUP, commands)
+}
+
+/// As [`batch`], with `setup` instead of the usual settings before connecting.
+pub fn batch_with(
+    addr: SocketAddr,
+    elf: Option<&Path>,
+    setup: &[&str],
+    commands: &[String],
+) -> GdbRun {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("session.gdb");
     let mut text = String::new();
-    for setup in SESSION_SETUP {
+    for setup in setup {
         text.push_str(setup);
         text.push('\n');
     }
@@ -272,6 +303,24 @@ impl Mi {
     pub fn console(&mut self, command: &str) -> Vec<String> {
         let escaped = command.replace('\\', "\\\\").replace('"', "\\\"");
         self.cmd(&format!("-interpreter-exec console \"{escaped}\""))
+    }
+
+    /// The gdb process id (to signal it: SIGSTOP/SIGCONT as Ctrl-Z and `fg` would).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `<token><command>` without waiting for its result; returns the token.
+    pub fn send(&mut self, command: &str) -> u32 {
+        self.token += 1;
+        writeln!(self.stdin, "{}{command}", self.token).unwrap();
+        self.stdin.flush().unwrap();
+        self.token
+    }
+
+    /// Forgets the lines received so far (a long console output need not be kept).
+    pub fn clear_log(&mut self) {
+        self.log.clear();
     }
 
     /// Ends gdb (bounded).
