@@ -7,10 +7,12 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use probe_rs::config::{Registry, Target};
 use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector, Probe, WireProtocol};
 use probe_rs::{Permissions, Session};
 
+use crate::chip::program_pages::widen_program_pages;
 use crate::sim::{SimError, Simulator};
 use crate::socket_probe::SocketProbe;
 
@@ -108,12 +110,31 @@ pub fn open_session(opts: &ProbeOptions) -> Result<Session, ProbeError> {
     if let Some(khz) = opts.speed_khz {
         probe.set_speed(khz)?;
     }
+    let target = target_description(&chip).map_err(|source| ProbeError::Attach {
+        chip: chip.clone(),
+        source,
+    })?;
     let attached = if opts.connect_under_reset {
-        probe.attach_under_reset(chip.as_str(), Permissions::default())
+        probe.attach_under_reset(target, Permissions::default())
     } else {
-        probe.attach(chip.as_str(), Permissions::default())
+        probe.attach(target, Permissions::default())
     };
     attached.map_err(|source| ProbeError::Attach { chip, source })
+}
+
+/// probe-rs's description of `chip`, with the larger program pages of
+/// [`crate::chip::program_pages`] (fewer flash-algorithm calls per `load`).
+fn target_description(chip: &str) -> Result<Target, probe_rs::Error> {
+    let mut target = Registry::from_builtin_families().get_target_by_name(chip)?;
+    for w in widen_program_pages(&mut target) {
+        log::debug!(
+            "{}: program pages of {} bytes instead of {}",
+            w.algorithm,
+            w.to,
+            w.from
+        );
+    }
+    Ok(target)
 }
 
 fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
