@@ -345,3 +345,80 @@ impl Drop for SocketProbe {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::glasgow::GlasgowServer;
+    use crate::sim::Simulator;
+    use probe_rs::architecture::arm::dp::DpRegisterAddress;
+
+    fn dp(address: u8) -> RegisterAddress {
+        RegisterAddress::DpRegister(DpRegisterAddress {
+            address,
+            bank: None,
+        })
+    }
+
+    const CTRL_STAT: u8 = 0x4;
+    const SELECT: u8 = 0x8;
+    const CSW: u8 = 0x0;
+    const TAR: u8 = 0x4;
+    const DRW: u8 = 0xC;
+
+    /// A socket probe on a fresh simulated STM32F767ZI, debug port powered, AP 0 selected with
+    /// 32-bit auto-incrementing accesses.
+    fn probe() -> SocketProbe {
+        let sim = Simulator::new("STM32F767ZI").unwrap();
+        let server = GlasgowServer::bind(sim, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = server.local_addr().unwrap();
+        server.spawn();
+        let mut p = SocketProbe::connect(TcpStream::connect(addr).unwrap()).unwrap();
+        assert_eq!(p.raw_read_register(dp(0x0)).unwrap(), 0x5BA0_2477);
+        p.raw_write_register(dp(CTRL_STAT), 0x5000_0000).unwrap();
+        p.raw_write_register(dp(SELECT), 0).unwrap();
+        p.raw_write_register(RegisterAddress::ApRegister(CSW), 0x2300_0012)
+            .unwrap();
+        p
+    }
+
+    #[test]
+    fn queued_writes_reach_the_chip_before_the_read_that_sends_them() {
+        let mut p = probe();
+        p.raw_write_register(RegisterAddress::ApRegister(TAR), 0x2000_0100)
+            .unwrap();
+        p.raw_write_block(RegisterAddress::ApRegister(DRW), &[1, 2, 3])
+            .unwrap();
+        p.raw_write_register(RegisterAddress::ApRegister(TAR), 0x2000_0100)
+            .unwrap();
+        let mut back = [0u32; 3];
+        // Posted AP reads: the answers are shifted by one and RDBUFF carries the last.
+        p.raw_read_block(RegisterAddress::ApRegister(DRW), &mut back)
+            .unwrap();
+        assert_eq!(back, [1, 2, 3]);
+        assert!(p.speed_khz() > 0);
+        assert_eq!(p.set_speed(1000).unwrap(), 1000);
+    }
+
+    #[test]
+    fn a_queued_write_that_faults_fails_the_read_that_sends_it() {
+        let mut p = probe();
+        // Nothing answers at 0x3000_0000: the write faults on the bus.
+        p.raw_write_register(RegisterAddress::ApRegister(TAR), 0x3000_0000)
+            .unwrap();
+        p.raw_write_register(RegisterAddress::ApRegister(DRW), 1)
+            .unwrap();
+        let r = p.raw_read_register(dp(CTRL_STAT));
+        assert!(
+            matches!(r, Err(ArmError::Dap(DapError::FaultResponse))),
+            "{r:?}"
+        );
+        // The probe cleared the sticky error: the next access works.
+        p.raw_write_register(RegisterAddress::ApRegister(TAR), 0x2000_0000)
+            .unwrap();
+        assert!(p
+            .raw_read_register(RegisterAddress::ApRegister(DRW))
+            .is_ok());
+        p.raw_flush().unwrap();
+    }
+}
