@@ -261,15 +261,25 @@ pub fn gdb_dump(addr: SocketAddr, extended: bool, start: u32, len: u32) -> Durat
     Duration::from_secs_f64(secs)
 }
 
-/// An ELF with one loadable segment of `size` bytes of varied data at the start of flash, made
-/// with binutils (arm-none-eabi-objcopy and -ld; .ci/run installs them). Each `seed` gives other
-/// data.
+/// An idle program at the start of flash: the initial SP, the reset vector (Thumb), and `b .`
+/// at 0x0800_0008, where the ELF's entry point is too. Whatever a tool does after loading
+/// (reset, resume at the entry point), the core then waits in that loop: random bytes run as
+/// code could touch the FLASH controller and make one run differ from the next.
+const IDLE_PROGRAM: [u8; 12] = [
+    0x00, 0x00, 0x02, 0x20, // SP: 0x2002_0000
+    0x09, 0x00, 0x00, 0x08, // reset: 0x0800_0008 | Thumb
+    0xFE, 0xE7, 0xFE, 0xE7, // b . ; b .
+];
+
+/// An ELF with one loadable segment of `size` bytes at the start of flash: [`IDLE_PROGRAM`] then
+/// varied data, made with binutils (arm-none-eabi-objcopy and -ld; .ci/run installs them). Each
+/// `seed` gives other data.
 pub fn flash_image(dir: &Path, size: usize, seed: u32) -> PathBuf {
     let blob = dir.join(format!("image-{size}-{seed}.bin"));
     let object = blob.with_extension("o");
     let elf = blob.with_extension("elf");
     let mut state = 0x1234_5678u32 ^ seed.wrapping_mul(0x9E37_79B9);
-    let data: Vec<u8> = (0..size)
+    let mut data: Vec<u8> = (0..size)
         .map(|_| {
             // xorshift: data that is neither erased (0xFF) nor trivially compressible.
             state ^= state << 13;
@@ -278,6 +288,7 @@ pub fn flash_image(dir: &Path, size: usize, seed: u32) -> PathBuf {
             state as u8
         })
         .collect();
+    data[..IDLE_PROGRAM.len()].copy_from_slice(&IDLE_PROGRAM);
     std::fs::write(&blob, data).expect("write the image");
     run(Command::new("arm-none-eabi-objcopy")
         .args(["-I", "binary", "-O", "elf32-littlearm", "-B", "arm"])
@@ -289,7 +300,7 @@ pub fn flash_image(dir: &Path, size: usize, seed: u32) -> PathBuf {
         .arg(&object));
     // Linked, so that the image is a program segment (probe-rs loads segments, GDB sections).
     run(Command::new("arm-none-eabi-ld")
-        .args(["-Ttext=0x08000000", "-e", "0x08000000", "-o"])
+        .args(["-Ttext=0x08000000", "-e", "0x08000009", "-o"])
         .arg(&elf)
         .arg(&object));
     elf
