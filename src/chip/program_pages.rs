@@ -12,12 +12,12 @@
 //!   loader decides what to erase from the pages that hold data);
 //! - the algorithm's ProgramPage timeout at the datasheet's slowest word time (F7: 16 KiB is
 //!   4096 words × 100 µs = 410 ms of the 1000 ms allowed);
-//! - RAM: two page buffers beside the algorithm (double buffering) fit in the F7's 128 KiB DTCM
-//!   and the G4's SRAM.
+//! - RAM: two page buffers (double buffering) and the algorithm must fit in the target's largest
+//!   stretch of RAM (checked; on the F7 and the G4 they fit many times over).
 //!
 //! Erase, verify and the algorithm choice are untouched.
 
-use probe_rs::config::Target;
+use probe_rs::config::{MemoryRegion, Target};
 
 /// The program page stm32-opts gives an algorithm, where it differs from probe-rs's.
 pub fn program_page_bytes(algorithm: &str) -> Option<u32> {
@@ -38,9 +38,40 @@ pub struct WidenedPages {
     pub to: u32,
 }
 
+/// Room an algorithm needs in RAM besides its two page buffers: its code and its stack (a few
+/// hundred bytes and 4 KiB here), with a margin.
+const ALGORITHM_ROOM: u64 = 16 * 1024;
+
+/// The largest stretch of RAM in `target`'s memory map (adjacent regions joined, as probe-rs
+/// joins them to place an algorithm and its buffers).
+fn largest_ram(target: &Target) -> u64 {
+    let mut ranges: Vec<std::ops::Range<u64>> = target
+        .memory_map
+        .iter()
+        .filter_map(MemoryRegion::as_ram_region)
+        .map(|r| r.range.clone())
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    let mut largest = 0;
+    let mut current: Option<std::ops::Range<u64>> = None;
+    for r in ranges {
+        current = match current {
+            Some(c) if r.start <= c.end => Some(c.start..c.end.max(r.end)),
+            Some(c) => {
+                largest = largest.max(c.end - c.start);
+                Some(r)
+            }
+            None => Some(r),
+        };
+    }
+    current.map_or(largest, |c| largest.max(c.end - c.start))
+}
+
 /// Gives the algorithms of `target` the program pages of [`program_page_bytes`], where that is
-/// larger than their own and divides every sector they list; returns what changed.
+/// larger than their own, divides every sector they list and two such pages fit in RAM beside
+/// the algorithm; returns what changed.
 pub fn widen_program_pages(target: &mut Target) -> Vec<WidenedPages> {
+    let ram = largest_ram(target);
     let mut changed = Vec::new();
     for algorithm in &mut target.flash_algorithms {
         let Some(wanted) = program_page_bytes(&algorithm.name) else {
@@ -50,7 +81,9 @@ pub fn widen_program_pages(target: &mut Target) -> Vec<WidenedPages> {
         let fits_sectors = props.sectors.iter().all(|s| {
             s.size > 0 && s.size % u64::from(wanted) == 0 && s.address % u64::from(wanted) == 0
         });
-        if wanted <= props.page_size || wanted % props.page_size != 0 || !fits_sectors {
+        let fits_ram = 2 * u64::from(wanted) + ALGORITHM_ROOM <= ram;
+        if wanted <= props.page_size || wanted % props.page_size != 0 || !fits_sectors || !fits_ram
+        {
             continue;
         }
         changed.push(WidenedPages {
@@ -117,6 +150,15 @@ mod tests {
                 to: 2048
             }]
         );
+    }
+
+    #[test]
+    fn pages_that_do_not_fit_twice_in_ram_are_left_alone() {
+        let mut t = target("STM32F767ZI");
+        assert!(largest_ram(&t) >= 128 * 1024);
+        t.memory_map.retain(|r| r.as_ram_region().is_none());
+        assert_eq!(largest_ram(&t), 0);
+        assert!(widen_program_pages(&mut t).is_empty());
     }
 
     #[test]
