@@ -5,6 +5,7 @@
 //! - [`chip`]: pure chip facts (registers, typed fields, geometry, part detection). No I/O.
 //! - [`sim`]: a simulated STM32F76x that plugs underneath probe-rs as a debug probe.
 //! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator).
+//! - [`socket_probe`]: a probe reached over TCP (probe-rs's Glasgow protocol, `sim-probe`).
 //! - [`optbytes`]: the option-byte engine (plan, program, report), shared by the CLI and GDB.
 //! - [`rtt`]: SEGGER RTT channels over probe-rs's RTT (search, polling, TCP servers), protocol-free.
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
@@ -17,7 +18,7 @@ pub mod flashprog;
 pub mod gdb;
 pub mod optbytes;
 pub mod probe;
-mod probe_link;
 pub mod rtt;
 pub mod semihosting;
 pub mod sim;
+pub mod socket_probe;

@@ -7,11 +7,17 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use probe_rs::config::{Registry, Target};
 use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector, Probe, WireProtocol};
 use probe_rs::{Permissions, Session};
 
+use crate::chip::program_pages::widen_program_pages;
 use crate::sim::{SimError, Simulator, UartLink};
+use crate::socket_probe::SocketProbe;
+
+/// The USB ids probe-rs gives the Glasgow protocol's probes; with a `tcp:` serial, a socket probe.
+const GLASGOW_USB_ID: (u16, u16) = (0x20b7, 0x9db1);
 
 /// The chip the simulator is when `--sim` is given without `--chip`.
 pub const DEFAULT_SIM_CHIP: &str = "STM32F767ZI";
@@ -129,8 +135,6 @@ pub enum ProbeError {
     SocketUnreachable { address: String, reason: String },
     #[error("cannot open the debug probe")]
     Probe(#[from] probe_rs::probe::DebugProbeError),
-    #[error("cannot set up the link to the socket probe")]
-    Link(#[from] std::io::Error),
     #[error("--sim-uart serves the simulated chip's serial port: it needs --sim or --sim-state (or `sim-probe`)")]
     UartWithoutSim,
     #[error("cannot listen on {addr} for the simulated UART (--sim-uart)")]
@@ -159,12 +163,31 @@ pub fn open_session(opts: &ProbeOptions) -> Result<Session, ProbeError> {
     if let Some(khz) = opts.speed_khz {
         probe.set_speed(khz)?;
     }
+    let target = target_description(&chip).map_err(|source| ProbeError::Attach {
+        chip: chip.clone(),
+        source,
+    })?;
     let attached = if opts.connect_under_reset {
-        probe.attach_under_reset(chip.as_str(), Permissions::default())
+        probe.attach_under_reset(target, Permissions::default())
     } else {
-        probe.attach(chip.as_str(), Permissions::default())
+        probe.attach(target, Permissions::default())
     };
     attached.map_err(|source| ProbeError::Attach { chip, source })
+}
+
+/// probe-rs's description of `chip`, with the larger program pages of
+/// [`crate::chip::program_pages`] (fewer flash-algorithm calls per `load`).
+fn target_description(chip: &str) -> Result<Target, probe_rs::Error> {
+    let mut target = Registry::from_builtin_families().get_target_by_name(chip)?;
+    for w in widen_program_pages(&mut target) {
+        log::debug!(
+            "{}: program pages of {} bytes instead of {}",
+            w.algorithm,
+            w.to,
+            w.from
+        );
+    }
+    Ok(target)
 }
 
 fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
@@ -174,15 +197,14 @@ fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
             let selector: DebugProbeSelector = text
                 .parse()
                 .map_err(|_| ProbeError::Selector(text.to_string()))?;
-            let selector = match socket_address(&selector) {
+            match socket_address(&selector) {
                 Some(address) => {
-                    let probe = check_socket_probe(address)?;
-                    let relay = crate::probe_link::relay(probe)?;
-                    with_socket_address(selector, relay)
+                    let stream = check_socket_probe(address)?;
+                    let probe = SocketProbe::connect(stream)?;
+                    Ok(Probe::from_specific_probe(Box::new(probe)))
                 }
-                None => selector,
-            };
-            Ok(lister.open(selector)?)
+                None => Ok(lister.open(selector)?),
+            }
         }
         None => {
             let probes = lister.list_all();
@@ -193,22 +215,17 @@ fn open_probe(selector: Option<&str>) -> Result<Probe, ProbeError> {
 }
 
 /// The host:port of a probe reached over TCP (probe-rs's Glasgow socket selector,
-/// `20b7:9db1:tcp:HOST:PORT`, which `stm32-opts sim-probe` serves).
+/// `20b7:9db1:tcp:HOST:PORT`, which `stm32-opts sim-probe` serves). stm32-opts drives it with
+/// its own client ([`crate::socket_probe`]).
 fn socket_address(selector: &DebugProbeSelector) -> Option<&str> {
+    if (selector.vendor_id, selector.product_id) != GLASGOW_USB_ID {
+        return None;
+    }
     selector.serial_number.as_deref()?.strip_prefix("tcp:")
 }
 
-/// The same socket probe, reached at `address` (the relay of [`crate::probe_link`]).
-fn with_socket_address(selector: DebugProbeSelector, address: SocketAddr) -> DebugProbeSelector {
-    DebugProbeSelector {
-        serial_number: Some(format!("tcp:{address}")),
-        ..selector
-    }
-}
-
-/// probe-rs reports an unreachable socket probe as a failure of the USB probes it tried next,
-/// which names the wrong thing; connect to the socket first and say what is wrong with it.
-/// The connection is the probe's link (see [`crate::probe_link`]).
+/// Connects to a socket probe, saying what is wrong when that fails (probe-rs would report it
+/// as a failure of the USB probes it tried next, which names the wrong thing).
 fn check_socket_probe(address: &str) -> Result<TcpStream, ProbeError> {
     let unreachable = |reason: String| ProbeError::SocketUnreachable {
         address: address.to_string(),

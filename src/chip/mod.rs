@@ -11,6 +11,7 @@ pub mod g4;
 pub mod geometry;
 pub mod option_area;
 pub mod part;
+pub mod program_pages;
 pub mod registers;
 
 pub use fields::{BorLevel, Field, FieldKind, OptionWords, RdpLevel, Register};

@@ -24,7 +24,7 @@ use std::ops::Range;
 use gdbstub::target::ext::flash::Flash;
 use gdbstub::target::{TargetError, TargetResult};
 use probe_rs::config::MemoryRegion;
-use probe_rs::flashing::DownloadOptions;
+use probe_rs::flashing::{DownloadOptions, FlashProgress};
 use probe_rs::MemoryInterface;
 
 use crate::chip::g4::G4Layout;
@@ -32,6 +32,7 @@ use crate::chip::geometry::FLASH_AXIM_BASE;
 use crate::flashprog::g4 as g4_program;
 
 use super::guard::{check_main_flash_op, FlashOp, FlashRange, MainFlash};
+use super::load_times::LoadClock;
 use super::memory_map::LiveFlash;
 use super::registers;
 use super::target::{ChipTarget, TargetFault, REFUSED};
@@ -147,6 +148,8 @@ pub struct PendingFlash {
     ram_writes: Overlay,
     /// A packet of this load was refused: nothing of it is programmed.
     refused: bool,
+    /// Where this load's time goes (logged when it is programmed).
+    clock: LoadClock,
 }
 
 impl PendingFlash {
@@ -164,6 +167,7 @@ impl PendingFlash {
     fn start(layout: Option<MainFlash>) -> PendingFlash {
         PendingFlash {
             layout,
+            clock: LoadClock::start(),
             ..PendingFlash::default()
         }
     }
@@ -286,6 +290,7 @@ impl ChipTarget<'_> {
         }
         match check_main_flash_op(op, start, len, self.flash.layout.as_ref()) {
             Ok(range) => {
+                self.flash.clock.packet();
                 if range.from_itcm {
                     log::info!(
                         "{op} at {start:#010x} (ITCM alias) goes to {:#010x} on the AXI bus",
@@ -303,7 +308,11 @@ impl ChipTarget<'_> {
     }
 
     /// Programs the collected data; returns a message for the log on failure.
-    fn program_pending(&mut self, pending: &PendingFlash) -> Result<(), String> {
+    fn program_pending(
+        &mut self,
+        pending: &PendingFlash,
+        clock: &mut LoadClock,
+    ) -> Result<(), String> {
         let live = self
             .live_flash()
             .map_err(|e| format!("reading the flash configuration: {e}"))?;
@@ -324,16 +333,28 @@ impl ChipTarget<'_> {
         match &live.g4 {
             None => {
                 let layout = live.layout.as_ref().expect("main_flash found an F7 layout");
-                self.program_with_loader(pending, &chunks, layout.probe_rs_algorithm(), &main)
+                self.program_with_loader(
+                    pending,
+                    &chunks,
+                    layout.probe_rs_algorithm(),
+                    &main,
+                    clock,
+                )
             }
             Some(g4) => {
                 let layout = g4.layout.as_ref().expect("main_flash found a G4 layout");
                 match g4.algorithm() {
-                    Ok(algorithm) => self.program_with_loader(pending, &chunks, algorithm, &main),
+                    Ok(algorithm) => {
+                        self.program_with_loader(pending, &chunks, algorithm, &main, clock)
+                    }
                     Err(why) => {
                         // No probe-rs algorithm fits this mode: the host programs it instead.
                         log::debug!("probe-rs algorithm: {why}");
-                        self.program_g4_host_driven(layout, &chunks, pending.written_bytes())
+                        clock.begin("host-driven erase, program and verify");
+                        let result =
+                            self.program_g4_host_driven(layout, &chunks, pending.written_bytes());
+                        clock.end();
+                        result
                     }
                 }
             }
@@ -384,6 +405,7 @@ impl ChipTarget<'_> {
         chunks: &[(u32, Vec<u8>)],
         wanted: &str,
         main: &MainFlash,
+        clock: &mut LoadClock,
     ) -> Result<(), String> {
         let algorithm = self.algorithm_for_main_flash(wanted)?;
         log::info!(
@@ -393,6 +415,7 @@ impl ChipTarget<'_> {
         );
 
         // The flash algorithm runs on the core: keep the registers GDB knows.
+        clock.begin("save registers");
         let fpu = self.fpu();
         let saved = self
             .core()
@@ -409,14 +432,17 @@ impl ChipTarget<'_> {
             }
         }
         if result.is_ok() {
+            clock.end();
             let mut options = DownloadOptions::default();
             options.verify = true;
             options.preferred_algos = vec![algorithm.clone()];
+            options.progress = FlashProgress::new(|event| clock.on_progress(&event));
             result = loader
                 .commit(session, options)
                 .map_err(|e| format!("flashing with {algorithm}: {e}"));
         }
 
+        clock.begin("restore registers and RAM");
         self.forget_registers();
         if let Err(e) = self
             .core()
@@ -435,6 +461,7 @@ impl ChipTarget<'_> {
                 );
             }
         }
+        clock.end();
         result
     }
 
@@ -497,7 +524,8 @@ impl Flash for ChipTarget<'_> {
     }
 
     fn flash_done(&mut self) -> TargetResult<(), Self> {
-        let pending = std::mem::take(&mut self.flash);
+        let mut pending = std::mem::take(&mut self.flash);
+        pending.clock.packets_done();
         if pending.refused {
             log::warn!("load not programmed: one of its flash packets was refused");
             return Err(TargetError::Errno(REFUSED));
@@ -505,7 +533,14 @@ impl Flash for ChipTarget<'_> {
         if pending.is_empty() {
             return Ok(());
         }
-        match self.program_pending(&pending) {
+        let mut clock = pending.clock.clone();
+        let result = self.program_pending(&pending, &mut clock);
+        log::info!(
+            "load of {} bytes: {}",
+            pending.written_bytes(),
+            clock.summary()
+        );
+        match result {
             Ok(()) => Ok(()),
             Err(message) => {
                 log::error!("load failed: {message}");

@@ -23,6 +23,7 @@ pub mod execution;
 pub mod extended;
 pub mod flash;
 pub mod guard;
+pub mod load_times;
 pub mod memory_map;
 pub mod monitor;
 pub mod observer;

@@ -19,79 +19,13 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use super::dap::Ack;
 use super::Simulator;
-
-const IDENTIFIER: &[u8; 12] = b"probe-rs,v01";
-const TARGET_ROOT: u8 = 0;
-const TARGET_SWD: u8 = 1;
-
-mod root {
-    pub const IDENTIFY: u8 = 0x00;
-    pub const GET_REF_CLOCK: u8 = 0x10;
-    pub const GET_DIVISOR: u8 = 0x11;
-    pub const SET_DIVISOR: u8 = 0x12;
-    pub const ASSERT_RESET: u8 = 0x20;
-    pub const CLEAR_RESET: u8 = 0x21;
-}
-
-mod swd {
-    pub const TRANSFER_MASK: u8 = 0xF0;
-    pub const TRANSFER: u8 = 0x00;
-    pub const SEQUENCE: u8 = 0x20;
-    pub const SEQUENCE_MASK: u8 = 0xE0;
-    pub const ACK_OK: u8 = 0b001;
-    pub const ACK_FAULT: u8 = 0b100;
-    pub const TYPE_DATA: u8 = 0x00;
-    pub const TYPE_NO_DATA: u8 = 0x10;
-    pub const TYPE_ERROR: u8 = 0x20;
-}
+use crate::socket_probe::wire::{
+    cobs_decode, frame, root, swd, ENDPOINT_ROOT as TARGET_ROOT, ENDPOINT_SWD as TARGET_SWD,
+    IDENTIFIER,
+};
 
 /// A notional 48 MHz reference clock; the divisor only affects what `speed` reports.
 const REF_CLOCK_HZ: u32 = 48_000_000;
-
-/// COBS encoding (consistent overhead byte stuffing), without the trailing 0x00.
-pub fn cobs_encode(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 254 + 2);
-    let mut code_index = 0;
-    out.push(0);
-    let mut code = 1u8;
-    for &b in data {
-        if b == 0 {
-            out[code_index] = code;
-            code_index = out.len();
-            out.push(0);
-            code = 1;
-        } else {
-            out.push(b);
-            code += 1;
-            if code == 0xFF {
-                out[code_index] = code;
-                code_index = out.len();
-                out.push(0);
-                code = 1;
-            }
-        }
-    }
-    out[code_index] = code;
-    out
-}
-
-/// COBS decoding of one frame (without its 0x00 delimiter); `None` if malformed.
-pub fn cobs_decode(frame: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(frame.len());
-    let mut i = 0;
-    while i < frame.len() {
-        let code = frame[i] as usize;
-        if code == 0 || i + code > frame.len() {
-            return None;
-        }
-        out.extend_from_slice(&frame[i + 1..i + code]);
-        i += code;
-        if code < 0xFF && i < frame.len() {
-            out.push(0);
-        }
-    }
-    Some(out)
-}
 
 /// One client's protocol state.
 struct Session {
@@ -101,6 +35,7 @@ struct Session {
     divisor: u16,
     /// Data of the last AP read, returned by the next AP read or by RDBUFF.
     posted: u32,
+    traffic: Traffic,
 }
 
 impl Session {
@@ -111,6 +46,7 @@ impl Session {
             swd_in: Vec::new(),
             divisor: 11,
             posted: 0,
+            traffic: Traffic::default(),
         }
     }
 
@@ -154,7 +90,7 @@ impl Session {
             if cmd & swd::TRANSFER_MASK != swd::TRANSFER {
                 return Err(format!("unknown SWD command 0x{cmd:02X}"));
             }
-            let read = cmd & 0b10 != 0;
+            let read = cmd & swd::TRANSFER_READ != 0;
             let needed = if read { 1 } else { 5 };
             if self.swd_in.len() < needed {
                 break;
@@ -165,10 +101,32 @@ impl Session {
             } else {
                 u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]])
             };
-            commands.push((cmd & 1 != 0, read, cmd & 0b1100, value));
+            commands.push((
+                cmd & swd::TRANSFER_AP != 0,
+                read,
+                cmd & swd::TRANSFER_ADDRESS,
+                value,
+            ));
         }
         if commands.is_empty() {
             return Ok(Vec::new());
+        }
+        self.traffic.transfers += commands.len() as u64;
+        self.traffic.chip_visits += 1;
+        if log::log_enabled!(log::Level::Trace) {
+            let text: Vec<String> = commands
+                .iter()
+                .take(12)
+                .map(|(ap, read, a, v)| {
+                    let port = if *ap { "AP" } else { "DP" };
+                    if *read {
+                        format!("{port}r{a:X}")
+                    } else {
+                        format!("{port}w{a:X}={v:08X}")
+                    }
+                })
+                .collect();
+            log::trace!("batch of {}: {}", commands.len(), text.join(" "));
         }
         let mut posted = self.posted;
         let (out, posted) = self
@@ -213,17 +171,34 @@ impl Session {
     }
 }
 
-fn frame(target: u8, payload: &[u8]) -> Vec<u8> {
-    let mut data = Vec::with_capacity(payload.len() + 1);
-    data.push(target);
-    data.extend_from_slice(payload);
-    let mut out = cobs_encode(&data);
-    out.push(0);
-    out
+/// What one client asked of the probe: the figures that decide how long its work takes (each
+/// exchange is a round trip the client waits for).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Traffic {
+    /// Reads from the socket that carried at least one whole packet: the client's round trips.
+    pub exchanges: u64,
+    /// SWD register transfers carried out.
+    pub transfers: u64,
+    /// Visits to the simulator thread.
+    pub chip_visits: u64,
+}
+
+impl std::fmt::Display for Traffic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} exchanges, {} SWD transfers, {} visits to the chip",
+            self.exchanges, self.transfers, self.chip_visits
+        )
+    }
 }
 
 /// Serves one client until it disconnects or breaks the protocol.
-fn serve_client(sim: &Simulator, mut stream: TcpStream) -> Result<(), String> {
+fn serve_client(
+    sim: &Simulator,
+    mut stream: TcpStream,
+    traffic: &mut Traffic,
+) -> Result<(), String> {
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     sim.with(|chip| chip.dap_new_host())
         .map_err(|e| e.to_string())?;
@@ -236,6 +211,9 @@ fn serve_client(sim: &Simulator, mut stream: TcpStream) -> Result<(), String> {
             return Ok(());
         }
         pending.extend_from_slice(&buf[..n]);
+        if pending.contains(&0) {
+            session.traffic.exchanges += 1;
+        }
         let mut out = Vec::new();
         // Packet by packet: each packet's SWD transfers are one batch.
         while let Some(end) = pending.iter().position(|b| *b == 0) {
@@ -260,6 +238,7 @@ fn serve_client(sim: &Simulator, mut stream: TcpStream) -> Result<(), String> {
                 None => return Err("empty packet".into()),
             }
         }
+        *traffic = session.traffic;
         if !out.is_empty() {
             stream.write_all(&out).map_err(|e| e.to_string())?;
         }
@@ -301,9 +280,10 @@ impl GlasgowServer {
                 .map(|a| a.to_string())
                 .unwrap_or_default();
             log::info!("sim-probe: client {peer} connected");
-            match serve_client(&self.sim, stream) {
-                Ok(()) => log::info!("sim-probe: client {peer} disconnected"),
-                Err(e) => log::warn!("sim-probe: client {peer} dropped: {e}"),
+            let mut traffic = Traffic::default();
+            match serve_client(&self.sim, stream, &mut traffic) {
+                Ok(()) => log::info!("sim-probe: client {peer} disconnected ({traffic})"),
+                Err(e) => log::warn!("sim-probe: client {peer} dropped: {e} ({traffic})"),
             }
             if let Err(e) = self.sim.save() {
                 log::error!("{e}");
@@ -349,28 +329,4 @@ pub fn serve(opts: &crate::probe::ProbeOptions, listen: SocketAddr) -> anyhow::R
     drop(out);
     server.serve_forever()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cobs_round_trips() {
-        for data in [
-            vec![],
-            vec![0],
-            vec![1, 0, 2],
-            vec![0x11; 300],
-            (0..=255u8).collect::<Vec<_>>(),
-        ] {
-            let encoded = cobs_encode(&data);
-            assert!(!encoded.contains(&0));
-            assert_eq!(cobs_decode(&encoded).unwrap(), data);
-        }
-        assert_eq!(
-            cobs_encode(&[0x11, 0x22, 0x00, 0x33]),
-            vec![0x03, 0x11, 0x22, 0x02, 0x33]
-        );
-    }
 }
