@@ -299,6 +299,55 @@ fn unrzcobs(encoded: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    fn firmware_elf() -> DefmtElf {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/defmt.elf");
+        DefmtElf::load(&path).unwrap()
+    }
+
+    #[test]
+    fn the_test_firmware_table_is_accepted_by_the_decoder() {
+        let elf = firmware_elf();
+        // ERROR, INFO and WARN statements; the timestamp is not a log statement.
+        assert_eq!(elf.entries(), 3);
+        let mut decoder = LineDecoder::new(elf);
+        // "line 0" (index 3) at 0.000125 s: 03 00 | 7d 00 00 00 | 00 00 00 00, rzCOBS:
+        // group 1 = 03 00 7d 00 00 00 00 (zeros at 1, 3..=6), group 2 = 00 00 00 (padded).
+        let out = decoder.feed(&[0x03, 0x7d, 0x7a, 0x7f, 0x00]);
+        assert_eq!(out, vec![Output::Line("0.000125 INFO line 0".into())]);
+        // Split anywhere, with a leading separator; then a frame the table does not know
+        // (index 99), twice: reported once.
+        assert!(decoder.feed(&[0x00, 0x03, 0x7d]).is_empty());
+        assert_eq!(
+            decoder.feed(&[0x7a, 0x7f, 0x00]),
+            vec![Output::Line("0.000125 INFO line 0".into())]
+        );
+        let unknown = [0x63, 0x7d, 0x7a, 0x7f, 0x00];
+        let out = decoder.feed(&unknown);
+        assert!(
+            matches!(&out[..], [Output::Notice(n)] if n.contains("index 99")),
+            "{out:?}"
+        );
+        assert!(decoder.feed(&unknown).is_empty(), "reported once");
+        assert_eq!(decoder.malformed(), 2);
+        // Garbage without a frame end is dropped past the limit, and decoding goes on.
+        let out = decoder.feed(&vec![0x55; MAX_FRAME + 1]);
+        assert!(matches!(&out[..], [Output::Notice(_)]), "{out:?}");
+        assert_eq!(
+            decoder.feed(&[0x03, 0x7d, 0x7a, 0x7f, 0x00]),
+            vec![Output::Line("0.000125 INFO line 0".into())]
+        );
+    }
+
+    #[test]
+    fn an_elf_without_a_table_is_refused() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/firmware/rtt.elf");
+        assert!(matches!(DefmtElf::load(&path), Err(DefmtError::NoTable(_))));
+        assert!(matches!(
+            DefmtElf::load(Path::new("/nonexistent.elf")),
+            Err(DefmtError::Read { .. })
+        ));
+    }
+
     #[test]
     fn rzcobs_groups_undo() {
         // 0x05 0x00 0x12 0x00 0x00 0x00 0x00: bits 1, 3..=6 are zeros; literals 0x05, 0x12.
