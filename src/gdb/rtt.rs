@@ -272,8 +272,8 @@ impl ChipTarget<'_> {
                         outputln!(out, "RTT started, but {} in {}", why, area);
                         outputln!(
                             out,
-                            "searching again every {} s until one appears (`monitor rtt stop` ends it)",
-                            SEARCH_PAUSE.as_secs()
+                            "searching on every {} ms until one is found (`monitor rtt stop` ends it)",
+                            SEARCH_PAUSE.as_millis()
                         );
                     }
                 }
@@ -388,7 +388,11 @@ impl ChipTarget<'_> {
             return Ok(());
         };
         if let Ok(mut core) = self.core() {
-            rtt.poll(&mut core);
+            // Attach if not yet (the block is at the ELF's `_SEGGER_RTT`), then read what the
+            // firmware wrote before it stopped.
+            for _ in 0..3 {
+                rtt.poll(&mut core);
+            }
         }
         self.release();
         let lines = rtt.defmt_lines_for_gdb();

@@ -110,6 +110,24 @@ impl Locator {
         Locator::default()
     }
 
+    /// Where valid candidates were seen (a short pass looks at them again).
+    pub fn known(&self) -> Vec<u64> {
+        self.seen.keys().copied().collect()
+    }
+
+    /// Where the known candidates' up buffers are: a live block usually sits near its buffers,
+    /// and a copy points at the same buffers as the block it copies.
+    pub fn buffer_hints(&self) -> Vec<u64> {
+        let mut hints: Vec<u64> = self
+            .seen
+            .values()
+            .filter_map(|s| s.first.first_up_buffer())
+            .collect();
+        hints.sort_unstable();
+        hints.dedup();
+        hints
+    }
+
     /// Forgets every candidate (a reset: the firmware builds its block again).
     pub fn forget(&mut self) {
         *self = Locator::default();

@@ -152,6 +152,22 @@ impl ScanArea {
         })
     }
 
+    /// The parts of this area within `reach` bytes of `points` (each clipped to the range it is
+    /// in, merged); empty when no point is inside the area.
+    pub fn around(&self, points: &[u64], reach: u64) -> ScanArea {
+        let mut ranges = Vec::new();
+        for &p in points {
+            if let Some(r) = self.ranges.iter().find(|r| r.contains(&p)) {
+                let start = p.saturating_sub(reach).max(r.start) & !3;
+                ranges.push(start..p.saturating_add(reach).min(r.end));
+            }
+        }
+        ScanArea {
+            ranges: merge(ranges),
+            whole_ram: false,
+        }
+    }
+
     /// Whether this is all of the chip's RAM (the default), not a range the user chose.
     pub fn is_whole_ram(&self) -> bool {
         self.whole_ram
@@ -202,6 +218,8 @@ pub struct Pass {
     reads: Vec<Range<u64>>,
     next: usize,
     found: Vec<u64>,
+    /// Time spent reading so far (for the log).
+    busy: Duration,
 }
 
 impl Pass {
@@ -211,6 +229,7 @@ impl Pass {
             reads: area.chunks(),
             next: 0,
             found: Vec::new(),
+            busy: Duration::ZERO,
         }
     }
 
@@ -241,6 +260,15 @@ impl Pass {
             if start.elapsed() >= budget {
                 break;
             }
+        }
+        self.busy += start.elapsed();
+        if self.is_done() {
+            log::debug!(
+                "RTT search: {} reads in {:?} of chip time, ID at {:x?}",
+                self.reads.len(),
+                self.busy,
+                self.found
+            );
         }
         Ok(())
     }
@@ -346,6 +374,17 @@ mod tests {
             id_addresses(0x2000_0001, &ram[1..]).collect::<Vec<_>>(),
             vec![0x2000_0008]
         );
+    }
+
+    #[test]
+    fn the_area_around_points_is_clipped_and_merged() {
+        let area = ScanArea::whole_ram(&f76x_ram());
+        let near = area.around(&[0x2000_1000, 0x2000_3000, 0x2007_ff00, 0x0800_0000], 0x2000);
+        assert_eq!(
+            near.ranges(),
+            &[0x2000_0000..0x2000_5000, 0x2007_df00..0x2008_0000]
+        );
+        assert!(!near.is_whole_ram());
     }
 
     #[test]

@@ -54,6 +54,11 @@ pub const STEP_BUDGET: Duration = Duration::from_millis(10);
 /// While attached to a block nothing has moved through yet (it may be a copy), a search pass
 /// looks for a live one this often.
 pub const RESCAN_QUIET: Duration = Duration::from_secs(1);
+/// While quiet candidates are known, passes look only near their buffers ([`NEAR_BUFFERS`]
+/// bytes either side), and one pass in this many looks at all of the area.
+pub const FULL_PASS_EVERY: u32 = 4;
+/// How far from a candidate's buffer a short pass looks for the live block.
+pub const NEAR_BUFFERS: u64 = 16 * 1024;
 /// How often the ELF files are looked at for changes.
 pub const ELF_CHECK: Duration = Duration::from_millis(500);
 /// How long GDB's stop waits for the defmt lines of the bytes read at the stop.
@@ -234,6 +239,7 @@ struct State {
     attached: Option<Attached>,
     search: Option<Pass>,
     next_search: Instant,
+    short_passes: u32,
     locator: Locator,
     waiting: Option<String>,
     symbol: Option<Symbol>,
@@ -287,6 +293,7 @@ impl RttService {
                     attached: None,
                     search: None,
                     next_search: Instant::now(),
+                    short_passes: 0,
                     locator: Locator::new(),
                     waiting: None,
                     symbol: None,
@@ -733,6 +740,7 @@ impl State {
     fn forget_block(&mut self) {
         self.attached = None;
         self.search = None;
+        self.short_passes = 0;
         self.waiting = None;
         self.next_search = Instant::now();
     }
@@ -833,6 +841,19 @@ impl State {
         Ok(false)
     }
 
+    /// The next search pass: near the known candidates' buffers while there are some (the live
+    /// block of a firmware whose copy was found is usually there: quick to find), all of the area
+    /// every [`FULL_PASS_EVERY`] passes.
+    fn next_pass(&mut self) -> Pass {
+        let near = self.area.around(&self.locator.buffer_hints(), NEAR_BUFFERS);
+        if near.ranges().is_empty() || self.short_passes + 1 >= FULL_PASS_EVERY {
+            self.short_passes = 0;
+            return Pass::new(&self.area);
+        }
+        self.short_passes += 1;
+        Pass::new(&near)
+    }
+
     /// Checks every place of a finished pass and attaches if one is chosen; `Err` says why not.
     fn judge_pass(
         &mut self,
@@ -841,6 +862,14 @@ impl State {
         service: &RttService,
     ) -> Result<(), String> {
         let memory = service.memory();
+        // A short pass does not cover every candidate seen before: look at those again too.
+        let mut found = found;
+        for known in self.locator.known() {
+            if !found.contains(&known) {
+                found.push(known);
+            }
+        }
+        found.sort_unstable();
         let mut looked = || -> Result<_, probe_rs::Error> {
             let mut looks = Vec::new();
             for address in &found {
@@ -883,8 +912,10 @@ impl State {
                 }
             };
         }
-        let area = self.area.clone();
-        let pass = self.search.get_or_insert_with(|| Pass::new(&area));
+        if self.search.is_none() {
+            self.search = Some(self.next_pass());
+        }
+        let pass = self.search.as_mut().expect("set above");
         if let Err(e) = pass.step(core, STEP_BUDGET) {
             log::debug!("RTT search: {e}");
             self.search = None;

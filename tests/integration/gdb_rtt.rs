@@ -15,7 +15,7 @@ use gdb_support::*;
 
 /// Upper bound for bytes to arrive at a client (a search pass over all RAM while the simulated
 /// core runs takes seconds in a debug build).
-const RTT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const RTT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The firmware's line format: "line " + 8 hex digits + "\n".
 const LINE_LEN: usize = 14;
@@ -99,6 +99,11 @@ impl RttClient {
 
     pub(crate) fn now(&self) -> Received {
         split(&self.received.lock().unwrap())
+    }
+
+    /// Everything received so far, as text.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.received.lock().unwrap()).into_owned()
     }
 
     /// Waits (bounded) until what was received satisfies `done`.
