@@ -657,7 +657,11 @@ impl RttService {
         }
         let now = Instant::now();
         match &state.attached {
-            None => state.search.is_some() || now >= state.next_search,
+            None => {
+                state.search.is_some()
+                    || now >= state.next_search
+                    || state.symbol_in_use().is_some()
+            }
             Some(a) => {
                 state.console
                     || state.defmt.is_some()
@@ -897,12 +901,9 @@ impl State {
     }
 
     fn search_step(&mut self, core: &mut Core<'_>, service: &RttService) -> Activity {
-        let now = Instant::now();
-        if self.search.is_none() && now < self.next_search {
-            return Activity::Idle;
-        }
         if let Some(symbol) = self.symbol_in_use() {
-            // A short read per poll: the block is there as soon as the firmware has built it.
+            // A short read per poll, without pauses: the block is there as soon as the firmware
+            // has built it.
             return match self.try_symbol(core, &symbol, &service.memory()) {
                 Ok(true) => Activity::Moved,
                 Ok(false) => Activity::Idle,
@@ -911,6 +912,10 @@ impl State {
                     Activity::Failed
                 }
             };
+        }
+        let now = Instant::now();
+        if self.search.is_none() && now < self.next_search {
+            return Activity::Idle;
         }
         if self.search.is_none() {
             self.search = Some(self.next_pass());

@@ -122,6 +122,12 @@ fn decoded_lines_reach_a_tcp_client_and_gdb_on_both_families() {
         assert!(refused.contains("has no defmt table"), "{refused}");
         let text = monitor_text(&mut mi, "rtt server start 0 defmt");
         let client = RttClient::connect(served_address(&text));
+        // The server admits the client on its own thread: wait until it is listed.
+        let start = Instant::now();
+        while !monitor_text(&mut mi, "rtt channels").contains("for defmt lines: client") {
+            assert!(start.elapsed() < RTT_TIMEOUT, "the text port never listed its client");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let text = monitor_text(&mut mi, "rtt defmt gdb on");
         assert!(text.contains("at each stop"), "{text}");
         monitor_text(&mut mi, "rtt start");
