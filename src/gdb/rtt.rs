@@ -130,9 +130,11 @@ pub fn parse(words: &[&str]) -> Result<RttCommand, String> {
                 .map_err(|_| format!("`{port}` is not a TCP port (0..=65535)"))?,
             channel: match *channel {
                 "defmt" => None,
-                number => Some(number.parse().map_err(|_| {
-                    format!("`{number}` is not a channel number (or `defmt`)")
-                })?),
+                number => Some(
+                    number
+                        .parse()
+                        .map_err(|_| format!("`{number}` is not a channel number (or `defmt`)"))?,
+                ),
             },
         }),
         ["server", "start", ..] => {
@@ -155,9 +157,9 @@ pub fn parse(words: &[&str]) -> Result<RttCommand, String> {
         ["console", "on"] => Ok(RttCommand::Console(true)),
         ["console", "off"] => Ok(RttCommand::Console(false)),
         ["console", ..] => Err("rtt console takes on or off".into()),
-        [] => Err(
-            "rtt needs a command: setup, start, stop, channels, server, console, defmt".into(),
-        ),
+        [] => {
+            Err("rtt needs a command: setup, start, stop, channels, server, console, defmt".into())
+        }
         _ => Err(format!("unknown rtt command `{}`", words.join(" "))),
     }
 }
@@ -166,10 +168,7 @@ fn status_lines(status: &Status) -> Vec<String> {
     let mut lines = Vec::new();
     match (&status.table, status.started) {
         (Some(table), _) => {
-            let why = status
-                .reason
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
+            let why = status.reason.map(|r| format!(" ({r})")).unwrap_or_default();
             lines.push(format!(
                 "control block at {:#010x}{why}: {} up, {} down channel(s)",
                 table.address,
@@ -219,7 +218,11 @@ fn status_lines(status: &Status) -> Vec<String> {
         lines.push(format!(
             "defmt: {channel} decoded with {}; lines on the server's console{}",
             defmt.path,
-            if defmt.gdb { " and in GDB at each stop" } else { "" }
+            if defmt.gdb {
+                " and in GDB at each stop"
+            } else {
+                ""
+            }
         ));
         for s in &defmt.servers {
             let client = s
@@ -326,9 +329,7 @@ impl ChipTarget<'_> {
                 );
             }
             RttCommand::DefmtOn(path) => {
-                let info = rtt
-                    .defmt_on(&path)
-                    .map_err(|e| format!("rtt defmt: {e}"))?;
+                let info = rtt.defmt_on(&path).map_err(|e| format!("rtt defmt: {e}"))?;
                 outputln!(
                     out,
                     "defmt: decoding with {} ({} format strings, {} with file:line); lines on the server's console",
@@ -349,7 +350,10 @@ impl ChipTarget<'_> {
             }
             RttCommand::DefmtGdb(on) => {
                 if !rtt.defmt_to_gdb(on) {
-                    return Err("rtt defmt gdb: defmt decoding is off (`monitor rtt defmt ELF` first)".into());
+                    return Err(
+                        "rtt defmt gdb: defmt decoding is off (`monitor rtt defmt ELF` first)"
+                            .into(),
+                    );
                 }
                 if on {
                     outputln!(out, "decoded defmt lines are shown here at each stop");
@@ -448,7 +452,10 @@ mod tests {
             Ok(RttCommand::DefmtOn(PathBuf::from("/tmp/My Firmware.elf")))
         );
         assert_eq!(parse(&["defmt", "OFF"]), Ok(RttCommand::DefmtOff));
-        assert_eq!(parse(&["defmt", "gdb", "on"]), Ok(RttCommand::DefmtGdb(true)));
+        assert_eq!(
+            parse(&["defmt", "gdb", "on"]),
+            Ok(RttCommand::DefmtGdb(true))
+        );
         assert_eq!(
             parse(&["server", "stop", "19021"]),
             Ok(RttCommand::ServerStop(19021))

@@ -15,7 +15,7 @@ fn hex(text: &str) -> String {
 }
 
 fn unhex(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.chunks(2)
@@ -53,7 +53,8 @@ mod tests {
     use super::*;
 
     fn service() -> RttService {
-        RttService::new(vec![0x2000_0000..0x2008_0000], vec![0x2000_0000..0x2008_0000])
+        let ram = std::iter::once(0x2000_0000..0x2008_0000).collect::<Vec<_>>();
+        RttService::new(ram.clone(), ram)
     }
 
     #[test]
@@ -76,7 +77,10 @@ mod tests {
             Some("OK")
         );
         assert_eq!(rtt.status().symbol, None);
-        assert_eq!(answer(b"qSymbol:1234:6d61696e", &rtt).as_deref(), Some("OK"));
+        assert_eq!(
+            answer(b"qSymbol:1234:6d61696e", &rtt).as_deref(),
+            Some("OK")
+        );
         assert_eq!(answer(b"qSupported", &rtt), None);
     }
 }

@@ -87,7 +87,9 @@ pub enum Invalid {
         number: usize,
     },
     /// A channel's offsets are outside its buffer.
-    #[error("{way} channel {number}: offsets write {write}, read {read} outside a {size}-byte buffer")]
+    #[error(
+        "{way} channel {number}: offsets write {write}, read {read} outside a {size}-byte buffer"
+    )]
     OffsetOutside {
         /// Its direction.
         way: Way,
@@ -232,7 +234,7 @@ pub struct BlockImage {
 }
 
 impl BlockImage {
-    /// How many bytes the whole block takes, from its header; `None` when the header is not a
+    /// How many bytes the whole block takes, from its header; why not, when the header is not a
     /// control block's.
     pub fn len_from_header(header: &[u8]) -> Result<usize, Invalid> {
         if header.len() < HEADER_LEN {
@@ -251,7 +253,7 @@ impl BlockImage {
 
     /// Checks the block whose bytes (at least its whole length) were read at `address`.
     pub fn parse(address: u64, bytes: &[u8], memory: &Memory<'_>) -> Result<BlockImage, Invalid> {
-        if address % 4 != 0 {
+        if !address.is_multiple_of(4) {
             return Err(Invalid::Misaligned);
         }
         let len = Self::len_from_header(bytes)?;
@@ -294,16 +296,17 @@ impl BlockImage {
     /// block. A copy of a statically initialised block (what a flash loader leaves behind) has
     /// every offset at its initial 0.
     pub fn is_live(&self) -> bool {
-        self.up
-            .iter()
-            .any(|d| d.is_used() && d.write != d.read)
+        self.up.iter().any(|d| d.is_used() && d.write != d.read)
     }
 
     /// Whether any offset differs from an `earlier` look at the same place: someone (the
     /// firmware) writes to it.
     pub fn moved_since(&self, earlier: &BlockImage) -> bool {
         let offsets = |b: &BlockImage| -> Vec<(u32, u32)> {
-            b.up.iter().chain(&b.down).map(|d| (d.write, d.read)).collect()
+            b.up.iter()
+                .chain(&b.down)
+                .map(|d| (d.write, d.read))
+                .collect()
         };
         self.address == earlier.address && offsets(self) != offsets(earlier)
     }
@@ -311,7 +314,10 @@ impl BlockImage {
     /// The first used up channel's buffer address, if any (to tell which RAM view a block was
     /// linked for, when the same RAM is seen at two addresses).
     pub fn first_up_buffer(&self) -> Option<u64> {
-        self.up.iter().find(|d| d.is_used()).map(|d| u64::from(d.buffer))
+        self.up
+            .iter()
+            .find(|d| d.is_used())
+            .map(|d| u64::from(d.buffer))
     }
 }
 
@@ -319,6 +325,7 @@ impl BlockImage {
 pub(crate) mod tests {
     use super::*;
 
+    #[allow(clippy::single_range_in_vec_init)] // one RAM range, on purpose
     pub(crate) const RAM: &[Range<u64>] = &[0x2000_0000..0x2008_0000];
     pub(crate) const READABLE: &[Range<u64>] =
         &[0x0800_0000..0x0820_0000, 0x2000_0000..0x2008_0000];
@@ -370,7 +377,10 @@ pub(crate) mod tests {
         assert!(drained.moved_since(&quiet));
         assert!(!quiet.moved_since(&quiet.clone()));
         let elsewhere = BlockImage::parse(0x2000_0500, &block_bytes(14, 14), &memory()).unwrap();
-        assert!(!elsewhere.moved_since(&quiet), "another place is not a move");
+        assert!(
+            !elsewhere.moved_since(&quiet),
+            "another place is not a move"
+        );
     }
 
     #[test]
@@ -405,7 +415,10 @@ pub(crate) mod tests {
         assert!(matches!(check(&b), Err(Invalid::BufferOutsideRam { .. })));
         let mut b = good.clone();
         set_word(&mut b, 28, 0x2000_0400);
-        assert!(matches!(check(&b), Err(Invalid::BufferOverlapsBlock { .. })));
+        assert!(matches!(
+            check(&b),
+            Err(Invalid::BufferOverlapsBlock { .. })
+        ));
         let mut b = good.clone();
         set_word(&mut b, 36, 1024);
         assert!(matches!(check(&b), Err(Invalid::OffsetOutside { .. })));

@@ -73,7 +73,10 @@ mod tests {
     fn the_rtt_firmware_names_its_control_block() {
         let bytes = std::fs::read(firmware("rtt.elf")).unwrap();
         let address = rtt_symbol(&bytes).expect("_SEGGER_RTT");
-        assert!((0x2002_0000..0x2008_0000).contains(&address), "{address:#x}");
+        assert!(
+            (0x2002_0000..0x2008_0000).contains(&address),
+            "{address:#x}"
+        );
         assert_eq!(rtt_symbol(b"not an elf"), None);
         let plain = std::fs::read(firmware("firmware.elf")).unwrap();
         assert_eq!(rtt_symbol(&plain), None);

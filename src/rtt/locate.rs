@@ -321,7 +321,11 @@ mod tests {
         // The same live block seen at 0x1000_0000 (its buffers are at 0x1000_xxxx) and at an
         // alias in another region.
         let ram = [0x1000_0000..0x1000_8000, 0x2000_0000..0x2008_0000];
-        let readable = [0x0800_0000..0x0820_0000, 0x1000_0000..0x1000_8000, 0x2000_0000..0x2008_0000];
+        let readable = [
+            0x0800_0000..0x0820_0000,
+            0x1000_0000..0x1000_8000,
+            0x2000_0000..0x2008_0000,
+        ];
         let m = super::super::block::Memory {
             ram: &ram,
             readable: &readable,

@@ -299,7 +299,12 @@ pub fn read_block(
     address: u64,
     memory: &Memory<'_>,
 ) -> Result<Result<BlockImage, Invalid>, probe_rs::Error> {
-    let readable = |len: usize| memory.ram.iter().any(|r| r.start <= address && address + len as u64 <= r.end);
+    let readable = |len: usize| {
+        memory
+            .ram
+            .iter()
+            .any(|r| r.start <= address && address + len as u64 <= r.end)
+    };
     if !readable(HEADER_LEN) {
         return Ok(Err(Invalid::Truncated));
     }
@@ -368,7 +373,10 @@ mod tests {
         let mut ram = vec![0u8; 64];
         ram[8..24].copy_from_slice(&ID);
         ram[42..58].copy_from_slice(&ID); // not aligned: not a control block
-        assert_eq!(id_addresses(0x2000_0000, &ram).collect::<Vec<_>>(), vec![0x2000_0008]);
+        assert_eq!(
+            id_addresses(0x2000_0000, &ram).collect::<Vec<_>>(),
+            vec![0x2000_0008]
+        );
         // A read starting 15 bytes before a border (the overlap) keeps absolute alignment.
         assert_eq!(
             id_addresses(0x2000_0001, &ram[1..]).collect::<Vec<_>>(),
@@ -379,7 +387,10 @@ mod tests {
     #[test]
     fn the_area_around_points_is_clipped_and_merged() {
         let area = ScanArea::whole_ram(&f76x_ram());
-        let near = area.around(&[0x2000_1000, 0x2000_3000, 0x2007_ff00, 0x0800_0000], 0x2000);
+        let near = area.around(
+            &[0x2000_1000, 0x2000_3000, 0x2007_ff00, 0x0800_0000],
+            0x2000,
+        );
         assert_eq!(
             near.ranges(),
             &[0x2000_0000..0x2000_5000, 0x2007_df00..0x2008_0000]

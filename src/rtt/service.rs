@@ -403,7 +403,11 @@ impl RttService {
         let mut state = self.state();
         match symbol {
             Some(symbol) => state.set_symbol(symbol),
-            None if state.symbol.as_ref().is_some_and(|s| s.source == SymbolSource::Gdb) => {
+            None if state
+                .symbol
+                .as_ref()
+                .is_some_and(|s| s.source == SymbolSource::Gdb) =>
+            {
                 state.symbol = None;
             }
             None => {}

@@ -54,13 +54,21 @@ fn check_lines(family: &str, text: &str) -> usize {
     let mut expected = 0u32;
     for (i, line) in lines.iter().enumerate() {
         if let Some(n) = line.split(" INFO line ").nth(1) {
-            assert_eq!(n.parse::<u32>().unwrap(), expected, "{family}: line {i} of\n{text}");
+            assert_eq!(
+                n.parse::<u32>().unwrap(),
+                expected,
+                "{family}: line {i} of\n{text}"
+            );
             expected += 1;
         }
         if let Some(n) = line.split(" WARN four lines, the last ").nth(1) {
             let n: u32 = n.parse().unwrap();
             assert_eq!(n % 4, 3, "{family}: {line}");
-            assert_eq!(n + 1, expected, "{family}: the WARN follows its line: {line}");
+            assert_eq!(
+                n + 1,
+                expected,
+                "{family}: the WARN follows its line: {line}"
+            );
         }
     }
     let notices = lines
@@ -125,7 +133,10 @@ fn decoded_lines_reach_a_tcp_client_and_gdb_on_both_families() {
         // The server admits the client on its own thread: wait until it is listed.
         let start = Instant::now();
         while !monitor_text(&mut mi, "rtt channels").contains("for defmt lines: client") {
-            assert!(start.elapsed() < RTT_TIMEOUT, "the text port never listed its client");
+            assert!(
+                start.elapsed() < RTT_TIMEOUT,
+                "the text port never listed its client"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         let text = monitor_text(&mut mi, "rtt defmt gdb on");
@@ -152,7 +163,10 @@ fn decoded_lines_reach_a_tcp_client_and_gdb_on_both_families() {
         wait_stopped(&mut mi, "SIGINT");
         let text = client.text();
         let count = check_lines(family.name, &text);
-        println!("{}: {count} decoded lines in order on the TCP port", family.name);
+        println!(
+            "{}: {count} decoded lines in order on the TCP port",
+            family.name
+        );
 
         let text = monitor_text(&mut mi, "rtt channels");
         assert!(text.contains("up    0 \"defmt\" 1024 bytes"), "{text}");

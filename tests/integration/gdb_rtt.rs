@@ -201,7 +201,8 @@ fn channel_server_streams_while_running_and_stopped_and_feeds_the_down_channel()
     // GDB gave the server `_SEGGER_RTT` (qSymbol): it waits for the block there.
     let text = monitor_text(&mut mi, "rtt start");
     assert!(
-        text.contains("the control block at _SEGGER_RTT = 0x2002") && text.contains("is not set up yet"),
+        text.contains("the control block at _SEGGER_RTT = 0x2002")
+            && text.contains("is not set up yet"),
         "{text}"
     );
 

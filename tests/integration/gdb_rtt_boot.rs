@@ -150,7 +150,11 @@ fn first_line_arrives(family: &Family, lookup: bool) {
     wait_stopped(&mut mi, "SIGINT");
     let got = client.now();
     assert_in_order(&got.numbers);
-    assert!(got.other.is_empty(), "{:?}", String::from_utf8_lossy(&got.other));
+    assert!(
+        got.other.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&got.other)
+    );
 
     let text = monitor_text(&mut mi, "rtt channels");
     assert!(
