@@ -253,6 +253,15 @@ pub struct GdbArgs {
     /// Show RTT channel 0 on this console (stdout), as `monitor rtt console on`.
     #[arg(long)]
     pub rtt_console: bool,
+    /// The firmware's ELF: RTT attaches at its `_SEGGER_RTT` control block (read again when the
+    /// file changes, e.g. before a `load`). Without it the server asks GDB for the symbol, or
+    /// searches the RAM.
+    #[arg(long, value_name = "ELF")]
+    pub elf: Option<std::path::PathBuf>,
+    /// Decode defmt logs from RTT with this ELF's table (the firmware's): decoded lines on this
+    /// console, as `monitor rtt defmt ELF`. Implies --rtt.
+    #[arg(long, value_name = "ELF")]
+    pub defmt: Option<std::path::PathBuf>,
 }
 
 /// `ndbank [VALUE]`.

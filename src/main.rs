@@ -127,8 +127,10 @@ fn run(cli: Cli) -> Result<()> {
             &cli.global.probe_options(),
             args.listen,
             stm32_opts::gdb::RttOptions {
-                start: args.rtt,
+                start: args.rtt || args.defmt.is_some(),
                 console: args.rtt_console,
+                elf: args.elf,
+                defmt: args.defmt,
             },
         ),
         Command::SimProbe(args) => {

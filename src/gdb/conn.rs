@@ -46,6 +46,10 @@ enum Frame {
 /// `#`) gives `Some(reply body)` to refuse it.
 pub type Gate = Box<dyn Fn(&[u8]) -> Option<String> + Send>;
 
+/// Answers `qSymbol` packets, which gdbstub does not handle (see [`super::symbols`]): the body
+/// gives `Some(reply body)` for a `qSymbol` packet.
+pub type SymbolLookup = Box<dyn Fn(&[u8]) -> Option<String> + Send>;
+
 /// The framing guard, independent of the socket (unit-tested on its own).
 pub struct Framer {
     state: Frame,
@@ -63,6 +67,7 @@ pub struct Framer {
     /// The program has ended (an extended-remote session goes on): `?` is answered "exited"
     /// until GDB starts or attaches to it again.
     ended: bool,
+    symbols: Option<SymbolLookup>,
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -82,6 +87,7 @@ impl Framer {
             dropped: Dropped::default(),
             gate: None,
             ended: false,
+            symbols: None,
         }
     }
 
@@ -92,6 +98,11 @@ impl Framer {
     /// there (`[New Thread 1.1]`, and `continue` would run the core past its exit).
     pub fn program_ended(&mut self) {
         self.ended = true;
+    }
+
+    /// Answers `qSymbol` packets with `lookup` from now on.
+    pub fn set_symbol_lookup(&mut self, lookup: SymbolLookup) {
+        self.symbols = Some(lookup);
     }
 
     /// Answers the packets `gate` refuses from now on, and those already waiting for gdbstub.
@@ -207,6 +218,15 @@ impl Framer {
             self.replies.extend_from_slice(b"$#00");
             return;
         }
+        if let Some(reply) = self.symbols.as_ref().and_then(|lookup| lookup(body)) {
+            if !self.no_ack {
+                self.replies.push(b'+');
+            }
+            let sum = reply.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+            self.replies
+                .extend_from_slice(format!("${reply}#{sum:02x}").as_bytes());
+            return;
+        }
         if let Some(reply) = self.gate.as_ref().and_then(|gate| gate(body)) {
             log::info!(
                 "refused {}: {reply}",
@@ -312,6 +332,11 @@ impl GdbConnection {
     /// What the framing guard dropped so far.
     pub fn dropped(&self) -> Dropped {
         self.framer.dropped
+    }
+
+    /// Answers `qSymbol` packets with `lookup` from now on (see [`Framer::set_symbol_lookup`]).
+    pub fn set_symbol_lookup(&mut self, lookup: SymbolLookup) {
+        self.framer.set_symbol_lookup(lookup);
     }
 
     /// Answers the packets `gate` refuses (see [`Framer::set_gate`]) from now on.

@@ -7,7 +7,8 @@
 //! - [`target`]: the gdbstub target over a probe-rs session (registers, memory).
 //! - [`arch`]: the Cortex-M7 target description and register block.
 //! - [`execution`], [`breakpoints`], [`watchpoints`], [`memory_map`], [`flash`], [`monitor`],
-//!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words.
+//!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words;
+//!   [`symbols`]: GDB's `qSymbol` lookup of `_SEGGER_RTT`.
 //! - [`guard`]: the write guard every GDB-originated write goes through (protocol-free).
 //! - [`conn`]: the TCP connection with its framing guard.
 //! - [`console_width`]: monitor answers fitted to an 80-column console.
@@ -31,6 +32,7 @@ pub mod registers;
 pub mod rtt;
 pub mod server;
 pub mod shared;
+pub mod symbols;
 pub mod target;
 pub mod watchpoints;
 
@@ -44,13 +46,17 @@ pub use target::ChipTarget;
 /// The default listening address: loopback only, OpenOCD's port.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3333";
 
-/// RTT at server start (`stm32-opts gdb --rtt --rtt-console`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// RTT at server start (`stm32-opts gdb --rtt --rtt-console --elf ELF --defmt ELF`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RttOptions {
     /// Search the chip's RAM for the control block until it appears.
     pub start: bool,
     /// Show channel 0 on the console.
     pub console: bool,
+    /// The firmware's ELF: RTT attaches at its `_SEGGER_RTT` (read again when the file changes).
+    pub elf: Option<std::path::PathBuf>,
+    /// Decode the defmt channel with this ELF's table (lines on the console).
+    pub defmt: Option<std::path::PathBuf>,
 }
 
 /// Opens the chip and serves GDB on `listen` until the process ends (blocking).
@@ -75,6 +81,22 @@ pub fn run(
     }
     if rtt.console {
         server.rtt().set_console(true);
+    }
+    if let Some(elf) = &rtt.elf {
+        match server.rtt().set_elf(elf) {
+            Ok(Some(address)) => log::info!("RTT: _SEGGER_RTT at {address:#010x}"),
+            Ok(None) => log::warn!(
+                "{} does not define _SEGGER_RTT: RTT searches the RAM",
+                elf.display()
+            ),
+            Err(e) => anyhow::bail!("--elf {}: {e}", elf.display()),
+        }
+    }
+    if let Some(elf) = &rtt.defmt {
+        server
+            .rtt()
+            .defmt_on(elf)
+            .map_err(|e| anyhow::anyhow!("--defmt: {e}"))?;
     }
     if rtt.start {
         server.rtt().start_in_background();

@@ -68,6 +68,8 @@ pub const HELP: &[(&str, &str)] = &[
     super::rtt::HELP[3],
     super::rtt::HELP[4],
     super::rtt::HELP[5],
+    super::rtt::HELP[6],
+    super::rtt::HELP[7],
     (
         "arm semihosting [enable|disable]",
         "serve the program's BKPT 0xAB semihosting calls (off by default); no argument: show",

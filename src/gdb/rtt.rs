@@ -2,6 +2,10 @@
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput};
 
+use std::path::PathBuf;
+
+use gdbstub::conn::Connection;
+
 use crate::rtt::service::{Status, SEARCH_PAUSE};
 use crate::rtt::{AccessError, ChipAccess, ScanArea, StartReport};
 
@@ -38,13 +42,21 @@ pub const HELP: &[(&str, &str)] = &[
         "the control block's up and down channels: names and sizes",
     ),
     (
-        "rtt server start PORT CHANNEL",
-        "serve a channel on 127.0.0.1:PORT (0: a free port)",
+        "rtt server start PORT CHANNEL|defmt",
+        "serve a channel (or the decoded defmt lines) on 127.0.0.1:PORT (0: a free port)",
     ),
     ("rtt server stop PORT", "stop the channel server on PORT"),
     (
         "rtt console on|off",
         "show RTT channel 0 on the server's console",
+    ),
+    (
+        "rtt defmt ELF|off",
+        "decode the defmt channel with ELF's table (lines on the console), or stop",
+    ),
+    (
+        "rtt defmt gdb on|off",
+        "also show the decoded defmt lines here, at each stop",
     ),
 ];
 
@@ -59,17 +71,23 @@ pub enum RttCommand {
     Stop,
     /// `rtt channels`.
     Channels,
-    /// `rtt server start PORT CHANNEL`.
+    /// `rtt server start PORT CHANNEL|defmt`.
     ServerStart {
         /// 0 picks a free port.
         port: u16,
-        /// The channel number.
-        channel: usize,
+        /// The channel number, or `None` for the decoded defmt lines.
+        channel: Option<usize>,
     },
     /// `rtt server stop PORT`.
     ServerStop(u16),
     /// `rtt console on|off`.
     Console(bool),
+    /// `rtt defmt ELF`.
+    DefmtOn(PathBuf),
+    /// `rtt defmt off`.
+    DefmtOff,
+    /// `rtt defmt gdb on|off`.
+    DefmtGdb(bool),
 }
 
 /// The words of `rtt setup ADDRESS SIZE [ID]`.
@@ -111,11 +129,26 @@ pub fn parse(words: &[&str]) -> Result<RttCommand, String> {
             port: port
                 .parse()
                 .map_err(|_| format!("`{port}` is not a TCP port (0..=65535)"))?,
-            channel: channel
-                .parse()
-                .map_err(|_| format!("`{channel}` is not a channel number"))?,
+            channel: match *channel {
+                "defmt" => None,
+                number => Some(
+                    number
+                        .parse()
+                        .map_err(|_| format!("`{number}` is not a channel number (or `defmt`)"))?,
+                ),
+            },
         }),
-        ["server", "start", ..] => Err("rtt server start takes PORT and CHANNEL".into()),
+        ["server", "start", ..] => {
+            Err("rtt server start takes PORT and CHANNEL (a number, or `defmt`)".into())
+        }
+        ["defmt", "off"] => Ok(RttCommand::DefmtOff),
+        ["defmt", "gdb", "on"] => Ok(RttCommand::DefmtGdb(true)),
+        ["defmt", "gdb", "off"] => Ok(RttCommand::DefmtGdb(false)),
+        ["defmt", "gdb", ..] => Err("rtt defmt gdb takes on or off".into()),
+        ["defmt", _, ..] => Ok(RttCommand::DefmtOn(PathBuf::from(
+            words[1..].join(" ").trim_matches('"'),
+        ))),
+        ["defmt"] => Err("rtt defmt takes the firmware's ELF file, or off".into()),
         ["server", "stop", port] => {
             Ok(RttCommand::ServerStop(port.parse().map_err(|_| {
                 format!("`{port}` is not a TCP port (0..=65535)")
@@ -125,7 +158,9 @@ pub fn parse(words: &[&str]) -> Result<RttCommand, String> {
         ["console", "on"] => Ok(RttCommand::Console(true)),
         ["console", "off"] => Ok(RttCommand::Console(false)),
         ["console", ..] => Err("rtt console takes on or off".into()),
-        [] => Err("rtt needs a command: setup, start, stop, channels, server, console".into()),
+        [] => {
+            Err("rtt needs a command: setup, start, stop, channels, server, console, defmt".into())
+        }
         _ => Err(format!("unknown rtt command `{}`", words.join(" "))),
     }
 }
@@ -134,8 +169,9 @@ fn status_lines(status: &Status) -> Vec<String> {
     let mut lines = Vec::new();
     match (&status.table, status.started) {
         (Some(table), _) => {
+            let why = status.reason.map(|r| format!(" ({r})")).unwrap_or_default();
             lines.push(format!(
-                "control block at {:#010x}: {} up, {} down channel(s)",
+                "control block at {:#010x}{why}: {} up, {} down channel(s)",
                 table.address,
                 table.up.len(),
                 table.down.len()
@@ -144,23 +180,23 @@ fn status_lines(status: &Status) -> Vec<String> {
         }
         (None, true) => {
             lines.push(format!(
-                "no control block found yet; searching {}",
+                "no control block attached yet; searching {}",
                 status.area
             ));
-            if !status.several.is_empty() {
-                let list: Vec<String> = status
-                    .several
-                    .iter()
-                    .map(|a| format!("{a:#010x}"))
-                    .collect();
-                lines.push(format!(
-                    "several control blocks found ({}): choose one with `monitor rtt setup ADDRESS SIZE`",
-                    list.join(", ")
-                ));
+            if let Some(why) = &status.waiting {
+                lines.push(format!("last search: {why}"));
             }
         }
         (None, false) => lines
             .push("RTT is not started (`monitor rtt setup`, then `monitor rtt start`)".to_string()),
+    }
+    if let Some(symbol) = &status.symbol {
+        let used = if status.area.is_whole_ram() {
+            ""
+        } else {
+            " (not used: a search range was set up)"
+        };
+        lines.push(format!("{symbol}{used}"));
     }
     for s in &status.servers {
         let client = s
@@ -173,6 +209,28 @@ fn status_lines(status: &Status) -> Vec<String> {
     }
     if status.console {
         lines.push("channel 0 is shown on the server's console".into());
+    }
+    if let Some(defmt) = &status.defmt {
+        let channel = defmt
+            .channel
+            .map_or("the channel named \"defmt\" (else 0)".to_string(), |c| {
+                format!("up channel {c}")
+            });
+        lines.push(format!(
+            "defmt: {channel} decoded with {}; lines on the server's console{}",
+            defmt.path,
+            if defmt.gdb {
+                " and in GDB at each stop"
+            } else {
+                ""
+            }
+        ));
+        for s in &defmt.servers {
+            let client = s
+                .client
+                .map_or("no client".to_string(), |c| format!("client {c}"));
+            lines.push(format!("server {} for defmt lines: {client}", s.addr));
+        }
     }
     lines
 }
@@ -216,8 +274,8 @@ impl ChipTarget<'_> {
                         outputln!(out, "RTT started, but {} in {}", why, area);
                         outputln!(
                             out,
-                            "searching again every {} s until one appears (`monitor rtt stop` ends it)",
-                            SEARCH_PAUSE.as_secs()
+                            "searching on every {} ms until one is found (`monitor rtt stop` ends it)",
+                            SEARCH_PAUSE.as_millis()
                         );
                     }
                 }
@@ -230,7 +288,19 @@ impl ChipTarget<'_> {
                 }
             }
             RttCommand::Channels => print(out, &status_lines(&rtt.status()).join("\n")),
-            RttCommand::ServerStart { port, channel } => {
+            RttCommand::ServerStart {
+                port,
+                channel: None,
+            } => {
+                let addr = rtt
+                    .serve_defmt(port)
+                    .map_err(|e| format!("rtt server start: {e}"))?;
+                outputln!(out, "decoded defmt lines served on {}", addr);
+            }
+            RttCommand::ServerStart {
+                port,
+                channel: Some(channel),
+            } => {
                 let addr = rtt
                     .serve(port, channel)
                     .map_err(|e| format!("rtt server start: {e}"))?;
@@ -253,6 +323,39 @@ impl ChipTarget<'_> {
                     channel
                 );
             }
+            RttCommand::DefmtOn(path) => {
+                let info = rtt.defmt_on(&path).map_err(|e| format!("rtt defmt: {e}"))?;
+                outputln!(
+                    out,
+                    "defmt: decoding with {} ({} format strings, {} with file:line); lines on the server's console",
+                    info.path,
+                    info.entries,
+                    info.locations
+                );
+                if let Some(address) = info.symbol {
+                    outputln!(out, "its _SEGGER_RTT is at {:#010x}", address);
+                }
+            }
+            RttCommand::DefmtOff => {
+                if rtt.defmt_off() {
+                    outputln!(out, "defmt decoding stopped (its text ports are closed)");
+                } else {
+                    outputln!(out, "defmt decoding was off");
+                }
+            }
+            RttCommand::DefmtGdb(on) => {
+                if !rtt.defmt_to_gdb(on) {
+                    return Err(
+                        "rtt defmt gdb: defmt decoding is off (`monitor rtt defmt ELF` first)"
+                            .into(),
+                    );
+                }
+                if on {
+                    outputln!(out, "decoded defmt lines are shown here at each stop");
+                } else {
+                    outputln!(out, "decoded defmt lines are no longer shown here");
+                }
+            }
             RttCommand::Console(on) => {
                 rtt.set_console(on);
                 if on {
@@ -266,6 +369,44 @@ impl ChipTarget<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl ChipTarget<'_> {
+    /// At a stop: the defmt lines decoded since the last one, when `rtt defmt gdb on`, as
+    /// console output before the stop reply. The bytes still in the target's buffer are read
+    /// first (one poll), then the chip is given back before anything is written to GDB.
+    pub(crate) fn forward_defmt_at_stop<C: Connection>(
+        &mut self,
+        conn: &mut C,
+    ) -> Result<(), C::Error> {
+        if self.is_observer() {
+            return Ok(());
+        }
+        let Some(rtt) = self.rtt().filter(|r| r.defmt_gdb_wanted()).cloned() else {
+            return Ok(());
+        };
+        if let Ok(mut core) = self.core() {
+            // Attach if not yet (the block is at the ELF's `_SEGGER_RTT`), then read what the
+            // firmware wrote before it stopped.
+            for _ in 0..3 {
+                rtt.poll(&mut core);
+            }
+        }
+        self.release();
+        let lines = rtt.defmt_lines_for_gdb();
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        for chunk in text.as_bytes().chunks(512) {
+            conn.write_all(super::execution::console_packet(chunk).as_bytes())?;
+        }
+        conn.flush()
     }
 }
 
@@ -291,8 +432,24 @@ mod tests {
             parse(&["server", "start", "19021", "0"]),
             Ok(RttCommand::ServerStart {
                 port: 19021,
-                channel: 0
+                channel: Some(0)
             })
+        );
+        assert_eq!(
+            parse(&["server", "start", "0", "defmt"]),
+            Ok(RttCommand::ServerStart {
+                port: 0,
+                channel: None
+            })
+        );
+        assert_eq!(
+            parse(&["defmt", "/tmp/My", "Firmware.elf"]),
+            Ok(RttCommand::DefmtOn(PathBuf::from("/tmp/My Firmware.elf")))
+        );
+        assert_eq!(parse(&["defmt", "OFF"]), Ok(RttCommand::DefmtOff));
+        assert_eq!(
+            parse(&["defmt", "gdb", "on"]),
+            Ok(RttCommand::DefmtGdb(true))
         );
         assert_eq!(
             parse(&["server", "stop", "19021"]),
@@ -313,6 +470,9 @@ mod tests {
             &["server", "start", "1000", "-1"],
             &["server", "stop"],
             &["console", "maybe"],
+            &["defmt"],
+            &["defmt", "gdb", "maybe"],
+            &["server", "start", "0", "defmtx"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }

@@ -63,7 +63,7 @@ fn wait_for_stop_reason(
             .and_then(|()| conn.drain())
             .map_err(WaitForStopReasonError::Connection)?;
         if let Some(reason) = target.take_pending_stop() {
-            return Ok(Event::TargetStopped(reason));
+            return stopped(target, conn, reason);
         }
         // Waiting for input is the pause between two looks at the core; Ctrl-C arrives here.
         match conn.poll(POLL_INTERVAL) {
@@ -75,11 +75,23 @@ fn wait_for_stop_reason(
             continue;
         }
         match target.poll_stop() {
-            Ok(Some(reason)) => return Ok(Event::TargetStopped(reason)),
+            Ok(Some(reason)) => return stopped(target, conn, reason),
             Ok(None) => {}
             Err(e) => return Err(WaitForStopReasonError::Target(e.into())),
         }
     }
+}
+
+/// Reports a stop, the decoded defmt lines first when GDB is to see them at each stop.
+fn stopped(
+    target: &mut ChipTarget<'_>,
+    conn: &mut GdbConnection,
+    reason: StopReason,
+) -> Result<Event<StopReason>, WaitForStopReasonError<TargetFault, io::Error>> {
+    target
+        .forward_defmt_at_stop(conn)
+        .map_err(WaitForStopReasonError::Connection)?;
+    Ok(Event::TargetStopped(reason))
 }
 
 /// The stop to report for Ctrl-C. An observer's core is never halted by it.
@@ -208,6 +220,13 @@ pub fn serve_client(
             return SessionEnd::Dropped(e.to_string());
         }
     }
+    if matches!(role, Role::Controller) {
+        // GDB offers symbol lookups once it has the ELF: `_SEGGER_RTT` tells RTT where to attach.
+        let rtt = rtt.clone();
+        conn.set_symbol_lookup(Box::new(move |body: &[u8]| {
+            super::symbols::answer(body, &rtt)
+        }));
+    }
     let mut target = match ChipTarget::new(chip, last_stop, role) {
         Ok(target) => target.with_rtt(rtt.clone()),
         Err(e) => {
@@ -313,11 +332,13 @@ impl Server {
     /// A server on a listener that is already bound (so the address can be taken before the
     /// chip is opened).
     pub fn from_listener(listener: std::net::TcpListener, session: Session) -> Server {
-        let ram = crate::rtt::scan::ram_regions(&session.target().memory_map);
+        let memory_map = &session.target().memory_map;
+        let ram = crate::rtt::scan::ram_regions(memory_map);
+        let readable = crate::rtt::scan::readable_regions(memory_map);
         Server {
             listener,
             chip: SharedChip::new(session),
-            rtt: RttService::new(ram),
+            rtt: RttService::new(ram, readable),
         }
     }
 

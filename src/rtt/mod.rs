@@ -3,7 +3,12 @@
 //! The ring buffers and the control block are read and written by probe-rs's RTT implementation
 //! ([`probe_rs::rtt`]); this module decides where to look, when, and where the bytes go:
 //! - [`scan`]: the RAM to search for the control block (the chip's RAM regions, or an address
-//!   range), searched a chunk at a time so the chip is never held for long;
+//!   range), searched in big reads, a bounded chip hold per step, for every place with the ID;
+//! - [`block`]: checking one candidate control block from its bytes (pure);
+//! - [`locate`]: choosing among the candidates the block the firmware writes to (pure);
+//! - [`elf`]: the firmware ELF the server was told about (`_SEGGER_RTT`), read again on change;
+//! - [`defmt`]: defmt frames to text lines with `defmt-decoder` (pure);
+//! - [`decoded`]: the defmt decoder thread and where its lines go (console, text ports, GDB);
 //! - [`channels`]: the table of up and down channels, as shown to the user;
 //! - [`queue`]: a bounded byte queue between the poller and a client or the console;
 //! - [`tcp`]: a loopback TCP server per channel (up-channel bytes to the client, client bytes to
@@ -11,7 +16,12 @@
 //! - [`service`]: the state (setup, started, attached) and the poller, which takes the chip for one
 //!   short operation at a time through [`ChipAccess`].
 
+pub mod block;
 pub mod channels;
+pub mod decoded;
+pub mod defmt;
+pub mod elf;
+pub mod locate;
 pub mod queue;
 pub mod scan;
 pub mod service;
@@ -19,7 +29,7 @@ pub mod tcp;
 
 pub use channels::{ChannelInfo, ChannelTable, Direction};
 pub use scan::{ScanArea, SetupError};
-pub use service::{Activity, RttService, ServeError, StartReport};
+pub use service::{Activity, RttService, ServeError, StartReport, Symbol, SymbolSource};
 
 use probe_rs::Core;
 

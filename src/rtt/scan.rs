@@ -1,21 +1,24 @@
 //! Where to look for the RTT control block, and the search itself.
 //!
-//! The search reads RAM a chunk at a time ([`CHUNK`] bytes) and asks probe-rs's finder
-//! ([`probe_rs::rtt::Rtt::find_control_block`]) about each chunk, so one step holds the chip only
-//! for one short read. Chunks overlap by the length of the ID less one, so an ID across a chunk
-//! border is still found.
+//! A search pass ([`Pass`]) reads the area in big reads ([`READ_SIZE`] bytes, as many per step as
+//! fit in a time budget, so a step holds the chip briefly whatever the probe's speed) and notes
+//! every 4-byte aligned place where the ID sits, not only the first: the flash loader's leftover
+//! copy of a block may sit below the live one. Reads overlap by the length of the ID less one, so
+//! an ID across a border is still found. [`read_block`] then reads each place and checks it
+//! ([`super::block`]).
 
 use std::fmt;
 use std::ops::Range;
 
+use std::time::{Duration, Instant};
+
 use probe_rs::config::MemoryRegion;
-use probe_rs::rtt::{Error as RttError, Rtt, ScanRegion};
-use probe_rs::Core;
+use probe_rs::{Core, MemoryInterface};
+
+use super::block::{BlockImage, Invalid, Memory, HEADER_LEN, ID};
 
 /// The ID a control block starts with; the only one probe-rs's RTT recognises.
 pub const RTT_ID: &str = "SEGGER RTT";
-/// How many bytes one search step reads.
-pub const CHUNK: u64 = 4 * 1024;
 
 /// A refused `setup`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +26,7 @@ pub enum SetupError {
     /// The size is zero.
     #[error(
         "the size must be at least {} bytes (one control block header)",
-        Rtt::control_block_size()
+        HEADER_LEN
     )]
     TooSmall,
     /// The range is not inside one RAM region.
@@ -50,15 +53,19 @@ pub struct ScanArea {
     whole_ram: bool,
 }
 
-/// The chip's RAM regions (probe-rs's target description), without aliases, consecutive regions
-/// merged.
-pub fn ram_regions(memory_map: &[MemoryRegion]) -> Vec<Range<u64>> {
-    let mut ranges: Vec<Range<u64>> = memory_map
-        .iter()
-        .filter_map(MemoryRegion::as_ram_region)
-        .filter(|r| !r.is_alias)
-        .map(|r| r.range.clone())
-        .collect();
+/// Flash and RAM regions of the chip (where a channel name may be read from), merged.
+pub fn readable_regions(memory_map: &[MemoryRegion]) -> Vec<Range<u64>> {
+    let mut ranges = ram_regions(memory_map);
+    ranges.extend(
+        memory_map
+            .iter()
+            .filter_map(MemoryRegion::as_nvm_region)
+            .map(|r| r.range.clone()),
+    );
+    merge(ranges)
+}
+
+fn merge(mut ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
     ranges.sort_by_key(|r| r.start);
     let mut merged: Vec<Range<u64>> = Vec::new();
     for r in ranges {
@@ -68,6 +75,19 @@ pub fn ram_regions(memory_map: &[MemoryRegion]) -> Vec<Range<u64>> {
         }
     }
     merged
+}
+
+/// The chip's RAM regions (probe-rs's target description), without aliases, consecutive regions
+/// merged.
+pub fn ram_regions(memory_map: &[MemoryRegion]) -> Vec<Range<u64>> {
+    merge(
+        memory_map
+            .iter()
+            .filter_map(MemoryRegion::as_ram_region)
+            .filter(|r| !r.is_alias)
+            .map(|r| r.range.clone())
+            .collect(),
+    )
 }
 
 fn describe_ranges(ranges: &[Range<u64>]) -> String {
@@ -112,7 +132,7 @@ impl ScanArea {
                 return Err(SetupError::UnsupportedId(id.to_string()));
             }
         }
-        if size < Rtt::control_block_size() as u64 {
+        if size < HEADER_LEN as u64 {
             return Err(SetupError::TooSmall);
         }
         let end = address.checked_add(size);
@@ -132,19 +152,40 @@ impl ScanArea {
         })
     }
 
+    /// The parts of this area within `reach` bytes of `points` (each clipped to the range it is
+    /// in, merged); empty when no point is inside the area.
+    pub fn around(&self, points: &[u64], reach: u64) -> ScanArea {
+        let mut ranges = Vec::new();
+        for &p in points {
+            if let Some(r) = self.ranges.iter().find(|r| r.contains(&p)) {
+                let start = p.saturating_sub(reach).max(r.start) & !3;
+                ranges.push(start..p.saturating_add(reach).min(r.end));
+            }
+        }
+        ScanArea {
+            ranges: merge(ranges),
+            whole_ram: false,
+        }
+    }
+
+    /// Whether this is all of the chip's RAM (the default), not a range the user chose.
+    pub fn is_whole_ram(&self) -> bool {
+        self.whole_ram
+    }
+
     /// The ranges searched.
     pub fn ranges(&self) -> &[Range<u64>] {
         &self.ranges
     }
 
-    /// The chunks one search pass reads, in order.
+    /// The reads one search pass makes, in order.
     pub fn chunks(&self) -> Vec<Range<u64>> {
         let overlap = RTT_ID.len() as u64 - 1;
         let mut chunks = Vec::new();
         for r in &self.ranges {
             let mut start = r.start;
             loop {
-                let end = (start + CHUNK).min(r.end);
+                let end = (start + READ_SIZE).min(r.end);
                 chunks.push(start..end);
                 if end == r.end {
                     break;
@@ -166,76 +207,119 @@ impl fmt::Display for ScanArea {
     }
 }
 
-/// What one search step found out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// More chunks to read.
-    Searching,
-    /// The pass is over: exactly one control block, here.
-    Found(u64),
-    /// The pass is over: none.
-    NotFound,
-    /// The pass is over: more than one (the user has to choose with an address range).
-    Several(Vec<u64>),
-}
+/// How many bytes one read of the search takes.
+pub const READ_SIZE: u64 = 16 * 1024;
 
-/// A search pass over an area, one chunk per [`Search::step`].
+/// One search pass over an area: every 4-byte aligned place where the ID sits, read in big reads,
+/// as many per [`Pass::step`] as fit in the time given (at least one), so the chip is held for a
+/// bounded time per step whatever the probe's speed.
 #[derive(Clone, Debug)]
-pub struct Search {
-    chunks: Vec<Range<u64>>,
+pub struct Pass {
+    reads: Vec<Range<u64>>,
     next: usize,
     found: Vec<u64>,
+    /// Time spent reading so far (for the log).
+    busy: Duration,
 }
 
-impl Search {
+impl Pass {
     /// A new pass over `area`.
-    pub fn new(area: &ScanArea) -> Search {
-        Search {
-            chunks: area.chunks(),
+    pub fn new(area: &ScanArea) -> Pass {
+        Pass {
+            reads: area.chunks(),
             next: 0,
             found: Vec::new(),
+            busy: Duration::ZERO,
         }
     }
 
-    /// Reads the next chunk. A chunk that cannot be read ends the step with the probe's error; the
-    /// pass goes on with the next chunk next time.
-    pub fn step(&mut self, core: &mut Core<'_>) -> Result<Step, probe_rs::Error> {
-        if let Some(chunk) = self.chunks.get(self.next).cloned() {
+    /// Whether every read is done.
+    pub fn is_done(&self) -> bool {
+        self.next >= self.reads.len()
+    }
+
+    /// Where the ID was found so far, in address order per range.
+    pub fn found(&self) -> &[u64] {
+        &self.found
+    }
+
+    /// Reads on for about `budget` (at least one read). A read that fails ends the step with the
+    /// probe's error; the pass goes on with the next read next time.
+    pub fn step(&mut self, core: &mut Core<'_>, budget: Duration) -> Result<(), probe_rs::Error> {
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        while let Some(read) = self.reads.get(self.next).cloned() {
             self.next += 1;
-            match Rtt::find_control_block(core, &ScanRegion::range(chunk)) {
-                Ok(address) => self.note(address),
-                Err(RttError::MultipleControlBlocksFound(all)) => {
-                    all.into_iter().for_each(|a| self.note(a))
+            buf.resize((read.end - read.start) as usize, 0);
+            core.read(read.start, &mut buf)?;
+            for address in id_addresses(read.start, &buf) {
+                if !self.found.contains(&address) {
+                    self.found.push(address);
                 }
-                Err(RttError::Probe(e)) => return Err(e),
-                Err(_) => {}
+            }
+            if start.elapsed() >= budget {
+                break;
             }
         }
-        if self.next < self.chunks.len() {
-            return Ok(Step::Searching);
+        self.busy += start.elapsed();
+        if self.is_done() {
+            log::debug!(
+                "RTT search: {} reads in {:?} of chip time, ID at {:x?}",
+                self.reads.len(),
+                self.busy,
+                self.found
+            );
         }
-        Ok(match self.found.as_slice() {
-            [] => Step::NotFound,
-            [one] => Step::Found(*one),
-            several => Step::Several(several.to_vec()),
-        })
+        Ok(())
     }
 
-    /// Runs the whole pass now.
-    pub fn run(mut self, core: &mut Core<'_>) -> Result<Step, probe_rs::Error> {
-        loop {
-            match self.step(core)? {
-                Step::Searching => {}
-                done => return Ok(done),
-            }
+    /// Runs the whole pass now; returns where the ID sits.
+    pub fn run(mut self, core: &mut Core<'_>) -> Result<Vec<u64>, probe_rs::Error> {
+        while !self.is_done() {
+            self.step(core, Duration::MAX)?;
         }
+        Ok(self.found)
     }
+}
 
-    fn note(&mut self, address: u64) {
-        if !self.found.contains(&address) {
-            self.found.push(address);
-        }
+/// The 4-byte aligned addresses where the 16-byte ID of a control block starts in `bytes`, read
+/// from `base`.
+pub fn id_addresses(base: u64, bytes: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    bytes
+        .windows(ID.len())
+        .enumerate()
+        .map(move |(i, w)| (base + i as u64, w))
+        .filter(|(address, w)| address % 4 == 0 && w[0] == ID[0] && *w == ID)
+        .map(|(address, _)| address)
+}
+
+/// Reads the control block at `address` and checks it: the probe's error, or the verdict.
+pub fn read_block(
+    core: &mut Core<'_>,
+    address: u64,
+    memory: &Memory<'_>,
+) -> Result<Result<BlockImage, Invalid>, probe_rs::Error> {
+    let readable = |len: usize| {
+        memory
+            .ram
+            .iter()
+            .any(|r| r.start <= address && address + len as u64 <= r.end)
+    };
+    if !readable(HEADER_LEN) {
+        return Ok(Err(Invalid::Truncated));
     }
+    let mut bytes = vec![0u8; HEADER_LEN];
+    core.read(address, &mut bytes)?;
+    let len = match BlockImage::len_from_header(&bytes) {
+        Ok(len) => len,
+        Err(why) => return Ok(Err(why)),
+    };
+    if !readable(len) {
+        return Ok(Err(Invalid::Truncated));
+    }
+    bytes.resize(len, 0);
+    core.read(address + HEADER_LEN as u64, &mut bytes[HEADER_LEN..])?;
+    Ok(BlockImage::parse(address, &bytes, memory))
 }
 
 #[cfg(test)]
@@ -281,7 +365,37 @@ mod tests {
         for pair in chunks.windows(2) {
             assert_eq!(pair[0].end - pair[1].start, RTT_ID.len() as u64 - 1);
         }
-        assert!(chunks.iter().all(|c| c.end - c.start <= CHUNK));
+        assert!(chunks.iter().all(|c| c.end - c.start <= READ_SIZE));
+    }
+
+    #[test]
+    fn every_aligned_id_is_found_also_across_read_borders() {
+        let mut ram = vec![0u8; 64];
+        ram[8..24].copy_from_slice(&ID);
+        ram[42..58].copy_from_slice(&ID); // not aligned: not a control block
+        assert_eq!(
+            id_addresses(0x2000_0000, &ram).collect::<Vec<_>>(),
+            vec![0x2000_0008]
+        );
+        // A read starting 15 bytes before a border (the overlap) keeps absolute alignment.
+        assert_eq!(
+            id_addresses(0x2000_0001, &ram[1..]).collect::<Vec<_>>(),
+            vec![0x2000_0008]
+        );
+    }
+
+    #[test]
+    fn the_area_around_points_is_clipped_and_merged() {
+        let area = ScanArea::whole_ram(&f76x_ram());
+        let near = area.around(
+            &[0x2000_1000, 0x2000_3000, 0x2007_ff00, 0x0800_0000],
+            0x2000,
+        );
+        assert_eq!(
+            near.ranges(),
+            &[0x2000_0000..0x2000_5000, 0x2007_df00..0x2008_0000]
+        );
+        assert!(!near.is_whole_ram());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The committed test firmware is what its source builds to (so the ELFs the tests and docs use
 //! cannot drift from `examples/firmware/firmware.s`, `faults.s`, `semihosting.s`,
 //! `semihosting-loop.s`, `semihosting-files.s` and `rtt.s`),
-//! for the STM32F767 (`firmware.ld`) and the STM32G474 (`g4.ld`, the `-g4.elf` files).
+//! for the STM32F767 (`firmware.ld`) and the STM32G474 (`g4.ld`, the `-g4.elf` files); and
+//! `rtt-boot.s` and `defmt.s` (initialised data, a defmt table) by `data.ld` and `data-g4.ld`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -66,6 +67,18 @@ fn committed_g4_semihosting_firmware_matches_its_source() {
     committed_g4_elf_matches_its_source("semihosting");
 }
 
+#[test]
+fn committed_boot_rtt_firmware_matches_its_source() {
+    build_and_compare("rtt-boot", "cortex-m7", "data.ld", "rtt-boot.elf");
+    build_and_compare("rtt-boot", "cortex-m4", "data-g4.ld", "rtt-boot-g4.elf");
+}
+
+#[test]
+fn committed_defmt_firmware_matches_its_source() {
+    build_and_compare("defmt", "cortex-m7", "data.ld", "defmt.elf");
+    build_and_compare("defmt", "cortex-m4", "data-g4.ld", "defmt-g4.elf");
+}
+
 /// Builds `examples/firmware/NAME.s` as `build.sh` does and compares it with `NAME.elf`.
 fn committed_elf_matches_its_source(name: &str) {
     build_and_compare(name, "cortex-m7", "firmware.ld", &format!("{name}.elf"));
@@ -121,6 +134,7 @@ fn build_and_compare(name: &str, cpu: &str, script: &str, committed_name: &str) 
                 "binary",
                 "--only-section=.vectors",
                 "--only-section=.text",
+                "--only-section=.data",
             ])
             .arg(path)
             .arg(out.path().join("image.bin"))
@@ -135,5 +149,18 @@ fn build_and_compare(name: &str, cpu: &str, script: &str, committed_name: &str) 
     assert_eq!(
         built, committed,
         "examples/firmware/{committed_name} is stale: run examples/firmware/build.sh"
+    );
+    // The defmt table is symbols, not loaded bytes.
+    let symbols = |path: &PathBuf| {
+        let o = Command::new("arm-none-eabi-nm")
+            .arg(path)
+            .output()
+            .expect("arm-none-eabi-nm");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_eq!(
+        symbols(&elf),
+        symbols(&dir.join(committed_name)),
+        "examples/firmware/{committed_name} is stale (symbols): run examples/firmware/build.sh"
     );
 }

@@ -15,7 +15,7 @@ use gdb_support::*;
 
 /// Upper bound for bytes to arrive at a client (a search pass over all RAM while the simulated
 /// core runs takes seconds in a debug build).
-const RTT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const RTT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The firmware's line format: "line " + 8 hex digits + "\n".
 const LINE_LEN: usize = 14;
@@ -99,6 +99,11 @@ impl RttClient {
 
     pub(crate) fn now(&self) -> Received {
         split(&self.received.lock().unwrap())
+    }
+
+    /// Everything received so far, as text.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.received.lock().unwrap()).into_owned()
     }
 
     /// Waits (bounded) until what was received satisfies `done`.
@@ -193,8 +198,13 @@ fn channel_server_streams_while_running_and_stopped_and_feeds_the_down_channel()
     // Before the firmware has run there is no control block: RTT starts and keeps searching.
     let text = monitor_text(&mut mi, "rtt setup");
     assert!(text.contains("searched in the chip's RAM"), "{text}");
+    // GDB gave the server `_SEGGER_RTT` (qSymbol): it waits for the block there.
     let text = monitor_text(&mut mi, "rtt start");
-    assert!(text.contains("no control block found"), "{text}");
+    assert!(
+        text.contains("the control block at _SEGGER_RTT = 0x2002")
+            && text.contains("is not set up yet"),
+        "{text}"
+    );
 
     // Run to the end of the first line: the block is there now.
     let r = mi.cmd("-break-insert line_done");
