@@ -1,9 +1,9 @@
 //! A simulated STM32F76x/F77x or STM32G47x/G48x that probe-rs drives like a real board.
 //!
-//! The chip model (bus, FLASH controller and option store, Cortex-M7 or M4F debug block with
-//! FPB and DWT, a real CPU through armagnac) sits under probe-rs at the DAP level, so the code
-//! that drives hardware is the code every test runs. Common parts (bus and debug block, CPU,
-//! DAP, probe, socket, state, faults) plus one model per family ([`family`]: [`flash`] and the
+//! The chip model (bus, FLASH controller and option store, boot peripherals, and the project's
+//! own Cortex-M7 or M4F core `sim_core` with its debug block) sits under probe-rs at the DAP
+//! level, so the code that drives hardware is the code every test runs. Common parts (bus,
+//! core, DAP, probe, socket, state, faults) plus one model per family ([`family`]: [`flash`] and the
 //! boot peripherals of [`f7`] for the F7, [`g4`] and [`g4_flash`] for the G4; the ST peripheral
 //! IP both share is in [`periph`]). See `docs/simulator.md`.
 //!
