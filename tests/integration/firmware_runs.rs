@@ -411,3 +411,54 @@ fn an_encoding_the_simulator_does_not_model_stops_with_its_halfwords_never_as_a_
         }
     }
 }
+
+#[test]
+fn gdb_reads_and_writes_the_live_fp_registers() {
+    for chip in BOTH {
+        let elf = Firmware::new("scheduler.c", chip).elf();
+        let text = session(
+            chip,
+            &elf,
+            &[
+                "break milestone",
+                "continue",
+                // The task at the milestone holds its pattern in S16-S31: task A 1.0..16.0,
+                // task B -1.0..-16.0.
+                "printf \"@@FP s16=%d s31=%d\\n\", (int)$s16, (int)$s31",
+                "set $s0 = 2.5",
+                "set $fpscr = 0x00c00000",
+                "printf \"@@SET s0x4=%d fpscr=0x%x\\n\", (int)($s0 * 4), $fpscr",
+                "echo @@D\\n",
+                "info registers d8 s16 s17",
+                "echo @@D_END\\n",
+            ],
+        );
+        let fp = section(&text, "@@FP", "\n");
+        assert!(
+            fp.contains("s16=1 s31=16") || fp.contains("s16=-1 s31=-16"),
+            "{chip:?}: {fp}\n{text}"
+        );
+        let set = section(&text, "@@SET", "\n");
+        assert_eq!(word_of(set, "fpscr"), 0x00C0_0000, "{chip:?}: {set}");
+        assert!(set.contains("s0x4=10"), "{chip:?}: {set}");
+        // `info registers` shows each register's raw bits: D8 is S17:S16.
+        let regs = section(&text, "@@D", "@@D_END");
+        let raw = |name: &str| -> u64 {
+            let line = regs
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("{name} missing in {regs}"));
+            let hex = line.rsplit("raw 0x").next().expect("raw value");
+            u64::from_str_radix(hex.trim_end_matches(')').trim(), 16).unwrap()
+        };
+        assert_eq!(
+            raw("d8"),
+            raw("s16") | (raw("s17") << 32),
+            "{chip:?}: {regs}"
+        );
+        assert!(
+            raw("s16") == 0x3F80_0000 || raw("s16") == 0xBF80_0000,
+            "{regs}"
+        );
+    }
+}
