@@ -812,27 +812,28 @@ fn single_form(w: u32) -> SingleForm {
     }
 }
 
+/// The load or the store of `SIZE` in addressing mode `MODE`.
+fn load_or_store<const SIZE: u8, const MODE: u8>(store: bool) -> ExecFn {
+    if store {
+        load_store::store::<SIZE, MODE>
+    } else {
+        load_store::load::<SIZE, MODE>
+    }
+}
+
 /// The exec function of a load (`store` false) or store of `SIZE` in `form`, with its access
 /// kind; `None` for `SingleForm::Undefined`.
 fn single_exec<const SIZE: u8>(store: bool, form: SingleForm) -> Option<(ExecFn, Ops)> {
     let (exec, ops): (ExecFn, Ops) = match form {
         SingleForm::Offset(imm) => (
-            if store {
-                load_store::store::<SIZE, { mode::OFFSET }>
-            } else {
-                load_store::load::<SIZE, { mode::OFFSET }>
-            },
+            load_or_store::<SIZE, { mode::OFFSET }>(store),
             Ops {
                 imm,
                 ..Ops::default()
             },
         ),
         SingleForm::Unprivileged(imm) => (
-            if store {
-                load_store::store::<SIZE, { mode::OFFSET }>
-            } else {
-                load_store::load::<SIZE, { mode::OFFSET }>
-            },
+            load_or_store::<SIZE, { mode::OFFSET }>(store),
             Ops {
                 imm,
                 extra: access::UNPRIVILEGED,
@@ -840,33 +841,21 @@ fn single_exec<const SIZE: u8>(store: bool, form: SingleForm) -> Option<(ExecFn,
             },
         ),
         SingleForm::Pre(imm) => (
-            if store {
-                load_store::store::<SIZE, { mode::PRE }>
-            } else {
-                load_store::load::<SIZE, { mode::PRE }>
-            },
+            load_or_store::<SIZE, { mode::PRE }>(store),
             Ops {
                 imm,
                 ..Ops::default()
             },
         ),
         SingleForm::Post(imm) => (
-            if store {
-                load_store::store::<SIZE, { mode::POST }>
-            } else {
-                load_store::load::<SIZE, { mode::POST }>
-            },
+            load_or_store::<SIZE, { mode::POST }>(store),
             Ops {
                 imm,
                 ..Ops::default()
             },
         ),
         SingleForm::Register { rm, shift } => (
-            if store {
-                load_store::store::<SIZE, { mode::REG }>
-            } else {
-                load_store::load::<SIZE, { mode::REG }>
-            },
+            load_or_store::<SIZE, { mode::REG }>(store),
             Ops {
                 rm,
                 shift_amount: shift,
