@@ -110,7 +110,10 @@ fn fault_reads_a_locked_up_chip() {
         .stdout(predicate::str::contains(
             "HardFault (escalated from BusFault, HFSR.FORCED): bus error on an instruction fetch (BFSR.IBUSERR)",
         ))
-        .stdout(predicate::str::contains("BFSR.STKERR"));
+        .stdout(predicate::str::contains("BFSR.STKERR"))
+        .stdout(predicate::str::contains(
+            "the core locked up (DHCSR.S_LOCKUP) at pc 0xfffffffe, instruction (unreadable) after a fault it could not take",
+        ));
 }
 
 #[test]
