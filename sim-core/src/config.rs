@@ -118,6 +118,33 @@ impl Config {
         }
     }
 
+    /// Cortex-M0+ r0p1 (ARMv6-M), as on STM32G0B1: CPUID 0x410CC601 (implementer 0x41, variant 0,
+    /// architecture 0xC = ARMv6-M, part 0xC60, revision 1), no FPU, 32 interrupts (IRQ 0–31),
+    /// 2 priority bits (`__NVIC_PRIO_BITS` 2), the breakpoint unit (BPU: FP_CTRL revision 0
+    /// layout, 4 instruction comparators, no literal comparators, code region only), a DWT with
+    /// 2 comparators (PC and data address watchpoints, no cycle counter), no bit-band, no
+    /// caches. SysTick and VTOR (a Cortex-M0+ option) are implemented, as the G0 does; the
+    /// MPU is the same 8-region register set the other cores model (not enforced).
+    pub fn cortex_m0plus() -> Config {
+        Config {
+            arch: Arch::V6M,
+            fpu: Fpu::None,
+            cpuid: 0x410C_C601,
+            mvfr: [0; 3],
+            irq_count: 32,
+            priority_bits: 2,
+            fpb: FpbConfig {
+                revision: 0,
+                code_comparators: 4,
+                literal_comparators: 0,
+            },
+            dwt_comparators: 2,
+            cache: None,
+            bitband: false,
+            systick_calib: 0,
+        }
+    }
+
     /// Cortex-M4 r0p1 with FPv4-SP-D16, as on STM32G4: 102 interrupts, 4 priority bits, FPBv1
     /// with 6 code comparators, 4 DWT comparators, bit-banding.
     pub fn cortex_m4f() -> Config {

@@ -21,7 +21,7 @@
 
 use crate::bus::Bus;
 use crate::core::Core;
-use crate::regs::control;
+use crate::regs::{control, psr};
 
 use super::exceptions::number;
 use super::fault::Fault;
@@ -36,6 +36,8 @@ pub mod dhcsr {
     pub const C_MASKINTS: u32 = 1 << 3;
     pub const C_SNAPSTALL: u32 = 1 << 5;
     pub const CONTROL: u32 = C_DEBUGEN | C_HALT | C_STEP | C_MASKINTS | C_SNAPSTALL;
+    /// ARMv6-M has no C_SNAPSTALL (ARMv6-M ARM, debug registers, DHCSR).
+    pub const CONTROL_V6: u32 = C_DEBUGEN | C_HALT | C_STEP | C_MASKINTS;
     pub const S_REGRDY: u32 = 1 << 16;
     pub const S_HALT: u32 = 1 << 17;
     pub const S_SLEEP: u32 = 1 << 18;
@@ -69,10 +71,12 @@ pub mod demcr {
     pub const MON_STEP: u32 = 1 << 18;
     pub const MON_REQ: u32 = 1 << 19;
     pub const TRCENA: u32 = 1 << 24;
+    /// ARMv6-M's name for bit 24: the global enable of the DWT (there is no trace to enable).
+    pub const DWTENA: u32 = TRCENA;
     /// Writable on ARMv7-M.
     pub const MASK_V7: u32 = 0x010F_07F1;
-    /// Writable on ARMv6-M (VC_CORERESET, VC_HARDERR, DWTENA).
-    pub const MASK_V6: u32 = VC_CORERESET | VC_HARDERR | TRCENA;
+    /// Writable on ARMv6-M: VC_CORERESET, VC_HARDERR, DWTENA (ARMv6-M ARM, debug registers, DEMCR).
+    pub const MASK_V6: u32 = VC_CORERESET | VC_HARDERR | DWTENA;
 }
 
 /// DCRSR fields (C1.6.3).
@@ -235,7 +239,12 @@ impl Core {
     /// A DHCSR write (key already checked by the caller): halts, resumes or steps.
     pub(crate) fn write_dhcsr(&mut self, bus: &mut dyn Bus, value: u32, debugger: bool) {
         let old = self.sys.debug.dhcsr;
-        let mut new = value & dhcsr::CONTROL;
+        let control = if self.config.arch == crate::config::Arch::V6M {
+            dhcsr::CONTROL_V6
+        } else {
+            dhcsr::CONTROL
+        };
+        let mut new = value & control;
         if !debugger {
             // Software cannot change C_DEBUGEN, and without it the other bits do nothing.
             new = (new & !dhcsr::C_DEBUGEN) | (old & dhcsr::C_DEBUGEN);
@@ -312,6 +321,9 @@ impl Core {
                 self.regs.r[15] = value & !1;
                 self.pending_exception_return = None;
             }
+            // ARMv6-M's xPSR has N, Z, C, V, T and a 6-bit exception number; the other bits
+            // (Q, GE, IT) are reserved there.
+            regsel::XPSR if !v7 => self.regs.set_xpsr(value & (psr::NZCV | psr::T | 0x3F)),
             regsel::XPSR => self.regs.set_xpsr(value),
             regsel::MSP => self.regs.set_msp(value),
             regsel::PSP => self.regs.set_psp(value),

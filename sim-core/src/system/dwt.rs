@@ -9,6 +9,13 @@
 //! packets (NOTRCPKT = 1) and external triggers (NOEXTTRIG = 1). The profiling counters
 //! (CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT) and PCSR read as zero. Data value matching
 //! (DATAVMATCH) is stored but never matches: `log` says so when it is set.
+//!
+//! ARMv6-M (ARMv6-M ARM C1, the DWT; Cortex-M0+ TRM 7.1.3: "data address and PC based
+//! watchpoint functionality, a PC sampling register, and … comparator address masking"):
+//! DWT_CTRL holds NUMCOMP only, there is no CYCCNT and there are no profiling counters, and
+//! DWT_FUNCTION has the FUNCTION field (0000 disabled, 0100 PC, 0101 read, 0110 write, 0111
+//! read or write; the other values are reserved and never match here) and MATCHED. DEMCR's bit
+//! 24 is called DWTENA there and gates the comparators as TRCENA does.
 
 use crate::config::{Arch, Config};
 
@@ -94,15 +101,19 @@ pub struct Dwt {
     /// A data comparator matched since the last look (a watchpoint debug event).
     pub data_hit: bool,
     has_cyccnt: bool,
+    /// ARMv6-M's reduced register set (see the module documentation).
+    armv6m: bool,
 }
 
 impl Dwt {
     pub fn new(config: &Config) -> Dwt {
         let v6 = config.arch == Arch::V6M;
-        let mut fixed = ctrl::NOTRCPKT | ctrl::NOEXTTRIG;
-        if v6 {
-            fixed |= ctrl::NOCYCCNT | ctrl::NOPRFCNT;
-        }
+        // ARMv6-M's DWT_CTRL has no NO* feature bits: everything but NUMCOMP is reserved.
+        let fixed = if v6 {
+            0
+        } else {
+            ctrl::NOTRCPKT | ctrl::NOEXTTRIG
+        };
         Dwt {
             ctrl: fixed | (u32::from(config.dwt_comparators.min(15)) << ctrl::NUMCOMP_SHIFT),
             cyccnt: 0,
@@ -111,6 +122,7 @@ impl Dwt {
             comparators: vec![Comparator::default(); usize::from(config.dwt_comparators.min(15))],
             data_hit: false,
             has_cyccnt: !v6,
+            armv6m: v6,
         }
     }
 
@@ -191,11 +203,8 @@ impl Dwt {
     pub fn write(&mut self, offset: u32, value: u32, trcena: bool, now: u64) -> bool {
         match offset {
             offset::CTRL => {
-                let fixed = self.ctrl & !ctrl::WRITABLE;
-                let mut writable = ctrl::WRITABLE;
-                if !self.has_cyccnt {
-                    writable &= !ctrl::CYCCNTENA;
-                }
+                let writable = if self.armv6m { 0 } else { ctrl::WRITABLE };
+                let fixed = self.ctrl & !writable;
                 self.ctrl = fixed | (value & writable);
                 self.update_counting(trcena, now);
                 false
@@ -214,9 +223,13 @@ impl Dwt {
                     0 => c.comp = value,
                     4 => c.mask = value & 0x1F,
                     8 => {
-                        c.function =
-                            (c.function & function::MATCHED) | (value & function::WRITABLE);
-                        if value & function::DATAVMATCH != 0 {
+                        let writable = if self.armv6m {
+                            function::FUNCTION_MASK
+                        } else {
+                            function::WRITABLE
+                        };
+                        c.function = (c.function & function::MATCHED) | (value & writable);
+                        if c.function & function::DATAVMATCH != 0 {
                             log::warn!(
                                 "DWT comparator {index}: data value matching is not modelled; it never matches"
                             );

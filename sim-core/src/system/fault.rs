@@ -3,8 +3,14 @@
 //! that is enabled in SHCSR and its group priority preempts, else HardFault with HFSR.FORCED),
 //! lockup when even HardFault cannot be taken (a fault at execution priority -1 or above), and
 //! the DEMCR vector catch each cause arms (C1.6.5).
+//!
+//! ARMv6-M (its ARM B1.5) has no configurable faults and no fault status registers: every
+//! fault is a HardFault (vector catch: DEMCR.VC_HARDERR). The cause is still recorded in
+//! [`FaultStatus`], where no software can see it (the addresses are reserved there), for the
+//! lockup message and for tests.
 
 use crate::bus::Bus;
+use crate::config::Arch;
 use crate::core::Core;
 use crate::instr::Trap;
 
@@ -207,9 +213,18 @@ impl Core {
         };
         if taken == number::HARD_FAULT && ceiling <= -1 {
             // B1.5.15: a fault that cannot even be taken as HardFault locks the core up.
+            let status = if self.config.arch == Arch::V6M {
+                // No CFSR/HFSR to name: ARMv6-M takes every fault as HardFault.
+                String::from("ARMv6-M: taken as HardFault")
+            } else {
+                format!(
+                    "CFSR 0x{:08X}, HFSR 0x{:08X}",
+                    self.sys.status.cfsr, self.sys.status.hfsr
+                )
+            };
             self.lock_up(format!(
-                "{} at execution priority {ceiling}, where not even HardFault can be taken (CFSR 0x{:08X}, HFSR 0x{:08X})",
-                fault.what, self.sys.status.cfsr, self.sys.status.hfsr
+                "{} at execution priority {ceiling}, where not even HardFault can be taken ({status})",
+                fault.what
             ));
             return None;
         }

@@ -62,6 +62,14 @@
 //! - The debugger's DebugReturnAddress (REGSEL 15) write clears bit 0; EPSR.T is set through
 //!   xPSR (REGSEL 16).
 //! - A BKPT or FPB match with halting debug off sets DFSR.BKPT as well as HFSR.DEBUGEVT.
+//! - ARMv6-M (`Config::cortex_m0plus`): every fault is a HardFault; the registers ARMv6-M lacks
+//!   are reserved addresses (read as zero, writes ignored); a byte or halfword access to the
+//!   core's registers (UNPREDICTABLE there) reads as zero and writes nothing, and the core's own
+//!   accesses to the debug registers (SHCSR, DFSR, DHCSR, DCRSR, DCRDR, DEMCR, DWT, BPU) read as
+//!   zero and write nothing, as on the Cortex-M0/M0+ (see [`v6m`]). The exception returns
+//!   ARMv6-M calls UNPREDICTABLE (an EXC_RETURN that is not 0xFFFFFFF1/F9/FD, a return to
+//!   Thread mode with other exceptions active, a stacked IPSR that does not match the mode)
+//!   are taken as HardFaults, where ARMv7-M's checks raise INVPC.
 //!
 //! What is not modelled (and says so where it matters): MPU enforcement ([`mpu`]), flash
 //! patching ([`fpb`]), DWT trace packets, data-value matching and profiling counters ([`dwt`]),
@@ -84,6 +92,7 @@ pub mod run;
 pub mod scs;
 pub mod special;
 pub mod systick;
+pub mod v6m;
 
 use crate::bus::{Bus, BusError, Initiator};
 use crate::config::Config;
@@ -92,7 +101,7 @@ use crate::regs::{FpRegs, Regs};
 
 use self::debug::{demcr, dfsr, Debug};
 use self::dwt::Dwt;
-use self::entry::{fpccr, VTOR_MASK};
+use self::entry::fpccr;
 use self::exceptions::{number, Exceptions};
 use self::fault::FaultStatus;
 use self::fpb::Fpb;
@@ -244,6 +253,8 @@ pub struct System {
     /// System exceptions (bit n = exception n) whose entry halts for vector catch: armed when
     /// a fault whose DEMCR VC_* bit is set is raised.
     pub(crate) vector_catch: u32,
+    /// A sub-word access to a word-only register (ARMv6-M) has been logged.
+    pub(crate) subword_logged: bool,
 }
 
 impl System {
@@ -278,6 +289,7 @@ impl System {
             data_watch: false,
             code_watch: false,
             vector_catch: 0,
+            subword_logged: false,
         };
         sys.reset_core_state(config, 0);
         sys.debug.power_on_reset();
@@ -386,6 +398,23 @@ fn unprivileged_allowed(core: &Core, address: u32, write: bool) -> bool {
         || address >> 12 == ITM_BLOCK
 }
 
+/// Whether a byte or halfword access to a register the core holds is ignored: ARMv6-M allows
+/// word accesses only (see [`v6m`]); it reads as zero and writes nothing. Logged once.
+fn subword_ignored(core: &mut Core, address: u32, size: u32) -> bool {
+    if size == 4 || !v6m::word_accesses_only(&core.config) {
+        return false;
+    }
+    if !core.sys.subword_logged {
+        core.sys.subword_logged = true;
+        log::warn!(
+            "a {size}-byte access to the system register at 0x{address:08X}: ARMv6-M allows word \
+             accesses only (byte and halfword accesses are UNPREDICTABLE); it reads as zero and \
+             writes nothing, as Cortex-M0/M0+ silicon has been seen to do (logged once)"
+        );
+    }
+    true
+}
+
 /// A read by the core of an address it [`claims`] (aligned to `size`).
 pub fn cpu_read(
     core: &mut Core,
@@ -402,6 +431,9 @@ pub fn cpu_read(
     }
     if !core_block(address) {
         return bus.read(address, size, Initiator::Cpu);
+    }
+    if subword_ignored(core, address, size) {
+        return Ok(0);
     }
     let word = scs::read_word(core, address & !3, Accessor::Cpu);
     Ok((word >> (8 * (address & 3))) & size_mask(size))
@@ -425,6 +457,9 @@ pub fn cpu_write(
     }
     if !core_block(address) {
         return bus.write(address, value, size, Initiator::Cpu);
+    }
+    if subword_ignored(core, address, size) {
+        return Ok(());
     }
     let shift = 8 * (address & 3);
     let lanes = size_mask(size) << shift;
@@ -478,7 +513,7 @@ impl Core {
         self.next_pc = 0;
         self.pending_exception_return = None;
         self.exclusive = None;
-        self.sys.vtor = vtor & VTOR_MASK;
+        self.sys.vtor = vtor & scs::vtor_mask(&self.config);
         self.sys.bus_time = self.cycles;
         self.sys.deadline = self.cycles;
         self.sys.debug.reset_st = true;
@@ -526,6 +561,9 @@ impl Core {
         if !core_block(address) {
             return bus.read(address, size, Initiator::Debug);
         }
+        if subword_ignored(self, address, size) {
+            return Ok(0);
+        }
         let word = scs::read_word(self, address & !3, Accessor::Debugger);
         Ok((word >> (8 * (address & 3))) & size_mask(size))
     }
@@ -554,6 +592,9 @@ impl Core {
         }
         if !core_block(address) {
             return bus.write(address, value, size, Initiator::Debug);
+        }
+        if subword_ignored(self, address, size) {
+            return Ok(());
         }
         let shift = 8 * (address & 3);
         let lanes = size_mask(size) << shift;

@@ -7,6 +7,12 @@
 //! the byte-accessible registers (NVIC_IPR, SHPR1–3, CFSR's MMFSR/BFSR/UFSR); for the
 //! word-only registers a sub-word access is UNPREDICTABLE and this is what the simulator does.
 //! Reserved addresses in the blocks the core owns read as zero and ignore writes.
+//!
+//! ARMv6-M (Cortex-M0/M0+): the registers it lacks (ICTR, NVIC_IABR, SHPR1, CFSR, HFSR, MMFAR,
+//! BFAR, STIR, the FP, cache and MPU alias registers; ICSR.RETTOBASE, AIRCR.PRIGROUP and
+//! VECTRESET) are reserved addresses or bits, read as zero and ignore writes; CCR is read-only
+//! (STKALIGN and UNALIGN_TRP read as one). Sub-word accesses and the core's own accesses to the
+//! debug registers follow [`super::v6m`].
 
 use crate::bus::Bus;
 use crate::config::{Arch, Config};
@@ -17,6 +23,7 @@ use super::entry::{fpccr, VTOR_MASK};
 use super::exceptions::{enable, number};
 use super::fault::{cfsr, hfsr};
 use super::ids::{self, Block};
+use super::v6m;
 use super::{ccr, dwt, fpb, mpu, scr};
 
 /// Addresses in the System Control Space (B3.2.2 Table B3-4, B3.3.2, B3.4.3, C1.6).
@@ -131,6 +138,32 @@ pub fn is_cortex_m7(config: &Config) -> bool {
     (config.cpuid >> 4) & 0xFFF == 0xC27
 }
 
+/// Whether the core is a Cortex-M0+ (its VTOR has bit 7 RAZ/WI).
+pub fn is_cortex_m0plus(config: &Config) -> bool {
+    (config.cpuid >> 4) & 0xFFF == 0xC60
+}
+
+/// The writable bits of VTOR: TBLOFF `[31:7]` (B3.2.5). The Cortex-M0+ implements bit 7, the
+/// least significant bit of TBLOFF, as RAZ/WI, so that the table is aligned to at least its
+/// 48 vectors' size (Cortex-M0+ Devices Generic User Guide 4.3.4).
+pub fn vtor_mask(config: &Config) -> u32 {
+    if is_cortex_m0plus(config) {
+        VTOR_MASK & !(1 << 7)
+    } else {
+        VTOR_MASK
+    }
+}
+
+/// The last word address of the MPU's registers: ARMv6-M's PMSAv6 has no RBAR/RASR aliases
+/// (ARMv6-M ARM B3.5), so 0xE000_EDA4–0xE000_EDB8 are reserved there.
+fn mpu_last(config: &Config) -> u32 {
+    if config.arch == Arch::V6M {
+        mpu::address::RASR
+    } else {
+        mpu::address::LAST
+    }
+}
+
 /// CCR as reset (B3.2.8; Cortex-M7: BP and STKALIGN read as one; ARMv6-M: UNALIGN_TRP and
 /// STKALIGN read as one).
 pub fn ccr_reset(config: &Config) -> u32 {
@@ -166,6 +199,9 @@ fn ccr_writable(core: &Core) -> u32 {
 /// A word read of a core register at word-aligned `address` (in a block [`super::claims`]
 /// covers).
 pub fn read_word(core: &mut Core, address: u32, who: Accessor) -> u32 {
+    if who == Accessor::Cpu && v6m::hidden_from_core(&core.config, address) {
+        return 0;
+    }
     let block = address & !0xFFF;
     let offset = address & 0xFFF;
     let cpuid = core.config.cpuid;
@@ -275,7 +311,7 @@ fn read_scs(core: &mut Core, address: u32, who: Accessor) -> u32 {
         },
         address::CSSELR => core.sys.csselr,
         address::CPACR if fpu => core.sys.cpacr,
-        a if (mpu::address::TYPE..=mpu::address::LAST).contains(&a) => core.sys.mpu.read(a),
+        a if (mpu::address::TYPE..=mpu_last(&core.config)).contains(&a) => core.sys.mpu.read(a),
         address::DHCSR => core.read_dhcsr(who == Accessor::Debugger),
         address::DCRDR => core.sys.debug.dcrdr,
         address::DEMCR => {
@@ -301,7 +337,9 @@ fn read_scs(core: &mut Core, address: u32, who: Accessor) -> u32 {
 fn read_icsr(core: &Core) -> u32 {
     let e = &core.sys.exceptions;
     let mut value = u32::from(core.regs.ipsr);
-    if core.regs.handler_mode() && e.active_count() == 1 {
+    // RETTOBASE is ARMv7-M's; bit 11 is reserved on ARMv6-M (B3.2.4).
+    let v7 = core.config.arch != Arch::V6M;
+    if v7 && core.regs.handler_mode() && e.active_count() == 1 {
         value |= icsr::RETTOBASE;
     }
     // VECTPENDING includes the effect of BASEPRI and FAULTMASK but not PRIMASK (B3.2.4).
@@ -364,6 +402,9 @@ pub fn write_word(
     lanes: u32,
     who: Accessor,
 ) {
+    if who == Accessor::Cpu && v6m::hidden_from_core(&core.config, address) {
+        return;
+    }
     let block = address & !0xFFF;
     let offset = address & 0xFFF;
     core.sys.attention = true;
@@ -453,7 +494,9 @@ fn write_scs(
             }
         }
         address::ICSR => write_icsr(core, bits),
-        address::VTOR => core.sys.vtor = lanes_of(value, lanes, core.sys.vtor) & VTOR_MASK,
+        address::VTOR => {
+            core.sys.vtor = lanes_of(value, lanes, core.sys.vtor) & vtor_mask(&core.config);
+        }
         address::AIRCR => write_aircr(core, value, lanes),
         address::SCR => {
             core.sys.scr = lanes_of(value, lanes, core.sys.scr) & scr::MASK;
@@ -490,7 +533,7 @@ fn write_scs(
         address::CPACR if fpu => {
             core.sys.cpacr = lanes_of(value, lanes, core.sys.cpacr) & super::CPACR_CP10_CP11;
         }
-        a if (mpu::address::TYPE..=mpu::address::LAST).contains(&a) => {
+        a if (mpu::address::TYPE..=mpu_last(&core.config)).contains(&a) => {
             let old = core.sys.mpu.read(a);
             core.sys.mpu.write(a, lanes_of(value, lanes, old));
         }

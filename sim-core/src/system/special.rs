@@ -29,10 +29,13 @@ pub fn sysm_exists(core: &Core, sysm: u8) -> bool {
     matches!(sysm, 0..=3 | 5..=9 | 16 | 20) || (v7 && matches!(sysm, 17..=19))
 }
 
-/// The APSR bits MRS reads: NZCVQ, and GE with the DSP extension.
-fn apsr_read_mask(core: &Core) -> u32 {
+/// The APSR bits MRS reads and MSR writes: NZCVQ, GE with the DSP extension, and only NZCV
+/// on ARMv6-M, whose APSR has no Q bit (ARMv6-M ARM B1.4, the special-purpose registers).
+fn apsr_mask(core: &Core) -> u32 {
     if core.config.has_dsp() {
         psr::APSR_MASK
+    } else if core.config.arch == Arch::V6M {
+        psr::NZCV
     } else {
         psr::NZCV | psr::Q
     }
@@ -51,7 +54,7 @@ pub fn read_special(core: &Core, sysm: u8) -> u32 {
         0..=7 => {
             let mut value = 0;
             if sysm & 4 == 0 {
-                value |= r.apsr & apsr_read_mask(core);
+                value |= r.apsr & apsr_mask(core);
             }
             if sysm & 1 != 0 && privileged {
                 value |= u32::from(r.ipsr);
@@ -90,9 +93,10 @@ pub fn write_special(core: &mut Core, sysm: u8, mask: u8, value: u32) {
             if mask & 0b10 != 0 {
                 bits |= psr::NZCV | psr::Q;
             }
-            if mask & 0b01 != 0 && core.config.has_dsp() {
+            if mask & 0b01 != 0 {
                 bits |= psr::GE_MASK;
             }
+            bits &= apsr_mask(core);
             let r = &mut core.regs;
             r.apsr = (r.apsr & !bits) | (value & bits);
         }
