@@ -418,3 +418,7 @@ impl G0Model {
 #[cfg(test)]
 #[path = "model_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "facts_agree_tests.rs"]
+mod facts_agree_tests;
