@@ -110,8 +110,8 @@ impl G0Options {
 
     /// The value of one option register (`None` for a non-option register).
     pub fn register(&self, reg: FlashRegister) -> Option<u32> {
-        let mut copy = *self;
-        copy.slot(reg).map(|v| *v)
+        let index = FlashRegister::OPTIONS.iter().position(|r| *r == reg)?;
+        Some(self.words()[index])
     }
 
     /// Sets one option register; `false` for a non-option register.
@@ -127,7 +127,22 @@ impl G0Options {
 
     /// The fourteen registers in [`FlashRegister::OPTIONS`] order.
     pub fn words(&self) -> [u32; 14] {
-        FlashRegister::OPTIONS.map(|r| self.register(r).unwrap_or(0))
+        [
+            self.optr,
+            self.pcrop1asr,
+            self.pcrop1aer,
+            self.wrp1ar,
+            self.wrp1br,
+            self.pcrop1bsr,
+            self.pcrop1ber,
+            self.pcrop2asr,
+            self.pcrop2aer,
+            self.wrp2ar,
+            self.wrp2br,
+            self.pcrop2bsr,
+            self.pcrop2ber,
+            self.secr,
+        ]
     }
 
     /// The registers from fourteen words in [`FlashRegister::OPTIONS`] order.
@@ -491,6 +506,9 @@ mod tests {
         let mut o = G0Options::factory(G0Line::G0B1);
         for (i, reg) in FlashRegister::OPTIONS.into_iter().enumerate() {
             assert!(o.set_register(reg, 0x100 + i as u32));
+        }
+        for (i, reg) in FlashRegister::OPTIONS.into_iter().enumerate() {
+            assert_eq!(o.register(reg), Some(0x100 + i as u32), "{reg}");
         }
         assert!(!o.set_register(FlashRegister::Cr, 1));
         assert_eq!(o.register(FlashRegister::Sr), None);
