@@ -7,6 +7,7 @@
 
 pub mod bitband;
 pub mod fields;
+pub mod g0;
 pub mod g4;
 pub mod geometry;
 pub mod option_area;

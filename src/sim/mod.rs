@@ -20,6 +20,7 @@ pub mod f7;
 pub mod family;
 pub mod faults;
 pub mod flash;
+pub mod g0;
 pub mod g4;
 pub mod g4_flash;
 pub mod geometry;
