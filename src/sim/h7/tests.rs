@@ -207,3 +207,121 @@ fn a_new_chip_needs_a_supported_size() {
         "the one-bank STM32H750 is not simulated"
     );
 }
+
+/// The engine's facts (`chip::h7`) drive the model, which was written without them: the
+/// option sequence as data sets the swap, and after the reset every sector the facts name for
+/// a logical address is the one the model erases. A misunderstanding on either side fails here.
+mod facts_drive_the_model {
+    use super::*;
+    use crate::chip::h7::registers::{FLASH_CR_PG, FLASH_CR_START};
+    use crate::chip::h7::{
+        option_sequence, sequence, BankSwap, H7Layout, H7Options, OptionStep, OptsrField,
+    };
+
+    fn run_option_sequence(m: &mut H7Model, target: &H7Options, mut now: Instant) -> Instant {
+        let current = H7Options {
+            optsr: m.read(OPTSR_CUR, 4, Debug, now).unwrap()
+                & !(OptsrField::OptBusy.mask() | OptsrField::OptChangeErr.mask()),
+            ..H7Options::FACTORY
+        };
+        for step in option_sequence(false) {
+            match step {
+                OptionStep::Unlock {
+                    register,
+                    keys,
+                    lock,
+                } => {
+                    if m.read(lock.register.address(), 4, Debug, now).unwrap() & lock.mask != 0 {
+                        for k in keys {
+                            m.write(register.address(), k, 4, Debug, now).unwrap();
+                        }
+                    }
+                }
+                OptionStep::WriteProgramRegisters => {
+                    for (register, value) in current.registers_to_write(target) {
+                        m.write(register.address(), value, 4, Debug, now).unwrap();
+                    }
+                }
+                OptionStep::ClearChangeError(bit) | OptionStep::Start(bit) => {
+                    m.write(bit.register.address(), bit.mask, 4, Debug, now)
+                        .unwrap();
+                }
+                OptionStep::WaitWhileBusy { busy, timeout } => {
+                    let deadline = now + timeout;
+                    while m.read(busy.register.address(), 4, Debug, now).unwrap() & busy.mask != 0 {
+                        assert!(now < deadline, "OPT_BUSY stays set");
+                        now += Duration::from_millis(5);
+                    }
+                }
+                OptionStep::CheckChangeError(bit) => {
+                    let value = m.read(bit.register.address(), 4, Debug, now).unwrap();
+                    assert_eq!(value & bit.mask, 0, "OPTCHANGEERR");
+                }
+                OptionStep::Lock(bit) => {
+                    let value = m.read(bit.register.address(), 4, Debug, now).unwrap();
+                    m.write(bit.register.address(), value | bit.mask, 4, Debug, now)
+                        .unwrap();
+                }
+            }
+        }
+        now
+    }
+
+    fn unlock_bank(m: &mut H7Model, bank: crate::chip::h7::PhysicalBank, now: Instant) {
+        let OptionStep::Unlock { register, keys, .. } = sequence::bank_unlock(bank) else {
+            panic!("an unlock step");
+        };
+        for k in keys {
+            m.write(register.address(), k, 4, Debug, now).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_option_sequence_sets_the_swap_and_the_facts_name_the_sectors() {
+        for flash_kb in [1024, 2048] {
+            for swap in [BankSwap::NotSwapped, BankSwap::Swapped] {
+                let (mut m, now) = (H7Model::factory(flash_kb).unwrap(), Instant::now());
+                let target = H7Options {
+                    optsr: OptsrField::SwapBankOpt
+                        .set(H7Options::FACTORY.optsr, u32::from(swap.bit())),
+                    ..H7Options::FACTORY
+                };
+                let mut now = run_option_sequence(&mut m, &target, now);
+                assert_eq!(m.store().swap(), swap.bit(), "{flash_kb} KB {swap:?}");
+                m.system_reset();
+                let layout = H7Layout::new(flash_kb, swap).unwrap();
+                for bank in layout.physical_banks() {
+                    unlock_bank(&mut m, *bank, now);
+                }
+                // Mark every sector through the register set the facts name for it.
+                for sector in layout.sectors() {
+                    let cr = sector.registers().cr.address();
+                    m.write(cr, FLASH_CR_PG, 4, Debug, now).unwrap();
+                    for i in 0..8 {
+                        m.write(sector.address + 4 * i, sector.address, 4, Debug, now)
+                            .unwrap();
+                    }
+                    m.write(cr, 0, 4, Debug, now).unwrap();
+                    assert_eq!(m.read(sector.address, 4, Debug, now), Ok(sector.address));
+                }
+                // Erase each sector as the facts say; only that logical sector goes.
+                let sectors = layout.sectors();
+                for (n, sector) in sectors.iter().enumerate() {
+                    now += Duration::from_secs(1);
+                    let cr = sector.registers().cr.address();
+                    m.write(cr, sector.erase_bits(), 4, Debug, now).unwrap();
+                    m.write(cr, sector.erase_bits() | FLASH_CR_START, 4, Debug, now)
+                        .unwrap();
+                    for (k, other) in sectors.iter().enumerate() {
+                        let expected = if k <= n { 0xFFFF_FFFF } else { other.address };
+                        assert_eq!(
+                            m.read(other.address, 4, Debug, now),
+                            Ok(expected),
+                            "{flash_kb} KB {swap:?}: erasing {sector:?} reached {other:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
