@@ -10,6 +10,7 @@ pub mod fields;
 pub mod g0;
 pub mod g4;
 pub mod geometry;
+pub mod h7;
 pub mod option_area;
 pub mod part;
 pub mod program_pages;

@@ -25,6 +25,7 @@ pub mod g4;
 pub mod g4_flash;
 pub mod geometry;
 pub mod glasgow;
+pub mod h7;
 pub mod periph;
 pub mod probe;
 pub mod state;
