@@ -14,8 +14,8 @@ use cli::{
     OptbytesAction, OptbytesArgs, SetArgs,
 };
 use probe_rs::CoreStatus;
+use stm32_opts::chip::f7::Field;
 use stm32_opts::chip::g4::OptrField;
-use stm32_opts::chip::Field;
 use stm32_opts::erase;
 use stm32_opts::fault;
 use stm32_opts::optbytes::g4::{self as g4, G4Change, G4Report, G4Request};
@@ -261,7 +261,7 @@ fn in_cli_words(error: optbytes::Error) -> anyhow::Error {
     }
 }
 
-fn shown(report: Report) -> Result<(optbytes::OptionBytes, stm32_opts::chip::Part, String)> {
+fn shown(report: Report) -> Result<(optbytes::OptionBytes, stm32_opts::chip::f7::Part, String)> {
     match report {
         Report::Shown {
             snapshot,

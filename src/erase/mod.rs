@@ -13,7 +13,8 @@ pub mod family;
 pub mod g4;
 pub mod run;
 
-use crate::chip::{BankMode, FlashLayout, Sector};
+use crate::chip::f7::{FlashLayout, Sector};
+use crate::chip::BankMode;
 
 pub use family::{erase_live, Erased, FamilyEraseError};
 pub use run::{erase, EraseError};

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use probe_rs::Core;
 
-use crate::chip::registers::{
+use crate::chip::f7::registers::{
     flash_sr_flag_names, FLASH_CR, FLASH_CR_LOCK, FLASH_CR_PSIZE_X32, FLASH_CR_SER,
     FLASH_CR_SNB_SHIFT, FLASH_CR_STRT, FLASH_KEY1, FLASH_KEY2, FLASH_KEYR, FLASH_SR, FLASH_SR_BSY,
     FLASH_SR_EOP, FLASH_SR_ERRORS, FLASH_SR_WRPERR,
 };
-use crate::chip::{Field, FlashLayout, Part, Sector};
+use crate::chip::f7::{Field, FlashLayout, Part, Sector};
 use crate::optbytes;
 
 use super::controller::{Controller, StepError};

@@ -22,7 +22,7 @@ use crate::chip::g4::registers::{
     flash_sr_flag_names, FlashRegister, FLASH_CR_PG, FLASH_SR_PROGRAM_ERRORS,
 };
 use crate::chip::g4::{G4Layout, Page};
-use crate::chip::geometry::hex32;
+use crate::chip::notation::hex32;
 use crate::erase::controller::StepError;
 use crate::erase::g4::{erase_units, page_number, G4EraseError, Unit, CONTROLLER};
 

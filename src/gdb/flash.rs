@@ -27,8 +27,8 @@ use probe_rs::config::MemoryRegion;
 use probe_rs::flashing::{DownloadOptions, FlashProgress};
 use probe_rs::MemoryInterface;
 
+use crate::chip::f7::geometry::FLASH_AXIM_BASE;
 use crate::chip::g4::G4Layout;
-use crate::chip::geometry::FLASH_AXIM_BASE;
 use crate::flashprog::g4 as g4_program;
 
 use super::guard::{check_main_flash_op, FlashOp, FlashRange, MainFlash};
@@ -554,7 +554,7 @@ impl Flash for ChipTarget<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::geometry::{BankMode, FlashLayout};
+    use crate::chip::f7::geometry::{BankMode, FlashLayout};
 
     fn axim(start: u32, len: u32) -> FlashRange {
         FlashRange {

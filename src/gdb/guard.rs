@@ -27,7 +27,12 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::chip::bitband;
-use crate::chip::fields::RDP_LEVEL_2;
+use crate::chip::f7::geometry::{hex32, FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
+use crate::chip::f7::registers::{
+    FLASH_CR_LOCK as FLASH_CR_LOCK_F7, FLASH_CR_STRT as FLASH_CR_STRT_F7, FLASH_KEYR, FLASH_OPTCR,
+    FLASH_OPTCR1, FLASH_OPTCR_OPTLOCK, FLASH_OPTCR_OPTSTRT, FLASH_OPTKEYR, OPTION_BYTES_BASE,
+    OTP_BASE, OTP_END, SYSTEM_MEMORY_BASE, SYSTEM_MEMORY_END, SYSTEM_MEMORY_ITCM_BASE,
+};
 use crate::chip::g4::registers::{
     FlashRegister as G4FlashRegister, FLASH_BASE as G4_FLASH_BASE, FLASH_CR_FSTPG,
     FLASH_CR_LOCK as G4_FLASH_CR_LOCK, FLASH_CR_MER1, FLASH_CR_MER2, FLASH_CR_OBL_LAUNCH,
@@ -35,12 +40,7 @@ use crate::chip::g4::registers::{
     FLASH_CR_PG, FLASH_CR_STRT, OPTION_BYTES_BANK1_BASE, OPTION_BYTES_BANK2_BASE,
 };
 use crate::chip::g4::G4Layout;
-use crate::chip::geometry::{hex32, FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
-use crate::chip::registers::{
-    FLASH_CR_LOCK as FLASH_CR_LOCK_F7, FLASH_CR_STRT as FLASH_CR_STRT_F7, FLASH_KEYR, FLASH_OPTCR,
-    FLASH_OPTCR1, FLASH_OPTCR_OPTLOCK, FLASH_OPTCR_OPTSTRT, FLASH_OPTKEYR, OPTION_BYTES_BASE,
-    OTP_BASE, OTP_END, SYSTEM_MEMORY_BASE, SYSTEM_MEMORY_END, SYSTEM_MEMORY_ITCM_BASE,
-};
+use crate::chip::rdp::RDP_LEVEL_2;
 
 /// The largest STM32F7 flash (2 MB): how far both flash aliases reach, whatever the part.
 pub const FLASH_MAX_BYTES: u32 = 2 * 1024 * 1024;
@@ -1069,7 +1069,7 @@ impl GuardSession {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::geometry::BankMode;
+    use crate::chip::BankMode;
 
     const FACTORY_OPTCR: u32 = 0xFFFF_AAFD;
     const UNLOCKED_OPTCR: u32 = 0xFFFF_AAFC;

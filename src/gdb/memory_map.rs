@@ -9,13 +9,14 @@ use std::fmt::Write as _;
 
 use probe_rs::{Core, MemoryInterface};
 
+use crate::chip::f7::geometry::{FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
+use crate::chip::f7::registers::{DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR};
+use crate::chip::f7::Part;
 use crate::chip::g4::registers::{
     FlashRegister as G4FlashRegister, FLASHSIZE_BASE as G4_FLASHSIZE_BASE,
 };
 use crate::chip::g4::{AlgorithmFit, G4Layout, G4Line, G4Part, OptrField};
-use crate::chip::geometry::{FlashLayout, FLASH_AXIM_BASE, FLASH_ITCM_BASE};
-use crate::chip::registers::{DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR};
-use crate::chip::{BankMode, Part};
+use crate::chip::BankMode;
 
 /// FLASH_OPTCR.nDBANK (bit 29): 1 = single bank, 0 = dual bank.
 pub const OPTCR_NDBANK: u32 = 1 << 29;
@@ -108,7 +109,9 @@ pub fn layout_from_registers(
         None => [Some(u32::from(flash_size_kb)), fallback_kb]
             .into_iter()
             .flatten()
-            .find_map(|kb| FlashLayout::new(kb, BankMode::from_ndbank(ndbank)).ok()),
+            .find_map(|kb| {
+                FlashLayout::new(kb, crate::chip::f7::geometry::bank_mode_from_ndbank(ndbank)).ok()
+            }),
     };
     LiveFlash {
         optcr,

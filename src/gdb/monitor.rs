@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
+use crate::chip::f7::{Field, Part};
 use crate::chip::g4::{G4Part, OptrField};
-use crate::chip::{Field, Part};
 use crate::erase;
 use crate::fault::{self, vector_catch};
 use crate::optbytes::g4::{self, G4Change, G4Report, G4Request};

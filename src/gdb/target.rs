@@ -41,12 +41,12 @@ use super::guard::{
 use super::memory_map::{copy_chunk, memory_map_xml, read_live_flash, LiveFlash};
 use super::registers;
 use super::watchpoints::WatchTable;
+use crate::chip::f7::registers::{
+    FLASH_CR, FLASH_CR_LOCK, FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY,
+};
 use crate::chip::g4::registers::{
     FlashRegister as G4FlashRegister, FLASH_CR_LOCK as G4_FLASH_CR_LOCK,
     FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK, FLASH_SR_BSY as G4_FLASH_SR_BSY,
-};
-use crate::chip::registers::{
-    FLASH_CR, FLASH_CR_LOCK, FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY,
 };
 use crate::optbytes::family::Family;
 use crate::semihosting::Semihosting;
@@ -729,7 +729,7 @@ impl MemoryMap for ChipTarget<'_> {
                     read_live_flash(&mut core, &self.target_name),
                 )?
             };
-            let fallback_kb = crate::chip::Part::from_name(&self.target_name)
+            let fallback_kb = crate::chip::f7::Part::from_name(&self.target_name)
                 .map(|p| p.flash_kb)
                 .unwrap_or(2048);
             let xml = match &live.g4 {

@@ -20,7 +20,7 @@
 
 use probe_rs::Session;
 
-use crate::chip::{Field, Part};
+use crate::chip::f7::{Field, Part};
 
 use super::error::{AttachError, Error, LeftState};
 use super::parse::Change;

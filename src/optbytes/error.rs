@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::chip::{OptionWords, PartError};
+use crate::chip::f7::{OptionWords, PartError};
 
 use super::parse::ParseError;
 use super::plan::{Confirmation, PlanError};
@@ -160,7 +160,7 @@ pub enum Error {
         state: LeftState,
     },
     /// The flash interface raised error flags during option programming.
-    #[error("option programming failed: FLASH_SR = {sr:#010x} ({}); {state}", crate::chip::registers::flash_sr_flag_names(*.sr).join(", "))]
+    #[error("option programming failed: FLASH_SR = {sr:#010x} ({}); {state}", crate::chip::f7::registers::flash_sr_flag_names(*.sr).join(", "))]
     FlashFlags {
         /// FLASH_SR as read.
         sr: u32,

@@ -2,8 +2,8 @@
 //! is opened, so each edge parses its user's words with the right field table) and by DEV_ID
 //! (what the chip says; each family checks the two agree before it plans).
 
+use crate::chip::f7::part::Line as F7Line;
 use crate::chip::g4::G4Line;
-use crate::chip::part::Family as F7Line;
 
 /// A family of chips behind the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

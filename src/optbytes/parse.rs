@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::chip::fields::{boot_add_for, BorLevel, Field, FieldKind, RdpLevel};
+use crate::chip::f7::fields::{boot_add_for, BorLevel, Field, FieldKind, RdpLevel};
 
 /// One requested change: a field and its new raw value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -160,7 +160,7 @@ pub fn parse_value(field: Field, text: &str) -> Result<u32, ParseError> {
                 _ => None,
             };
             if let Some(level) = level {
-                return Ok(u32::from(level.byte()));
+                return Ok(u32::from(crate::chip::f7::fields::rdp_byte(level)));
             }
             if !t.starts_with("0x") {
                 return Err(bad("write a level (0, 1, 2) or a raw byte in hex (0x..)"));
@@ -429,7 +429,7 @@ mod tests {
 
     #[test]
     fn every_field_accepts_its_own_formatted_value() {
-        use crate::chip::fields::format_value;
+        use crate::chip::f7::fields::format_value;
         for field in Field::ALL {
             let samples: Vec<u32> = match field.kind() {
                 FieldKind::BorLevel => vec![],

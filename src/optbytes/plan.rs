@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::chip::fields::{describe, describe_boot_address, format_value};
-use crate::chip::{Field, OptionWords, Part, RdpLevel};
+use crate::chip::f7::fields::{describe, describe_boot_address, format_value};
+use crate::chip::f7::{Field, OptionWords, Part};
+use crate::chip::RdpLevel;
 
 use super::error::Error;
 use super::parse::Change;
@@ -346,7 +347,7 @@ fn warnings(old: &OptionWords, new: &OptionWords, part: &Part, diffs: &[FieldDif
             w.push_str(&format!(
                 " probe-rs uses the single-bank algorithm by default; flash with `--prefer-flash-algorithm {}` (or `preferred_algos` in DownloadOptions). Linker scripts: bank 2 starts at {}; see docs/option-bytes.md.",
                 new_layout.probe_rs_algorithm(),
-                crate::chip::geometry::hex32(new_layout.bank2_base().unwrap_or(0)),
+                crate::chip::notation::hex32(new_layout.bank2_base().unwrap_or(0)),
             ));
         } else {
             w.push_str(&format!(
@@ -413,7 +414,7 @@ fn warnings(old: &OptionWords, new: &OptionWords, part: &Part, diffs: &[FieldDif
             out.push(format!(
                 "nWRP bits {} guard no sector of a {} part in {} mode.",
                 sector_list(&touched),
-                crate::chip::geometry::size_text(part.flash_kb),
+                crate::chip::notation::size_text(part.flash_kb),
                 new_layout.bank_mode.name()
             ));
         }
@@ -461,7 +462,8 @@ fn warnings(old: &OptionWords, new: &OptionWords, part: &Part, diffs: &[FieldDif
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::{Family, Part};
+    use crate::chip::f7::Line;
+    use crate::chip::f7::Part;
     use crate::optbytes::parse::parse_changes;
 
     fn zi() -> Part {
@@ -663,7 +665,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.new.optcr, 0xCFFE_AAFC);
         assert!(p.warnings.iter().any(|w| w.contains("sectors 0:")));
-        assert_eq!(p.part.family, Family::F74x);
+        assert_eq!(p.part.family, Line::F74x);
     }
 
     #[test]

@@ -8,13 +8,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::chip::registers::{
+use crate::chip::f7::registers::{
     flash_sr_flag_names, DBGMCU_APB1_FZ, DBGMCU_APB1_FZ_DBG_IWDG_STOP,
     DBGMCU_APB1_FZ_DBG_WWDG_STOP, FLASH_OPTCR, FLASH_OPTCR1, FLASH_OPTCR_OPTLOCK,
     FLASH_OPTCR_OPTSTRT, FLASH_OPTKEY1, FLASH_OPTKEY2, FLASH_OPTKEYR, FLASH_SR, FLASH_SR_BSY,
     FLASH_SR_EOP, FLASH_SR_ERRORS,
 };
-use crate::chip::{OptionWords, RdpLevel};
+use crate::chip::f7::OptionWords;
+use crate::chip::RdpLevel;
 
 use super::error::{Error, LeftState, LockState, OptionsState};
 use super::keys::KeySequence;
@@ -668,7 +669,7 @@ fn verify_programmed<T: Target + ?Sized>(
                 return Err(Error::VerifyFailed {
                     what: format!(
                         "option bytes at {:#010x}: value/complement",
-                        crate::chip::registers::OPTION_BYTES_BASE + first.offset
+                        crate::chip::f7::registers::OPTION_BYTES_BASE + first.offset
                     ),
                     expected: "upper half-word = complement of the lower".into(),
                     actual: format!("{:#010x}", first.word),

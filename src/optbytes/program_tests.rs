@@ -3,8 +3,8 @@
 //! through probe-rs.
 
 use super::*;
-use crate::chip::registers::*;
-use crate::chip::{Field, OptionArea, Part};
+use crate::chip::f7::registers::*;
+use crate::chip::f7::{Field, OptionArea, Part};
 use crate::optbytes::parse::parse_changes;
 use crate::optbytes::plan::{plan, Consent};
 

@@ -2,13 +2,13 @@
 
 use serde::Serialize;
 
-use crate::chip::fields::describe;
-use crate::chip::part::{dev_id_name, Family};
-use crate::chip::registers::{
+use crate::chip::f7::fields::describe;
+use crate::chip::f7::part::{dev_id_name, Line};
+use crate::chip::f7::registers::{
     dbgmcu_dev_id, dbgmcu_rev_id, DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_OPTCR, FLASH_OPTCR1,
     OPTION_BYTES_BASE,
 };
-use crate::chip::{Field, OptionArea, OptionWords, Part, PartError};
+use crate::chip::f7::{Field, OptionArea, OptionWords, Part, PartError};
 
 use super::error::{Error, LeftState};
 use super::parse::Change;
@@ -171,7 +171,7 @@ pub(crate) fn read_identity<T: Target + ?Sized>(t: &mut T) -> Result<ChipIdentit
         .read32(DBGMCU_IDCODE)
         .map_err(|e| Error::probe("reading DBGMCU_IDCODE", e, state))?;
     let dev_id = dbgmcu_dev_id(idcode);
-    if Family::from_dev_id(dev_id).is_none() {
+    if Line::from_dev_id(dev_id).is_none() {
         return Err(Error::UnsupportedChip {
             source: PartError::UnsupportedDevId { dev_id },
             state,

@@ -17,10 +17,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::chip::fields::{describe, format_value};
-use crate::chip::geometry::{hex32, size_text};
-use crate::chip::registers::FLASH_OPTCR_OPTLOCK;
-use crate::chip::{Field, OptionWords, Part};
+use crate::chip::f7::fields::{describe, format_value};
+use crate::chip::f7::registers::FLASH_OPTCR_OPTLOCK;
+use crate::chip::f7::{Field, OptionWords, Part};
+use crate::chip::notation::{hex32, size_text};
 
 use super::plan::{Confirmation, Plan};
 use super::program::{CoreAfter, Outcome};
@@ -129,7 +129,7 @@ pub fn table(snapshot: &OptionBytes, part: &Part, chip_name: &str) -> String {
                     let _ = writeln!(
                         out,
                         "Option bytes at {}: {:#010x} fails the value/complement check",
-                        hex32(crate::chip::registers::OPTION_BYTES_BASE + b.offset),
+                        hex32(crate::chip::f7::registers::OPTION_BYTES_BASE + b.offset),
                         b.word
                     );
                 }
@@ -364,7 +364,7 @@ pub fn outcome_json(plan: &Plan, outcome: &Outcome) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::OptionArea;
+    use crate::chip::f7::OptionArea;
     use crate::optbytes::parse::parse_changes;
     use crate::optbytes::plan::plan;
     use crate::optbytes::read::ChipIdentity;

@@ -134,7 +134,7 @@ impl FlashRegister {
 }
 
 /// The keys are the same in every STM32 family (reference §0).
-pub use crate::chip::registers::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
+pub use crate::chip::keys::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
 
 // ---------------------------------------------------------------------------------------------
 // FLASH_SR (CMSIS `FLASH_SR_*_Pos`).

@@ -4,12 +4,12 @@
 
 use serde::Serialize;
 
+use crate::chip::f7::part::PartError;
 use crate::chip::g4::registers::{
     FlashRegister, DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_CR_LOCK, FLASH_CR_OPTLOCK,
     OPTION_BYTES_BANK1_BASE, OPTION_BYTES_BANK2_BASE,
 };
 use crate::chip::g4::{G4Layout, G4Line, G4OptionImage, G4Options, G4Part};
-use crate::chip::part::PartError;
 
 use crate::optbytes::error::{Error, LeftState};
 use crate::optbytes::target::Target;

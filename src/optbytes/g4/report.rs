@@ -25,7 +25,7 @@ use crate::chip::g4::fields::{
 use crate::chip::g4::{
     AlgorithmFit, G4Layout, G4Options, G4Part, Meaning, OptrField, PcropArea, WrpVerdict,
 };
-use crate::chip::geometry::hex32;
+use crate::chip::notation::hex32;
 use crate::chip::{BankMode, RdpLevel};
 use crate::optbytes::plan::Confirmation;
 use crate::optbytes::report::{

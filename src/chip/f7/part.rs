@@ -7,64 +7,64 @@ use super::geometry::{BankMode, FlashLayout, GeometryError};
 
 /// A device line, as told apart by DBGMCU_IDCODE.DEV_ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Family {
+pub enum Line {
     /// STM32F765/767/768/769/777/778/779 (RM0410), DEV_ID 0x451: has nDBANK and nDBOOT.
     F76x,
     /// STM32F745/746/750/756 (RM0385), DEV_ID 0x449: single bank only, no nDBANK/nDBOOT.
     F74x,
 }
 
-impl Family {
+impl Line {
     /// DEV_ID of this line in DBGMCU_IDCODE.
     pub fn dev_id(self) -> u16 {
         match self {
-            Family::F76x => DEV_ID_F76X,
-            Family::F74x => DEV_ID_F74X,
+            Line::F76x => DEV_ID_F76X,
+            Line::F74x => DEV_ID_F74X,
         }
     }
 
     /// Human name of the line.
     pub fn label(self) -> &'static str {
         match self {
-            Family::F76x => "STM32F76x/F77x",
-            Family::F74x => "STM32F74x/F75x",
+            Line::F76x => "STM32F76x/F77x",
+            Line::F74x => "STM32F74x/F75x",
         }
     }
 
     /// Reference manual describing this line.
     pub fn reference_manual(self) -> &'static str {
         match self {
-            Family::F76x => "RM0410",
-            Family::F74x => "RM0385",
+            Line::F76x => "RM0410",
+            Line::F74x => "RM0385",
         }
     }
 
     /// Whether FLASH_OPTCR has nDBANK and nDBOOT (bits 29 and 28). On F74x those bits are reserved.
     pub fn has_ndbank(self) -> bool {
-        self == Family::F76x
+        self == Line::F76x
     }
 
     /// Width of FLASH_OPTCR.nWRP: 12 bits on F76x, 8 on F74x (bits 27:24 reserved there).
     pub fn nwrp_bits(self) -> u8 {
         match self {
-            Family::F76x => 12,
-            Family::F74x => 8,
+            Line::F76x => 12,
+            Line::F74x => 8,
         }
     }
 
     /// Flash sizes (KB) this tool knows for the line.
     pub fn flash_sizes_kb(self) -> &'static [u32] {
         match self {
-            Family::F76x => &[1024, 2048],
-            Family::F74x => &[512, 1024],
+            Line::F76x => &[1024, 2048],
+            Line::F74x => &[512, 1024],
         }
     }
 
     /// The line with this DEV_ID, if this tool supports it.
-    pub fn from_dev_id(dev_id: u16) -> Option<Family> {
+    pub fn from_dev_id(dev_id: u16) -> Option<Line> {
         match dev_id {
-            DEV_ID_F76X => Some(Family::F76x),
-            DEV_ID_F74X => Some(Family::F74x),
+            DEV_ID_F76X => Some(Line::F76x),
+            DEV_ID_F74X => Some(Line::F74x),
             _ => None,
         }
     }
@@ -77,21 +77,14 @@ pub const DEV_ID_F74X: u16 = 0x449;
 /// DEV_ID of STM32F72x/F73x (RM0431): known, not supported (other flash layout, PCROP in OPTCR2).
 pub const DEV_ID_F72X: u16 = 0x452;
 
-/// What an unsupported DEV_ID is, for error messages.
-pub fn dev_id_name(dev_id: u16) -> Option<&'static str> {
-    match dev_id {
-        DEV_ID_F76X => Some("STM32F76x/F77x"),
-        DEV_ID_F74X => Some("STM32F74x/F75x"),
-        DEV_ID_F72X => Some("STM32F72x/F73x"),
-        other => crate::chip::g4::G4Line::from_dev_id(other).map(crate::chip::g4::G4Line::label),
-    }
-}
+/// What a DEV_ID is, whichever family knows it, for error messages.
+pub use crate::chip::family::dev_id_name;
 
 /// A part as far as the option bytes care: its line and its flash size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Part {
-    /// Device line.
-    pub family: Family,
+    /// Device line (`family` in the JSON documents since their first version).
+    pub family: Line,
     /// Flash size in KB.
     pub flash_kb: u32,
 }
@@ -117,7 +110,7 @@ pub enum PartError {
     #[error("the flash size register (0x1FF0_F442) reads {raw:#06x}, not a valid size for {} (expected {})", .family.label(), sizes(.family))]
     InvalidFlashSize {
         /// Line identified by DEV_ID.
-        family: Family,
+        family: Line,
         /// Raw register value.
         raw: u16,
     },
@@ -126,7 +119,7 @@ pub enum PartError {
     G4(#[from] crate::chip::g4::G4PartError),
 }
 
-fn sizes(family: &Family) -> String {
+fn sizes(family: &Line) -> String {
     family
         .flash_sizes_kb()
         .iter()
@@ -162,8 +155,8 @@ impl Part {
         }
         let family =
             match line {
-                "65" | "67" | "68" | "69" | "77" | "78" | "79" => Family::F76x,
-                "45" | "46" | "50" | "56" => Family::F74x,
+                "65" | "67" | "68" | "69" | "77" | "78" | "79" => Line::F76x,
+                "45" | "46" | "50" | "56" => Line::F74x,
                 "22" | "23" | "30" | "32" | "33" => return Err(bad(
                     "STM32F72x/F73x (DEV_ID 0x452) have another flash layout and are not supported",
                 )),
@@ -187,7 +180,7 @@ impl Part {
 
     /// Identify the chip from DBGMCU_IDCODE.DEV_ID and the flash size register (KB).
     pub fn from_ids(dev_id: u16, flash_size_kb: u16) -> Result<Part, PartError> {
-        let family = Family::from_dev_id(dev_id).ok_or(PartError::UnsupportedDevId { dev_id })?;
+        let family = Line::from_dev_id(dev_id).ok_or(PartError::UnsupportedDevId { dev_id })?;
         let flash_kb = u32::from(flash_size_kb);
         if !family.flash_sizes_kb().contains(&flash_kb) {
             return Err(PartError::InvalidFlashSize {
@@ -211,7 +204,7 @@ impl Part {
     /// The layout selected by an nDBANK value (always single bank on parts without nDBANK).
     pub fn layout_for_ndbank(&self, ndbank: bool) -> FlashLayout {
         // Every Part has a size from `flash_sizes_kb`, which all have layouts.
-        self.layout(BankMode::from_ndbank(ndbank))
+        self.layout(super::geometry::bank_mode_from_ndbank(ndbank))
             .expect("supported parts have a layout in both modes")
     }
 
@@ -247,7 +240,7 @@ mod tests {
             ("STM32F779NIHx", 2048),
         ] {
             let part = Part::from_name(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(part.family, Family::F76x, "{name}");
+            assert_eq!(part.family, Line::F76x, "{name}");
             assert_eq!(part.flash_kb, kb, "{name}");
             assert!(part.family.has_ndbank());
         }
@@ -262,7 +255,7 @@ mod tests {
             ("STM32F756ZG", 1024),
         ] {
             let part = Part::from_name(name).unwrap();
-            assert_eq!(part.family, Family::F74x, "{name}");
+            assert_eq!(part.family, Line::F74x, "{name}");
             assert_eq!(part.flash_kb, kb);
             assert!(!part.family.has_ndbank());
         }
@@ -297,12 +290,12 @@ mod tests {
         assert_eq!(
             Part::from_ids(0x451, 2048).unwrap(),
             Part {
-                family: Family::F76x,
+                family: Line::F76x,
                 flash_kb: 2048
             }
         );
         assert_eq!(Part::from_ids(0x451, 1024).unwrap().flash_kb, 1024);
-        assert_eq!(Part::from_ids(0x449, 1024).unwrap().family, Family::F74x);
+        assert_eq!(Part::from_ids(0x449, 1024).unwrap().family, Line::F74x);
         let err = Part::from_ids(0x452, 512).unwrap_err();
         assert_eq!(err, PartError::UnsupportedDevId { dev_id: 0x452 });
         assert!(err.to_string().contains("0x452 (STM32F72x/F73x)"), "{err}");
@@ -318,13 +311,13 @@ mod tests {
 
     #[test]
     fn family_facts() {
-        assert_eq!(Family::F76x.dev_id(), 0x451);
-        assert_eq!(Family::F74x.dev_id(), 0x449);
-        assert_eq!(Family::F76x.nwrp_bits(), 12);
-        assert_eq!(Family::F74x.nwrp_bits(), 8);
-        assert_eq!(Family::F76x.reference_manual(), "RM0410");
-        assert_eq!(Family::from_dev_id(0x451), Some(Family::F76x));
-        assert_eq!(Family::from_dev_id(0x452), None);
+        assert_eq!(Line::F76x.dev_id(), 0x451);
+        assert_eq!(Line::F74x.dev_id(), 0x449);
+        assert_eq!(Line::F76x.nwrp_bits(), 12);
+        assert_eq!(Line::F74x.nwrp_bits(), 8);
+        assert_eq!(Line::F76x.reference_manual(), "RM0410");
+        assert_eq!(Line::from_dev_id(0x451), Some(Line::F76x));
+        assert_eq!(Line::from_dev_id(0x452), None);
         assert_eq!(dev_id_name(0x452), Some("STM32F72x/F73x"));
     }
 

@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn ndbank_lives_in_bit_13_of_the_second_word() {
         let dual = OptionArea::from_options(
-            &OptionWords::FACTORY.with(crate::chip::fields::Field::NDBank, 0),
+            &OptionWords::FACTORY.with(crate::chip::f7::fields::Field::NDBank, 0),
         );
         assert_eq!(dual.words[2] & (1 << 13), 0);
         assert_eq!(dual.words[2], 0x2000_DFFF);

@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+pub use crate::chip::bank::BankMode;
+pub use crate::chip::notation::{hex32, size_text};
+
 /// Flash seen through the AXI bus (the address firmware is normally linked for).
 pub const FLASH_AXIM_BASE: u32 = 0x0800_0000;
 /// The same flash seen through the ITCM interface.
@@ -19,43 +22,17 @@ pub const SNB_BANK2: u8 = 0x10;
 ///
 /// Polarity (HAL `OB_NDBANK_SINGLE_BANK`, OpenOCD, BMP): nDBANK = 1 is **single** bank with
 /// 256-bit reads; nDBANK = 0 is **dual** bank (2 × 128-bit). ST's SVD has this inverted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BankMode {
-    /// nDBANK = 1: one bank, large sectors (factory default).
-    Single,
-    /// nDBANK = 0: two banks of half the size, sectors half as large.
-    Dual,
-}
-
-impl BankMode {
-    /// The mode selected by a value of FLASH_OPTCR.nDBANK.
-    pub fn from_ndbank(ndbank: bool) -> Self {
-        if ndbank {
-            BankMode::Single
-        } else {
-            BankMode::Dual
-        }
-    }
-
-    /// The FLASH_OPTCR.nDBANK value that selects this mode.
-    pub fn ndbank(self) -> bool {
-        self == BankMode::Single
-    }
-
-    /// "single" or "dual", as used in JSON and messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            BankMode::Single => "single",
-            BankMode::Dual => "dual",
-        }
+pub fn bank_mode_from_ndbank(ndbank: bool) -> BankMode {
+    if ndbank {
+        BankMode::Single
+    } else {
+        BankMode::Dual
     }
 }
 
-impl std::fmt::Display for BankMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} bank", self.name())
-    }
+/// The FLASH_OPTCR.nDBANK value that selects `mode`.
+pub fn ndbank_for(mode: BankMode) -> bool {
+    mode == BankMode::Single
 }
 
 /// One erasable flash sector.
@@ -272,20 +249,6 @@ impl FlashLayout {
             ),
         }
     }
-}
-
-/// "2 MB", "1 MB", "512 KB".
-pub fn size_text(kb: u32) -> String {
-    if kb >= 1024 && kb.is_multiple_of(1024) {
-        format!("{} MB", kb / 1024)
-    } else {
-        format!("{kb} KB")
-    }
-}
-
-/// An address as RM0410 prints it: `0x0810_0000`.
-pub fn hex32(value: u32) -> String {
-    format!("0x{:04X}_{:04X}", value >> 16, value & 0xFFFF)
 }
 
 #[cfg(test)]
@@ -547,10 +510,10 @@ mod tests {
 
     #[test]
     fn bank_mode_polarity() {
-        assert_eq!(BankMode::from_ndbank(true), BankMode::Single);
-        assert_eq!(BankMode::from_ndbank(false), BankMode::Dual);
-        assert!(BankMode::Single.ndbank());
-        assert!(!BankMode::Dual.ndbank());
+        assert_eq!(bank_mode_from_ndbank(true), BankMode::Single);
+        assert_eq!(bank_mode_from_ndbank(false), BankMode::Dual);
+        assert!(ndbank_for(BankMode::Single));
+        assert!(!ndbank_for(BankMode::Dual));
         assert_eq!(BankMode::Dual.to_string(), "dual bank");
         assert_eq!(
             serde_json::to_string(&BankMode::Single).unwrap(),

@@ -24,14 +24,8 @@ pub const FLASH_OPTCR: u32 = FLASH_BASE + 0x14;
 /// FLASH_OPTCR1: boot addresses BOOT_ADD0/BOOT_ADD1.
 pub const FLASH_OPTCR1: u32 = FLASH_BASE + 0x18;
 
-/// First key for FLASH_KEYR.
-pub const FLASH_KEY1: u32 = 0x4567_0123;
-/// Second key for FLASH_KEYR.
-pub const FLASH_KEY2: u32 = 0xCDEF_89AB;
-/// First key for FLASH_OPTKEYR.
-pub const FLASH_OPTKEY1: u32 = 0x0819_2A3B;
-/// Second key for FLASH_OPTKEYR.
-pub const FLASH_OPTKEY2: u32 = 0x4C5D_6E7F;
+/// The keys are the same in every STM32 family.
+pub use crate::chip::keys::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
 
 /// FLASH_SR.EOP: end of operation (write 1 to clear).
 pub const FLASH_SR_EOP: u32 = 1 << 0;

@@ -36,12 +36,10 @@ pub const FLASH_OPTCR1_BOOT_ADD0: u32 = 0xFFFF;
 /// FLASH_OPTCR1.BOOT_ADD1, bits 31:16.
 pub const FLASH_OPTCR1_BOOT_ADD1: u32 = 0xFFFF << 16;
 
-/// RDP byte for level 0 (no protection).
-pub const RDP_LEVEL_0: u8 = 0xAA;
+/// RDP bytes for level 0 and level 2, the same on every family.
+pub use crate::chip::rdp::{RdpLevel, RDP_LEVEL_0, RDP_LEVEL_2};
 /// RDP byte written for level 1 (HAL `OB_RDP_LEVEL_1`); any byte other than 0xAA/0xCC is level 1.
 pub const RDP_LEVEL_1: u8 = 0x55;
-/// RDP byte for level 2 — permanent: debug access is gone for good.
-pub const RDP_LEVEL_2: u8 = 0xCC;
 
 /// The two option registers, as read from FLASH_OPTCR and FLASH_OPTCR1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize)]
@@ -382,43 +380,12 @@ impl BorLevel {
     }
 }
 
-/// Read-protection level decoded from the RDP byte.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum RdpLevel {
-    /// 0xAA: no protection.
-    Level0,
-    /// Any byte but 0xAA/0xCC: debugger cannot read flash; back to level 0 mass-erases.
-    Level1,
-    /// 0xCC: permanent; debug access disabled for good.
-    Level2,
-}
-
-impl RdpLevel {
-    /// Level of an RDP byte.
-    pub fn from_byte(byte: u8) -> RdpLevel {
-        match byte {
-            RDP_LEVEL_0 => RdpLevel::Level0,
-            RDP_LEVEL_2 => RdpLevel::Level2,
-            _ => RdpLevel::Level1,
-        }
-    }
-
-    /// 0, 1 or 2.
-    pub fn number(self) -> u8 {
-        match self {
-            RdpLevel::Level0 => 0,
-            RdpLevel::Level1 => 1,
-            RdpLevel::Level2 => 2,
-        }
-    }
-
-    /// The byte written for this level (0xAA, 0x55, 0xCC).
-    pub fn byte(self) -> u8 {
-        match self {
-            RdpLevel::Level0 => RDP_LEVEL_0,
-            RdpLevel::Level1 => RDP_LEVEL_1,
-            RdpLevel::Level2 => RDP_LEVEL_2,
-        }
+/// The byte written for `level` (0xAA, 0x55, 0xCC).
+pub fn rdp_byte(level: RdpLevel) -> u8 {
+    match level {
+        RdpLevel::Level0 => RDP_LEVEL_0,
+        RdpLevel::Level1 => RDP_LEVEL_1,
+        RdpLevel::Level2 => RDP_LEVEL_2,
     }
 }
 
@@ -579,23 +546,23 @@ pub fn format_value(field: Field, value: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::part::Family;
+    use crate::chip::f7::part::Line;
 
     fn zi() -> Part {
         Part {
-            family: Family::F76x,
+            family: Line::F76x,
             flash_kb: 2048,
         }
     }
     fn zg() -> Part {
         Part {
-            family: Family::F76x,
+            family: Line::F76x,
             flash_kb: 1024,
         }
     }
     fn f746() -> Part {
         Part {
-            family: Family::F74x,
+            family: Line::F74x,
             flash_kb: 1024,
         }
     }
@@ -739,7 +706,7 @@ mod tests {
             assert_eq!(RdpLevel::from_byte(byte), RdpLevel::Level1, "{byte:#x}");
         }
         for level in [RdpLevel::Level0, RdpLevel::Level1, RdpLevel::Level2] {
-            assert_eq!(RdpLevel::from_byte(level.byte()), level);
+            assert_eq!(RdpLevel::from_byte(rdp_byte(level)), level);
         }
         assert_eq!(RdpLevel::Level2.number(), 2);
     }
