@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use probe_rs::probe::WireProtocol;
 
-use stm32_opts::optbytes::parse::parse_ndbank;
+use stm32_opts::optbytes::family::command_value;
 use stm32_opts::probe::ProbeOptions;
 
 /// Exit codes, shown in `--help` and documented in docs/option-bytes.md.
@@ -281,8 +281,10 @@ pub struct NdbankArgs {
     pub json: bool,
 }
 
+/// A value of the `ndbank` command: true (single bank) or false (dual), in the words the
+/// family that has the command accepts.
 fn ndbank_value(text: &str) -> Result<bool, String> {
-    parse_ndbank(text).ok_or_else(|| {
+    command_value("ndbank", text).map(|ndbank| ndbank != 0).ok_or_else(|| {
         format!("`{text}` is not a bank mode; use true/1/single (single bank) or false/0/dual (dual bank)")
     })
 }
@@ -312,6 +314,16 @@ pub enum BankModeArg {
     Single,
     /// Two banks (F7: nDBANK = 0; G4: DBANK = 1, 2 KB pages).
     Dual,
+}
+
+impl BankModeArg {
+    /// The value word of the `bank` command.
+    pub fn word(self) -> &'static str {
+        match self {
+            BankModeArg::Single => "single",
+            BankModeArg::Dual => "dual",
+        }
+    }
 }
 
 /// `optbytes [--json] [set ...]`.

@@ -1,8 +1,10 @@
-//! stm32-opts: set the flash bank mode (`nDBANK`) and the other option bytes of STM32F76x/F77x
-//! microcontrollers through a debug probe, from the command line or from a live GDB session.
+//! stm32-opts: set the flash bank mode and the other option bytes of STM32 microcontrollers
+//! (STM32F76x/F77x, STM32G47x/G48x) through a debug probe, from the command line or from a live
+//! GDB session.
 //!
 //! Layers, bottom up (see `docs/architecture.md`):
 //! - [`chip`]: pure chip facts (registers, typed fields, geometry, part detection). No I/O.
+//! - [`family`]: the family value, chosen once, that every layer asks.
 //! - [`sim`]: a simulated STM32F76x that plugs underneath probe-rs as a debug probe.
 //! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator).
 //! - [`socket_probe`]: a probe reached over TCP (probe-rs's Glasgow protocol, `sim-probe`).
@@ -13,6 +15,7 @@
 
 pub mod chip;
 pub mod erase;
+pub mod family;
 pub mod fault;
 pub mod flashprog;
 pub mod gdb;

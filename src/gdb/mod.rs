@@ -72,7 +72,7 @@ pub fn run(
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     let session = crate::probe::open_session(opts)?;
-    let mut server = Server::from_listener(listener, session);
+    let mut server = Server::from_listener(listener, session)?;
     // A probe can go away and come back; the in-process simulator cannot (opening it again
     // would start a different chip).
     if !opts.simulated() {

@@ -48,7 +48,7 @@ use crate::chip::g4::registers::{
     FlashRegister as G4FlashRegister, FLASH_CR_LOCK as G4_FLASH_CR_LOCK,
     FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK, FLASH_SR_BSY as G4_FLASH_SR_BSY,
 };
-use crate::optbytes::family::Family;
+use crate::family::Family;
 use crate::semihosting::Semihosting;
 
 /// How long to wait for the core to halt on request.
@@ -100,6 +100,8 @@ pub struct ChipTarget<'s> {
     /// The registers of the controlling session's last stop, shown to observers.
     last_stop: &'s LastStop,
     target_name: String,
+    /// The chip's family, decided once for the server.
+    family: Family,
     fpu: bool,
     pub(crate) exec: Exec,
     pub(crate) breakpoints: BreakpointTable,
@@ -137,6 +139,7 @@ impl<'s> ChipTarget<'s> {
             role,
             last_stop,
             target_name,
+            family: chip.family(),
             fpu: true,
             exec: Exec::Halted,
             breakpoints: BreakpointTable::default(),
@@ -198,6 +201,11 @@ impl<'s> ChipTarget<'s> {
     /// before [`ChipTarget::release`].
     pub(crate) fn hold(&mut self) -> Result<(), probe_rs::Error> {
         self.held_session().map(|_| ())
+    }
+
+    /// The chip's family.
+    pub(crate) fn family(&self) -> Family {
+        self.family
     }
 
     /// The probe-rs target name the session was opened with.
@@ -398,7 +406,7 @@ impl ChipTarget<'_> {
 
     /// Whether the chip is an STM32G4 (its FLASH registers and memory map differ from F7's).
     pub(crate) fn is_g4_target(&self) -> bool {
-        Family::for_target(self.target_name()) == Some(Family::G4)
+        self.family.name() == "STM32G4"
     }
 
     /// A FLASH register of an STM32G4, as it is now.

@@ -30,13 +30,13 @@ fn switch_to_dual_bank(
     sim: &Simulator,
     opts: &ApplyOptions,
     before_apply: impl FnOnce(&Simulator),
-) -> (Result<optbytes::Outcome, optbytes::Error>, Vec<String>) {
+) -> (Result<optbytes::f7::Outcome, optbytes::Error>, Vec<String>) {
     let mut session = sim.attach().expect("attach");
-    let changes = optbytes::parse_changes(["nDBANK=0"]).unwrap();
-    let prepared = optbytes::prepare(&mut session, &changes).expect("plan");
+    let changes = optbytes::f7::parse_changes(["nDBANK=0"]).unwrap();
+    let prepared = optbytes::f7::prepare(&mut session, &changes).expect("plan");
     before_apply(sim);
     let mut lines = Vec::new();
-    let result = optbytes::apply(&mut session, &prepared.plan, opts, &mut |l| {
+    let result = optbytes::f7::apply(&mut session, &prepared.plan, opts, &mut |l| {
         lines.push(l.to_string())
     });
     (result, lines)

@@ -114,9 +114,6 @@ pub enum PartError {
         /// Raw register value.
         raw: u16,
     },
-    /// An STM32G4 part could not be identified.
-    #[error(transparent)]
-    G4(#[from] crate::chip::g4::G4PartError),
 }
 
 fn sizes(family: &Line) -> String {

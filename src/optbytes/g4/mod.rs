@@ -6,21 +6,23 @@
 //! - [`plan`](mod@plan): old → new words with diffs, confirmations, refusals and warnings (pure);
 //! - [`sequence`]: unlock KEYR/OPTKEYR only when locked, write, OPTSTRT, OBL_LAUNCH, re-attach,
 //!   verify, relock on every path;
-//! - [`report`]: the table, the JSON document and the plan in words.
+//! - [`report`]: the table, the JSON document and the plan in words;
+//! - [`words`]: the family's command (`bank`) and report words for the edges.
 
 pub mod parse;
 pub mod plan;
 pub mod read;
 pub mod report;
 pub mod sequence;
+pub mod words;
 
 use probe_rs::Session;
 
 use crate::chip::g4::{G4Part, OptrField};
 
+use super::apply::ApplyOptions;
 use super::change::{FamilySteps, Link};
 use super::error::Error;
-use super::program::ApplyOptions;
 
 pub use parse::{parse_g4_change, parse_g4_changes, G4Change};
 pub use plan::{plan_g4, G4FieldDiff, G4Plan, G4PlanError};

@@ -21,10 +21,10 @@ use crate::chip::g4::registers::{
     FLASH_SR_EOP, FLASH_SR_W1C,
 };
 use crate::chip::g4::G4Options;
+use crate::optbytes::apply::{ApplyOptions, CoreAfter};
 use crate::optbytes::change::{session, FamilyPlan, Link};
 use crate::optbytes::error::{Error, LeftState, LockState, OptionsState};
 use crate::optbytes::keys::KeySequence;
-use crate::optbytes::program::{ApplyOptions, CoreAfter};
 use crate::optbytes::target::Target;
 use crate::optbytes::watchdogs::FreezeRegister;
 
@@ -241,7 +241,7 @@ fn check_chip<T: Target + ?Sized>(
     .freeze(t, progress)?;
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
-        source,
+        source: source.into(),
         state: LeftState::UNTOUCHED,
     })?;
     if part != plan.part {

@@ -5,9 +5,9 @@
 use super::*;
 use crate::chip::g4::registers::*;
 use crate::chip::g4::{G4OptionImage, G4Part, OptrField};
+use crate::optbytes::apply::ApplyOptions;
 use crate::optbytes::g4::parse::parse_g4_changes;
 use crate::optbytes::g4::plan::plan_g4;
-use crate::optbytes::program::ApplyOptions;
 
 #[derive(Debug)]
 struct Fake {

@@ -5,8 +5,9 @@
 use super::*;
 use crate::chip::f7::registers::*;
 use crate::chip::f7::{Field, OptionArea, Part};
-use crate::optbytes::parse::parse_changes;
-use crate::optbytes::plan::{plan, Consent};
+use crate::optbytes::confirm::{Consent, Consents};
+use crate::optbytes::f7::parse::parse_changes;
+use crate::optbytes::f7::plan::plan;
 
 #[derive(Debug)]
 struct Fake {
@@ -384,7 +385,7 @@ fn error_flags_after_optstrt_are_reported_cleared_and_locked() {
     let p = plan_for(&fake, &["nDBANK=0"]);
     let (result, _) = run(&mut fake, &p, ApplyOptions::default());
     let err = result.unwrap_err();
-    assert!(matches!(err, Error::FlashFlags { sr, .. } if sr & FLASH_SR_WRPERR != 0));
+    assert!(matches!(err, Error::FlashSr { sr, .. } if sr & FLASH_SR_WRPERR != 0));
     assert_eq!(err.left_state().unwrap(), LeftState::UNCHANGED_LOCKED);
     assert!(err.to_string().contains("WRPERR"));
     assert_eq!(fake.sr & FLASH_SR_ERRORS, 0, "flags cleared");
@@ -461,7 +462,7 @@ fn unlock_that_does_not_clear_optlock_is_reported() {
     fake.keys_ignored = true;
     let p = plan_for(&fake, &["nDBANK=0"]);
     let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
-    assert!(matches!(err, Error::UnlockFailed { .. }), "{err}");
+    assert!(matches!(err, Error::LockStuck { .. }), "{err}");
     assert!(err.to_string().contains("OPTLOCK is still set"));
     assert_eq!(fake.store, OptionWords::FACTORY.options_only());
 }
@@ -488,7 +489,10 @@ fn wrong_chip_is_refused_before_any_flash_access() {
             "only the watchdog freeze was written: {:?}",
             fake.writes
         );
-        assert_eq!(err.category(), super::super::error::ErrorCategory::Refused);
+        assert_eq!(
+            err.category(),
+            crate::optbytes::error::ErrorCategory::Refused
+        );
         assert_eq!(
             fake.events,
             vec!["halt", "run"],
@@ -505,7 +509,7 @@ fn stale_plan_is_refused() {
     fake.optcr = 0xEFFF_AAFD;
     fake.store = OptionWords::new(0xEFFF_AAFD, fake.optcr1).options_only();
     let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
-    assert!(matches!(err, Error::StalePlan { .. }));
+    assert!(matches!(err, Error::StaleOptions { .. }));
     assert_eq!(err.left_state().unwrap(), LeftState::UNCHANGED_LOCKED);
     assert!(fake.writes_to(FLASH_OPTKEYR).is_empty());
 }
@@ -584,7 +588,10 @@ fn verify_failure_is_reported() {
     let p = plan_for(&fake, &["BOOT_ADD1=0x2040"]);
     let err = run(&mut fake, &p, ApplyOptions::default()).0.unwrap_err();
     assert!(matches!(err, Error::VerifyFailed { .. }), "{err}");
-    assert_eq!(err.category(), super::super::error::ErrorCategory::Verify);
+    assert_eq!(
+        err.category(),
+        crate::optbytes::error::ErrorCategory::Verify
+    );
     assert!(err.to_string().contains("OPTCR1 0x20400080"), "{err}");
     assert!(fake.locked());
 }

@@ -10,10 +10,10 @@ use crate::chip::f7::registers::{
 };
 use crate::chip::f7::{Field, OptionArea, OptionWords, Part, PartError};
 
-use super::error::{Error, LeftState};
 use super::parse::Change;
 use super::plan::{plan, Plan};
-use super::target::Target;
+use crate::optbytes::error::{Error, LeftState};
+use crate::optbytes::target::Target;
 
 /// What the chip says it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -173,7 +173,7 @@ pub(crate) fn read_identity<T: Target + ?Sized>(t: &mut T) -> Result<ChipIdentit
     let dev_id = dbgmcu_dev_id(idcode);
     if Line::from_dev_id(dev_id).is_none() {
         return Err(Error::UnsupportedChip {
-            source: PartError::UnsupportedDevId { dev_id },
+            source: PartError::UnsupportedDevId { dev_id }.into(),
             state,
         });
     }
@@ -217,11 +217,11 @@ pub fn read(core: &mut probe_rs::Core) -> Result<OptionBytes, Error> {
 /// (the probe-rs target, i.e. `--chip`): same line and same flash size.
 pub fn identify(snapshot: &OptionBytes, target_name: &str) -> Result<Part, Error> {
     let chip = snapshot.part().map_err(|source| Error::UnsupportedChip {
-        source,
+        source: source.into(),
         state: LeftState::UNTOUCHED,
     })?;
     let named = Part::from_name(target_name).map_err(|source| Error::UnsupportedChip {
-        source,
+        source: source.into(),
         state: LeftState::UNTOUCHED,
     })?;
     if named != chip {

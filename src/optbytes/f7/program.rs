@@ -17,14 +17,16 @@ use crate::chip::f7::registers::{
 use crate::chip::f7::OptionWords;
 use crate::chip::RdpLevel;
 
-use super::error::{Error, LeftState, LockState, OptionsState};
-use super::keys::KeySequence;
-use super::plan::{Consents, Plan};
+use crate::optbytes::apply::{ApplyOptions, CoreAfter};
+use crate::optbytes::error::{Error, LeftState, LockState, OptionsState};
+use crate::optbytes::keys::KeySequence;
+use crate::optbytes::target::Target;
+use crate::optbytes::watchdogs::FreezeRegister;
+
+use super::plan::Plan;
 use super::read::{
     programmed_words, read_identity, read_option_area, read_option_area_if_readable, read_words,
 };
-use super::target::Target;
-use super::watchdogs::FreezeRegister;
 
 /// How long a halt request may take.
 const HALT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -40,44 +42,6 @@ const RELOCK_ATTEMPTS: u32 = 3;
 const MAX_FAILED_POLLS: u32 = 3;
 /// How often a long wait reports that it is still waiting.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
-
-/// How to execute a plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ApplyOptions {
-    /// The confirmations the user gave (checked again here against the plan).
-    pub consents: Consents,
-    /// Reset after programming so the values load, then verify them (default true).
-    pub reset: bool,
-    /// Leave the core halted at the end (GDB) instead of running (CLI).
-    pub leave_halted: bool,
-    /// Override the plan's bound for the BSY wait after OPTSTRT (tests).
-    pub busy_timeout: Option<Duration>,
-}
-
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        ApplyOptions {
-            consents: Consents::NONE,
-            reset: true,
-            leave_halted: false,
-            busy_timeout: None,
-        }
-    }
-}
-
-/// What the core is doing after `apply`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CoreAfter {
-    /// Not touched (nothing to write).
-    Untouched,
-    /// Running.
-    Running,
-    /// Halted (after a reset: at the reset vector).
-    Halted,
-    /// Unreachable: RDP level 2 closed the debug port.
-    Unreachable,
-}
 
 /// The result of a successful `apply`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -288,7 +252,7 @@ fn check_chip<T: Target + ?Sized>(
     .freeze(t, progress)?;
     let identity = read_identity(t)?;
     let part = identity.part().map_err(|source| Error::UnsupportedChip {
-        source,
+        source: source.into(),
         state: LeftState::UNTOUCHED,
     })?;
     if part != plan.part {
@@ -395,9 +359,15 @@ fn program<T: Target + ?Sized>(
     let stored = read_option_area_if_readable(t);
     let programmed = programmed_words(current, stored.as_ref());
     if !programmed.same_options(&plan.old) {
-        return Err(Error::StalePlan {
-            planned: plan.old,
-            found: programmed,
+        return Err(Error::StaleOptions {
+            planned: format!(
+                "OPTCR {:#010x} OPTCR1 {:#010x}",
+                plan.old.optcr, plan.old.optcr1
+            ),
+            found: format!(
+                "OPTCR {:#010x} OPTCR1 {:#010x}",
+                programmed.optcr, programmed.optcr1
+            ),
             state: unchanged,
         });
     }
@@ -430,7 +400,11 @@ fn program<T: Target + ?Sized>(
             .read32(FLASH_OPTCR)
             .map_err(|e| Error::probe("checking the unlock", e, unchanged))?;
         if optcr & FLASH_OPTCR_OPTLOCK != 0 {
-            return Err(Error::UnlockFailed { state: unchanged });
+            return Err(Error::LockStuck {
+                lock_bit: "FLASH_OPTCR.OPTLOCK",
+                key_register: "FLASH_OPTKEYR",
+                state: unchanged,
+            });
         }
         progress("option registers unlocked (FLASH_OPTKEYR)");
     } else {
@@ -495,8 +469,9 @@ fn commit<T: Target + ?Sized>(
     if sr & FLASH_SR_ERRORS != 0 {
         let _ = t.write32(FLASH_SR, sr & (FLASH_SR_ERRORS | FLASH_SR_EOP));
         let options = stored_state(t, plan);
-        return Err(Error::FlashFlags {
+        return Err(Error::FlashSr {
             sr,
+            flags: flash_sr_flag_names(sr),
             state: LeftState {
                 options,
                 lock: LockState::NotRelocked,

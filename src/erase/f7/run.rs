@@ -13,10 +13,13 @@ use crate::chip::f7::registers::{
     FLASH_SR_EOP, FLASH_SR_ERRORS, FLASH_SR_WRPERR,
 };
 use crate::chip::f7::{Field, FlashLayout, Part, Sector};
-use crate::optbytes;
+use crate::optbytes::f7 as optbytes;
+use crate::optbytes::Error as OptionsError;
 
-use super::controller::{Controller, StepError};
-use super::{plan, Refusal, Request};
+use crate::erase::controller::{Controller, StepError};
+use crate::erase::Request;
+
+use super::plan::{plan, Refusal};
 
 /// The longest a sector erase may take: RM0410's datasheet maximum for a 256 KB sector at x32
 /// is 4 s; twice that, with room for a slow probe.
@@ -28,7 +31,7 @@ pub enum EraseError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error("reading the chip: {0}")]
-    Inspect(#[source] optbytes::Error),
+    Inspect(#[source] OptionsError),
     #[error("FLASH_CR stays locked after the FLASH_KEYR sequence (keys refused until reset); nothing erased")]
     StillLocked,
     #[error("FLASH_SR.BSY still set after {timeout:?} {during}; {state}")]

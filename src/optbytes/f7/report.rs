@@ -22,8 +22,13 @@ use crate::chip::f7::registers::FLASH_OPTCR_OPTLOCK;
 use crate::chip::f7::{Field, OptionWords, Part};
 use crate::chip::notation::{hex32, size_text};
 
-use super::plan::{Confirmation, Plan};
-use super::program::{CoreAfter, Outcome};
+use crate::optbytes::apply::CoreAfter;
+use crate::optbytes::words::{
+    write_field_change, write_no_change, write_plan_end, ConfirmWords, PlanFieldChange,
+};
+
+use super::plan::Plan;
+use super::program::Outcome;
 use super::read::OptionBytes;
 
 /// The JSON document for a snapshot (see the module documentation for its shape).
@@ -215,13 +220,6 @@ pub fn ndbank_line(snapshot: &OptionBytes, part: &Part) -> String {
     line
 }
 
-/// How a caller tells its user to give a confirmation: the CLI's flags, the monitor's words.
-/// The report layer says what needs confirming; the caller says how.
-pub type ConfirmWords = fn(Confirmation) -> &'static str;
-
-/// The line that closes a dry run, for every caller.
-pub const DRY_RUN_LINE: &str = "Dry run: nothing was written.";
-
 /// The plan as text: old/new words, each changed field, fields already set, warnings and the
 /// confirmations needed, each with how `confirm` says to give it.
 pub fn plan_text(plan: &Plan, confirm: ConfirmWords) -> String {
@@ -262,64 +260,6 @@ pub fn plan_text(plan: &Plan, confirm: ConfirmWords) -> String {
         confirm,
     );
     out
-}
-
-/// The line of a plan that writes nothing (every family's).
-pub(crate) fn write_no_change(out: &mut String, already_set: &[&str]) {
-    let _ = writeln!(
-        out,
-        "No change: {} already set as requested; nothing to write.",
-        already_set.join(", ")
-    );
-}
-
-/// One changed field of a plan, as [`write_field_change`] prints it.
-pub(crate) struct PlanFieldChange<'a> {
-    /// The width the family pads its field names to (its longest name).
-    pub name_width: usize,
-    pub name: &'a str,
-    pub old: &'a str,
-    pub new: &'a str,
-    pub old_meaning: &'a str,
-    pub new_meaning: &'a str,
-}
-
-/// A changed field: its name, old → new value, and what each means.
-pub(crate) fn write_field_change(out: &mut String, c: PlanFieldChange<'_>) {
-    let _ = writeln!(
-        out,
-        "  {:<width$} {} → {}",
-        c.name,
-        c.old,
-        c.new,
-        width = c.name_width
-    );
-    let _ = writeln!(out, "      was: {}", c.old_meaning);
-    let _ = writeln!(out, "      new: {}", c.new_meaning);
-}
-
-/// The lines that close every family's plan: the fields already set, the warnings and the
-/// confirmations needed, each worded by `confirm`.
-pub(crate) fn write_plan_end(
-    out: &mut String,
-    already_set: &[&str],
-    warnings: &[String],
-    confirmations: &[Confirmation],
-    confirm: ConfirmWords,
-) {
-    if !already_set.is_empty() {
-        let _ = writeln!(
-            out,
-            "Already set (no write needed): {}",
-            already_set.join(", ")
-        );
-    }
-    for w in warnings {
-        let _ = writeln!(out, "WARNING: {w}");
-    }
-    for c in confirmations {
-        let _ = writeln!(out, "Needs {}: {}", confirm(*c), c.reason());
-    }
 }
 
 /// The plan of a dry run as JSON: the [`Plan`] with words as numbers, plus
@@ -365,9 +305,10 @@ pub fn outcome_json(plan: &Plan, outcome: &Outcome) -> Value {
 mod tests {
     use super::*;
     use crate::chip::f7::OptionArea;
-    use crate::optbytes::parse::parse_changes;
-    use crate::optbytes::plan::plan;
-    use crate::optbytes::read::ChipIdentity;
+    use crate::optbytes::confirm::Confirmation;
+    use crate::optbytes::f7::parse::parse_changes;
+    use crate::optbytes::f7::plan::plan;
+    use crate::optbytes::f7::read::ChipIdentity;
 
     fn snapshot(words: OptionWords, stored: OptionWords) -> OptionBytes {
         OptionBytes {

@@ -24,8 +24,9 @@ use crate::chip::g4::registers::{
 use crate::chip::g4::{G4Layout, G4Part, OptrField, Page, WrpArea, WrpVerdict};
 use crate::chip::BankMode;
 
-use super::controller::{Controller, StepError};
-use super::{Refusal, Request};
+use crate::chip::family::ChipFamily;
+use crate::erase::controller::{Controller, StepError};
+use crate::erase::{EraseFamily, Erased, Error, Request};
 
 /// The longest one page erase may take: RM0440's datasheet gives tens of milliseconds; a
 /// second leaves room for a slow probe.
@@ -108,6 +109,40 @@ impl Unit {
             ),
         }
     }
+}
+
+/// Why a G4 erase request cannot be carried out in the live layout. Nothing has been erased.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("STM32G4 flash is erased in pages, not sectors: use `erase page N` (valid pages: {valid}); nothing erased")]
+    SectorOnPageFlash { valid: String },
+    #[error("{request} needs dual-bank mode, but the chip is in single-bank mode (FLASH_OPTR.DBANK = 0); erase all or a page, or switch with `bank dual`; nothing erased")]
+    SingleBank { request: Request },
+    #[error(
+        "there is no page {number} in this layout ({layout}); valid pages: {valid}; nothing erased"
+    )]
+    NoSuchPage {
+        number: u16,
+        layout: String,
+        valid: String,
+    },
+    #[error("page{} {} write-protected (a FLASH_WRPxyR area covers {}); nothing erased. Clear the area with `optbytes set` first", if .pages.len() > 1 { "s" } else { "" }, page_list(.pages), if .pages.len() > 1 { "them" } else { "it" })]
+    PagesWriteProtected { pages: Vec<u16> },
+}
+
+fn page_list(pages: &[u16]) -> String {
+    let numbers: Vec<String> = pages.iter().map(u16::to_string).collect();
+    let shown = if numbers.len() > 8 {
+        format!(
+            "{} … {} ({} pages)",
+            numbers[0],
+            numbers[numbers.len() - 1],
+            numbers.len()
+        )
+    } else {
+        numbers.join(", ")
+    };
+    format!("{shown} {}", if pages.len() > 1 { "are" } else { "is" })
 }
 
 /// Why a G4 erase failed, and what state the flash is left in.
@@ -257,11 +292,11 @@ pub fn plan(request: Request, layout: &G4Layout, protected: &[Page]) -> Result<V
             .collect(),
         Request::Bank(number) => {
             if mode == BankMode::Single {
-                return Err(Refusal::G4SingleBank { request });
+                return Err(Refusal::SingleBank { request });
             }
             match layout.bank(number) {
                 Some(&bank) => vec![Unit::Bank { bank, mode }],
-                None => return Err(Refusal::G4SingleBank { request }),
+                None => return Err(Refusal::SingleBank { request }),
             }
         }
         Request::Page(number) => match page_by_number(layout, number) {
@@ -407,6 +442,59 @@ fn erase_unit(core: &mut Core<'_>, unit: &Unit, erased: &[String]) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// The G4 family's erase.
+pub struct G4;
+
+impl From<G4EraseError> for Error {
+    fn from(e: G4EraseError) -> Self {
+        match e {
+            G4EraseError::Refused(r) => Error::Refused(Box::new(r)),
+            other => Error::Failed(Box::new(other)),
+        }
+    }
+}
+
+impl EraseFamily for G4 {
+    fn chip(&self) -> &'static dyn ChipFamily {
+        &crate::chip::g4::FAMILY
+    }
+
+    fn unit_word(&self) -> &'static str {
+        "page"
+    }
+
+    fn check(
+        &self,
+        core: &mut Core<'_>,
+        _target_name: &str,
+        request: Request,
+    ) -> Result<(), Error> {
+        let live = live_flash(core)?;
+        plan(request, &live.layout, &live.protected).map_err(G4EraseError::from)?;
+        Ok(())
+    }
+
+    fn erase(
+        &self,
+        core: &mut Core<'_>,
+        _target_name: &str,
+        request: Request,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Erased, Error> {
+        let units = erase(core, request, |unit, done, total| {
+            progress(&unit.progress_line(done, total))
+        })?;
+        let unit = match units.first() {
+            Some(Unit::Bank { .. }) => "bank",
+            _ => "page",
+        };
+        Ok(Erased {
+            count: units.len(),
+            unit,
+        })
+    }
 }
 
 #[cfg(test)]

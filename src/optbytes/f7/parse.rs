@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::chip::f7::fields::{boot_add_for, BorLevel, Field, FieldKind, RdpLevel};
+use crate::optbytes::values::{parse_bool, parse_number};
 
 /// One requested change: a field and its new raw value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -84,32 +85,6 @@ pub fn accepted_values(field: Field) -> &'static str {
         FieldKind::BootAddress => {
             "a BOOT_ADDx value 0x0000–0xFFFF (address >> 14), a 16 KB aligned address such as 0x08100000, or itcm-ram, system, flash-itcm, flash, dtcm"
         }
-    }
-}
-
-/// Parse a number: decimal, `0x` hex or `0b` binary, `_` allowed as separator.
-pub fn parse_number(text: &str) -> Option<u64> {
-    let clean: String = text.trim().chars().filter(|&c| c != '_').collect();
-    let lower = clean.to_ascii_lowercase();
-    if let Some(hex) = lower.strip_prefix("0x") {
-        u64::from_str_radix(hex, 16).ok()
-    } else if let Some(bin) = lower.strip_prefix("0b") {
-        u64::from_str_radix(bin, 2).ok()
-    } else {
-        lower.parse::<u64>().ok()
-    }
-}
-
-/// Parse a boolean: true/false, 1/0, yes/no, on/off, 0x1/0x0 (any case).
-pub fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" => Some(true),
-        "false" | "no" | "off" => Some(false),
-        other => match parse_number(other) {
-            Some(1) => Some(true),
-            Some(0) => Some(false),
-            _ => None,
-        },
     }
 }
 
@@ -254,6 +229,12 @@ where
         return Err(ParseError::Empty);
     }
     Ok(changes)
+}
+
+impl From<ParseError> for crate::optbytes::Error {
+    fn from(e: ParseError) -> Self {
+        crate::optbytes::error::FamilyError::input(e).into()
+    }
 }
 
 #[cfg(test)]
