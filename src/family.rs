@@ -11,6 +11,7 @@ use std::fmt;
 
 use crate::chip::family::{self as chip_family, ChipFamily};
 use crate::erase::{self, EraseFamily};
+use crate::gdb::family::{self as gdb_family, GdbFamily};
 use crate::optbytes::family::{self as options_family, OptionFamily};
 
 /// One family's objects, one per layer.
@@ -22,6 +23,8 @@ pub struct Family {
     pub options: &'static dyn OptionFamily,
     /// Erasing flash in the live layout.
     pub erase: &'static dyn EraseFamily,
+    /// The GDB server's answers: the live flash, the memory map, the write guard, `load`.
+    pub gdb: &'static dyn GdbFamily,
 }
 
 impl Family {
@@ -32,6 +35,7 @@ impl Family {
             chip,
             options: options_family::for_chip(chip)?,
             erase: erase::for_chip(chip)?,
+            gdb: gdb_family::for_chip(chip)?,
         })
     }
 
@@ -68,6 +72,7 @@ mod tests {
             let family = Family::of(chip).unwrap_or_else(|| panic!("{}", chip.name()));
             assert_eq!(family.options.chip().name(), chip.name());
             assert_eq!(family.erase.chip().name(), chip.name());
+            assert_eq!(family.gdb.chip().name(), chip.name());
         }
         assert_eq!(Family::for_target("STM32G474RE").unwrap().name(), "STM32G4");
         assert!(Family::for_target("STM32L476RG").is_none());

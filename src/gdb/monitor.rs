@@ -619,13 +619,15 @@ impl ChipTarget<'_> {
             self.guard.policy = policy;
             log::warn!("raw writes into the FLASH option registers: {policy:?}");
         }
+        let words = self.family().gdb.guard().words();
         match self.guard.policy {
             RawOptionWrites::Deny => {
-                if self.is_g4_target() {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor bank …`, flash with `load`");
-                } else {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
-                }
+                outputln!(
+                    out,
+                    "raw memory writes into {} are refused (the default); option bytes are changed with {}",
+                    words.register_list,
+                    words.change_hint
+                );
                 if self
                     .relock_left_open()
                     .map_err(|e| format!("relocking the option registers (OPTLOCK): {e}"))?
@@ -634,13 +636,16 @@ impl ChipTarget<'_> {
                 }
             }
             RawOptionWrites::Allow => {
-                if self.is_g4_target() {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers are allowed for this session: nothing checks, verifies or relocks them for you");
-                    outputln!(out, "still refused: FLASH_OPTR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
-                } else {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
-                    outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
-                }
+                outputln!(
+                    out,
+                    "raw memory writes into {} are allowed for this session: nothing checks, verifies or relocks them for you",
+                    words.register_list
+                );
+                outputln!(
+                    out,
+                    "still refused: {} holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes",
+                    words.rdp_register
+                );
                 outputln!(out, "OPTLOCK left clear is reported and set again when this client disconnects or after `monitor raw-option-writes deny`");
             }
         }

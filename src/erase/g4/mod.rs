@@ -12,17 +12,17 @@
 
 use std::time::Duration;
 
-use probe_rs::{Core, MemoryInterface};
+use probe_rs::Core;
 
 use crate::chip::g4::geometry::Bank;
 use crate::chip::g4::registers::{
-    flash_sr_flag_names, FlashRegister, DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_CR_LOCK,
-    FLASH_CR_MER1, FLASH_CR_MER2, FLASH_CR_OPTLOCK, FLASH_CR_STRT, FLASH_KEY1, FLASH_KEY2,
-    FLASH_SR_BSY, FLASH_SR_EOP, FLASH_SR_FASTERR, FLASH_SR_MISERR, FLASH_SR_PROGRAM_ERRORS,
-    FLASH_SR_WRPERR,
+    flash_sr_flag_names, FlashRegister, FLASH_CR_LOCK, FLASH_CR_MER1, FLASH_CR_MER2,
+    FLASH_CR_OPTLOCK, FLASH_CR_STRT, FLASH_KEY1, FLASH_KEY2, FLASH_SR_BSY, FLASH_SR_EOP,
+    FLASH_SR_FASTERR, FLASH_SR_MISERR, FLASH_SR_PROGRAM_ERRORS, FLASH_SR_WRPERR,
 };
-use crate::chip::g4::{G4Layout, G4Part, OptrField, Page, WrpArea, WrpVerdict};
+use crate::chip::g4::{G4Layout, G4Part, Page};
 use crate::chip::BankMode;
+use crate::optbytes::g4::live::read_live;
 
 use crate::chip::family::ChipFamily;
 use crate::erase::controller::{Controller, StepError};
@@ -190,57 +190,19 @@ pub struct LiveG4Flash {
 
 /// Reads the part, the loaded bank mode (FLASH_OPTR.DBANK) and the WRP areas.
 pub fn live_flash(core: &mut Core<'_>) -> Result<LiveG4Flash, G4EraseError> {
-    let mut word = |address: u32| {
-        core.read_word_32(u64::from(address))
-            .map_err(G4EraseError::Inspect)
+    let live = read_live(core).map_err(G4EraseError::Inspect)?;
+    let unknown = || G4EraseError::UnknownPart {
+        idcode: live.idcode,
+        flash_kb: live.flash_kb,
     };
-    let idcode = word(DBGMCU_IDCODE)?;
-    let flash_kb = word(FLASHSIZE_BASE)? as u16;
-    let optr = word(FlashRegister::Optr.address())?;
-    let mut wrp = Vec::new();
-    for area in [
-        WrpArea::Bank1A,
-        WrpArea::Bank1B,
-        WrpArea::Bank2A,
-        WrpArea::Bank2B,
-    ] {
-        wrp.push((area, word(area.register().address())?));
-    }
-    let unknown = G4EraseError::UnknownPart { idcode, flash_kb };
-    let part = G4Part::from_ids((idcode & 0xFFF) as u16, flash_kb).map_err(|_| unknown)?;
-    let mode = if part.line.has_dbank() && OptrField::Dbank.get(optr) != 0 {
-        BankMode::Dual
-    } else {
-        BankMode::Single
-    };
-    let layout = G4Layout::new(part.flash_kb, mode)
-        .map_err(|_| G4EraseError::UnknownPart { idcode, flash_kb })?;
+    let part = live.part.ok_or_else(unknown)?;
+    let protected = live.protected();
+    let layout = live.layout.ok_or_else(unknown)?;
     Ok(LiveG4Flash {
         part,
-        protected: protected_pages(&layout, &wrp),
         layout,
+        protected,
     })
-}
-
-/// The pages the WRP areas cover in `layout`.
-pub fn protected_pages(layout: &G4Layout, areas: &[(WrpArea, u32)]) -> Vec<Page> {
-    let mut pages = Vec::new();
-    for &(area, value) in areas {
-        if let WrpVerdict::Protects {
-            bank, first, last, ..
-        } = area.decode(value, layout)
-        {
-            for pnb in first..=last {
-                if let Some(page) = layout.page(bank, u32::from(pnb)) {
-                    if !pages.contains(&page) {
-                        pages.push(page);
-                    }
-                }
-            }
-        }
-    }
-    pages.sort_by_key(|p| p.address);
-    pages
 }
 
 /// Page `number` (address order across both banks) of `layout`.
@@ -500,6 +462,8 @@ impl EraseFamily for G4 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chip::g4::WrpArea;
+    use crate::optbytes::g4::live::protected_pages;
 
     fn layout(mode: BankMode) -> G4Layout {
         G4Layout::new(512, mode).unwrap()

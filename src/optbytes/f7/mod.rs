@@ -5,6 +5,7 @@
 //! - [`plan`](mod@plan): old → new words, per-field diff, confirmations and warnings (pure);
 //! - [`read`](mod@read): snapshot of the option registers, the stored option bytes and the chip
 //!   identity;
+//! - [`live`]: the flash layout the chip runs with now, for the GDB server and `load`;
 //! - [`program`]: the programming sequence on a probe-rs session (values loaded by a system
 //!   reset);
 //! - [`report`]: the human table and the JSON document;
@@ -26,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod live;
 pub mod parse;
 pub mod plan;
 pub mod program;

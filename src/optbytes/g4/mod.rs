@@ -3,12 +3,14 @@
 //!
 //! - [`parse`]: `FIELD=VALUE` for the FLASH_OPTR fields (pure);
 //! - [`read`](mod@read): identity, the option registers and the stored image at 0x1FFF_7800/0x1FFF_F800;
+//! - [`live`]: the flash layout the chip runs with now, for erase, the GDB server and `load`;
 //! - [`plan`](mod@plan): old → new words with diffs, confirmations, refusals and warnings (pure);
 //! - [`sequence`]: unlock KEYR/OPTKEYR only when locked, write, OPTSTRT, OBL_LAUNCH, re-attach,
 //!   verify, relock on every path;
 //! - [`report`]: the table, the JSON document and the plan in words;
 //! - [`words`]: the family's command (`bank`) and report words for the edges.
 
+pub mod live;
 pub mod parse;
 pub mod plan;
 pub mod read;
