@@ -75,7 +75,7 @@ impl ProbeOptions {
             eprintln!(
                 "Simulated {} virtual COM port ({}) listening on {} (raw bytes; its output is also copied to stdout)",
                 sim.variant().name,
-                vcp_uart_name(sim.variant().family),
+                sim.variant().family.vcp_uart(),
                 link.local_addr()
             );
         }
@@ -88,14 +88,6 @@ impl ProbeOptions {
             return Err(ProbeError::UartWithoutSim);
         }
         Ok(())
-    }
-}
-
-/// The UART a Nucleo board of `family` wires to its ST-LINK virtual COM port.
-fn vcp_uart_name(family: crate::sim::Family) -> &'static str {
-    match family {
-        crate::sim::Family::F7 => "USART3",
-        crate::sim::Family::G4 => "LPUART1",
     }
 }
 

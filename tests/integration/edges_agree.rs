@@ -13,6 +13,8 @@ use std::time::Duration;
 use cli_support::bin;
 use gdb_support::{monitor, packet, RawClient};
 use stm32_opts::gdb::Server;
+use stm32_opts::sim::f7::F7Sim;
+use stm32_opts::sim::g4::G4Sim;
 use stm32_opts::sim::Simulator;
 
 /// The simulator's option store of either family, as text (compared, never parsed).

@@ -1,5 +1,6 @@
 //! ST peripheral IP shared by the simulated families: the GPIO port ([`gpio`]), the USART /
-//! LPUART ([`usart`]) and the host side of the Nucleo virtual COM port ([`uart_link`]).
+//! LPUART ([`usart`]), the DBGMCU block ([`dbgmcu`]) and the host side of the Nucleo virtual COM
+//! port ([`uart_link`]).
 //!
 //! The family folders (`sim/f7/`, `sim/g4/`) hold what differs per family (RCC, PWR) and map
 //! the blocks at their addresses. Written from `real-firmware-on-the-sim.md` §3 and the register
@@ -8,6 +9,7 @@
 //! A register access reaches a model as a word offset, a value already shifted into its byte
 //! lanes and the mask of the lanes written: a byte write changes only its byte.
 
+pub mod dbgmcu;
 pub mod gpio;
 pub mod uart_link;
 pub mod usart;

@@ -1,27 +1,38 @@
 //! The simulated STM32G47x/G48x below the private peripheral bus: its memory map, with the FLASH
-//! controller, flash array and option store of [`G4Flash`] mapped onto it (RM0440 memory map as
-//! the reference and probe-rs's `STM32G4_Series.yaml` give it; `stm32-families.md` §0, §3, §6,
-//! §12). The Cortex-M4F debug block above 0xE000_0000 is the common one of [`super::bus`].
+//! controller, flash array and option store of [`G4Flash`] ([`flash`]) mapped onto it (RM0440
+//! memory map as the reference and probe-rs's `STM32G4_Series.yaml` give it;
+//! `stm32-families.md` §0, §3, §6, §12), and the DBGMCU block the Cortex-M4F core passes on from
+//! the private peripheral bus. The family as the simulator registers it is in [`family`].
 //!
 //! Written from the reference facts, not from the engine's code. The boot peripherals (RCC,
-//! PWR, GPIO, LPUART1) are in the `g4/` folder ([`peripherals`]).
+//! PWR, GPIO, LPUART1) are in [`peripherals`], [`rcc`] and [`pwr`].
 
+pub mod family;
+pub mod flash;
 pub mod peripherals;
 pub mod pwr;
 pub mod rcc;
 
+use std::any::Any;
 use std::time::Instant;
 
-use super::bus::{BusError, Initiator};
-use super::g4_flash::{self, G4BusFault, G4Event, G4Flash, G4OptionStore};
-use super::variant::Variant;
+use crate::sim::bus::{BusError, ChipEvent, Initiator, PPB};
+use crate::sim::family::{FamilyModel, SavedState};
+use crate::sim::periph::dbgmcu::Dbgmcu;
+use crate::sim::periph::uart_link::UartLink;
+use crate::sim::periph::{IrqLines, ResetCause};
+use crate::sim::variant::Variant;
+use flash::{G4BusFault, G4Event};
+
+pub use family::{G4Sim, G4};
+pub use flash::{G4Faults, G4Flash, G4OptionStore, G4Timing};
 pub use peripherals::G4Peripherals;
 
 /// Address map of a G47x/G48x.
 pub mod map {
     /// Boot alias: with the factory boot options (nBOOT0/nSWBOOT0) main flash appears at 0.
     pub const BOOT_ALIAS: u32 = 0x0000_0000;
-    pub const FLASH: u32 = super::g4_flash::FLASH_BASE;
+    pub const FLASH: u32 = super::flash::FLASH_BASE;
     /// Bank 2 starts here in dual-bank mode whatever the flash size; the rest of the 512 KB
     /// window is a gap on smaller parts.
     pub const FLASH_WINDOW_END: u32 = 0x0808_0000;
@@ -46,6 +57,8 @@ pub mod map {
     pub const FLASH_REGS_END: u32 = 0x4002_2400;
     /// Start of the private peripheral bus (the common debug block).
     pub const PPB: u32 = 0xE000_0000;
+    /// DBGMCU, on the private peripheral bus as on the F7 (reference §0).
+    pub const DBGMCU: u32 = 0xE004_2000;
 }
 
 /// Everything of a G47x/G48x that is not the Cortex-M debug block.
@@ -58,6 +71,8 @@ pub struct G4Model {
     sram: Vec<u8>,
     system_memory: Vec<u8>,
     uid: [u32; 3],
+    /// DBGMCU_IDCODE, DBGMCU_CR and the freeze registers.
+    pub dbgmcu: Dbgmcu,
     /// Counts changes of the non-volatile content (array and option store), for persistence.
     pub generation: u64,
     /// Events of the FLASH controller not yet acted on by the chip.
@@ -75,19 +90,10 @@ impl G4Model {
             // An idle bootloader: `b .` repeated.
             system_memory: [0xFE, 0xE7].repeat(map::SYSTEM_MEMORY_SIZE as usize / 2),
             uid: [0x0047_0034, 0x4741_5012, 0x2035_4734 ^ variant.flash_kib],
+            dbgmcu: Dbgmcu::new(variant.idcode()),
             generation: 0,
             events: Vec::new(),
         }
-    }
-
-    /// Whether this model answers `address` (everything below the private peripheral bus).
-    pub fn claims(address: u32) -> bool {
-        address < map::PPB
-    }
-
-    /// The FLASH controller's events since the last call (OBL_LAUNCH).
-    pub fn take_events(&mut self) -> Vec<G4Event> {
-        std::mem::take(&mut self.events)
     }
 
     /// Where the core fetches its vector table after a reset: main flash (factory boot
@@ -206,7 +212,7 @@ impl G4Model {
             return self.write_flash_register(address, value, size, now);
         }
         if (map::PERIPHERALS..map::PERIPHERALS_END).contains(&address) {
-            let (word, lanes) = super::bus::word_lanes(address, value, size);
+            let (word, lanes) = crate::sim::bus::word_lanes(address, value, size);
             self.peripherals.write(address & !3, word, lanes);
             return Ok(());
         }
@@ -234,7 +240,7 @@ impl G4Model {
             (self.flash.read(offset, now) & !lanes) | ((value << shift) & lanes)
         };
         let result = self.flash.write(offset, word, now);
-        if offset == g4_flash::reg::CR {
+        if offset == flash::reg::CR {
             // STRT, OPTSTRT and OBL_LAUNCH change the array or the store.
             self.generation += 1;
         }
@@ -243,5 +249,116 @@ impl G4Model {
             log::debug!("sim: G4 FLASH register write at 0x{address:08X} faults: {fault}");
             err
         })
+    }
+}
+
+impl FamilyModel for G4Model {
+    fn read(
+        &mut self,
+        address: u32,
+        size: u32,
+        who: Initiator,
+        now: Instant,
+    ) -> Result<u32, BusError> {
+        if PPB.contains(&address) {
+            return Ok(self.dbgmcu.read_ppb(map::DBGMCU, address, size));
+        }
+        G4Model::read(self, address, size, who, now)
+    }
+
+    fn write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        _who: Initiator,
+        now: Instant,
+    ) -> Result<(), BusError> {
+        if PPB.contains(&address) {
+            self.dbgmcu.write_ppb(map::DBGMCU, address, value);
+            return Ok(());
+        }
+        G4Model::write(self, address, value, size, now)
+    }
+
+    fn take_events(&mut self) -> Vec<ChipEvent> {
+        std::mem::take(&mut self.events)
+            .into_iter()
+            .map(|event| match event {
+                G4Event::OptionLoadReset => ChipEvent::OptionLoadReset,
+            })
+            .collect()
+    }
+
+    /// The FLASH interface locks; the options stay as loaded (only OBL_LAUNCH or a power-on
+    /// reset load them).
+    fn system_reset(&mut self, _now: Instant) {
+        self.flash.system_reset();
+    }
+
+    fn power_on(&mut self, _now: Instant) {
+        self.dbgmcu.power_on();
+        self.flash.system_reset();
+    }
+
+    fn boot_address(&self) -> u32 {
+        G4Model::boot_address(self)
+    }
+
+    fn debug_port_closed(&self) -> bool {
+        G4Model::debug_port_closed(self)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    fn irq_lines_changed(&mut self) -> bool {
+        self.peripherals.irq_lines_changed()
+    }
+
+    fn irq_lines(&mut self) -> IrqLines {
+        self.peripherals.irq_lines()
+    }
+
+    fn core_clock_hz(&self) -> u32 {
+        self.peripherals.core_clock_hz()
+    }
+
+    fn reset_peripherals(&mut self, cause: ResetCause) {
+        self.peripherals.reset(cause);
+    }
+
+    fn attach_vcp_uart(&mut self, link: UartLink) {
+        self.peripherals.attach_vcp(link);
+    }
+
+    /// The option store under `g4`, the array as bank 1's and bank 2's halves.
+    fn saved(&self) -> SavedState<'_> {
+        let s = self.store();
+        let array = self.flash.array();
+        let (low, high) = array.split_at(array.len() / 2);
+        SavedState {
+            fields: format!(
+                "  \"g4\": {{ \"optr\": {}, \"pcrop1sr\": {}, \"pcrop1er\": {}, \"wrp1ar\": {}, \"wrp1br\": {}, \"sec1r\": {}, \"pcrop2sr\": {}, \"pcrop2er\": {}, \"wrp2ar\": {}, \"wrp2br\": {}, \"sec2r\": {} }},\n",
+                s.optr,
+                s.pcrop1sr,
+                s.pcrop1er,
+                s.wrp1ar,
+                s.wrp1br,
+                s.sec1r,
+                s.pcrop2sr,
+                s.pcrop2er,
+                s.wrp2ar,
+                s.wrp2br,
+                s.sec2r,
+            ),
+            halves: [low, high],
+            tail: String::new(),
+        }
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }

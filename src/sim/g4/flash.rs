@@ -945,5 +945,5 @@ impl G4Flash {
 }
 
 #[cfg(test)]
-#[path = "g4_flash_tests.rs"]
+#[path = "flash_tests.rs"]
 mod tests;

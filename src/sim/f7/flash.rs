@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use super::geometry::{self, Sector};
-use super::variant::Variant;
+use crate::sim::variant::Variant;
 
 /// Register offsets from FLASH_R_BASE (0x4002_3C00).
 pub mod reg {
@@ -148,7 +148,7 @@ pub struct OptionStore {
 
 impl OptionStore {
     pub fn factory(variant: &Variant) -> Self {
-        let optcr = if variant.has_ndbank() {
+        let optcr = if super::family::has_ndbank(variant) {
             FACTORY_OPTCR_F76X
         } else {
             FACTORY_OPTCR_F74X
@@ -164,7 +164,7 @@ impl OptionStore {
     }
 
     pub fn dual_bank(&self, variant: &Variant) -> bool {
-        variant.has_ndbank() && self.optcr & optcr::NDBANK == 0
+        super::family::has_ndbank(variant) && self.optcr & optcr::NDBANK == 0
     }
 
     /// The 32-byte user option area at 0x1FFF_0000: value half-words with their complements.
@@ -582,7 +582,7 @@ impl Flash {
             return;
         }
         let mut new = new;
-        if !self.variant.has_ndbank() {
+        if !super::family::has_ndbank(&self.variant) {
             new &= !optcr::F74X_RESERVED;
         }
         if new & optcr::OPTLOCK != 0 {
