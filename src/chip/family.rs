@@ -39,6 +39,12 @@ pub trait ChipFamily: Sync {
     /// tool attaches with when none was given, so that `load` gets the flash algorithm of that
     /// size.
     fn target_for(&self, dev_id: u16, flash_kb: u32) -> Option<&'static str>;
+
+    /// The program page stm32-opts gives one of the family's probe-rs flash algorithms, where
+    /// it differs from probe-rs's (see [`crate::chip::program_pages`]).
+    fn program_page_bytes(&self, _algorithm: &str) -> Option<u32> {
+        None
+    }
 }
 
 impl fmt::Debug for dyn ChipFamily {

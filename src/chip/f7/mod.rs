@@ -55,6 +55,14 @@ impl ChipFamily for F7Facts {
             _ => None,
         }
     }
+
+    fn program_page_bytes(&self, algorithm: &str) -> Option<u32> {
+        match algorithm {
+            // RM0410: the smallest sector is 16 KB in dual-bank mode (32 KB in single-bank mode).
+            "stm32f7x_2048" | "stm32f7x_2048dual" | "stm32f7x_1024dual" => Some(16 * 1024),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

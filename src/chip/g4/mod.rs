@@ -65,6 +65,11 @@ impl ChipFamily for G4Facts {
             _ => None,
         }
     }
+
+    fn program_page_bytes(&self, algorithm: &str) -> Option<u32> {
+        // RM0440: 2 KB pages in dual-bank mode, which is the only mode this algorithm programs.
+        (algorithm == "stm32g47x-8x_512").then_some(2 * 1024)
+    }
 }
 
 #[cfg(test)]
