@@ -83,7 +83,9 @@ impl From<Protocol> for WireProtocol {
 #[derive(Clone, Debug, Default, Args)]
 pub struct GlobalArgs {
     /// Target chip as probe-rs names it, e.g. STM32F767ZI (also read from PROBE_RS_CHIP).
-    /// Defaults to STM32F767ZI with --sim.
+    /// Without it the chip on the probe is asked what it is (its family's DEV_ID and flash size)
+    /// and attached as the probe-rs target of that part; with --sim it is STM32F767ZI. A chip
+    /// that disagrees with --chip is refused.
     #[arg(
         short,
         long,

@@ -62,6 +62,16 @@ fn main() -> ExitCode {
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
+    // A chip of another family than --chip names is refused, whichever layer met it.
+    let wrong_family = |cause: &(dyn std::error::Error + 'static)| {
+        matches!(
+            cause.downcast_ref::<ProbeError>(),
+            Some(ProbeError::WrongFamily { .. })
+        )
+    };
+    if err.chain().any(wrong_family) {
+        return exit::REFUSED;
+    }
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<optbytes::Error>() {
             return match e.category() {
@@ -91,7 +101,7 @@ fn run(cli: Cli) -> Result<()> {
     let global = &cli.global;
     match cli.command {
         Command::List => list(),
-        Command::Fault(args) => fault_report(global, args),
+        Command::Fault(args) => fault_report(&named(global)?, args),
         Command::Gdb(args) => stm32_opts::gdb::run(
             &global.probe_options(),
             args.listen,
@@ -108,6 +118,7 @@ fn run(cli: Cli) -> Result<()> {
             stm32_opts::sim::glasgow::serve(&opts, args.listen)
         }
         Command::Ndbank(args) => {
+            let global = &named(global)?;
             let value = args
                 .value
                 .map(|single| if single { "true" } else { "false" });
@@ -119,6 +130,7 @@ fn run(cli: Cli) -> Result<()> {
             family_command(global, family_of(global)?, "ndbank", value, flags)
         }
         Command::Bank(args) => {
+            let global = &named(global)?;
             let flags = ChangeFlags {
                 dry_run: args.dry_run,
                 no_reset: args.no_reset,
@@ -128,13 +140,20 @@ fn run(cli: Cli) -> Result<()> {
             family_command(global, family_of(global)?, "bank", value, flags)
         }
         Command::Optbytes(OptbytesArgs { json, action: None }) => {
+            let global = &named(global)?;
             show(global, family_of(global)?, Asked::Everything, json)
         }
         Command::Optbytes(OptbytesArgs {
             json,
             action: Some(OptbytesAction::Set(args)),
-        }) => set(global, family_of(global)?, args, json),
-        Command::Erase(args) => erase_flash(global, family_of(global)?, args),
+        }) => {
+            let global = &named(global)?;
+            set(global, family_of(global)?, args, json)
+        }
+        Command::Erase(args) => {
+            let global = &named(global)?;
+            erase_flash(global, family_of(global)?, args)
+        }
     }
 }
 
@@ -147,6 +166,16 @@ fn open(global: &GlobalArgs) -> Result<probe_rs::Session> {
 /// Progress lines go to stderr as they happen, so stdout stays the result (and valid JSON).
 fn progress(line: &str) {
     eprintln!("  {line}");
+}
+
+/// The options with the chip named, once: `--chip` as given, or (without it, on a probe) the
+/// part the chip says it is.
+fn named(global: &GlobalArgs) -> Result<GlobalArgs> {
+    let (opts, _) = global.probe_options().named()?;
+    Ok(GlobalArgs {
+        chip: opts.chip,
+        ..global.clone()
+    })
 }
 
 /// The family of the chip `--chip` names: decided once, here, and handed to everything below.

@@ -74,6 +74,10 @@ pub fn run(
     // the chip (and a --sim-state file) untouched.
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    // Without --chip the chip says what it is, once; `load` then gets the flash algorithm of
+    // the probe-rs target of its part and size.
+    let (named, _) = opts.named()?;
+    let opts = &named;
     let session = crate::probe::open_session(opts)?;
     let mut server = Server::from_listener(listener, session)?;
     // A probe can go away and come back; the in-process simulator cannot (opening it again
