@@ -6,6 +6,8 @@
 //! - [`family`]: the family value the edges hold ([`OptionFamily`]): the family's commands,
 //!   its words and the one change path behind them, registered once;
 //! - one folder per family (`f7/`, `g4/`) with its parser, planner, reader, sequence and report;
+//! - [`optr`]: the OPTR controller's sequence (L4/G4/G0/WB lineage), one for every family with
+//!   that controller, given its facts;
 //! - what the families share: confirmations ([`confirm`]), how apply runs ([`apply`]), errors
 //!   ([`error`]), reading typed values ([`values`]), the plan layout in words ([`words`]), and the
 //!   FLASH-controller steps (`keys`, `watchdogs`, `target`).
@@ -18,6 +20,7 @@ pub mod f7;
 pub mod family;
 pub mod g4;
 pub(crate) mod keys;
+pub mod optr;
 pub(crate) mod target;
 pub mod values;
 pub(crate) mod watchdogs;
