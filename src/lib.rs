@@ -13,11 +13,23 @@
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
 //! - [`semihosting`]: serving a program's ARM semihosting calls (used by [`gdb`]).
 
+/// Declares a layer's family folders and the layer's one list of their objects: each folder
+/// `name/` provides `name::FAMILY`, the family's object of the layer's trait. A new family is one
+/// more name in each layer's `families!` line (see docs/architecture.md, "Adding a family").
+macro_rules! families {
+    ($layer:path: $($family:ident),+ $(,)?) => {
+        $(pub mod $family;)+
+
+        /// Every family of this layer, one per folder, in registration order (the order in which
+        /// detection tries their DBGMCU addresses).
+        pub static FAMILIES: &[&dyn $layer] = &[$(&$family::FAMILY),+];
+    };
+}
+
 pub mod chip;
 pub mod erase;
 pub mod family;
 pub mod fault;
-pub mod flashprog;
 pub mod gdb;
 pub mod optbytes;
 pub mod probe;

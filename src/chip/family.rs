@@ -4,7 +4,7 @@
 //! the chip, one object handed back, nothing downstream asks again.
 //!
 //! Each family's facts implement [`ChipFamily`] in their own folder (`chip/<family>/`) and are
-//! registered once, in [`FAMILIES`]. The layers above (the option engine, erase, the GDB server)
+//! registered once, in [`FAMILIES`] (the `families!` line of `chip/mod.rs`). The layers above (the option engine, erase, the GDB server)
 //! register their own per-family objects the same way and are tied together by
 //! [`crate::family::Family`].
 
@@ -59,9 +59,7 @@ impl PartialEq for dyn ChipFamily {
     }
 }
 
-/// Every family the tool supports, in the order detection tries their DBGMCU addresses. A new
-/// family adds its facts object here (one line).
-pub static FAMILIES: &[&dyn ChipFamily] = &[&super::f7::FAMILY, &super::g4::FAMILY];
+pub use super::FAMILIES;
 
 /// The family a probe-rs target name belongs to.
 pub fn for_target(target: &str) -> Option<&'static dyn ChipFamily> {

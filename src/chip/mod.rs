@@ -9,13 +9,13 @@
 
 pub mod bank;
 pub mod bitband;
-pub mod f7;
 pub mod family;
-pub mod g4;
 pub mod keys;
 pub mod notation;
 pub mod program_pages;
 pub mod rdp;
+
+families!(family::ChipFamily: f7, g4);
 
 pub use bank::BankMode;
 pub use family::{ChipFamily, DetectError, Detected};

@@ -4,13 +4,14 @@
 //! [`parse`] turns words into a [`Request`]; the family value's [`EraseFamily`] plans it against
 //! its live layout and write protection (pure: a refusal names what was wrong and nothing is
 //! touched) and carries the plan out through its FLASH registers on a halted core, on the
-//! shared steps of [`controller`]. Each family does this in its own folder (`erase/<family>/`)
-//! and is registered once, in [`FAMILIES`]; the CLI and the GDB monitor both go through it,
-//! neither repeats a step.
+//! shared steps of [`controller`]. Each family does this — and, where probe-rs has no flash
+//! algorithm for a layout, host-driven programming on the same steps (`g4/program.rs`) — in its
+//! own folder (`erase/<family>/`), registered once, in [`FAMILIES`] (the `families!` line
+//! below); the CLI and the GDB monitor both go through it, neither repeats a step.
 
 pub mod controller;
-pub mod f7;
-pub mod g4;
+
+families!(EraseFamily: f7, g4);
 
 use probe_rs::Core;
 
@@ -66,9 +67,6 @@ pub trait EraseFamily: Sync {
         progress: &mut dyn FnMut(&str),
     ) -> Result<Erased, Error>;
 }
-
-/// Every family's erase, one line each. A new family adds its object here.
-pub static FAMILIES: &[&dyn EraseFamily] = &[&f7::F7, &g4::G4];
 
 /// The erase of the family whose facts are `chip`.
 pub fn for_chip(chip: &'static dyn ChipFamily) -> Option<&'static dyn EraseFamily> {

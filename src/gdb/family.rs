@@ -2,7 +2,7 @@
 //! is now (the main flash for the write guard and `load`, the memory map GDB gets, how `load`
 //! programs it), the write guard's rules, and host-driven programming where probe-rs has no
 //! flash algorithm for the live layout. Each family answers in its own folder (`gdb/<family>/`)
-//! and is registered once, in [`FAMILIES`].
+//! and is registered once, in [`FAMILIES`] (the `families!` line of `gdb/mod.rs`).
 
 use probe_rs::Core;
 
@@ -67,8 +67,7 @@ pub trait GdbFamily: Sync {
     }
 }
 
-/// Every family's GDB answers, one line each. A new family adds its object here.
-pub static FAMILIES: &[&dyn GdbFamily] = &[&super::f7::F7, &super::g4::G4];
+pub use super::FAMILIES;
 
 /// The GDB answers of the family whose facts are `chip`.
 pub fn for_chip(chip: &'static dyn ChipFamily) -> Option<&'static dyn GdbFamily> {

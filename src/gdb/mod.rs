@@ -22,10 +22,8 @@ pub mod conn;
 pub mod console_width;
 pub mod execution;
 pub mod extended;
-pub mod f7;
 pub mod family;
 pub mod flash;
-pub mod g4;
 pub mod guard;
 pub mod load_times;
 pub mod memory_map;
@@ -38,6 +36,8 @@ pub mod shared;
 pub mod symbols;
 pub mod target;
 pub mod watchpoints;
+
+families!(family::GdbFamily: f7, g4);
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@
 //!
 //! A family implements [`FamilySteps`] (the engine's steps) and [`FamilyWords`] (its words) in
 //! its own folder (`optbytes/<family>/`); [`OptionFamily`] follows for it, and it is registered
-//! once, in [`FAMILIES`].
+//! once, in [`FAMILIES`] (the `families!` line of `optbytes/mod.rs`).
 
 use std::fmt;
 
@@ -300,8 +300,7 @@ fn command_assignment(command: &FamilyCommand, word: &str) -> String {
     }
 }
 
-/// Every family's option bytes, one line each. A new family adds its object here.
-pub static FAMILIES: &[&dyn OptionFamily] = &[&super::f7::F7, &super::g4::G4];
+pub use super::FAMILIES;
 
 /// The family whose facts are `chip`.
 pub fn for_chip(chip: &'static dyn ChipFamily) -> Option<&'static dyn OptionFamily> {

@@ -16,15 +16,15 @@ pub mod apply;
 pub mod change;
 pub mod confirm;
 pub mod error;
-pub mod f7;
 pub mod family;
-pub mod g4;
 pub(crate) mod keys;
 pub mod optr;
 pub(crate) mod target;
 pub mod values;
 pub(crate) mod watchdogs;
 pub mod words;
+
+families!(family::OptionFamily: f7, g4);
 
 pub use apply::{ApplyOptions, CoreAfter};
 pub use change::{

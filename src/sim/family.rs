@@ -1,7 +1,7 @@
 //! The seam between the common simulator (bus, Cortex-M core, debug port, probe, socket, state,
 //! faults) and the one model per chip family.
 //!
-//! A family registers one [`SimFamily`] in [`FAMILIES`]: which part names it simulates, its
+//! A family registers one [`SimFamily`] in [`FAMILIES`] (the `families!` line of `sim/mod.rs`): which part names it simulates, its
 //! Cortex-M core, and how to make its [`FamilyModel`] — factory-fresh or from a state file. The
 //! model owns everything of the chip below the private peripheral bus (memories, FLASH
 //! controller and option store, boot peripherals) and the debug registers the core passes on
@@ -143,8 +143,7 @@ impl PartialEq for dyn SimFamily {
 
 impl Eq for dyn SimFamily {}
 
-/// Every family the simulator models, one line each. A new family adds its object here.
-pub static FAMILIES: &[&dyn SimFamily] = &[&super::f7::F7, &super::g4::G4];
+pub use super::FAMILIES;
 
 /// The parts every family simulates, in words.
 pub fn simulated_parts() -> String {

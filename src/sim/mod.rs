@@ -16,16 +16,16 @@
 pub mod bus;
 pub mod chip;
 pub mod dap;
-pub mod f7;
 pub mod family;
 pub mod faults;
-pub mod g4;
 pub mod glasgow;
 pub mod periph;
 pub mod probe;
 pub mod state;
 pub mod variant;
 pub mod worker;
+
+families!(family::SimFamily: f7, g4);
 
 use std::path::Path;
 

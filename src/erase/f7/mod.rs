@@ -14,6 +14,9 @@ pub use run::{erase, live_flash, EraseError};
 /// The F7 family's erase.
 pub struct F7;
 
+/// The family's object, registered in [`crate::erase::FAMILIES`].
+pub static FAMILY: F7 = F7;
+
 impl From<EraseError> for Error {
     fn from(e: EraseError) -> Self {
         match e {

@@ -10,6 +10,8 @@
 //! page PER + PNB + BKER and STRT (or MER1/MER2 and STRT per bank), check FLASH_SR after each,
 //! and set LOCK again on every path.
 
+pub mod program;
+
 use std::time::Duration;
 
 use probe_rs::Core;
@@ -408,6 +410,9 @@ fn erase_unit(core: &mut Core<'_>, unit: &Unit, erased: &[String]) -> Result<(),
 
 /// The G4 family's erase.
 pub struct G4;
+
+/// The family's object, registered in [`crate::erase::FAMILIES`].
+pub static FAMILY: G4 = G4;
 
 impl From<G4EraseError> for Error {
     fn from(e: G4EraseError) -> Self {

@@ -16,6 +16,9 @@ use crate::optbytes::f7::live::read_live_flash;
 /// The F7 family's GDB answers.
 pub struct F7;
 
+/// The family's object, registered in [`crate::gdb::FAMILIES`].
+pub static FAMILY: F7 = F7;
+
 impl GdbFamily for F7 {
     fn chip(&self) -> &'static dyn ChipFamily {
         &crate::chip::f7::FAMILY

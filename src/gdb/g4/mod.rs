@@ -1,6 +1,6 @@
 //! The GDB server's answers for STM32G47x/G48x: the write guard's rules ([`guard`]), the memory
 //! map ([`memory_map`]), and `load`: with `stm32g47x-8x_512` where it fits the live layout (512
-//! KB dual bank), host-driven through the FLASH registers ([`crate::flashprog::g4`]) where
+//! KB dual bank), host-driven through the FLASH registers ([`crate::erase::g4::program`]) where
 //! probe-rs has no right algorithm.
 
 pub mod guard;
@@ -10,7 +10,7 @@ use probe_rs::Core;
 
 use crate::chip::family::ChipFamily;
 use crate::chip::g4::G4Part;
-use crate::flashprog::g4 as program;
+use crate::erase::g4::program;
 use crate::gdb::family::{GdbFamily, LiveFlash, Load};
 use crate::gdb::guard::GuardRules;
 use crate::optbytes::g4::live::read_live;
@@ -19,6 +19,9 @@ use memory_map::G4Flash;
 
 /// The G4 family's GDB answers.
 pub struct G4;
+
+/// The family's object, registered in [`crate::gdb::FAMILIES`].
+pub static FAMILY: G4 = G4;
 
 impl GdbFamily for G4 {
     fn chip(&self) -> &'static dyn ChipFamily {

@@ -53,6 +53,9 @@ pub use read::{identify, inspect, prepare, read, ChipIdentity, FieldValue, Optio
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct F7;
 
+/// The family's object, registered in [`crate::optbytes::FAMILIES`].
+pub static FAMILY: F7 = F7;
+
 /// A request for the F7 family.
 pub type F7Request = super::Request<Change, Field>;
 /// A report of the F7 family.

@@ -36,6 +36,9 @@ pub use sequence::G4Outcome;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct G4;
 
+/// The family's object, registered in [`crate::optbytes::FAMILIES`].
+pub static FAMILY: G4 = G4;
+
 impl FamilySteps for G4 {
     type Field = OptrField;
     type Change = G4Change;

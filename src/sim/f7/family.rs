@@ -24,6 +24,9 @@ pub fn has_ndbank(variant: &Variant) -> bool {
 /// The F7 family of the simulator.
 pub struct F7;
 
+/// The family's object, registered in [`crate::sim::FAMILIES`].
+pub static FAMILY: F7 = F7;
+
 impl SimFamily for F7 {
     fn name(&self) -> &'static str {
         "STM32F7"

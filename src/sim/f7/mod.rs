@@ -14,7 +14,7 @@ pub mod pwr;
 pub mod rcc;
 pub mod syscfg;
 
-pub use family::{has_ndbank, F7Sim, F7};
+pub use family::{has_ndbank, F7Sim, F7, FAMILY};
 pub use flash::{Flash, FlashFaults, OptionStore, Timing};
 pub use model::F7Model;
 pub use peripherals::F7Peripherals;

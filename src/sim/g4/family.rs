@@ -20,6 +20,9 @@ pub const REV_ID_G47X: u16 = 0x1000;
 /// The G4 family of the simulator.
 pub struct G4;
 
+/// The family's object, registered in [`crate::sim::FAMILIES`].
+pub static FAMILY: G4 = G4;
+
 /// The G4 option store as the state file keeps it (the registers' stored values).
 #[derive(Deserialize)]
 struct StoredOptions {

@@ -24,7 +24,7 @@ use crate::sim::periph::{IrqLines, ResetCause};
 use crate::sim::variant::Variant;
 use flash::{G4BusFault, G4Event};
 
-pub use family::{G4Sim, G4};
+pub use family::{G4Sim, FAMILY, G4};
 pub use flash::{G4Faults, G4Flash, G4OptionStore, G4Timing};
 pub use peripherals::G4Peripherals;
 
