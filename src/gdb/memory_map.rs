@@ -78,6 +78,28 @@ pub fn copy_chunk(document: &[u8], offset: u64, buf: &mut [u8]) -> usize {
     n
 }
 
+/// The `flash` elements of a document: (start, length, block size), for tests.
+#[cfg(test)]
+pub(crate) fn flash_elements(xml: &str) -> Vec<(u32, u32, u32)> {
+    xml.lines()
+        .filter(|l| l.contains("type=\"flash\""))
+        .map(|l| {
+            let attr = |name: &str| {
+                let i = l.find(&format!("{name}=\"0x")).unwrap() + name.len() + 4;
+                let end = l[i..].find('"').unwrap();
+                u32::from_str_radix(&l[i..i + end], 16).unwrap()
+            };
+            let b = l.find("\"blocksize\">0x").unwrap() + 14;
+            let e = l[b..].find('<').unwrap();
+            (
+                attr("start"),
+                attr("length"),
+                u32::from_str_radix(&l[b..b + e], 16).unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,30 +76,30 @@ impl Bus {
     /// also one step of the peripherals' time (a UART character: see
     /// [`super::periph::usart`]), so the core polls it as it runs.
     pub fn irq_lines_changed(&mut self) -> bool {
-        self.model.irq_lines_changed()
+        self.model.peripherals_mut().irq_lines_changed()
     }
 
     /// The peripheral interrupt lines asserted now: bit `n % 32` of `lines[n / 32]` is IRQ `n`.
     /// Every word of `lines` is written.
     pub fn irq_lines(&mut self, lines: &mut [u32; 8]) {
-        *lines = self.model.irq_lines();
+        *lines = self.model.peripherals().irq_lines();
     }
 
     /// The core clock (HCLK) the RCC is set to, in Hz.
     pub fn core_clock_hz(&self) -> u32 {
-        self.model.core_clock_hz()
+        self.model.peripherals().core_clock_hz()
     }
 
     /// Resets the boot peripherals as [`Bus::next_reset`] says, which then falls back to a
     /// software reset.
     pub fn reset_peripherals(&mut self) {
         let cause = std::mem::take(&mut self.next_reset);
-        self.model.reset_peripherals(cause);
+        self.model.peripherals_mut().reset(cause);
     }
 
     /// Connects the Nucleo virtual COM port UART to `link`.
     pub fn attach_vcp_uart(&mut self, link: UartLink) {
-        self.model.attach_vcp_uart(link);
+        self.model.peripherals_mut().attach_vcp(link);
     }
 }
 

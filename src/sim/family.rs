@@ -13,8 +13,7 @@ use std::fmt;
 use std::time::Instant;
 
 use super::bus::{BusError, ChipEvent, Initiator};
-use super::periph::uart_link::UartLink;
-use super::periph::{IrqLines, ResetCause};
+use super::periph::BootPeripherals;
 use super::variant::Variant;
 
 /// The non-volatile state of a model, as the state file keeps it.
@@ -75,21 +74,11 @@ pub trait FamilyModel {
     /// Changes whenever the non-volatile content (array, OTP, option store) may have changed.
     fn generation(&self) -> u64;
 
-    /// Whether a peripheral interrupt line may have changed since the last call (also one step
-    /// of the peripherals' time).
-    fn irq_lines_changed(&mut self) -> bool;
+    /// The boot peripherals (RCC, PWR, GPIO, the virtual COM port UART).
+    fn peripherals(&self) -> &dyn BootPeripherals;
 
-    /// The peripheral interrupt lines asserted now.
-    fn irq_lines(&mut self) -> IrqLines;
-
-    /// The core clock (HCLK) the RCC is set to, in Hz.
-    fn core_clock_hz(&self) -> u32;
-
-    /// Resets the boot peripherals after a reset of `cause`.
-    fn reset_peripherals(&mut self, cause: ResetCause);
-
-    /// Connects the Nucleo virtual COM port UART to `link`.
-    fn attach_vcp_uart(&mut self, link: UartLink);
+    /// The same, to change.
+    fn peripherals_mut(&mut self) -> &mut dyn BootPeripherals;
 
     /// The non-volatile state for the state file.
     fn saved(&self) -> SavedState<'_>;

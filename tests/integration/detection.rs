@@ -25,26 +25,33 @@ impl Drop for Running {
     }
 }
 
-/// `stm32-opts sim-probe --chip CHIP` on a free port, and the `--probe` selector that reaches it.
-fn sim_probe(chip: &str) -> (Running, String) {
+/// `stm32-opts ARGS` in the background, and the first line it prints on stdout (its banner).
+fn start(args: &[&str], stderr: Stdio) -> (Child, String) {
     let mut child = bin_process()
-        .args(["sim-probe", "--chip", chip, "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
-        .expect("sim-probe starts");
+        .expect("the binary starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("the banner");
+    (child, line)
+}
+
+/// The address at the end of a banner line.
+fn address_in(line: &str) -> &str {
+    line.trim().rsplit(' ').next().expect("an address")
+}
+
+/// `stm32-opts sim-probe --chip CHIP` on a free port, and the `--probe` selector that reaches it.
+fn sim_probe(chip: &str) -> (Running, String) {
+    let args = ["sim-probe", "--chip", chip, "--listen", "127.0.0.1:0"];
+    let (child, line) = start(&args, Stdio::null());
     assert!(line.contains("listening on"), "{line}");
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .expect("an address")
-        .to_string();
-    (Running(child), format!("20b7:9db1:tcp:{addr}"))
+    let selector = format!("20b7:9db1:tcp:{}", address_in(&line));
+    (Running(child), selector)
 }
 
 /// What each simulated part is detected as: the class line and the target attached with.
@@ -184,24 +191,13 @@ fn a_chip_that_disagrees_with_chip_is_refused() {
     );
 }
 
-/// `stm32-opts gdb` without `--chip` on `probe`, and its listening address.
+/// `stm32-opts gdb` without `--chip` on `probe`, its listening address and its stderr.
 fn gdb_server(probe: &str) -> (Running, SocketAddr, BufReader<std::process::ChildStderr>) {
-    let mut child = bin_process()
-        .args(["--probe", probe, "gdb", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the GDB server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the banner");
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    let args = ["--probe", probe, "gdb", "--listen", "127.0.0.1:0"];
+    let (mut child, line) = start(&args, Stdio::piped());
+    let addr = address_in(&line)
+        .parse()
+        .unwrap_or_else(|_| panic!("no address in {line:?}"));
     let stderr = BufReader::new(child.stderr.take().expect("stderr"));
     (Running(child), addr, stderr)
 }

@@ -59,31 +59,12 @@ pub fn memory_map_xml(layout: Option<&FlashLayout>, fallback_flash_kb: u32) -> S
 mod tests {
     use super::*;
     use crate::chip::f7::fields::FLASH_OPTCR_NDBANK;
+    use crate::gdb::memory_map::flash_elements;
     use crate::optbytes::f7::live::layout_from_registers;
 
     const OPTCR_FACTORY: u32 = 0xFFFF_AAFD;
     const OPTCR_DUAL: u32 = OPTCR_FACTORY & !FLASH_OPTCR_NDBANK;
     const IDCODE_F76X: u32 = 0x1000_6451;
-
-    fn flash_elements(xml: &str) -> Vec<(u32, u32, u32)> {
-        xml.lines()
-            .filter(|l| l.contains("type=\"flash\""))
-            .map(|l| {
-                let attr = |name: &str| {
-                    let i = l.find(&format!("{name}=\"0x")).unwrap() + name.len() + 4;
-                    let end = l[i..].find('"').unwrap();
-                    u32::from_str_radix(&l[i..i + end], 16).unwrap()
-                };
-                let b = l.find("\"blocksize\">0x").unwrap() + 14;
-                let e = l[b..].find('<').unwrap();
-                (
-                    attr("start"),
-                    attr("length"),
-                    u32::from_str_radix(&l[b..b + e], 16).unwrap(),
-                )
-            })
-            .collect()
-    }
 
     fn xml_for(optcr: u32, kb: u16) -> String {
         let live = layout_from_registers(IDCODE_F76X, kb, optcr, None);

@@ -8,7 +8,7 @@
 
 use crate::chip::bitband;
 use crate::chip::g4::registers::{
-    FlashRegister, FLASH_BASE, FLASH_CR_FSTPG, FLASH_CR_LOCK, FLASH_CR_MER1, FLASH_CR_MER2,
+    FlashRegister, OPTION_REGISTERS, FLASH_BASE, FLASH_CR_FSTPG, FLASH_CR_LOCK, FLASH_CR_MER1, FLASH_CR_MER2,
     FLASH_CR_OBL_LAUNCH, FLASH_CR_OPTLOCK, FLASH_CR_OPTSTRT, FLASH_CR_PER, FLASH_CR_PG,
     FLASH_CR_STRT, FLASH_SR_BSY,
 };
@@ -158,23 +158,14 @@ pub fn area_at(addr: u32, flash: &MainFlash) -> Area {
 }
 
 /// The STM32G4 FLASH registers raw writes reach only when allowed: they unlock the option
-/// registers, start option programming or an option load (FLASH_CR: OPTSTRT, OBL_LAUNCH),
-/// program or erase flash (FLASH_CR: PG, PER, MER1, MER2), or stage option bytes.
-pub const G4_GUARDED_REGISTERS: [FlashRegister; 13] = [
-    FlashRegister::Optkeyr,
-    FlashRegister::Cr,
-    FlashRegister::Optr,
-    FlashRegister::Pcrop1sr,
-    FlashRegister::Pcrop1er,
-    FlashRegister::Wrp1ar,
-    FlashRegister::Wrp1br,
-    FlashRegister::Pcrop2sr,
-    FlashRegister::Pcrop2er,
-    FlashRegister::Wrp2ar,
-    FlashRegister::Wrp2br,
-    FlashRegister::Sec1r,
-    FlashRegister::Sec2r,
-];
+/// registers (FLASH_OPTKEYR), start option programming or an option load (FLASH_CR: OPTSTRT,
+/// OBL_LAUNCH), program or erase flash (FLASH_CR: PG, PER, MER1, MER2), or stage option bytes
+/// (the option registers).
+pub fn guarded_registers() -> impl Iterator<Item = FlashRegister> {
+    [FlashRegister::Optkeyr, FlashRegister::Cr]
+        .into_iter()
+        .chain(OPTION_REGISTERS)
+}
 
 /// FLASH_OPTR.RDP: bits 7:0.
 fn g4_rdp(optr: u32) -> u8 {
@@ -280,8 +271,7 @@ fn check_register_write_g4(
     if let Some(addr) = span(g4_map::OTP) {
         return Err(RawRefusal::Otp { addr });
     }
-    let touched: Vec<FlashRegister> = G4_GUARDED_REGISTERS
-        .into_iter()
+    let touched: Vec<FlashRegister> = guarded_registers()
         .filter(|r| touches(s, e, r.address()))
         .collect();
     let optr = FlashRegister::Optr;

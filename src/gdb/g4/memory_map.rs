@@ -106,6 +106,7 @@ pub fn memory_map(layout: Option<&G4Layout>, flash_kb: u32) -> String {
 mod tests {
     use super::*;
     use crate::chip::BankMode;
+    use crate::gdb::memory_map::flash_elements;
 
     #[test]
     fn g4_map_follows_dbank() {
@@ -146,25 +147,5 @@ mod tests {
         // G49x: bit 22 is not DBANK, the part is single bank whatever it holds.
         let g491 = g4_from_registers(0x2000_6479, 512, 0xFFEF_F8AA);
         assert!(g491.is_none_or(|f| f.layout.is_none_or(|l| l.bank_mode == BankMode::Single)));
-    }
-
-    fn flash_elements(xml: &str) -> Vec<(u32, u32, u32)> {
-        xml.lines()
-            .filter(|l| l.contains("type=\"flash\""))
-            .map(|l| {
-                let attr = |name: &str| {
-                    let i = l.find(&format!("{name}=\"0x")).unwrap() + name.len() + 4;
-                    let end = l[i..].find('"').unwrap();
-                    u32::from_str_radix(&l[i..i + end], 16).unwrap()
-                };
-                let b = l.find("\"blocksize\">0x").unwrap() + 14;
-                let e = l[b..].find('<').unwrap();
-                (
-                    attr("start"),
-                    attr("length"),
-                    u32::from_str_radix(&l[b..b + e], 16).unwrap(),
-                )
-            })
-            .collect()
     }
 }

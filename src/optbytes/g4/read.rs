@@ -14,19 +14,7 @@ use crate::optbytes::error::{Error, LeftState};
 use crate::optbytes::target::Target;
 
 /// The option registers in register order, as the snapshot reads them.
-pub const OPTION_REGISTERS: [FlashRegister; 11] = [
-    FlashRegister::Optr,
-    FlashRegister::Pcrop1sr,
-    FlashRegister::Pcrop1er,
-    FlashRegister::Wrp1ar,
-    FlashRegister::Wrp1br,
-    FlashRegister::Pcrop2sr,
-    FlashRegister::Pcrop2er,
-    FlashRegister::Wrp2ar,
-    FlashRegister::Wrp2br,
-    FlashRegister::Sec1r,
-    FlashRegister::Sec2r,
-];
+pub use crate::chip::g4::registers::OPTION_REGISTERS;
 
 /// What a G4 says it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

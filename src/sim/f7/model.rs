@@ -11,8 +11,7 @@ use super::peripherals::F7Peripherals;
 use crate::sim::bus::{word_lanes, BusError, Initiator};
 use crate::sim::family::{FamilyModel, SavedState};
 use crate::sim::periph::dbgmcu::Dbgmcu;
-use crate::sim::periph::uart_link::UartLink;
-use crate::sim::periph::{IrqLines, ResetCause};
+use crate::sim::periph::BootPeripherals;
 use crate::sim::state::to_hex;
 use crate::sim::variant::Variant;
 
@@ -294,24 +293,12 @@ impl FamilyModel for F7Model {
         self.flash.generation
     }
 
-    fn irq_lines_changed(&mut self) -> bool {
-        self.peripherals.irq_lines_changed()
+    fn peripherals(&self) -> &dyn BootPeripherals {
+        &self.peripherals
     }
 
-    fn irq_lines(&mut self) -> IrqLines {
-        self.peripherals.irq_lines()
-    }
-
-    fn core_clock_hz(&self) -> u32 {
-        self.peripherals.core_clock_hz()
-    }
-
-    fn reset_peripherals(&mut self, cause: ResetCause) {
-        self.peripherals.reset(cause);
-    }
-
-    fn attach_vcp_uart(&mut self, link: UartLink) {
-        self.peripherals.attach_vcp(link);
+    fn peripherals_mut(&mut self) -> &mut dyn BootPeripherals {
+        &mut self.peripherals
     }
 
     /// `optcr`/`optcr1` before the flash, the OTP area after it.

@@ -23,41 +23,6 @@ pub struct G4;
 /// The family's object, registered in [`crate::sim::FAMILIES`].
 pub static FAMILY: G4 = G4;
 
-/// The G4 option store as the state file keeps it (the registers' stored values).
-#[derive(Deserialize)]
-struct StoredOptions {
-    optr: u32,
-    pcrop1sr: u32,
-    pcrop1er: u32,
-    wrp1ar: u32,
-    wrp1br: u32,
-    sec1r: u32,
-    pcrop2sr: u32,
-    pcrop2er: u32,
-    wrp2ar: u32,
-    wrp2br: u32,
-    sec2r: u32,
-}
-
-impl StoredOptions {
-    fn store(&self) -> G4OptionStore {
-        G4OptionStore {
-            optr: self.optr,
-            pcrop1sr: self.pcrop1sr,
-            pcrop1er: self.pcrop1er,
-            wrp1ar: self.wrp1ar,
-            wrp1br: self.wrp1br,
-            sec1r: self.sec1r,
-            pcrop2sr: self.pcrop2sr,
-            pcrop2er: self.pcrop2er,
-            wrp2ar: self.wrp2ar,
-            wrp2br: self.wrp2br,
-            sec2r: self.sec2r,
-            corrupt: [false; 12],
-        }
-    }
-}
-
 impl SimFamily for G4 {
     fn name(&self) -> &'static str {
         "STM32G4"
@@ -112,9 +77,7 @@ impl SimFamily for G4 {
         halves: [Vec<u8>; 2],
     ) -> Result<ModelBuilder, String> {
         let stored = file.get("g4").ok_or("no g4 option store")?;
-        let store = StoredOptions::deserialize(stored)
-            .map_err(|e| e.to_string())?
-            .store();
+        let store = G4OptionStore::deserialize(stored).map_err(|e| e.to_string())?;
         Ok(Box::new(move || {
             let mut model = G4Model::new(variant, store);
             model.flash.restore_array(&halves.concat());

@@ -201,8 +201,10 @@ pub struct G4Faults {
     pub optstrt_error_flags: u32,
 }
 
-/// The non-volatile option store: what OPTSTRT programs and an option load reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The non-volatile option store: what OPTSTRT programs and an option load reads. A state file
+/// keeps the values under `g4`; a corrupted complement is not kept (a new process reads it as
+/// written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub struct G4OptionStore {
     pub optr: u32,
     pub pcrop1sr: u32,
@@ -217,6 +219,7 @@ pub struct G4OptionStore {
     pub sec2r: u32,
     /// Entries whose complement word was corrupted (fault injection): index 0..6 bank 1,
     /// 6..12 bank 2.
+    #[serde(skip)]
     pub corrupt: [bool; 12],
 }
 

@@ -19,8 +19,7 @@ use std::time::Instant;
 use crate::sim::bus::{BusError, ChipEvent, Initiator, PPB};
 use crate::sim::family::{FamilyModel, SavedState};
 use crate::sim::periph::dbgmcu::Dbgmcu;
-use crate::sim::periph::uart_link::UartLink;
-use crate::sim::periph::{IrqLines, ResetCause};
+use crate::sim::periph::BootPeripherals;
 use crate::sim::variant::Variant;
 use flash::{G4BusFault, G4Event};
 
@@ -313,24 +312,12 @@ impl FamilyModel for G4Model {
         self.generation
     }
 
-    fn irq_lines_changed(&mut self) -> bool {
-        self.peripherals.irq_lines_changed()
+    fn peripherals(&self) -> &dyn BootPeripherals {
+        &*self.peripherals
     }
 
-    fn irq_lines(&mut self) -> IrqLines {
-        self.peripherals.irq_lines()
-    }
-
-    fn core_clock_hz(&self) -> u32 {
-        self.peripherals.core_clock_hz()
-    }
-
-    fn reset_peripherals(&mut self, cause: ResetCause) {
-        self.peripherals.reset(cause);
-    }
-
-    fn attach_vcp_uart(&mut self, link: UartLink) {
-        self.peripherals.attach_vcp(link);
+    fn peripherals_mut(&mut self) -> &mut dyn BootPeripherals {
+        &mut *self.peripherals
     }
 
     /// The option store under `g4`, the array as bank 1's and bank 2's halves.

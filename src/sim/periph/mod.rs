@@ -31,6 +31,22 @@ pub enum ResetCause {
 /// The interrupt lines of a chip's peripherals: bit `n % 32` of word `n / 32` is IRQ `n`.
 pub type IrqLines = [u32; 8];
 
+/// A family's boot peripherals (RCC, PWR, GPIO, the virtual COM port UART, …) as the chip
+/// drives them, whatever the family.
+pub trait BootPeripherals {
+    /// A reset of `cause`: every block to its reset values (the RCC records the cause).
+    fn reset(&mut self, cause: ResetCause);
+    /// Connects the Nucleo virtual COM port UART to `link`.
+    fn attach_vcp(&mut self, link: uart_link::UartLink);
+    /// The interrupt lines now.
+    fn irq_lines(&self) -> IrqLines;
+    /// One step of the peripherals' time (a UART character), then whether a line may have
+    /// changed since the last call.
+    fn irq_lines_changed(&mut self) -> bool;
+    /// HCLK, the core clock.
+    fn core_clock_hz(&self) -> u32;
+}
+
 /// A family's RCC_CSR reset flags: which flags each reset cause sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResetFlags {
