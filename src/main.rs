@@ -9,13 +9,14 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use cli::{
-    BankModeArg, Cli, Command, EraseArgs, FaultArgs, GlobalArgs, OptbytesAction, OptbytesArgs,
-    SetArgs,
+    BankModeArg, Cli, Command, EraseArgs, FamilyCommandArgs, FaultArgs, GlobalArgs, OptbytesAction,
+    OptbytesArgs, SetArgs,
 };
 use probe_rs::CoreStatus;
 use stm32_opts::erase;
 use stm32_opts::family::Family;
 use stm32_opts::fault;
+use stm32_opts::optbytes::family::command_anywhere;
 use stm32_opts::optbytes::words::DRY_RUN_LINE;
 use stm32_opts::optbytes::{
     self, Asked, AttachError, Confirmation, Consent, Consents, EdgeEvent, EdgeRequest,
@@ -154,7 +155,29 @@ fn run(cli: Cli) -> Result<()> {
             let global = &named(global)?;
             erase_flash(global, family_of(global)?, args)
         }
+        Command::Family(words) => {
+            let args = match FamilyCommandArgs::parse(&words) {
+                Ok(args) if command_anywhere(&args.name).is_some() => args,
+                Ok(args) => usage_error(&format!("unrecognized command `{}`", args.name)),
+                Err(why) => usage_error(&why),
+            };
+            let global = &named(global)?;
+            let flags = ChangeFlags {
+                dry_run: args.dry_run,
+                no_reset: args.no_reset,
+                json: args.json,
+            };
+            let family = family_of(global)?;
+            family_command(global, family, &args.name, args.value.as_deref(), flags)
+        }
     }
+}
+
+/// A usage error in clap's form and exit code (2).
+fn usage_error(message: &str) -> ! {
+    <Cli as clap::CommandFactory>::command()
+        .error(clap::error::ErrorKind::InvalidSubcommand, message)
+        .exit()
 }
 
 fn open(global: &GlobalArgs) -> Result<probe_rs::Session> {
