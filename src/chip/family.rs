@@ -4,9 +4,9 @@
 //! the chip, one object handed back, nothing downstream asks again.
 //!
 //! Each family's facts implement [`ChipFamily`] in their own folder (`chip/<family>/`) and are
-//! registered once, in [`FAMILIES`] (the `families!` line of `chip/mod.rs`). The layers above (the option engine, erase, the GDB server)
-//! register their own per-family objects the same way and are tied together by
-//! [`crate::family::Family`].
+//! registered once, in [`FAMILIES`] (the `families!` line of `chip/mod.rs`). The layers above
+//! (the option engine, erase, the GDB server, the simulator) register their own per-family
+//! objects the same way; [`crate::family::Family`] ties one family's together.
 
 use std::fmt;
 

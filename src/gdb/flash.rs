@@ -1,6 +1,6 @@
-//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone, on STM32F7 and STM32G4.
+//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone, on every family.
 //!
-//! Every erase and write is first judged by the write guard ([`super::guard::check_flash_op`])
+//! Every erase and write is first judged by the write guard ([`super::guard::check_main_flash_op`])
 //! against the chip's live layout, read at the first packet of a load: only the main flash is
 //! accepted (its ITCM alias is translated to the AXI bus), anything else is refused with `E0d`
 //! and a message, before any memory is reserved. A refused packet ends the load: what was

@@ -1,6 +1,8 @@
-//! `monitor` commands. Option-byte work goes through the option-byte engine's one entry
-//! ([`optbytes::change`]), exactly as the CLI does: this file turns the monitor's words into a
-//! [`Request`] and words the [`Report`] and the refusals for a GDB console.
+//! `monitor` commands. Option-byte work goes through the chip family's one change path
+//! ([`crate::optbytes::OptionFamily::run`], over [`crate::optbytes::change_with`]), exactly as
+//! the CLI does: this file turns the monitor's words into an [`EdgeRequest`] and words the
+//! [`Rendered`] answer and the refusals for a GDB console. The family's own commands (`bank`,
+//! F7 `ndbank`) are the family's: the monitor asks it which it has.
 //!
 //! A mistyped command or a bad argument prints the usage and changes nothing: the handler never
 //! returns `Err` for user input (that would end the GDB session). Commands that find the core

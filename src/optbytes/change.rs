@@ -1,6 +1,7 @@
 //! The one change path. Every caller — the CLI, the GDB monitor, a library user — puts what its
-//! user asked for into a [`Request`], hands it to [`change`], and words the [`Report`] or the
-//! refusal ([`Error`]) in its own terms. The steps (read and identify, plan, dry run,
+//! user asked for into a [`Request`], hands it to [`change_with`] with its family's steps
+//! ([`FamilySteps`]; the edges do so through [`super::OptionFamily`]), and words the [`Report`]
+//! or the refusal ([`Error`]) in its own terms. The steps (read and identify, plan, dry run,
 //! confirmations, apply with load and verify) happen here, once, in this order:
 //!
 //! 1. attach ([`Link::session`]), read, identify the part against the target name;

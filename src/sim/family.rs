@@ -1,12 +1,13 @@
 //! The seam between the common simulator (bus, Cortex-M core, debug port, probe, socket, state,
 //! faults) and the one model per chip family.
 //!
-//! A family registers one [`SimFamily`] in [`FAMILIES`] (the `families!` line of `sim/mod.rs`): which part names it simulates, its
-//! Cortex-M core, and how to make its [`FamilyModel`] — factory-fresh or from a state file. The
-//! model owns everything of the chip below the private peripheral bus (memories, FLASH
-//! controller and option store, boot peripherals) and the debug registers the core passes on
-//! (DBGMCU, wherever the family has it); the bus only hands it the accesses. Each family does
-//! this in its own folder (`sim/<family>/`), written from the reference facts.
+//! A family registers one [`SimFamily`] in [`FAMILIES`] (the `families!` line of
+//! `sim/mod.rs`): which part names it simulates, its Cortex-M core and debug port, and how to
+//! make its [`FamilyModel`] — factory-fresh or from a state file. The model owns everything of
+//! the chip below the private peripheral bus (memories, FLASH controller and option store, boot
+//! peripherals) and the debug registers the core passes on (DBGMCU, wherever the family has
+//! it); the bus only hands it the accesses. Each family does this in its own folder
+//! (`sim/<family>/`), written from the reference facts.
 
 use std::any::Any;
 use std::fmt;
@@ -116,6 +117,11 @@ pub trait SimFamily: Sync {
 
     /// The UART a Nucleo board wires to its ST-LINK virtual COM port, e.g. `USART3`.
     fn vcp_uart(&self) -> &'static str;
+
+    /// The SW-DP's DPIDR.
+    fn dpidr(&self) -> u32 {
+        super::dap::DPIDR
+    }
 }
 
 impl fmt::Debug for dyn SimFamily {

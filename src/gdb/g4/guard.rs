@@ -200,7 +200,7 @@ pub fn check_raw_write_g4(
 }
 
 /// Judges a write inside the peripheral bit-band alias, access by access (see
-/// [`alias_accesses`](crate::gdb::guard::alias_accesses)). A bit of a FLASH register is judged as the word write of that register
+/// [`alias_accesses`]). A bit of a FLASH register is judged as the word write of that register
 /// holding the bit's new value, given the values the earlier accesses left. The accepted write
 /// carries the accesses to make.
 pub fn check_bitband_write_g4(

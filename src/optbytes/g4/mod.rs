@@ -1,5 +1,5 @@
 //! The STM32G47x/G48x family behind the change path: the facts of [`crate::chip::g4`] plus the
-//! OPTR controller's sequence, in the same steps as F76x/F77x ([`crate::optbytes::F7`]):
+//! OPTR controller's sequence ([`crate::optbytes::optr`]), in the same steps as every family:
 //!
 //! - [`parse`]: `FIELD=VALUE` for the FLASH_OPTR fields (pure);
 //! - [`read`](mod@read): identity, the option registers and the stored image at 0x1FFF_7800/0x1FFF_F800;
