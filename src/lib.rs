@@ -5,10 +5,12 @@
 //! Layers, bottom up (see `docs/architecture.md`):
 //! - [`chip`]: pure chip facts (registers, typed fields, geometry, part detection). No I/O.
 //! - [`family`]: the family value, chosen once, that every layer asks.
-//! - [`sim`]: a simulated STM32F76x that plugs underneath probe-rs as a debug probe.
-//! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator).
+//! - [`sim`]: simulated chips (one model per family) that plug underneath probe-rs as a probe.
+//! - [`probe`]: opens a probe-rs `Session` from the common options (real probe or simulator), and
+//!   names the chip once (detection without `--chip`).
 //! - [`socket_probe`]: a probe reached over TCP (probe-rs's Glasgow protocol, `sim-probe`).
 //! - [`optbytes`]: the option-byte engine (plan, program, report), shared by the CLI and GDB.
+//! - [`erase`]: erasing flash in the live layout, and host-driven programming.
 //! - [`rtt`]: SEGGER RTT channels over probe-rs's RTT (search, polling, TCP servers), protocol-free.
 //! - [`gdb`]: the GDB remote-protocol server built on gdbstub.
 //! - [`semihosting`]: serving a program's ARM semihosting calls (used by [`gdb`]).
