@@ -396,7 +396,7 @@ impl ChipTarget<'_> {
             .and_then(|mut core| registers::read_all(&mut core, fpu))
             .map_err(|e| format!("saving registers: {e}"))?;
 
-        let session = self.session();
+        let session = self.session().map_err(|e| format!("the chip: {e}"))?;
         let mut loader = session.target().flash_loader();
         let mut result = Ok(());
         for (addr, data) in chunks {
@@ -441,7 +441,10 @@ impl ChipTarget<'_> {
 
     /// The algorithm the loader will use for the main flash, which must be `wanted`.
     fn algorithm_for_main_flash(&mut self, wanted: &str, base: u32) -> Result<String, String> {
-        let target = self.session().target();
+        let target = self
+            .session()
+            .map_err(|e| format!("the chip: {e}"))?
+            .target();
         let region = target
             .memory_map
             .iter()

@@ -531,8 +531,9 @@ impl ChipTarget<'_> {
     fn show_options(&mut self, asked: Asked<'_>) -> Result<(String, serde_json::Value), String> {
         let options = self.family().options;
         let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
+        let session = self.session().map_err(|e| format!("the chip: {e}"))?;
         let shown = options.run(
-            self.session(),
+            session,
             &EdgeRequest::show(asked),
             confirm_words,
             &mut |_| {},
@@ -679,22 +680,18 @@ impl ChipTarget<'_> {
             // in place through the session).
             self.forget_registers();
         }
+        let session = self.session().map_err(|e| format!("the chip: {e}"))?;
         let rendered = options
-            .run(
-                self.session(),
-                &request,
-                confirm_words,
-                &mut |event| match event {
-                    EdgeEvent::Planned(text) => {
-                        print(out, text);
-                        out.flush();
-                    }
-                    EdgeEvent::Step(line) => {
-                        outputln!(out, "{}", line);
-                        out.flush();
-                    }
-                },
-            )
+            .run(session, &request, confirm_words, &mut |event| match event {
+                EdgeEvent::Planned(text) => {
+                    print(out, text);
+                    out.flush();
+                }
+                EdgeEvent::Step(line) => {
+                    outputln!(out, "{}", line);
+                    out.flush();
+                }
+            })
             .map_err(refusal_text)?;
         match rendered {
             Rendered::DryRun { .. } => outputln!(out, "{}", DRY_RUN_LINE),

@@ -230,9 +230,8 @@ impl<'s> ChipTarget<'s> {
     ///
     /// The session exists while a controlling client is served (it is opened before and dropped
     /// only after); an observer's monitor command takes the chip first ([`ChipTarget::hold`]).
-    pub(crate) fn session(&mut self) -> &mut Session {
+    pub(crate) fn session(&mut self) -> Result<&mut Session, probe_rs::Error> {
         self.held_session()
-            .expect("the chip is open while a client uses the session")
     }
 
     /// A new client. The controlling one halts the core (GDB expects a stopped target) and starts
