@@ -107,7 +107,7 @@ impl std::fmt::Display for Request {
 
 /// Words that do not form an erase request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}; accepted: all, bank1, bank2, sector N (STM32F7), page N (STM32G4)")]
+#[error("{0}; accepted: all, bank1, bank2, sector N or page N (the units the chip's flash is erased in)")]
 pub struct ParseError(pub String);
 
 /// Parses `all`, `bank1`, `bank2` (also `bank 1`), `sector N`, `page N` (decimal or 0x hex).
