@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use probe_rs::probe::WireProtocol;
 
-use stm32_opts::optbytes::parse::parse_ndbank;
+use stm32_opts::optbytes::family::command_value;
 use stm32_opts::probe::ProbeOptions;
 
 /// Exit codes, shown in `--help` and documented in docs/option-bytes.md.
@@ -83,7 +83,9 @@ impl From<Protocol> for WireProtocol {
 #[derive(Clone, Debug, Default, Args)]
 pub struct GlobalArgs {
     /// Target chip as probe-rs names it, e.g. STM32F767ZI (also read from PROBE_RS_CHIP).
-    /// Defaults to STM32F767ZI with --sim.
+    /// Without it the chip on the probe is asked what it is (its family's DEV_ID and flash size)
+    /// and attached as the probe-rs target of that part; with --sim it is STM32F767ZI. A chip
+    /// that disagrees with --chip is refused.
     #[arg(
         short,
         long,
@@ -211,6 +213,52 @@ pub enum Command {
     /// Attach with `--probe 20b7:9db1:tcp:ADDR:PORT --chip STM32F767ZI` (stm32-opts itself, or
     /// `probe-rs info`, `probe-rs download`, …). Uses `--chip` and `--sim-state` like `--sim`.
     SimProbe(SimProbeArgs),
+    /// Another word: a command of the chip's family (`NAME [VALUE] [--dry-run] [--no-reset]
+    /// [--json]`, as each family's `monitor help` lists them), checked when the family is known.
+    #[command(external_subcommand)]
+    Family(Vec<String>),
+}
+
+/// The words of a family command given on the command line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FamilyCommandArgs {
+    /// The command word.
+    pub name: String,
+    /// Its value, if any.
+    pub value: Option<String>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--no-reset`.
+    pub no_reset: bool,
+    /// `--json`.
+    pub json: bool,
+}
+
+impl FamilyCommandArgs {
+    /// `NAME [VALUE] [--dry-run] [--no-reset] [--json]`; `Err` names what is not understood.
+    pub fn parse(words: &[String]) -> Result<FamilyCommandArgs, String> {
+        let (name, rest) = words.split_first().ok_or("no command given")?;
+        let mut args = FamilyCommandArgs {
+            name: name.to_ascii_lowercase(),
+            value: None,
+            dry_run: false,
+            no_reset: false,
+            json: false,
+        };
+        for word in rest {
+            match word.as_str() {
+                "--dry-run" => args.dry_run = true,
+                "--no-reset" => args.no_reset = true,
+                "--json" => args.json = true,
+                flag if flag.starts_with("--") => {
+                    return Err(format!("`{flag}` is not an option of `{name}`"))
+                }
+                value if args.value.is_none() => args.value = Some(value.to_string()),
+                extra => return Err(format!("`{name}` takes one value, not also `{extra}`")),
+            }
+        }
+        Ok(args)
+    }
 }
 
 /// `erase all|bank1|bank2|sector N|page N [--yes]`.
@@ -281,8 +329,10 @@ pub struct NdbankArgs {
     pub json: bool,
 }
 
+/// A value of the `ndbank` command: true (single bank) or false (dual), in the words the
+/// family that has the command accepts.
 fn ndbank_value(text: &str) -> Result<bool, String> {
-    parse_ndbank(text).ok_or_else(|| {
+    command_value("ndbank", text).map(|ndbank| ndbank != 0).ok_or_else(|| {
         format!("`{text}` is not a bank mode; use true/1/single (single bank) or false/0/dual (dual bank)")
     })
 }
@@ -312,6 +362,16 @@ pub enum BankModeArg {
     Single,
     /// Two banks (F7: nDBANK = 0; G4: DBANK = 1, 2 KB pages).
     Dual,
+}
+
+impl BankModeArg {
+    /// The value word of the `bank` command.
+    pub fn word(self) -> &'static str {
+        match self {
+            BankModeArg::Single => "single",
+            BankModeArg::Dual => "dual",
+        }
+    }
 }
 
 /// `optbytes [--json] [set ...]`.
@@ -491,6 +551,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("use PORT or ADDR:PORT"), "{err}");
+    }
+
+    #[test]
+    fn other_words_are_family_commands() {
+        let cli = parse(&["--chip", "STM32G0B1RE", "swap", "on", "--dry-run"]).unwrap();
+        let Command::Family(words) = cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        let args = FamilyCommandArgs::parse(&words).unwrap();
+        assert_eq!(
+            args,
+            FamilyCommandArgs {
+                name: "swap".into(),
+                value: Some("on".into()),
+                dry_run: true,
+                no_reset: false,
+                json: false,
+            }
+        );
+        let err = FamilyCommandArgs::parse(&["swap".into(), "on".into(), "off".into()]);
+        assert!(err.unwrap_err().contains("one value"));
+        let err = FamilyCommandArgs::parse(&["swap".into(), "--yes".into()]);
+        assert!(err.unwrap_err().contains("`--yes` is not an option"));
     }
 
     #[test]

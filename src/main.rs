@@ -7,21 +7,20 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use serde_json::json;
 
 use cli::{
-    BankArgs, BankModeArg, Cli, Command, EraseArgs, FaultArgs, GlobalArgs, NdbankArgs,
-    OptbytesAction, OptbytesArgs, SetArgs,
+    BankModeArg, Cli, Command, EraseArgs, FamilyCommandArgs, FaultArgs, GlobalArgs, OptbytesAction,
+    OptbytesArgs, SetArgs,
 };
 use probe_rs::CoreStatus;
-use stm32_opts::chip::g4::OptrField;
-use stm32_opts::chip::Field;
 use stm32_opts::erase;
+use stm32_opts::family::Family;
 use stm32_opts::fault;
-use stm32_opts::optbytes::g4::{self as g4, G4Change, G4Report, G4Request};
+use stm32_opts::optbytes::family::command_anywhere;
+use stm32_opts::optbytes::words::DRY_RUN_LINE;
 use stm32_opts::optbytes::{
-    self, report, AttachError, Change, Confirmation, Consent, Consents, ErrorCategory, Event,
-    Family, Report, Request, RunAfter,
+    self, Asked, AttachError, Confirmation, Consent, Consents, EdgeEvent, EdgeRequest,
+    ErrorCategory, Rendered, RunAfter,
 };
 use stm32_opts::probe::{self, ProbeError};
 
@@ -64,6 +63,16 @@ fn main() -> ExitCode {
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
+    // A chip of another family than --chip names is refused, whichever layer met it.
+    let wrong_family = |cause: &(dyn std::error::Error + 'static)| {
+        matches!(
+            cause.downcast_ref::<ProbeError>(),
+            Some(ProbeError::WrongFamily { .. })
+        )
+    };
+    if err.chain().any(wrong_family) {
+        return exit::REFUSED;
+    }
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<optbytes::Error>() {
             return match e.category() {
@@ -73,58 +82,29 @@ fn exit_code(err: &anyhow::Error) -> u8 {
                 ErrorCategory::Verify => exit::VERIFY,
             };
         }
-        if cause.downcast_ref::<optbytes::ParseError>().is_some() {
-            return exit::USAGE;
-        }
         if cause.downcast_ref::<ProbeError>().is_some() {
             return exit::CHIP;
         }
         if cause.downcast_ref::<erase::ParseError>().is_some() {
             return exit::USAGE;
         }
-        if cause.downcast_ref::<Refused>().is_some()
-            || cause.downcast_ref::<erase::Refusal>().is_some()
-        {
+        if cause.downcast_ref::<Refused>().is_some() {
             return exit::REFUSED;
         }
-        if let Some(erase::EraseError::Refused(_)) = cause.downcast_ref::<erase::EraseError>() {
+        if let Some(erase::Error::Refused(_)) = cause.downcast_ref::<erase::Error>() {
             return exit::REFUSED;
-        }
-        if let Some(e) = cause.downcast_ref::<erase::FamilyEraseError>() {
-            if e.refusal().is_some() {
-                return exit::REFUSED;
-            }
         }
     }
     exit::CHIP
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let family = family_of(&cli.global);
+    let global = &cli.global;
     match cli.command {
-        Command::Ndbank(_) if family == Family::G4 => Err(Refused(
-            "STM32G4 has no nDBANK: its bank bit is FLASH_OPTR.DBANK (1 = dual bank, 2 KB pages; 0 = single bank, 4 KB pages); use `bank single|dual` or `optbytes set DBANK=0|1`; nothing was changed".into(),
-        )
-        .into()),
-        Command::Ndbank(args) => ndbank(&cli.global, args),
-        Command::Bank(args) => bank(&cli.global, family, args),
-        Command::Optbytes(OptbytesArgs { json, action: None }) if family == Family::G4 => {
-            g4_show(&cli.global, json)
-        }
-        Command::Optbytes(OptbytesArgs { json, action: None }) => show(&cli.global, json),
-        Command::Optbytes(OptbytesArgs {
-            json,
-            action: Some(OptbytesAction::Set(args)),
-        }) if family == Family::G4 => g4_set(&cli.global, args, json),
-        Command::Optbytes(OptbytesArgs {
-            json,
-            action: Some(OptbytesAction::Set(args)),
-        }) => set(&cli.global, args, json),
         Command::List => list(),
-        Command::Erase(args) => erase_flash(&cli.global, family, args),
-        Command::Fault(args) => fault_report(&cli.global, args),
+        Command::Fault(args) => fault_report(&named(global)?, args),
         Command::Gdb(args) => stm32_opts::gdb::run(
-            &cli.global.probe_options(),
+            &global.probe_options(),
             args.listen,
             stm32_opts::gdb::RttOptions {
                 start: args.rtt || args.defmt.is_some(),
@@ -134,11 +114,70 @@ fn run(cli: Cli) -> Result<()> {
             },
         ),
         Command::SimProbe(args) => {
-            let mut opts = cli.global.probe_options();
+            let mut opts = global.probe_options();
             opts.sim = true;
             stm32_opts::sim::glasgow::serve(&opts, args.listen)
         }
+        Command::Ndbank(args) => {
+            let global = &named(global)?;
+            let value = args
+                .value
+                .map(|single| if single { "true" } else { "false" });
+            let flags = ChangeFlags {
+                dry_run: args.dry_run,
+                no_reset: args.no_reset,
+                json: args.json,
+            };
+            family_command(global, family_of(global)?, "ndbank", value, flags)
+        }
+        Command::Bank(args) => {
+            let global = &named(global)?;
+            let flags = ChangeFlags {
+                dry_run: args.dry_run,
+                no_reset: args.no_reset,
+                json: args.json,
+            };
+            let value = args.mode.map(BankModeArg::word);
+            family_command(global, family_of(global)?, "bank", value, flags)
+        }
+        Command::Optbytes(OptbytesArgs { json, action: None }) => {
+            let global = &named(global)?;
+            show(global, family_of(global)?, Asked::Everything, json)
+        }
+        Command::Optbytes(OptbytesArgs {
+            json,
+            action: Some(OptbytesAction::Set(args)),
+        }) => {
+            let global = &named(global)?;
+            set(global, family_of(global)?, args, json)
+        }
+        Command::Erase(args) => {
+            let global = &named(global)?;
+            erase_flash(global, family_of(global)?, args)
+        }
+        Command::Family(words) => {
+            let args = match FamilyCommandArgs::parse(&words) {
+                Ok(args) if command_anywhere(&args.name).is_some() => args,
+                Ok(args) => usage_error(&format!("unrecognized command `{}`", args.name)),
+                Err(why) => usage_error(&why),
+            };
+            let global = &named(global)?;
+            let flags = ChangeFlags {
+                dry_run: args.dry_run,
+                no_reset: args.no_reset,
+                json: args.json,
+            };
+            let family = family_of(global)?;
+            family_command(global, family, &args.name, args.value.as_deref(), flags)
+        }
     }
+}
+
+/// A usage error in clap's form and exit code (2).
+fn usage_error(message: &str) -> ! {
+    <Cli as clap::CommandFactory>::command()
+        .error(clap::error::ErrorKind::InvalidSubcommand, message)
+        .exit()
 }
 
 fn open(global: &GlobalArgs) -> Result<probe_rs::Session> {
@@ -152,20 +191,32 @@ fn progress(line: &str) {
     eprintln!("  {line}");
 }
 
-/// The family the `--chip` name belongs to (F7 for names of no known family: the F7 checks
-/// then refuse them with their own message).
-fn family_of(global: &GlobalArgs) -> Family {
-    global
-        .probe_options()
-        .chip_name()
-        .ok()
-        .and_then(|name| Family::for_target(&name))
-        .unwrap_or(Family::F7)
+/// The options with the chip named, once: `--chip` as given, or (without it, on a probe) the
+/// part the chip says it is.
+fn named(global: &GlobalArgs) -> Result<GlobalArgs> {
+    let (opts, _) = global.probe_options().named()?;
+    Ok(GlobalArgs {
+        chip: opts.chip,
+        ..global.clone()
+    })
+}
+
+/// The family of the chip `--chip` names: decided once, here, and handed to everything below.
+fn family_of(global: &GlobalArgs) -> Result<Family> {
+    let name = global.probe_options().chip_name()?;
+    Family::for_target(&name).ok_or_else(|| {
+        Refused(format!(
+            "`{name}` is not a part of a supported family ({}): pass --chip with a part name such as STM32F767ZI or STM32G474RE; nothing was changed",
+            stm32_opts::chip::family::names()
+        ))
+        .into()
+    })
 }
 
 /// The CLI's link to the chip: the session is opened when the engine first asks for it, so a
 /// request refused before any probe access never opens the probe. A simulated chip is kept
-/// here, so that attaching again (after G4's OBL_LAUNCH dropped the link) reaches the same chip.
+/// here, so that attaching again (after an option load that dropped the link) reaches the same
+/// chip.
 struct CliLink<'a> {
     global: &'a GlobalArgs,
     sim: Option<stm32_opts::sim::Simulator>,
@@ -186,15 +237,17 @@ impl<'a> CliLink<'a> {
         if !opts.simulated() || opts.probe.is_some() {
             return Ok(open(self.global)?);
         }
-        if self.sim.is_none() {
-            self.sim = Some(opts.simulator().context("could not open a debug session")?);
-        }
+        let sim = match self.sim.take() {
+            Some(sim) => sim,
+            None => opts.simulator().context("could not open a debug session")?,
+        };
         let chip = opts.chip_name().context("could not open a debug session")?;
-        let sim = self.sim.as_ref().expect("started above");
-        Ok(sim
+        let attached = sim
             .probe()
             .attach(chip.as_str(), probe_rs::Permissions::default())
-            .with_context(|| format!("could not open a debug session: cannot attach to {chip}"))?)
+            .with_context(|| format!("could not open a debug session: cannot attach to {chip}"));
+        self.sim = Some(sim);
+        Ok(attached?)
     }
 }
 
@@ -203,10 +256,13 @@ const REATTACH_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl optbytes::Link for CliLink<'_> {
     fn session(&mut self) -> Result<&mut probe_rs::Session, AttachError> {
-        if self.session.is_none() {
-            self.session = Some(self.open()?);
+        match self.session {
+            Some(ref mut session) => Ok(session),
+            None => {
+                let session = self.open()?;
+                Ok(self.session.insert(session))
+            }
         }
-        Ok(self.session.as_mut().expect("opened above"))
     }
 
     fn reattach(&mut self) -> Result<&mut probe_rs::Session, AttachError> {
@@ -225,16 +281,28 @@ impl optbytes::Link for CliLink<'_> {
     }
 }
 
-/// Runs `request` through the engine: progress lines to stderr, the plan to stdout (unless
-/// JSON), refusals in the CLI's words.
-fn run_request(global: &GlobalArgs, request: &Request, json: bool) -> Result<Report> {
+/// Runs `request` through the family's change path: progress lines to stderr, the plan to
+/// stdout (unless JSON), refusals in the CLI's words.
+fn run_request(
+    global: &GlobalArgs,
+    family: Family,
+    request: &EdgeRequest<'_>,
+    json: bool,
+) -> Result<Rendered> {
     let mut link = CliLink::new(global);
-    optbytes::change(&mut link, request, &mut |event| match event {
-        Event::Planned(plan) if !json => print!("{}", report::plan_text(plan, confirm_flags)),
-        Event::Planned(_) => {}
-        Event::Step(line) => progress(line),
-    })
-    .map_err(in_cli_words)
+    family
+        .options
+        .run(
+            &mut link,
+            request,
+            confirm_flags,
+            &mut |event| match event {
+                EdgeEvent::Planned(text) if !json => print!("{text}"),
+                EdgeEvent::Planned(_) => {}
+                EdgeEvent::Step(line) => progress(line),
+            },
+        )
+        .map_err(in_cli_words)
 }
 
 /// The flags that give a confirmation.
@@ -261,63 +329,61 @@ fn in_cli_words(error: optbytes::Error) -> anyhow::Error {
     }
 }
 
-fn shown(report: Report) -> Result<(optbytes::OptionBytes, stm32_opts::chip::Part, String)> {
-    match report {
-        Report::Shown {
-            snapshot,
-            part,
-            chip_name,
-        } => Ok((snapshot, part, chip_name)),
+/// Shows every field (`optbytes`) or one command's field (`bank`, `ndbank`).
+fn show(global: &GlobalArgs, family: Family, asked: Asked<'_>, json: bool) -> Result<()> {
+    let request = EdgeRequest {
+        run_after: RunAfter::Run,
+        ..EdgeRequest::show(asked)
+    };
+    match run_request(global, family, &request, json)? {
+        Rendered::Shown { json: doc, .. } if json => println!("{doc:#}"),
+        Rendered::Shown { text, .. } if text.ends_with('\n') => print!("{text}"),
+        Rendered::Shown { text, .. } => println!("{text}"),
         other => anyhow::bail!("unexpected report for a read: {other:?}"),
-    }
-}
-
-fn show(global: &GlobalArgs, json: bool) -> Result<()> {
-    let (snapshot, part, name) = shown(run_request(global, &Request::show(), json)?)?;
-    if json {
-        println!("{:#}", report::json(&snapshot, &part, &name));
-    } else {
-        print!("{}", report::table(&snapshot, &part, &name));
     }
     Ok(())
 }
 
-fn ndbank(global: &GlobalArgs, args: NdbankArgs) -> Result<()> {
-    let Some(value) = args.value else {
-        let request = Request::show_field(Field::NDBank);
-        let (snapshot, part, _) = shown(run_request(global, &request, args.json)?)?;
-        if args.json {
-            let pending = snapshot.pending().map(|p| p.ndbank());
-            let layout = part.layout_for_ndbank(snapshot.words.ndbank());
-            println!(
-                "{:#}",
-                json!({
-                    "nDBANK": snapshot.words.ndbank(),
-                    "bank_mode": layout.bank_mode.name(),
-                    "meaning": layout.summary(),
-                    "pending_nDBANK": pending.filter(|&p| p != snapshot.words.ndbank()),
-                })
-            );
-        } else {
-            println!("{}", report::ndbank_line(&snapshot, &part));
-        }
-        return Ok(());
-    };
-    let request = Request {
-        dry_run: args.dry_run,
-        reset: !args.no_reset,
-        ..Request::change(vec![Change {
-            field: Field::NDBank,
-            value: u32::from(value),
-        }])
-    };
-    change(global, &request, args.json)
+/// The flags every change command has.
+#[derive(Clone, Copy)]
+struct ChangeFlags {
+    dry_run: bool,
+    no_reset: bool,
+    json: bool,
 }
 
-fn set(global: &GlobalArgs, args: SetArgs, json: bool) -> Result<()> {
-    // Bad input fails before any probe access; what the chip makes impossible is refused before
-    // any missing confirmation is asked for (the engine checks the chip first).
-    let changes = optbytes::parse_changes(&args.changes).map_err(optbytes::Error::from)?;
+/// A family command (`bank`, `ndbank`): shows its field, or sets it to `value`. A command of
+/// another family is refused before the probe is opened.
+fn family_command(
+    global: &GlobalArgs,
+    family: Family,
+    name: &str,
+    value: Option<&str>,
+    flags: ChangeFlags,
+) -> Result<()> {
+    if let Some(refusal) = family.options.not_here(name) {
+        return Err(Refused(refusal.to_string()).into());
+    }
+    let command = family
+        .options
+        .command(name)
+        .with_context(|| format!("{} has no `{name}` command", family.name()))?;
+    let Some(value) = value else {
+        return show(global, family, Asked::Show(command), flags.json);
+    };
+    let request = EdgeRequest {
+        asked: Asked::Set(command, value),
+        dry_run: flags.dry_run,
+        reset: !flags.no_reset,
+        consents: Consents::NONE,
+        run_after: RunAfter::Run,
+    };
+    change(global, family, &request, flags.json)
+}
+
+fn set(global: &GlobalArgs, family: Family, args: SetArgs, json: bool) -> Result<()> {
+    // What the chip makes impossible is refused before any missing confirmation is asked for
+    // (the engine checks the chip first).
     let mut consents = Consents::NONE;
     if args.yes {
         consents = consents.with(Consent::Destructive);
@@ -325,205 +391,40 @@ fn set(global: &GlobalArgs, args: SetArgs, json: bool) -> Result<()> {
     if args.permanent_rdp2 {
         consents = consents.with(Consent::PermanentRdp2);
     }
-    let request = Request {
+    let request = EdgeRequest {
+        asked: Asked::Fields(&args.changes),
         dry_run: args.dry_run,
         reset: !args.no_reset,
         consents,
         run_after: RunAfter::Run,
-        ..Request::change(changes)
     };
-    change(global, &request, json)
+    change(global, family, &request, json)
 }
 
-fn change(global: &GlobalArgs, request: &Request, json: bool) -> Result<()> {
-    match run_request(global, request, json)? {
-        Report::DryRun { plan, .. } => {
-            if json {
-                println!("{:#}", report::plan_json(&plan));
-            } else {
-                println!("{}", report::DRY_RUN_LINE);
+fn change(
+    global: &GlobalArgs,
+    family: Family,
+    request: &EdgeRequest<'_>,
+    json: bool,
+) -> Result<()> {
+    match run_request(global, family, request, json)? {
+        Rendered::DryRun { json: plan } if json => println!("{plan:#}"),
+        Rendered::DryRun { .. } => println!("{}", DRY_RUN_LINE),
+        Rendered::NothingToChange(done) | Rendered::Applied(done) if json => {
+            println!("{:#}", done.json)
+        }
+        Rendered::NothingToChange(done) => {
+            if let Some(line) = done.result_line {
+                println!("{line}");
             }
         }
-        Report::NothingToChange { plan } => {
-            if json {
-                let outcome = optbytes::Outcome::nothing_written(&plan);
-                println!("{:#}", report::outcome_json(&plan, &outcome));
-            } else {
-                ndbank_result(&plan);
+        Rendered::Applied(done) => {
+            if let Some(line) = done.result_line {
+                println!("{line}");
             }
+            println!("{}", done.outcome_line);
         }
-        Report::Applied { plan, outcome } => {
-            if json {
-                println!("{:#}", report::outcome_json(&plan, &outcome));
-            } else {
-                ndbank_result(&plan);
-                println!("{}", report::outcome_line(&outcome));
-            }
-        }
-        Report::Shown { .. } => anyhow::bail!("unexpected report for a change"),
-    }
-    Ok(())
-}
-
-/// When the request named nDBANK, the mode it ends in (the original tool's line).
-fn ndbank_result(plan: &optbytes::Plan) {
-    if plan.diffs.iter().any(|d| d.field == Field::NDBank)
-        || plan.already_set.contains(&Field::NDBank)
-    {
-        let layout = plan.part.layout_for_ndbank(plan.new.ndbank());
-        println!("nDBANK = {} ({})", plan.new.ndbank(), layout.summary());
-    }
-}
-
-fn bank(global: &GlobalArgs, family: Family, args: BankArgs) -> Result<()> {
-    match (family, args.mode) {
-        (Family::F7, None) => ndbank(
-            global,
-            NdbankArgs {
-                value: None,
-                dry_run: args.dry_run,
-                no_reset: args.no_reset,
-                json: args.json,
-            },
-        ),
-        (Family::F7, Some(mode)) => ndbank(
-            global,
-            NdbankArgs {
-                value: Some(mode == BankModeArg::Single),
-                dry_run: args.dry_run,
-                no_reset: args.no_reset,
-                json: args.json,
-            },
-        ),
-        (Family::G4, None) => {
-            let request = G4Request::show_field(OptrField::Dbank);
-            let (snapshot, part, _) = g4_shown(g4_run(global, &request, args.json)?)?;
-            if args.json {
-                let mode = snapshot.registers.bank_mode();
-                let pending = snapshot
-                    .pending()
-                    .map(|p| p.bank_mode())
-                    .filter(|&m| m != mode);
-                println!(
-                    "{:#}",
-                    json!({
-                        "DBANK": OptrField::Dbank.get(snapshot.registers.optr) != 0,
-                        "bank_mode": mode.name(),
-                        "meaning": g4::report::layout_text(&part, mode),
-                        "pending_bank_mode": pending.map(|m| m.name()),
-                    })
-                );
-            } else {
-                println!("{}", g4::report::bank_line(&snapshot, &part));
-            }
-            Ok(())
-        }
-        (Family::G4, Some(mode)) => {
-            let request = G4Request {
-                dry_run: args.dry_run,
-                reset: !args.no_reset,
-                ..G4Request::change(vec![G4Change {
-                    field: OptrField::Dbank,
-                    value: u32::from(mode == BankModeArg::Dual),
-                }])
-            };
-            g4_change(global, &request, args.json)
-        }
-    }
-}
-
-fn g4_run(global: &GlobalArgs, request: &G4Request, json: bool) -> Result<G4Report> {
-    let mut link = CliLink::new(global);
-    g4::change(&mut link, request, &mut |event| match event {
-        Event::Planned(plan) if !json => {
-            print!("{}", g4::report::plan_text(plan, confirm_flags))
-        }
-        Event::Planned(_) => {}
-        Event::Step(line) => progress(line),
-    })
-    .map_err(in_cli_words)
-}
-
-type G4Shown = (g4::G4Snapshot, stm32_opts::chip::g4::G4Part, String);
-
-fn g4_shown(report: G4Report) -> Result<G4Shown> {
-    match report {
-        G4Report::Shown {
-            snapshot,
-            part,
-            chip_name,
-        } => Ok((snapshot, part, chip_name)),
-        other => anyhow::bail!("unexpected report for a read: {other:?}"),
-    }
-}
-
-fn g4_show(global: &GlobalArgs, json: bool) -> Result<()> {
-    let (snapshot, part, name) = g4_shown(g4_run(global, &G4Request::show(), json)?)?;
-    if json {
-        println!("{:#}", g4::report::json(&snapshot, &part, &name));
-    } else {
-        print!("{}", g4::report::table(&snapshot, &part, &name));
-    }
-    Ok(())
-}
-
-fn g4_set(global: &GlobalArgs, args: SetArgs, json: bool) -> Result<()> {
-    let changes = g4::parse_g4_changes(&args.changes).map_err(optbytes::Error::from)?;
-    let mut consents = Consents::NONE;
-    if args.yes {
-        consents = consents.with(Consent::Destructive);
-    }
-    if args.permanent_rdp2 {
-        consents = consents.with(Consent::PermanentRdp2);
-    }
-    let request = G4Request {
-        dry_run: args.dry_run,
-        reset: !args.no_reset,
-        consents,
-        run_after: RunAfter::Run,
-        ..G4Request::change(changes)
-    };
-    g4_change(global, &request, json)
-}
-
-fn g4_change(global: &GlobalArgs, request: &G4Request, json: bool) -> Result<()> {
-    let bank_line = |plan: &g4::G4Plan| {
-        if plan.diffs.iter().any(|d| d.field == OptrField::Dbank)
-            || plan.already_set.contains(&OptrField::Dbank)
-        {
-            let mode = plan.new.bank_mode();
-            println!(
-                "bank mode: {} ({})",
-                mode.name(),
-                g4::report::layout_text(&plan.part, mode)
-            );
-        }
-    };
-    match g4_run(global, request, json)? {
-        G4Report::DryRun { plan, .. } => {
-            if json {
-                println!("{:#}", g4::report::plan_json(&plan));
-            } else {
-                println!("{}", report::DRY_RUN_LINE);
-            }
-        }
-        G4Report::NothingToChange { plan } => {
-            if json {
-                let outcome = g4::G4Outcome::nothing_written(&plan);
-                println!("{:#}", g4::report::outcome_json(&plan, &outcome));
-            } else {
-                bank_line(&plan);
-            }
-        }
-        G4Report::Applied { plan, outcome } => {
-            if json {
-                println!("{:#}", g4::report::outcome_json(&plan, &outcome));
-            } else {
-                bank_line(&plan);
-                println!("{}", g4::report::outcome_line(&outcome));
-            }
-        }
-        G4Report::Shown { .. } => anyhow::bail!("unexpected report for a change"),
+        Rendered::Shown { .. } => anyhow::bail!("unexpected report for a change"),
     }
     Ok(())
 }
@@ -541,17 +442,19 @@ fn erase_flash(global: &GlobalArgs, family: Family, args: EraseArgs) -> Result<(
     let mut core = session.core(0).context("opening core 0")?;
     // Validity before confirmation: a request the live layout refuses (a bank in single-bank
     // mode, a sector or page it does not have, write protection) says so, not "add --yes".
-    erase::family::check_live(&mut core, family, &name, request)?;
-    if erase::family::is_multi_unit(request) && !args.yes {
+    family.erase.check(&mut core, &name, request)?;
+    if erase::is_multi_unit(request) && !args.yes {
         return Err(Refused(format!(
             "erase {request} erases more than one {}: add --yes to confirm (nothing was erased)",
-            erase::family::unit_word(family)
+            family.erase.unit_word()
         ))
         .into());
     }
     core.halt(std::time::Duration::from_millis(500))
         .context("halting the core for the erase")?;
-    let erased = erase::erase_live(&mut core, family, &name, request, progress)?;
+    let erased = family
+        .erase
+        .erase(&mut core, &name, request, &mut progress)?;
     println!("erase {request}: {erased}; the core is halted");
     Ok(())
 }

@@ -10,8 +10,9 @@ use std::time::Duration;
 use probe_rs::config::{Registry, Target};
 use probe_rs::probe::list::Lister;
 use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector, Probe, WireProtocol};
-use probe_rs::{Permissions, Session};
+use probe_rs::{MemoryInterface, Permissions, Session};
 
+use crate::chip::family::{self, DetectError, Detected};
 use crate::chip::program_pages::widen_program_pages;
 use crate::sim::{SimError, Simulator, UartLink};
 use crate::socket_probe::SocketProbe;
@@ -21,6 +22,10 @@ const GLASGOW_USB_ID: (u16, u16) = (0x20b7, 0x9db1);
 
 /// The chip the simulator is when `--sim` is given without `--chip`.
 pub const DEFAULT_SIM_CHIP: &str = "STM32F767ZI";
+/// The probe-rs target the tool attaches with while it asks the chip what it is: a generic
+/// ARMv6-M core, whose debug architecture every supported core (Cortex-M0+, M4, M7) has. Only
+/// memory reads are made through it.
+pub const DETECTION_TARGET: &str = "Cortex-M0";
 /// How long the reachability check of a socket probe waits for the connection.
 const SOCKET_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -51,6 +56,30 @@ impl ProbeOptions {
         self.sim || self.sim_state.is_some()
     }
 
+    /// These options with the chip named, decided once: `--chip` as given, the simulator's
+    /// default part with `--sim`, or else the part the chip says it is — its family's DEV_ID and
+    /// flash size, read through a generic Cortex-M attach — with what was detected (announced
+    /// on stderr).
+    pub fn named(&self) -> Result<(ProbeOptions, Option<Detected>), ProbeError> {
+        if self.chip.is_some() || self.simulated() {
+            return Ok((self.clone(), None));
+        }
+        let detected = detect(self)?;
+        let target = detected.target().ok_or_else(|| ProbeError::NoTarget {
+            detected: detected.to_string(),
+        })?;
+        // stderr: stdout carries the command's result.
+        eprintln!(
+            "detected {detected} ({}); attaching as {target}",
+            detected.family.name()
+        );
+        let named = ProbeOptions {
+            chip: Some(target.to_string()),
+            ..self.clone()
+        };
+        Ok((named, Some(detected)))
+    }
+
     /// The chip name: as given, or the simulator's default part.
     pub fn chip_name(&self) -> Result<String, ProbeError> {
         match (&self.chip, self.simulated()) {
@@ -75,7 +104,7 @@ impl ProbeOptions {
             eprintln!(
                 "Simulated {} virtual COM port ({}) listening on {} (raw bytes; its output is also copied to stdout)",
                 sim.variant().name,
-                vcp_uart_name(sim.variant().family),
+                sim.variant().family.vcp_uart(),
                 link.local_addr()
             );
         }
@@ -88,14 +117,6 @@ impl ProbeOptions {
             return Err(ProbeError::UartWithoutSim);
         }
         Ok(())
-    }
-}
-
-/// The UART a Nucleo board of `family` wires to its ST-LINK virtual COM port.
-fn vcp_uart_name(family: crate::sim::Family) -> &'static str {
-    match family {
-        crate::sim::Family::F7 => "USART3",
-        crate::sim::Family::G4 => "LPUART1",
     }
 }
 
@@ -116,8 +137,19 @@ fn bind_uart(addr: SocketAddr) -> Result<UartLink, ProbeError> {
 /// Why no session could be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
-    #[error("no chip given: pass --chip (e.g. --chip STM32F767ZI); probe-rs cannot detect STM32F7 parts")]
+    #[error("no chip given: pass --chip (e.g. --chip STM32F767ZI), or leave it out where the chip is detected")]
     NoChip,
+    #[error("could not tell which chip this is")]
+    Detect(#[from] DetectError),
+    #[error("the chip is {detected}, a part of a supported family, but no probe-rs target of that size is known to attach with: pass --chip")]
+    NoTarget { detected: String },
+    #[error("wrong chip: --chip {chip} is an {named} part, but the chip says it is {detected}, an {found} part; pass the chip's own part name with --chip, or leave --chip out to detect it; nothing was changed")]
+    WrongFamily {
+        chip: String,
+        named: &'static str,
+        detected: String,
+        found: &'static str,
+    },
     #[error("no debug probe found; attach one (check USB and udev permissions), select one with --probe VID:PID[:SERIAL], or use the simulated chip with --sim")]
     NoProbe,
     #[error("--probe and --sim cannot be combined: --sim runs the simulated chip in this process; to reach a simulator over a socket use --probe 20b7:9db1:tcp:HOST:PORT without --sim")]
@@ -172,7 +204,60 @@ pub fn open_session(opts: &ProbeOptions) -> Result<Session, ProbeError> {
     } else {
         probe.attach(target, Permissions::default())
     };
-    attached.map_err(|source| ProbeError::Attach { chip, source })
+    let mut session = attached.map_err(|source| ProbeError::Attach {
+        chip: chip.clone(),
+        source,
+    })?;
+    check_family(&mut session, &chip)?;
+    Ok(session)
+}
+
+/// Refuses a session whose chip says it is of another family than the target it was opened
+/// with (`--chip` for another family's part). A chip that says nothing recognisable is left to
+/// the family's own identity checks, which refuse it in their terms.
+fn check_family(session: &mut Session, chip: &str) -> Result<(), ProbeError> {
+    let Some(named) = family::for_target(chip) else {
+        return Ok(());
+    };
+    let mut core = session.core(0).map_err(|source| ProbeError::Attach {
+        chip: chip.to_string(),
+        source,
+    })?;
+    match family::detect(&mut |a| core.read_word_32(u64::from(a))) {
+        Ok(detected) if detected.family.name() != named.name() => Err(ProbeError::WrongFamily {
+            chip: chip.to_string(),
+            named: named.name(),
+            detected: detected.to_string(),
+            found: detected.family.name(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Asks the chip behind the probe the options name what it is: a generic Cortex-M attach, then
+/// [`family::detect`] (each registered family's DBGMCU_IDCODE in turn, a bus error meaning "not
+/// this family", and the flash size register of the family found). Reads only.
+pub fn detect(opts: &ProbeOptions) -> Result<Detected, ProbeError> {
+    opts.check_uart()?;
+    let mut probe = open_probe(opts.probe.as_deref())?;
+    if let Some(protocol) = opts.protocol {
+        probe.select_protocol(protocol)?;
+    }
+    if let Some(khz) = opts.speed_khz {
+        probe.set_speed(khz)?;
+    }
+    let generic = |source| ProbeError::Attach {
+        chip: DETECTION_TARGET.to_string(),
+        source,
+    };
+    let mut session = if opts.connect_under_reset {
+        probe.attach_under_reset(DETECTION_TARGET, Permissions::default())
+    } else {
+        probe.attach(DETECTION_TARGET, Permissions::default())
+    }
+    .map_err(generic)?;
+    let mut core = session.core(0).map_err(generic)?;
+    Ok(family::detect(&mut |a| core.read_word_32(u64::from(a)))?)
 }
 
 /// probe-rs's description of `chip`, with the larger program pages of

@@ -19,15 +19,12 @@
 
 use probe_rs::config::{MemoryRegion, Target};
 
-/// The program page stm32-opts gives an algorithm, where it differs from probe-rs's.
+/// The program page stm32-opts gives an algorithm, where it differs from probe-rs's: the
+/// family whose algorithm it is says ([`crate::chip::ChipFamily::program_page_bytes`]).
 pub fn program_page_bytes(algorithm: &str) -> Option<u32> {
-    match algorithm {
-        // RM0410: the smallest sector is 16 KB in dual-bank mode (32 KB in single-bank mode).
-        "stm32f7x_2048" | "stm32f7x_2048dual" | "stm32f7x_1024dual" => Some(16 * 1024),
-        // RM0440: 2 KB pages in dual-bank mode, which is the only mode this algorithm programs.
-        "stm32g47x-8x_512" => Some(2 * 1024),
-        _ => None,
-    }
+    super::family::FAMILIES
+        .iter()
+        .find_map(|f| f.program_page_bytes(algorithm))
 }
 
 /// One algorithm whose program page was enlarged.

@@ -1,22 +1,85 @@
-//! Erasing flash from the debugger: all of it, one bank, or one sector (STM32F7) or page
-//! (STM32G4), in the live geometry.
+//! Erasing flash from the debugger: all of it, one bank, or one sector or page, in the live
+//! geometry.
 //!
-//! [`parse`] turns words into a [`Request`]; each family plans it against its live layout and
-//! write protection (pure: a refusal names what was wrong and nothing is touched) and carries
-//! the plan out through its FLASH registers on a halted core: [`run`] for F76x/F77x sectors,
-//! [`g4`] for G47x/G48x pages. [`family::erase_live`] picks the family; the CLI and the GDB
-//! monitor both go through it, neither repeats a step. A new family adds a module and an arm
-//! there.
+//! [`parse`] turns words into a [`Request`]; the family value's [`EraseFamily`] plans it against
+//! its live layout and write protection (pure: a refusal names what was wrong and nothing is
+//! touched) and carries the plan out through its FLASH registers on a halted core, on the
+//! shared steps of [`controller`]. Each family does this — and, where probe-rs has no flash
+//! algorithm for a layout, host-driven programming on the same steps (`g4/program.rs`) — in its
+//! own folder (`erase/<family>/`), registered once, in [`FAMILIES`] (the `families!` line
+//! below); the CLI and the GDB monitor both go through it, neither repeats a step.
 
 pub mod controller;
-pub mod family;
-pub mod g4;
-pub mod run;
 
-use crate::chip::{BankMode, FlashLayout, Sector};
+families!(EraseFamily: f7, g4);
 
-pub use family::{erase_live, Erased, FamilyEraseError};
-pub use run::{erase, EraseError};
+use probe_rs::Core;
+
+use crate::chip::family::ChipFamily;
+
+/// What an erase did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Erased {
+    /// How many units were erased.
+    pub count: usize,
+    /// What the units are: "sector", "page" or "bank".
+    pub unit: &'static str,
+}
+
+impl std::fmt::Display for Erased {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}(s) erased", self.count, self.unit)
+    }
+}
+
+/// Why an erase did not happen or did not finish, the family's own error inside.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Refused before anything was erased: a bank in single-bank mode, a unit the layout does
+    /// not have, write protection.
+    #[error(transparent)]
+    Refused(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// Reading the chip or erasing failed; the error says what state the flash is left in.
+    #[error(transparent)]
+    Failed(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+/// Erasing one family's flash, as the edges use it.
+pub trait EraseFamily: Sync {
+    /// The family's facts.
+    fn chip(&self) -> &'static dyn ChipFamily;
+
+    /// What a single-unit request names: "sector" or "page" (the CLI's `--yes` rule).
+    fn unit_word(&self) -> &'static str;
+
+    /// Checks `request` against the live layout and write protection, reading only: `Err` is
+    /// the refusal an erase would meet, with nothing touched. Callers that ask for a
+    /// confirmation check this first, so that an impossible request is never confirmed in vain.
+    fn check(&self, core: &mut Core<'_>, target_name: &str, request: Request) -> Result<(), Error>;
+
+    /// Erases what `request` names in the live layout. The core must be halted and is left
+    /// halted. `progress` gets one line per unit erased.
+    fn erase(
+        &self,
+        core: &mut Core<'_>,
+        target_name: &str,
+        request: Request,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Erased, Error>;
+}
+
+/// The erase of the family whose facts are `chip`.
+pub fn for_chip(chip: &'static dyn ChipFamily) -> Option<&'static dyn EraseFamily> {
+    FAMILIES
+        .iter()
+        .copied()
+        .find(|f| f.chip().name() == chip.name())
+}
+
+/// Whether `request` may erase more than one unit (the CLI asks for `--yes` then).
+pub fn is_multi_unit(request: Request) -> bool {
+    !matches!(request, Request::Sector(_) | Request::Page(_))
+}
 
 /// What to erase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +107,7 @@ impl std::fmt::Display for Request {
 
 /// Words that do not form an erase request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}; accepted: all, bank1, bank2, sector N (STM32F7), page N (STM32G4)")]
+#[error("{0}; accepted: all, bank1, bank2, sector N or page N (the units the chip's flash is erased in)")]
 pub struct ParseError(pub String);
 
 /// Parses `all`, `bank1`, `bank2` (also `bank 1`), `sector N`, `page N` (decimal or 0x hex).
@@ -83,125 +146,6 @@ pub fn parse(words: &[&str]) -> Result<Request, ParseError> {
     }
 }
 
-/// Why a request cannot be carried out in this layout. Nothing has been erased.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("{request} needs dual-bank mode, but the chip is in single-bank mode (nDBANK = 1); erase all or a sector, or switch with `ndbank false`")]
-    SingleBank { request: Request },
-    #[error("there is no sector {number} in this layout ({layout}); valid sectors: {valid}")]
-    NoSuchSector {
-        number: u8,
-        layout: String,
-        valid: String,
-    },
-    #[error("sector{} {} write-protected (nWRP bit clear); nothing erased. Clear the protection with `optbytes set nWRP=...` first", if .0.len() > 1 { "s" } else { "" }, list(.0))]
-    WriteProtected(Vec<u8>),
-    #[error("STM32F7 flash is erased in sectors, not pages: use `erase sector N` (valid sectors: {valid}); nothing erased")]
-    PageOnSectorFlash { valid: String },
-    #[error("STM32G4 flash is erased in pages, not sectors: use `erase page N` (valid pages: {valid}); nothing erased")]
-    SectorOnPageFlash { valid: String },
-    #[error("{request} needs dual-bank mode, but the chip is in single-bank mode (FLASH_OPTR.DBANK = 0); erase all or a page, or switch with `bank dual`; nothing erased")]
-    G4SingleBank { request: Request },
-    #[error(
-        "there is no page {number} in this layout ({layout}); valid pages: {valid}; nothing erased"
-    )]
-    NoSuchPage {
-        number: u16,
-        layout: String,
-        valid: String,
-    },
-    #[error("page{} {} write-protected (a FLASH_WRPxyR area covers {}); nothing erased. Clear the area with `optbytes set` first", if .pages.len() > 1 { "s" } else { "" }, page_list(.pages), if .pages.len() > 1 { "them" } else { "it" })]
-    PagesWriteProtected { pages: Vec<u16> },
-}
-
-fn page_list(pages: &[u16]) -> String {
-    let numbers: Vec<String> = pages.iter().map(u16::to_string).collect();
-    let shown = if numbers.len() > 8 {
-        format!(
-            "{} … {} ({} pages)",
-            numbers[0],
-            numbers[numbers.len() - 1],
-            numbers.len()
-        )
-    } else {
-        numbers.join(", ")
-    };
-    format!("{shown} {}", if pages.len() > 1 { "are" } else { "is" })
-}
-
-fn list(sectors: &[u8]) -> String {
-    let numbers: Vec<String> = sectors.iter().map(u8::to_string).collect();
-    format!(
-        "{} {}",
-        numbers.join(", "),
-        if sectors.len() > 1 { "are" } else { "is" }
-    )
-}
-
-/// The valid sector numbers of a layout, as ranges: "0-11" or "0-11, 12-23".
-pub fn valid_sectors(layout: &FlashLayout) -> String {
-    let mut ranges: Vec<String> = Vec::new();
-    for bank in [1u8, 2] {
-        let numbers: Vec<u8> = layout
-            .sectors
-            .iter()
-            .filter(|s| s.bank == bank)
-            .map(|s| s.index)
-            .collect();
-        if let (Some(first), Some(last)) = (numbers.first(), numbers.last()) {
-            ranges.push(format!("{first}-{last}"));
-        }
-    }
-    ranges.join(", ")
-}
-
-/// The sectors `request` erases, in address order; `protected` lists the write-protected
-/// sector numbers (from nWRP).
-pub fn plan(
-    request: Request,
-    layout: &FlashLayout,
-    protected: &[u8],
-) -> Result<Vec<Sector>, Refusal> {
-    let sectors: Vec<Sector> = match request {
-        Request::All => layout.sectors.clone(),
-        Request::Bank(bank) => {
-            if layout.bank_mode == BankMode::Single {
-                return Err(Refusal::SingleBank { request });
-            }
-            layout
-                .sectors
-                .iter()
-                .filter(|s| s.bank == bank)
-                .copied()
-                .collect()
-        }
-        Request::Page(_) => {
-            return Err(Refusal::PageOnSectorFlash {
-                valid: valid_sectors(layout),
-            })
-        }
-        Request::Sector(number) => match layout.sector(number) {
-            Some(s) => vec![*s],
-            None => {
-                return Err(Refusal::NoSuchSector {
-                    number,
-                    layout: layout.summary(),
-                    valid: valid_sectors(layout),
-                })
-            }
-        },
-    };
-    let blocked: Vec<u8> = sectors
-        .iter()
-        .map(|s| s.index)
-        .filter(|i| protected.contains(i))
-        .collect();
-    if !blocked.is_empty() {
-        return Err(Refusal::WriteProtected(blocked));
-    }
-    Ok(sectors)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,55 +173,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("`-1` is not a page number"));
-    }
-
-    #[test]
-    fn f7_refuses_pages_naming_sectors() {
-        let single = FlashLayout::new(2048, BankMode::Single).unwrap();
-        let err = plan(Request::Page(3), &single, &[]).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("use `erase sector N` (valid sectors: 0-11)"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn single_bank_refuses_banks_and_names_the_valid_sectors() {
-        let single = FlashLayout::new(2048, BankMode::Single).unwrap();
-        assert_eq!(
-            plan(Request::Bank(1), &single, &[]),
-            Err(Refusal::SingleBank {
-                request: Request::Bank(1)
-            })
-        );
-        let err = plan(Request::Sector(12), &single, &[]).unwrap_err();
-        assert!(err.to_string().contains("valid sectors: 0-11"), "{err}");
-        assert_eq!(plan(Request::All, &single, &[]).unwrap().len(), 12);
-    }
-
-    #[test]
-    fn dual_bank_plans_banks_with_the_bank_2_snb() {
-        let dual = FlashLayout::new(2048, BankMode::Dual).unwrap();
-        let bank2 = plan(Request::Bank(2), &dual, &[]).unwrap();
-        assert_eq!(bank2.len(), 12);
-        assert_eq!(bank2[0].index, 12);
-        assert_eq!(bank2[0].snb, 0x10);
-        assert_eq!(bank2[0].address, 0x0810_0000);
-        assert_eq!(valid_sectors(&dual), "0-11, 12-23");
-        let err = plan(Request::Sector(24), &dual, &[]).unwrap_err();
-        assert!(err.to_string().contains("0-11, 12-23"), "{err}");
-    }
-
-    #[test]
-    fn write_protected_sectors_refuse_the_whole_request() {
-        let single = FlashLayout::new(2048, BankMode::Single).unwrap();
-        let err = plan(Request::All, &single, &[3, 4]).unwrap_err();
-        assert_eq!(err, Refusal::WriteProtected(vec![3, 4]));
-        assert!(
-            err.to_string().contains("sectors 3, 4 are write-protected"),
-            "{err}"
-        );
-        assert!(plan(Request::Sector(5), &single, &[3]).is_ok());
     }
 }

@@ -1,6 +1,6 @@
-//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone, on STM32F7 and STM32G4.
+//! GDB `load` into flash: vFlashErase / vFlashWrite / vFlashDone, on every family.
 //!
-//! Every erase and write is first judged by the write guard ([`super::guard::check_flash_op`])
+//! Every erase and write is first judged by the write guard ([`super::guard::check_main_flash_op`])
 //! against the chip's live layout, read at the first packet of a load: only the main flash is
 //! accepted (its ITCM alias is translated to the AXI bus), anything else is refused with `E0d`
 //! and a message, before any memory is reserved. A refused packet ends the load: what was
@@ -14,9 +14,10 @@
 //! `stm32f7x_2048dual` or `stm32f7x_1024dual` in dual-bank mode. The loader erases the sectors
 //! it writes; a sector GDB asked to erase without writing anything into it is written with 0xFF.
 //!
-//! On an STM32G4 the pages and banks of the live DBANK mode are the layout: 512 KB dual bank is
-//! programmed with `stm32g47x-8x_512`; the modes probe-rs has no right algorithm for are
-//! programmed host-driven through the FLASH registers ([`crate::flashprog::g4`]).
+//! The family's [`GdbFamily::live_flash`](super::family::GdbFamily::live_flash) says which: on an
+//! STM32G4 the pages and banks of the live DBANK mode are the layout, 512 KB dual bank is
+//! programmed with `stm32g47x-8x_512`, and the modes probe-rs has no right algorithm for are
+//! programmed host-driven through the FLASH registers ([`super::family::Load::HostDriven`]).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -27,13 +28,9 @@ use probe_rs::config::MemoryRegion;
 use probe_rs::flashing::{DownloadOptions, FlashProgress};
 use probe_rs::MemoryInterface;
 
-use crate::chip::g4::G4Layout;
-use crate::chip::geometry::FLASH_AXIM_BASE;
-use crate::flashprog::g4 as g4_program;
-
+use super::family::Load;
 use super::guard::{check_main_flash_op, FlashOp, FlashRange, MainFlash};
 use super::load_times::LoadClock;
-use super::memory_map::LiveFlash;
 use super::registers;
 use super::target::{ChipTarget, TargetFault, REFUSED};
 
@@ -280,7 +277,7 @@ impl ChipTarget<'_> {
         if self.flash.is_fresh() || self.flash.refused {
             // A new load: judge it against the chip as it is now.
             match self.live_flash() {
-                Ok(live) => self.flash = PendingFlash::start(main_flash(&live)),
+                Ok(live) => self.flash = PendingFlash::start(live.main),
                 Err(e) => {
                     self.flash.refuse();
                     log::warn!("{op} at {start:#010x}: reading the flash configuration: {e}");
@@ -316,12 +313,9 @@ impl ChipTarget<'_> {
         let live = self
             .live_flash()
             .map_err(|e| format!("reading the flash configuration: {e}"))?;
-        let main = main_flash(&live).ok_or_else(|| match &live.g4 {
-            Some(g4) => format!(
-                "no page layout is known for {}, refusing to program it",
-                g4.part.describe()
-            ),
-            None => "the flash size of this chip is unknown, refusing to program it".into(),
+        let main = live.main.clone().ok_or_else(|| match &live.load {
+            Load::Refused(why) => why.clone(),
+            _ => "the flash layout of this chip is unknown, refusing to program it".to_string(),
         })?;
         if pending.layout.as_ref() != Some(&main) {
             return Err(format!(
@@ -330,48 +324,35 @@ impl ChipTarget<'_> {
             ));
         }
         let chunks = pending.chunks(&main);
-        match &live.g4 {
-            None => {
-                let layout = live.layout.as_ref().expect("main_flash found an F7 layout");
-                self.program_with_loader(
-                    pending,
-                    &chunks,
-                    layout.probe_rs_algorithm(),
-                    &main,
-                    clock,
-                )
+        match live.load {
+            Load::Algorithm(algorithm) => {
+                self.program_with_loader(pending, &chunks, algorithm, &main, clock)
             }
-            Some(g4) => {
-                let layout = g4.layout.as_ref().expect("main_flash found a G4 layout");
-                match g4.algorithm() {
-                    Ok(algorithm) => {
-                        self.program_with_loader(pending, &chunks, algorithm, &main, clock)
-                    }
-                    Err(why) => {
-                        // No probe-rs algorithm fits this mode: the host programs it instead.
-                        log::debug!("probe-rs algorithm: {why}");
-                        clock.begin("host-driven erase, program and verify");
-                        let result =
-                            self.program_g4_host_driven(layout, &chunks, pending.written_bytes());
-                        clock.end();
-                        result
-                    }
-                }
+            Load::HostDriven(why) => {
+                // No probe-rs algorithm fits this mode: the host programs it instead.
+                log::debug!("probe-rs algorithm: {why}");
+                clock.begin("host-driven erase, program and verify");
+                let result = self.program_host_driven(&main, &chunks, pending.written_bytes());
+                clock.end();
+                result
             }
+            Load::Refused(why) => Err(why),
         }
     }
 
-    /// Programs a G4 through its FLASH registers from the host, core halted, in the live layout.
-    fn program_g4_host_driven(
+    /// Programs through the FLASH registers from the host, core halted, in the live layout (the
+    /// family's sequence).
+    fn program_host_driven(
         &mut self,
-        layout: &G4Layout,
+        main: &MainFlash,
         chunks: &[(u32, Vec<u8>)],
         written: usize,
     ) -> Result<(), String> {
         log::info!(
             "programming {written} bytes through the FLASH registers (host-driven: probe-rs has no algorithm for {})",
-            layout.summary()
+            main.summary
         );
+        let gdb = self.family().gdb;
         let mut core = self.core().map_err(|e| format!("core: {e}"))?;
         let halted = core
             .core_halted()
@@ -381,19 +362,11 @@ impl ChipTarget<'_> {
                 .map_err(|e| format!("halting the core before programming: {e}"))?;
         }
         let started = std::time::Instant::now();
-        let result = g4_program::program(&mut core, layout, chunks, &mut |line| {
-            log::info!("load: {line}")
-        });
+        let result = gdb.program_host(&mut core, chunks, &mut |line| log::info!("load: {line}"));
         drop(core);
         self.forget_registers();
-        let report = result.map_err(|e| format!("programming {}: {e}", layout.summary()))?;
-        log::info!(
-            "load: {} pages erased, {} double words programmed, {} bytes verified in {:?}",
-            report.pages_erased,
-            report.double_words,
-            report.verified_bytes,
-            started.elapsed()
-        );
+        let done = result?;
+        log::info!("load: {done} in {:?}", started.elapsed());
         Ok(())
     }
 
@@ -407,7 +380,8 @@ impl ChipTarget<'_> {
         main: &MainFlash,
         clock: &mut LoadClock,
     ) -> Result<(), String> {
-        let algorithm = self.algorithm_for_main_flash(wanted)?;
+        let base = main.regions.first().map_or(0, |r| r.start);
+        let algorithm = self.algorithm_for_main_flash(wanted, base)?;
         log::info!(
             "programming {} bytes with {algorithm} ({})",
             pending.written_bytes(),
@@ -422,7 +396,7 @@ impl ChipTarget<'_> {
             .and_then(|mut core| registers::read_all(&mut core, fpu))
             .map_err(|e| format!("saving registers: {e}"))?;
 
-        let session = self.session();
+        let session = self.session().map_err(|e| format!("the chip: {e}"))?;
         let mut loader = session.target().flash_loader();
         let mut result = Ok(());
         for (addr, data) in chunks {
@@ -466,17 +440,20 @@ impl ChipTarget<'_> {
     }
 
     /// The algorithm the loader will use for the main flash, which must be `wanted`.
-    fn algorithm_for_main_flash(&mut self, wanted: &str) -> Result<String, String> {
-        let target = self.session().target();
+    fn algorithm_for_main_flash(&mut self, wanted: &str, base: u32) -> Result<String, String> {
+        let target = self
+            .session()
+            .map_err(|e| format!("the chip: {e}"))?
+            .target();
         let region = target
             .memory_map
             .iter()
             .filter_map(MemoryRegion::as_nvm_region)
-            .find(|r| r.range.contains(&u64::from(FLASH_AXIM_BASE)))
+            .find(|r| r.range.contains(&u64::from(base)))
             .map(|r| r.range.clone())
             .ok_or_else(|| {
                 format!(
-                    "the probe-rs target {} has no flash region at {FLASH_AXIM_BASE:#010x}",
+                    "the probe-rs target {} has no flash region at {base:#010x}",
                     target.name
                 )
             })?;
@@ -499,14 +476,6 @@ impl ChipTarget<'_> {
                 other.unwrap_or("no algorithm")
             )),
         }
-    }
-}
-
-/// The live main flash of either family (`None`: no known layout).
-fn main_flash(live: &LiveFlash) -> Option<MainFlash> {
-    match &live.g4 {
-        Some(g4) => g4.layout.as_ref().map(MainFlash::from),
-        None => live.layout.as_ref().map(MainFlash::from),
     }
 }
 
@@ -554,7 +523,8 @@ impl Flash for ChipTarget<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chip::geometry::{BankMode, FlashLayout};
+    use crate::chip::f7::geometry::{BankMode, FlashLayout};
+    use crate::gdb::f7::guard::main_flash;
 
     fn axim(start: u32, len: u32) -> FlashRange {
         FlashRange {
@@ -565,7 +535,7 @@ mod tests {
     }
 
     fn dual() -> MainFlash {
-        MainFlash::from(&FlashLayout::new(2048, BankMode::Dual).unwrap())
+        main_flash(&FlashLayout::new(2048, BankMode::Dual).unwrap())
     }
 
     #[test]
@@ -628,7 +598,7 @@ mod tests {
             vec![(0x0800_0100, vec![9]), (0x0800_4000, vec![0xFF; 0x10])]
         );
         // Single bank: both lie in sector 0 (32 KB), which the loader erases anyway.
-        let single = MainFlash::from(&FlashLayout::new(2048, BankMode::Single).unwrap());
+        let single = main_flash(&FlashLayout::new(2048, BankMode::Single).unwrap());
         assert_eq!(p.chunks(&single), vec![(0x0800_0100, vec![9])]);
         assert!(!p.is_empty());
         assert!(PendingFlash::default().is_empty());

@@ -22,6 +22,7 @@ pub mod conn;
 pub mod console_width;
 pub mod execution;
 pub mod extended;
+pub mod family;
 pub mod flash;
 pub mod guard;
 pub mod load_times;
@@ -35,6 +36,8 @@ pub mod shared;
 pub mod symbols;
 pub mod target;
 pub mod watchpoints;
+
+families!(family::GdbFamily: f7, g4);
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -71,8 +74,12 @@ pub fn run(
     // the chip (and a --sim-state file) untouched.
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    // Without --chip the chip says what it is, once; `load` then gets the flash algorithm of
+    // the probe-rs target of its part and size.
+    let (named, _) = opts.named()?;
+    let opts = &named;
     let session = crate::probe::open_session(opts)?;
-    let mut server = Server::from_listener(listener, session);
+    let mut server = Server::from_listener(listener, session)?;
     // A probe can go away and come back; the in-process simulator cannot (opening it again
     // would start a different chip).
     if !opts.simulated() {

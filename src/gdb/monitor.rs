@@ -1,6 +1,8 @@
-//! `monitor` commands. Option-byte work goes through the option-byte engine's one entry
-//! ([`optbytes::change`]), exactly as the CLI does: this file turns the monitor's words into a
-//! [`Request`] and words the [`Report`] and the refusals for a GDB console.
+//! `monitor` commands. Option-byte work goes through the chip family's one change path
+//! ([`crate::optbytes::OptionFamily::run`], over [`crate::optbytes::change_with`]), exactly as
+//! the CLI does: this file turns the monitor's words into an [`EdgeRequest`] and words the
+//! [`Rendered`] answer and the refusals for a GDB console. The family's own commands (`bank`,
+//! F7 `ndbank`) are the family's: the monitor asks it which it has.
 //!
 //! A mistyped command or a bad argument prints the usage and changes nothing: the handler never
 //! returns `Err` for user input (that would end the GDB session). Commands that find the core
@@ -10,35 +12,23 @@ use std::time::Duration;
 
 use gdbstub::target::ext::monitor_cmd::{outputln, ConsoleOutput, MonitorCmd};
 
-use crate::chip::g4::{G4Part, OptrField};
-use crate::chip::{Field, Part};
 use crate::erase;
 use crate::fault::{self, vector_catch};
-use crate::optbytes::g4::{self, G4Change, G4Report, G4Request};
+use crate::optbytes::family::{command_anywhere, command_value, FamilyCommand};
+use crate::optbytes::words::DRY_RUN_LINE;
 use crate::optbytes::{
-    self, report, Change, Confirmation, Consent, Consents, CoreAfter, Event, Family, OptionBytes,
-    Report, Request, RunAfter,
+    self, Asked, Confirmation, Consent, Consents, CoreAfter, EdgeEvent, EdgeRequest, Rendered,
+    RunAfter,
 };
 
 use super::console_width::{fit, wrap_words, CONSOLE_WIDTH};
 use super::guard::RawOptionWrites;
 use super::target::{ChipTarget, TargetFault, HALT_TIMEOUT};
 
-/// One line per command, for `monitor help`.
+/// One line per command the monitor has on every family, for `monitor help` (the family's own
+/// commands, `bank` and the like, are listed after `help`).
 pub const HELP: &[(&str, &str)] = &[
     ("help", "this list"),
-    (
-        "ndbank",
-        "show FLASH_OPTCR.nDBANK and the flash layout it selects",
-    ),
-    (
-        "ndbank true|false",
-        "set single (true) or dual (false) bank, verify, reset and halt",
-    ),
-    (
-        "bank [single|dual]",
-        "show the flash bank mode, or set it (F7 nDBANK, G4 DBANK)",
-    ),
     ("optbytes", "show every option-byte field, decoded"),
     ("optbytes json", "the same as JSON"),
     (
@@ -60,7 +50,7 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         "erase all|bank1|bank2|sector N|page N",
-        "erase flash in the live layout (sectors on STM32F7, pages on STM32G4); the core is halted and stays halted",
+        "erase flash in the live layout, in the sectors or pages the chip's flash has; the core is halted and stays halted",
     ),
     super::rtt::HELP[0],
     super::rtt::HELP[1],
@@ -106,16 +96,13 @@ pub const READ_ONLY_COMMANDS: &[&str] = &[
 pub enum Command {
     /// `help`.
     Help,
-    /// `ndbank`.
-    ShowNdbank,
-    /// `ndbank VALUE` (the value as typed, checked by the engine's parser).
-    SetNdbank(String),
-    /// `bank`: show the bank mode.
-    ShowBank,
-    /// `bank single|dual [dry-run] [no-reset]`.
-    SetBank {
-        /// Dual (true) or single.
-        dual: bool,
+    /// A family's command (`bank`, F7 `ndbank`): its field shown, or set to `value`
+    /// (`bank dual [dry-run] [no-reset]`). Which family has it is asked when it runs.
+    FamilyCommand {
+        /// The command word, lower case.
+        name: String,
+        /// The value as typed, if any.
+        value: Option<String>,
         /// The flags (dry-run, no-reset).
         flags: SetRequest,
     },
@@ -160,8 +147,7 @@ impl Command {
         matches!(
             self,
             Command::Help
-                | Command::ShowNdbank
-                | Command::ShowBank
+                | Command::FamilyCommand { value: None, .. }
                 | Command::ShowOptbytes { .. }
                 | Command::VectorCatch(None)
                 | Command::Fault
@@ -205,32 +191,7 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     match lower.as_slice() {
         [] | ["help"] | ["?"] => Ok(Command::Help),
-        ["ndbank"] => Ok(Command::ShowNdbank),
-        ["ndbank", _] => Ok(Command::SetNdbank(words[1].to_string())),
-        ["ndbank", ..] => Err(Usage("ndbank takes one value: true or false".into())),
-        ["bank"] => Ok(Command::ShowBank),
-        ["bank", mode, rest @ ..] if matches!(*mode, "single" | "dual") => {
-            let mut flags = SetRequest::default();
-            for w in rest {
-                match *w {
-                    "dry-run" | "--dry-run" => flags.dry_run = true,
-                    "no-reset" | "--no-reset" => flags.no_reset = true,
-                    other => {
-                        return Err(Usage(format!(
-                            "bank {mode}: `{other}` is not dry-run or no-reset"
-                        )))
-                    }
-                }
-            }
-            Ok(Command::SetBank {
-                dual: *mode == "dual",
-                flags,
-            })
-        }
-        ["bank", ..] => Err(Usage(format!(
-            "bank takes single or dual, not `{}`",
-            words[1..].join(" ")
-        ))),
+        [name, rest @ ..] if command_anywhere(name).is_some() => family_command(name, &words[1..], rest),
         ["optbytes"] => Ok(Command::ShowOptbytes { json: false }),
         ["optbytes", "json" | "--json"] => Ok(Command::ShowOptbytes { json: true }),
         ["optbytes", "set", rest @ ..] => {
@@ -315,15 +276,65 @@ pub fn parse(line: &str) -> Result<Command, Usage> {
     }
 }
 
+/// `NAME [VALUE [dry-run] [no-reset]]` of a family command; the value must be one that some
+/// family's command of that name takes (the chip's family checks it again when it runs).
+fn family_command(name: &str, typed: &[&str], lower: &[&str]) -> Result<Command, Usage> {
+    let mut flags = SetRequest::default();
+    let Some((value, rest)) = typed.split_first() else {
+        return Ok(Command::FamilyCommand {
+            name: name.to_string(),
+            value: None,
+            flags,
+        });
+    };
+    if command_value(name, value).is_none() {
+        let usage = command_anywhere(name).map_or("", |c| c.usage);
+        return Err(Usage(format!("{name} takes {usage}, not `{value}`")));
+    }
+    for (i, w) in lower.iter().enumerate().skip(1) {
+        match *w {
+            "dry-run" | "--dry-run" => flags.dry_run = true,
+            "no-reset" | "--no-reset" => flags.no_reset = true,
+            _ => {
+                return Err(Usage(format!(
+                    "{name} {value}: `{}` is not dry-run or no-reset",
+                    rest[i - 1]
+                )))
+            }
+        }
+    }
+    Ok(Command::FamilyCommand {
+        name: name.to_string(),
+        value: Some(value.to_string()),
+        flags,
+    })
+}
+
 /// The help text: each command on a line of its own, what it does below it, indented and
-/// wrapped to fit an 80-column console.
-pub fn help_text() -> String {
+/// wrapped to fit an 80-column console. `commands` are the chip family's own commands.
+pub fn help_text(commands: &[FamilyCommand]) -> String {
     let mut text = String::new();
-    for (command, what) in HELP {
+    let mut entry = |command: &str, what: &str| {
         text.push_str(&format!("monitor {command}\n"));
         for line in wrap_words(what, CONSOLE_WIDTH - HELP_INDENT.len()) {
             text.push_str(&format!("{HELP_INDENT}{line}\n"));
         }
+    };
+    let (help, others) = HELP
+        .split_first()
+        .map_or((None, HELP), |(h, o)| (Some(h), o));
+    if let Some((command, what)) = help {
+        entry(command, what);
+    }
+    for command in commands {
+        entry(command.name, command.show_help);
+        entry(
+            &format!("{} {}", command.name, command.usage),
+            command.set_help,
+        );
+    }
+    for (command, what) in others {
+        entry(command, what);
     }
     text
 }
@@ -386,26 +397,9 @@ impl ChipTarget<'_> {
         }
     }
 
-    fn is_g4(&self) -> bool {
-        Family::for_target(self.target_name()) == Some(Family::G4)
-    }
-
     fn run_command(&mut self, cmd: Command, out: &mut ConsoleOutput<'_>) -> Result<(), String> {
-        let family_specific = matches!(
-            cmd,
-            Command::ShowNdbank
-                | Command::SetNdbank(_)
-                | Command::ShowBank
-                | Command::SetBank { .. }
-                | Command::ShowOptbytes { .. }
-                | Command::SetOptbytes(_)
-                | Command::Erase(_)
-        );
-        if family_specific && self.is_g4() {
-            return self.run_g4_command(cmd, out);
-        }
         match cmd {
-            Command::Help => print(out, &help_text()),
+            Command::Help => print(out, &help_text(self.family().options.commands())),
             Command::Halt => {
                 // While GDB waits for a stop (exec = Running), the event loop reports this halt.
                 let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
@@ -432,39 +426,20 @@ impl ChipTarget<'_> {
                     );
                 }
             }
-            Command::ShowNdbank => {
-                let (snapshot, part, _) = self.show_options(Request::show_field(Field::NDBank))?;
-                outputln!(out, "{}", report::ndbank_line(&snapshot, &part));
-            }
-            Command::ShowBank => {
-                let (snapshot, part, _) = self.show_options(Request::show_field(Field::NDBank))?;
-                let layout = part.layout_for_ndbank(snapshot.words.ndbank());
-                outputln!(
-                    out,
-                    "bank mode: {} ({})",
-                    layout.bank_mode.name(),
-                    report::ndbank_line(&snapshot, &part)
-                );
-            }
-            Command::SetBank { dual, flags } => {
-                let change = Change {
-                    field: Field::NDBank,
-                    value: u32::from(!dual),
-                };
-                self.change_options(vec![change], &flags, out)?;
+            Command::FamilyCommand { name, value, flags } => {
+                self.family_command(&name, value.as_deref(), &flags, out)?
             }
             Command::ShowOptbytes { json } => {
-                let (snapshot, part, name) = self.show_options(Request::show())?;
+                let (text, doc) = self.show_options(Asked::Everything)?;
                 if json {
                     // JSON is printed whole: a wrapped string would no longer parse.
-                    let json = report::json(&snapshot, &part, &name);
-                    print_sentences(
-                        out,
-                        &serde_json::to_string_pretty(&json).unwrap_or_default(),
-                    );
+                    print_sentences(out, &serde_json::to_string_pretty(&doc).unwrap_or_default());
                 } else {
-                    print(out, &report::table(&snapshot, &part, &name));
+                    print(out, &text);
                 }
+            }
+            Command::SetOptbytes(req) => {
+                self.change_options(Asked::Fields(&req.assignments), &req, out)?
             }
             Command::VectorCatch(mask) => {
                 let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
@@ -490,139 +465,54 @@ impl ChipTarget<'_> {
                 outputln!(out, "semihosting command line: {:?}", line);
             }
             Command::SemihostingBasedir(choice) => self.semihosting_basedir(choice, out)?,
-            Command::SetNdbank(value) => {
-                let change = optbytes::parse_change(&format!("nDBANK={value}"))
-                    .map_err(|e| format!("{e}\nusage: monitor ndbank true|false"))?;
-                self.change_options(vec![change], &SetRequest::default(), out)?;
-            }
             Command::RawOptionWrites(choice) => self.raw_option_writes(choice, out)?,
-            Command::SetOptbytes(req) => {
-                let changes = optbytes::parse_changes(req.assignments.iter().map(String::as_str))
-                    .map_err(|e| e.to_string())?;
-                self.change_options(changes, &req, out)?;
-            }
         }
         Ok(())
     }
 
-    /// The family-specific commands on an STM32G4: bank and option bytes through the G4 family.
-    fn run_g4_command(&mut self, cmd: Command, out: &mut ConsoleOutput<'_>) -> Result<(), String> {
-        match cmd {
-            Command::ShowNdbank | Command::SetNdbank(_) => Err(
-                "STM32G4 has no nDBANK: its bank bit is FLASH_OPTR.DBANK; use `monitor bank [single|dual]` or `monitor optbytes set DBANK=0|1`".into(),
-            ),
-            Command::ShowBank => {
-                let (snapshot, part) = self.g4_show(G4Request::show_field(OptrField::Dbank))?;
-                outputln!(out, "{}", g4::report::bank_line(&snapshot, &part));
-                Ok(())
-            }
-            Command::ShowOptbytes { json } => {
-                let (snapshot, part) = self.g4_show(G4Request::show())?;
-                let name = self.target_name().to_string();
-                if json {
-                    // JSON is printed whole: a wrapped string would no longer parse.
-                    let json = g4::report::json(&snapshot, &part, &name);
-                    print_sentences(out, &serde_json::to_string_pretty(&json).unwrap_or_default());
-                } else {
-                    print(out, &g4::report::table(&snapshot, &part, &name));
-                }
-                Ok(())
-            }
-            Command::SetBank { dual, flags } => {
-                let change = G4Change {
-                    field: OptrField::Dbank,
-                    value: u32::from(dual),
-                };
-                self.g4_change(vec![change], &flags, out)
-            }
-            Command::SetOptbytes(req) => {
-                let changes = g4::parse_g4_changes(req.assignments.iter().map(String::as_str))
-                    .map_err(|e| e.to_string())?;
-                self.g4_change(changes, &req, out)
-            }
-            Command::Erase(request) => self.erase(request, out),
-            // Family-neutral commands never reach here (see `run_command`).
-            _ => Err("this command is not available on STM32G4".into()),
-        }
-    }
-
-    fn g4_show(&mut self, request: G4Request) -> Result<(g4::G4Snapshot, G4Part), String> {
-        let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-        let shown = g4::change(self.session(), &request, &mut |_| {});
-        self.unpause(was_running)
-            .map_err(|e| format!("resume: {e}"))?;
-        match shown.map_err(refusal_text)? {
-            G4Report::Shown { snapshot, part, .. } => Ok((snapshot, part)),
-            other => Err(format!("unexpected report for a read: {other:?}")),
-        }
-    }
-
-    fn g4_change(
+    /// A family's command: shows its field, or sets it. A command of another family is refused
+    /// with what to use instead.
+    fn family_command(
         &mut self,
-        changes: Vec<G4Change>,
-        req: &SetRequest,
+        name: &str,
+        value: Option<&str>,
+        flags: &SetRequest,
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
-        let base = req.to_request(Vec::new());
-        let request = G4Request {
-            action: crate::optbytes::Action::Change(changes),
-            dry_run: base.dry_run,
-            reset: base.reset,
-            consents: base.consents,
-            run_after: base.run_after,
-        };
-        // OBL_LAUNCH resets the chip and drops the debug link: the engine attaches again in
-        // place through the session (`Link for Session`) and verifies.
-        self.forget_registers();
-        let report = g4::change(self.session(), &request, &mut |event| match event {
-            Event::Planned(plan) => {
-                print(out, &g4::report::plan_text(plan, confirm_words));
-                out.flush();
-            }
-            Event::Step(line) => {
-                outputln!(out, "{}", line);
-                out.flush();
-            }
-        })
-        .map_err(refusal_text)?;
-        match report {
-            G4Report::DryRun { .. } => outputln!(out, "{}", report::DRY_RUN_LINE),
-            G4Report::NothingToChange { .. } | G4Report::Shown { .. } => {}
-            G4Report::Applied { plan, outcome } => {
-                outputln!(out, "{}", g4::report::outcome_line(&outcome));
-                if outcome.reset {
-                    if plan.changes_bank_mode() {
-                        outputln!(out, "{}", MAP_NOTE);
-                    }
-                    if outcome.core == CoreAfter::Halted {
-                        outputln!(out, "{}", REGS_NOTE);
-                    }
-                }
-            }
+        let options = self.family().options;
+        if let Some(refusal) = options.not_here(name) {
+            return Err(refusal.to_string());
         }
-        Ok(())
+        let command = options
+            .command(name)
+            .ok_or_else(|| format!("unknown command `{name}`"))?;
+        match value {
+            None => {
+                let (text, _) = self.show_options(Asked::Show(command))?;
+                outputln!(out, "{}", text);
+                Ok(())
+            }
+            Some(value) => self.change_options(Asked::Set(command, value), flags, out),
+        }
     }
 
-    /// Erases with a progress line per sector (F7) or page/bank (G4); the core is halted first
-    /// and left halted.
+    /// Erases with a progress line per unit; the core is halted first and left halted.
     fn erase(
         &mut self,
         request: erase::Request,
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
-        let family = if self.is_g4() {
-            crate::optbytes::Family::G4
-        } else {
-            crate::optbytes::Family::F7
-        };
+        let family = self.family();
         self.pause().map_err(|e| format!("halt: {e}"))?;
         self.forget_registers();
         let target_name = self.target_name().to_string();
         let mut core = self.core().map_err(|e| format!("erase: {e}"))?;
-        let erased = erase::erase_live(&mut core, family, &target_name, request, |line| {
-            outputln!(out, "{}", line);
-            out.flush();
-        });
+        let erased = family
+            .erase
+            .erase(&mut core, &target_name, request, &mut |line| {
+                outputln!(out, "{}", line);
+                out.flush();
+            });
         drop(core);
         let erased = erased.map_err(|e| format!("erase {request}: {e}"))?;
         let pc = self.pc_text();
@@ -636,19 +526,22 @@ impl ChipTarget<'_> {
         Ok(())
     }
 
-    /// Reads the option bytes through the engine, halting a running core for the read and
-    /// letting it run again afterwards.
-    fn show_options(&mut self, request: Request) -> Result<(OptionBytes, Part, String), String> {
+    /// Reads the option bytes through the family's change path, halting a running core for the
+    /// read and letting it run again afterwards: the text and the JSON document.
+    fn show_options(&mut self, asked: Asked<'_>) -> Result<(String, serde_json::Value), String> {
+        let options = self.family().options;
         let was_running = self.pause().map_err(|e| format!("halt: {e}"))?;
-        let shown = optbytes::change(self.session(), &request, &mut |_| {});
+        let session = self.session().map_err(|e| format!("the chip: {e}"))?;
+        let shown = options.run(
+            session,
+            &EdgeRequest::show(asked),
+            confirm_words,
+            &mut |_| {},
+        );
         self.unpause(was_running)
             .map_err(|e| format!("resume: {e}"))?;
         match shown.map_err(refusal_text)? {
-            Report::Shown {
-                snapshot,
-                part,
-                chip_name,
-            } => Ok((snapshot, part, chip_name)),
+            Rendered::Shown { text, json } => Ok((text, json)),
             other => Err(format!("unexpected report for a read: {other:?}")),
         }
     }
@@ -729,13 +622,15 @@ impl ChipTarget<'_> {
             self.guard.policy = policy;
             log::warn!("raw writes into the FLASH option registers: {policy:?}");
         }
+        let words = self.family().gdb.guard().words();
         match self.guard.policy {
             RawOptionWrites::Deny => {
-                if self.is_g4() {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor bank …`, flash with `load`");
-                } else {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are refused (the default); option bytes are changed with `monitor optbytes set …` or `monitor ndbank …`");
-                }
+                outputln!(
+                    out,
+                    "raw memory writes into {} are refused (the default); option bytes are changed with {}",
+                    words.register_list,
+                    words.change_hint
+                );
                 if self
                     .relock_left_open()
                     .map_err(|e| format!("relocking the option registers (OPTLOCK): {e}"))?
@@ -744,13 +639,16 @@ impl ChipTarget<'_> {
                 }
             }
             RawOptionWrites::Allow => {
-                if self.is_g4() {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_CR, FLASH_OPTR and the PCROP/WRP/SEC registers are allowed for this session: nothing checks, verifies or relocks them for you");
-                    outputln!(out, "still refused: FLASH_OPTR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
-                } else {
-                    outputln!(out, "raw memory writes into FLASH_OPTKEYR, FLASH_OPTCR and FLASH_OPTCR1 are allowed for this session: nothing checks, verifies or relocks them for you");
-                    outputln!(out, "still refused: FLASH_OPTCR holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes");
-                }
+                outputln!(
+                    out,
+                    "raw memory writes into {} are allowed for this session: nothing checks, verifies or relocks them for you",
+                    words.register_list
+                );
+                outputln!(
+                    out,
+                    "still refused: {} holding RDP = 0xCC (level 2, permanent; `monitor optbytes set RDP=2 yes permanent-rdp2`), OTP, flash (`load`), the stored option bytes",
+                    words.rdp_register
+                );
                 outputln!(out, "OPTLOCK left clear is reported and set again when this client disconnects or after `monitor raw-option-writes deny`");
             }
         }
@@ -767,38 +665,44 @@ impl ChipTarget<'_> {
         }
     }
 
-    /// Hands option-byte changes to the engine and words its report for the console.
+    /// Hands option-byte changes to the family's change path and words its report for the
+    /// console.
     fn change_options(
         &mut self,
-        changes: Vec<Change>,
+        asked: Asked<'_>,
         req: &SetRequest,
         out: &mut ConsoleOutput<'_>,
     ) -> Result<(), String> {
-        let request = req.to_request(changes);
+        let options = self.family().options;
+        let request = req.to_request(asked);
         if !request.dry_run {
+            // An option load may reset the chip (and drop the link: the engine attaches again
+            // in place through the session).
             self.forget_registers();
         }
-        let report = optbytes::change(self.session(), &request, &mut |event| match event {
-            Event::Planned(plan) => {
-                print(out, &report::plan_text(plan, confirm_words));
-                out.flush();
-            }
-            Event::Step(line) => {
-                outputln!(out, "{}", line);
-                out.flush();
-            }
-        })
-        .map_err(refusal_text)?;
-        match report {
-            Report::DryRun { .. } => outputln!(out, "{}", report::DRY_RUN_LINE),
-            Report::NothingToChange { .. } | Report::Shown { .. } => {}
-            Report::Applied { plan, outcome } => {
-                outputln!(out, "{}", report::outcome_line(&outcome));
-                if outcome.reset {
-                    if plan.old.ndbank() != plan.new.ndbank() {
+        let session = self.session().map_err(|e| format!("the chip: {e}"))?;
+        let rendered = options
+            .run(session, &request, confirm_words, &mut |event| match event {
+                EdgeEvent::Planned(text) => {
+                    print(out, text);
+                    out.flush();
+                }
+                EdgeEvent::Step(line) => {
+                    outputln!(out, "{}", line);
+                    out.flush();
+                }
+            })
+            .map_err(refusal_text)?;
+        match rendered {
+            Rendered::DryRun { .. } => outputln!(out, "{}", DRY_RUN_LINE),
+            Rendered::NothingToChange(_) | Rendered::Shown { .. } => {}
+            Rendered::Applied(done) => {
+                outputln!(out, "{}", done.outcome_line);
+                if done.reset {
+                    if done.layout_changed {
                         outputln!(out, "{}", MAP_NOTE);
                     }
-                    if outcome.core == CoreAfter::Halted {
+                    if done.core == CoreAfter::Halted {
                         outputln!(out, "{}", REGS_NOTE);
                     }
                 }
@@ -809,8 +713,8 @@ impl ChipTarget<'_> {
 }
 
 impl SetRequest {
-    /// The engine request for these words. A debugger keeps the core as it found it.
-    fn to_request(&self, changes: Vec<Change>) -> Request {
+    /// The request for `asked` with these words. A debugger keeps the core as it found it.
+    fn to_request<'a>(&self, asked: Asked<'a>) -> EdgeRequest<'a> {
         let mut consents = Consents::NONE;
         if self.yes {
             consents = consents.with(Consent::Destructive);
@@ -818,12 +722,12 @@ impl SetRequest {
         if self.permanent_rdp2 {
             consents = consents.with(Consent::PermanentRdp2);
         }
-        Request {
+        EdgeRequest {
+            asked,
             dry_run: self.dry_run,
             reset: !self.no_reset,
             consents,
             run_after: RunAfter::AsFound,
-            ..Request::change(changes)
         }
     }
 }
@@ -880,7 +784,7 @@ impl MonitorCmd for ChipTarget<'_> {
             Err(Usage(why)) => {
                 outputln!(out, "{}", why);
                 outputln!(out, "usage:");
-                print(&mut out, &help_text());
+                print(&mut out, &help_text(self.family().options.commands()));
             }
         }
         // Let any wait above settle before the reply (keeps the core state observable).
@@ -897,10 +801,21 @@ mod tests {
     fn commands_parse() {
         assert_eq!(parse(""), Ok(Command::Help));
         assert_eq!(parse("help"), Ok(Command::Help));
-        assert_eq!(parse("  NDBANK "), Ok(Command::ShowNdbank));
+        assert_eq!(
+            parse("  NDBANK "),
+            Ok(Command::FamilyCommand {
+                name: "ndbank".into(),
+                value: None,
+                flags: SetRequest::default()
+            })
+        );
         assert_eq!(
             parse("ndbank false"),
-            Ok(Command::SetNdbank("false".into()))
+            Ok(Command::FamilyCommand {
+                name: "ndbank".into(),
+                value: Some("false".into()),
+                flags: SetRequest::default()
+            })
         );
         assert_eq!(parse("optbytes"), Ok(Command::ShowOptbytes { json: false }));
         assert_eq!(
@@ -1034,9 +949,14 @@ mod tests {
 
     #[test]
     fn help_names_every_command_on_its_own_line_within_80_columns() {
-        let text = help_text();
+        let commands = crate::optbytes::family::FAMILIES[0].commands();
+        let text = help_text(commands);
         for (cmd, _) in HELP {
             assert!(text.lines().any(|l| l == format!("monitor {cmd}")), "{cmd}");
+        }
+        for command in commands {
+            let set = format!("monitor {} {}", command.name, command.usage);
+            assert!(text.lines().any(|l| l == set), "{set}");
         }
         for line in text.lines() {
             assert!(line.chars().count() <= CONSOLE_WIDTH, "{line}");

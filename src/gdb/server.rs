@@ -21,6 +21,7 @@
 //! ([`Server::reopen_with`]) the next controlling client gets a newly opened probe, or a
 //! message saying why there is none.
 
+use crate::family::Family;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -326,20 +327,28 @@ impl Server {
     /// Binds `addr` (port 0 picks a free port) for the chip behind `session`.
     pub fn bind(session: Session, addr: SocketAddr) -> io::Result<Server> {
         let listener = std::net::TcpListener::bind(addr)?;
-        Ok(Server::from_listener(listener, session))
+        Server::from_listener(listener, session)
     }
 
     /// A server on a listener that is already bound (so the address can be taken before the
-    /// chip is opened).
-    pub fn from_listener(listener: std::net::TcpListener, session: Session) -> Server {
+    /// chip is opened). The chip's family is decided here, once, from the session's target;
+    /// a target of no supported family is refused.
+    pub fn from_listener(listener: std::net::TcpListener, session: Session) -> io::Result<Server> {
+        let name = session.target().name.clone();
+        let family = Family::for_target(&name).ok_or_else(|| {
+            io::Error::other(format!(
+                "`{name}` is not a part of a supported family ({})",
+                crate::chip::family::names()
+            ))
+        })?;
         let memory_map = &session.target().memory_map;
         let ram = crate::rtt::scan::ram_regions(memory_map);
         let readable = crate::rtt::scan::readable_regions(memory_map);
-        Server {
+        Ok(Server {
             listener,
-            chip: SharedChip::new(session),
+            chip: SharedChip::new(session, family),
             rtt: RttService::new(ram, readable),
-        }
+        })
     }
 
     /// The server's RTT service (`monitor rtt`, `--rtt`), shared by its clients. Its poller runs

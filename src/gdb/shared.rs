@@ -9,6 +9,7 @@
 //! ([`SharedChip::drop_session`]) and the next controlling client opens it again
 //! ([`SharedChip::reopen_if_lost`]) when an opener was given.
 
+use crate::family::Family;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -51,6 +52,8 @@ struct Slot {
 #[derive(Clone)]
 pub struct SharedChip {
     slot: Arc<Mutex<Slot>>,
+    /// The chip's family, decided once when the server was made.
+    family: Family,
 }
 
 /// The chip, held: nobody else reaches it until this guard is dropped. Keep it for one
@@ -82,15 +85,22 @@ impl DerefMut for ChipGuard<'_> {
 }
 
 impl SharedChip {
-    /// Shares `session`. Without [`SharedChip::reopen_with`] a lost probe stays lost.
-    pub fn new(session: Session) -> SharedChip {
+    /// Shares `session`, a chip of `family`. Without [`SharedChip::reopen_with`] a lost probe
+    /// stays lost.
+    pub fn new(session: Session, family: Family) -> SharedChip {
         SharedChip {
             slot: Arc::new(Mutex::new(Slot {
                 session: Some(session),
                 lost: String::new(),
                 opener: None,
             })),
+            family,
         }
+    }
+
+    /// The chip's family.
+    pub fn family(&self) -> Family {
+        self.family
     }
 
     /// How to open the chip again after a probe loss.

@@ -33,22 +33,13 @@ use super::shared::{ChipGuard, SharedChip};
 
 use super::arch::{CortexM7, CortexM7RegId, CortexM7Regs};
 use super::breakpoints::BreakpointTable;
+use super::family::LiveFlash;
 use super::flash::PendingFlash;
-use super::guard::{
-    check_raw_write, check_raw_write_g4, relocked_f7_cr, relocked_g4_cr, relocked_optcr,
-    GuardSession, RawWriteOk,
-};
-use super::memory_map::{copy_chunk, memory_map_xml, read_live_flash, LiveFlash};
+use super::guard::{GuardSession, LockRegister, RawWriteOk};
+use super::memory_map::copy_chunk;
 use super::registers;
 use super::watchpoints::WatchTable;
-use crate::chip::g4::registers::{
-    FlashRegister as G4FlashRegister, FLASH_CR_LOCK as G4_FLASH_CR_LOCK,
-    FLASH_CR_OPTLOCK as G4_FLASH_CR_OPTLOCK, FLASH_SR_BSY as G4_FLASH_SR_BSY,
-};
-use crate::chip::registers::{
-    FLASH_CR, FLASH_CR_LOCK, FLASH_OPTCR, FLASH_OPTCR_OPTLOCK, FLASH_SR, FLASH_SR_BSY,
-};
-use crate::optbytes::family::Family;
+use crate::family::Family;
 use crate::semihosting::Semihosting;
 
 /// How long to wait for the core to halt on request.
@@ -100,6 +91,8 @@ pub struct ChipTarget<'s> {
     /// The registers of the controlling session's last stop, shown to observers.
     last_stop: &'s LastStop,
     target_name: String,
+    /// The chip's family, decided once for the server.
+    family: Family,
     fpu: bool,
     pub(crate) exec: Exec,
     pub(crate) breakpoints: BreakpointTable,
@@ -137,6 +130,7 @@ impl<'s> ChipTarget<'s> {
             role,
             last_stop,
             target_name,
+            family: chip.family(),
             fpu: true,
             exec: Exec::Halted,
             breakpoints: BreakpointTable::default(),
@@ -200,6 +194,11 @@ impl<'s> ChipTarget<'s> {
         self.held_session().map(|_| ())
     }
 
+    /// The chip's family.
+    pub(crate) fn family(&self) -> Family {
+        self.family
+    }
+
     /// The probe-rs target name the session was opened with.
     pub fn target_name(&self) -> &str {
         &self.target_name
@@ -231,9 +230,8 @@ impl<'s> ChipTarget<'s> {
     ///
     /// The session exists while a controlling client is served (it is opened before and dropped
     /// only after); an observer's monitor command takes the chip first ([`ChipTarget::hold`]).
-    pub(crate) fn session(&mut self) -> &mut Session {
+    pub(crate) fn session(&mut self) -> Result<&mut Session, probe_rs::Error> {
         self.held_session()
-            .expect("the chip is open while a client uses the session")
     }
 
     /// A new client. The controlling one halts the core (GDB expects a stopped target) and starts
@@ -292,11 +290,12 @@ impl<'s> ChipTarget<'s> {
         self.last_regs = None;
     }
 
-    /// Reads the live flash configuration.
+    /// Reads the live flash configuration, as the family reads it.
     pub(crate) fn live_flash(&mut self) -> Result<LiveFlash, probe_rs::Error> {
         let name = self.target_name.clone();
+        let gdb = self.family.gdb;
         let mut core = self.core()?;
-        read_live_flash(&mut core, &name)
+        gdb.live_flash(&mut core, &name)
     }
 
     /// Whether the FPU registers are read and written.
@@ -356,9 +355,9 @@ fn take_held<'a, 's>(
 
 /// The write guard's side effects on the chip: refusals, raw option writes, relocking.
 impl ChipTarget<'_> {
-    /// FLASH_OPTCR as it is now.
-    pub(crate) fn read_optcr(&mut self) -> Result<u32, probe_rs::Error> {
-        self.core()?.read_word_32(u64::from(FLASH_OPTCR))
+    /// A word of the chip as it is now (a FLASH register the write guard asks for).
+    fn read_word(&mut self, address: u32) -> Result<u32, probe_rs::Error> {
+        self.core()?.read_word_32(u64::from(address))
     }
 
     /// Tells the user why a write was refused: a warning in the server's log and, since GDB
@@ -371,7 +370,7 @@ impl ChipTarget<'_> {
     /// Logs an allowed raw write into the FLASH option registers and what it left behind.
     fn note_raw_option_write(&mut self, start: u32, len: usize, accepted: &RawWriteOk) {
         self.guard.note_option_write();
-        let mut names: Vec<&str> = accepted.option_registers.iter().map(|r| r.name()).collect();
+        let mut names: Vec<&str> = accepted.option_registers.iter().map(|r| r.name).collect();
         if accepted.unlocks_flash {
             names.push("FLASH_KEYR");
         }
@@ -379,77 +378,34 @@ impl ChipTarget<'_> {
             "raw write of {len} bytes at {start:#010x} into {}; the server sets the FLASH locks again when this client leaves",
             names.join(", ")
         );
-        if let Some(optcr) = accepted
-            .optcr_after
+        if let Some((register, value)) = accepted
+            .control_after
             .filter(|_| accepted.starts_option_programming())
         {
-            log::warn!("raw write set OPTSTRT: the option bytes are programmed from FLASH_OPTCR = {optcr:#010x}");
-        }
-        if let Some(cr) = accepted
-            .g4_cr_after
-            .filter(|_| accepted.starts_option_programming())
-        {
-            log::warn!("raw write set OPTSTRT or OBL_LAUNCH: FLASH_CR = {cr:#010x}");
+            log::warn!(
+                "raw write started option programming or an option load: {} = {value:#010x}",
+                register.name
+            );
         }
         if let Some(warning) = self.optlock_warning() {
             log::warn!("{warning}");
         }
     }
 
-    /// Whether the chip is an STM32G4 (its FLASH registers and memory map differ from F7's).
-    pub(crate) fn is_g4_target(&self) -> bool {
-        Family::for_target(self.target_name()) == Some(Family::G4)
-    }
-
-    /// A FLASH register of an STM32G4, as it is now.
-    pub(crate) fn read_g4_register(
-        &mut self,
-        register: G4FlashRegister,
-    ) -> Result<u32, probe_rs::Error> {
-        self.core()?.read_word_32(u64::from(register.address()))
-    }
-
-    /// The FLASH registers holding a lock that raw writes can clear, with the lock bits and how
-    /// to set them again without starting anything: F7 FLASH_OPTCR.OPTLOCK and FLASH_CR.LOCK,
-    /// G4 FLASH_CR.OPTLOCK and LOCK.
-    fn lock_registers(&self) -> Vec<LockRegister> {
-        if self.is_g4_target() {
-            vec![LockRegister {
-                name: "FLASH_CR",
-                address: G4FlashRegister::Cr.address(),
-                locks: &[(G4_FLASH_CR_OPTLOCK, "OPTLOCK"), (G4_FLASH_CR_LOCK, "LOCK")],
-                relocked: relocked_g4_cr,
-            }]
-        } else {
-            vec![
-                LockRegister {
-                    name: "FLASH_OPTCR",
-                    address: FLASH_OPTCR,
-                    locks: &[(FLASH_OPTCR_OPTLOCK, "OPTLOCK")],
-                    relocked: relocked_optcr,
-                },
-                LockRegister {
-                    name: "FLASH_CR",
-                    address: FLASH_CR,
-                    locks: &[(FLASH_CR_LOCK, "LOCK")],
-                    relocked: relocked_f7_cr,
-                },
-            ]
-        }
-    }
-
     /// The lock registers whose lock bits are clear now: name, register and value.
-    fn open_locks(&mut self) -> Result<Vec<(LockRegister, u32)>, probe_rs::Error> {
-        let registers = self.lock_registers();
+    fn open_locks(&mut self) -> Result<Vec<(&'static LockRegister, u32)>, probe_rs::Error> {
+        let registers = self.family.gdb.guard().lock_registers();
         let mut core = self.core()?;
-        let mut open = Vec::new();
+        let mut values = Vec::new();
         for register in registers {
-            let value = core.read_word_32(u64::from(register.address))?;
-            if !register.clear_locks(value).is_empty() {
-                open.push((register, value));
-            }
+            values.push((
+                register,
+                core.read_word_32(u64::from(register.register.address))?,
+            ));
         }
-        Ok(open)
+        drop(core);
+        values.retain(|(register, value)| self.guard.lock_left_clear(register, *value));
+        Ok(values)
     }
 
     /// A warning when this session's raw writes left a FLASH lock (OPTLOCK, LOCK) clear.
@@ -462,7 +418,7 @@ impl ChipTarget<'_> {
         let clear = register.clear_locks(*value);
         Some(format!(
             "warning: {} = {value:#010x}: {} {} clear, raw memory writes of this session unlocked the FLASH registers; `monitor raw-option-writes deny` relocks them now, and the server relocks them when this client disconnects",
-            register.name,
+            register.register.name,
             clear.join(" and "),
             if clear.len() == 1 { "is" } else { "are" }
         ))
@@ -479,11 +435,8 @@ impl ChipTarget<'_> {
             self.guard.relocked();
             return Ok(false);
         }
-        let (sr, bsy) = if self.is_g4_target() {
-            (G4FlashRegister::Sr.address(), G4_FLASH_SR_BSY)
-        } else {
-            (FLASH_SR, FLASH_SR_BSY)
-        };
+        let (sr, bsy) = self.family.gdb.guard().busy();
+        let sr = sr.address;
         let mut core = self.core()?;
         // An operation the raw writes started may still run: let it finish first.
         let deadline = Instant::now() + RELOCK_BSY_TIMEOUT;
@@ -498,19 +451,20 @@ impl ChipTarget<'_> {
         }
         let mut all_set = true;
         for (register, before) in open {
-            let now = core.read_word_32(u64::from(register.address))?;
-            core.write_word_32(u64::from(register.address), (register.relocked)(now))?;
-            let after = core.read_word_32(u64::from(register.address))?;
+            let address = u64::from(register.register.address);
+            let now = core.read_word_32(address)?;
+            core.write_word_32(address, (register.relocked)(now))?;
+            let after = core.read_word_32(address)?;
             if !register.clear_locks(after).is_empty() {
                 log::error!(
                     "{} = {after:#010x}: the lock bits did not set; a reset relocks them",
-                    register.name
+                    register.register.name
                 );
                 all_set = false;
             } else {
                 log::warn!(
                     "raw memory writes had left {} unlocked ({before:#010x}); relocked: {after:#010x}",
-                    register.name
+                    register.register.name
                 );
             }
         }
@@ -519,27 +473,6 @@ impl ChipTarget<'_> {
             self.guard.relocked();
         }
         Ok(all_set)
-    }
-}
-
-/// A FLASH register with lock bits that raw writes can clear.
-struct LockRegister {
-    name: &'static str,
-    address: u32,
-    /// The lock bits and their names, all set when locked.
-    locks: &'static [(u32, &'static str)],
-    /// The register's value with the locks set and nothing started.
-    relocked: fn(u32) -> u32,
-}
-
-impl LockRegister {
-    /// The names of the lock bits clear in `value`.
-    fn clear_locks(&self, value: u32) -> Vec<&'static str> {
-        self.locks
-            .iter()
-            .filter(|(bit, _)| value & bit == 0)
-            .map(|&(_, name)| name)
-            .collect()
     }
 }
 
@@ -625,13 +558,9 @@ impl SingleThreadBase for ChipTarget<'_> {
     fn write_addrs(&mut self, start_addr: u32, data: &[u8]) -> TargetResult<(), Self> {
         self.refuse_if_observer("writing memory")?;
         let policy = self.guard.policy;
-        let verdict = if self.is_g4_target() {
-            check_raw_write_g4(start_addr, data, policy, |register| {
-                self.read_g4_register(register).ok()
-            })
-        } else {
-            check_raw_write(start_addr, data, policy, || self.read_optcr().ok())
-        };
+        let rules = self.family.gdb.guard();
+        let verdict =
+            rules.check_raw_write(start_addr, data, policy, &mut |a| self.read_word(a).ok());
         let accepted = match verdict {
             Ok(accepted) => accepted,
             Err(refusal) => {
@@ -722,28 +651,17 @@ impl MemoryMap for ChipTarget<'_> {
                 if held.is_none() {
                     *held = Some(soft("the chip", self.chip.lock().map_err(Into::into))?);
                 }
-                let session = held.as_mut().expect("just taken");
+                let Some(session) = held.as_mut() else {
+                    return Err(TargetError::NonFatal);
+                };
                 let mut core = soft("core", session.core(0))?;
                 soft(
                     "reading the flash configuration",
-                    read_live_flash(&mut core, &self.target_name),
+                    self.family.gdb.live_flash(&mut core, &self.target_name),
                 )?
             };
-            let fallback_kb = crate::chip::Part::from_name(&self.target_name)
-                .map(|p| p.flash_kb)
-                .unwrap_or(2048);
-            let xml = match &live.g4 {
-                Some(g4) => super::memory_map::g4_memory_map_xml(g4),
-                None => memory_map_xml(live.layout.as_ref(), fallback_kb),
-            };
-            log::debug!(
-                "memory map for nDBANK={} ({})",
-                u8::from(live.ndbank()),
-                live.layout
-                    .as_ref()
-                    .map_or("layout unknown".to_string(), |l| l.summary())
-            );
-            *doc = xml.into_bytes();
+            log::debug!("memory map for {}", live.summary);
+            *doc = live.memory_map.into_bytes();
         }
         let len = length.min(buf.len());
         Ok(copy_chunk(&doc, offset, &mut buf[..len]))

@@ -1,6 +1,7 @@
 //! The one change path. Every caller — the CLI, the GDB monitor, a library user — puts what its
-//! user asked for into a [`Request`], hands it to [`change`], and words the [`Report`] or the
-//! refusal ([`Error`]) in its own terms. The steps (read and identify, plan, dry run,
+//! user asked for into a [`Request`], hands it to [`change_with`] with its family's steps
+//! ([`FamilySteps`]; the edges do so through [`super::OptionFamily`]), and words the [`Report`]
+//! or the refusal ([`Error`]) in its own terms. The steps (read and identify, plan, dry run,
 //! confirmations, apply with load and verify) happen here, once, in this order:
 //!
 //! 1. attach ([`Link::session`]), read, identify the part against the target name;
@@ -20,13 +21,9 @@
 
 use probe_rs::Session;
 
-use crate::chip::{Field, Part};
-
+use super::apply::ApplyOptions;
+use super::confirm::{Confirmation, Consents};
 use super::error::{AttachError, Error, LeftState};
-use super::parse::Change;
-use super::plan::{Confirmation, Consents, Plan, PlanError};
-use super::program::{self, ApplyOptions, Outcome};
-use super::read::{self, OptionBytes};
 
 /// Where the engine gets its debug session from: asked first, since every refusal but a
 /// malformed request (refused by the caller's parser) depends on the chip.
@@ -81,9 +78,9 @@ impl Link for Session {
     }
 }
 
-/// What is asked for. `C` is the family's change type and `F` its field type (F7 by default).
+/// What is asked for. `C` is the family's change type and `F` its field type.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action<C = Change, F = Field> {
+pub enum Action<C, F> {
     /// Read and decode the option bytes; with a field, refuse when this part does not have it
     /// (`ndbank` on an STM32F74x, `DBANK` on an STM32G43x).
     Show {
@@ -104,9 +101,9 @@ pub enum RunAfter {
 }
 
 /// One request to the option-byte engine, for the family whose change and field types are `C`
-/// and `F` (F76x/F77x by default).
+/// and `F`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request<C = Change, F = Field> {
+pub struct Request<C, F> {
     /// Show or change.
     pub action: Action<C, F>,
     /// Plan and report only; the chip is read, never written.
@@ -147,9 +144,9 @@ impl<C, F> Request<C, F> {
     }
 }
 
-/// What a request came to, when it was not refused, for family `S` (F76x/F77x by default).
+/// What a request came to, when it was not refused, for family `S`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Report<S: FamilySteps = F7> {
+pub enum Report<S: FamilySteps> {
     /// `Show`: the snapshot and the part it was identified as.
     Shown {
         /// The option registers, the stored option bytes and the identity.
@@ -182,7 +179,7 @@ pub enum Report<S: FamilySteps = F7> {
 
 /// What the engine tells its caller while it works (`P`: the family's plan).
 #[derive(Clone, Copy, Debug)]
-pub enum Event<'a, P = Plan> {
+pub enum Event<'a, P> {
     /// The plan is made; shown before any refusal or write, so the user sees what the change
     /// would do (and why it may be refused).
     Planned(&'a P),
@@ -208,21 +205,9 @@ pub trait FamilyPlan {
     }
 }
 
-impl FamilyPlan for Plan {
-    fn is_noop(&self) -> bool {
-        Plan::is_noop(self)
-    }
-    fn unconfirmed(&self, consents: Consents) -> Vec<Confirmation> {
-        Plan::unconfirmed(self, consents)
-    }
-    fn check_confirmations(&self, consents: Consents) -> Result<(), Error> {
-        Plan::check_confirmations(self, consents)
-    }
-}
-
 /// A chip family as the change path sees it: its types (field, change, snapshot, part, plan,
-/// outcome) and its steps. F76x/F77x ([`F7`]) and STM32G47x/G48x
-/// ([`G4`](crate::optbytes::g4::G4)) implement it; the order of the steps is the engine's.
+/// outcome) and its steps. Each family implements it in its own folder (`optbytes/<family>/`);
+/// the order of the steps is the engine's.
 pub trait FamilySteps {
     /// A field name as the reference manual spells it.
     type Field: Copy + std::fmt::Debug + PartialEq + Eq;
@@ -258,60 +243,12 @@ pub trait FamilySteps {
     ) -> Result<Self::Outcome, Error>;
 }
 
-/// STM32F76x/F77x and F74x/F75x: FLASH_OPTCR/OPTCR1, OPTSTRT, values loaded by a system reset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct F7;
-
-impl FamilySteps for F7 {
-    type Field = Field;
-    type Change = Change;
-    type Snapshot = OptionBytes;
-    type Part = Part;
-    type Plan = Plan;
-    type Outcome = Outcome;
-
-    fn inspect(&self, session: &mut Session) -> Result<(OptionBytes, Part), Error> {
-        read::inspect(session)
-    }
-
-    fn check_field(&self, part: &Part, field: Field) -> Result<(), Error> {
-        if field.exists_on(part) {
-            Ok(())
-        } else {
-            Err(PlanError::FieldNotOnPart { field, part: *part }.into())
-        }
-    }
-
-    fn plan(&self, snapshot: &OptionBytes, part: &Part, changes: &[Change]) -> Result<Plan, Error> {
-        read::plan_snapshot(snapshot, part, changes)
-    }
-
-    fn apply(
-        &self,
-        link: &mut dyn Link,
-        plan: &Plan,
-        opts: &ApplyOptions,
-        progress: &mut dyn FnMut(&str),
-    ) -> Result<Outcome, Error> {
-        program::apply(session(link)?, plan, opts, progress)
-    }
-}
-
 pub(crate) fn session(link: &mut dyn Link) -> Result<&mut Session, Error> {
     link.session().map_err(Error::Attach)
 }
 
-/// Run `request` against the F76x/F77x chip behind `link`: see the module documentation for
-/// the steps.
-pub fn change(
-    link: &mut dyn Link,
-    request: &Request,
-    events: &mut dyn FnMut(Event<'_>),
-) -> Result<Report, Error> {
-    change_with(&F7, link, request, events)
-}
-
-/// [`change`] with the family given.
+/// Run `request` against the chip behind `link` with `family`'s steps: see the module
+/// documentation for the steps.
 pub fn change_with<S: FamilySteps>(
     family: &S,
     link: &mut dyn Link,
@@ -382,8 +319,8 @@ fn core_halted(link: &mut dyn Link) -> Result<bool, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optbytes::parse::parse_changes;
-    use crate::optbytes::plan::Consent;
+    use crate::optbytes::confirm::Consent;
+    use crate::optbytes::f7::{change, parse_changes, F7Request as Request};
 
     /// A link without a probe, counting how often it was asked.
     struct NoProbe(u32);

@@ -4,10 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::chip::{OptionWords, PartError};
-
-use super::parse::ParseError;
-use super::plan::{Confirmation, PlanError};
+use super::confirm::Confirmation;
 
 /// Why a caller could not provide the debug session (its own error, with its own context).
 pub type AttachError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -97,21 +94,73 @@ pub enum ErrorCategory {
     Verify,
 }
 
+/// A family's own refusal of a request, in its own terms: a `FIELD=VALUE` it cannot read, a
+/// field its part does not have, a change its rules forbid. The family's error is inside; the
+/// engine only knows whether it is bad input (exit 2) or a refusal (exit 3).
+#[derive(Debug)]
+pub struct FamilyError {
+    kind: FamilyErrorKind,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+/// What a [`FamilyError`] is to the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FamilyErrorKind {
+    /// The words were not understood (unknown field, bad value): shown as they are.
+    Input,
+    /// The request does not fit this part or breaks the family's rules; nothing was written.
+    Refused,
+}
+
+impl FamilyError {
+    /// Words the family could not read.
+    pub fn input(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        FamilyError {
+            kind: FamilyErrorKind::Input,
+            error: Box::new(error),
+        }
+    }
+
+    /// A request the family refuses.
+    pub fn refused(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        FamilyError {
+            kind: FamilyErrorKind::Refused,
+            error: Box::new(error),
+        }
+    }
+
+    /// Input or refusal.
+    pub fn kind(&self) -> FamilyErrorKind {
+        self.kind
+    }
+
+    /// The family's error, when it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.error.downcast_ref()
+    }
+}
+
+impl fmt::Display for FamilyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            FamilyErrorKind::Input => write!(f, "{}", self.error),
+            FamilyErrorKind::Refused => write!(f, "{}; option bytes unchanged", self.error),
+        }
+    }
+}
+
+impl std::error::Error for FamilyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
 /// An option-byte engine error.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A FIELD=VALUE argument is malformed.
+    /// A family's refusal of the request or of its words.
     #[error(transparent)]
-    Parse(#[from] ParseError),
-    /// The request does not fit this part.
-    #[error("{0}; option bytes unchanged")]
-    Plan(#[from] PlanError),
-    /// A G4 request does not fit this part or is refused by G4's rules.
-    #[error("{0}; option bytes unchanged")]
-    G4Plan(#[from] crate::optbytes::g4::G4PlanError),
-    /// A G4 FIELD=VALUE argument is malformed.
-    #[error(transparent)]
-    G4Parse(#[from] crate::optbytes::g4::parse::G4ParseError),
+    Family(#[from] FamilyError),
     /// A change needs confirmations that were not given. Each caller says in its own words how
     /// to give them; [`Error::what`] says what the change does.
     #[error("refused: {}; option bytes unchanged", reasons(.missing))]
@@ -122,12 +171,12 @@ pub enum Error {
     /// The caller could not provide a debug session (opening the probe failed).
     #[error(transparent)]
     Attach(AttachError),
-    /// The chip is not a supported part.
+    /// The chip is not a supported part (the family's identification error inside).
     #[error("unsupported chip: {source}; {state}")]
     UnsupportedChip {
         /// Why.
         #[source]
-        source: PartError,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
         /// State left.
         state: LeftState,
     },
@@ -159,32 +208,7 @@ pub enum Error {
         /// State left.
         state: LeftState,
     },
-    /// The flash interface raised error flags during option programming.
-    #[error("option programming failed: FLASH_SR = {sr:#010x} ({}); {state}", crate::chip::registers::flash_sr_flag_names(*.sr).join(", "))]
-    FlashFlags {
-        /// FLASH_SR as read.
-        sr: u32,
-        /// State left.
-        state: LeftState,
-    },
-    /// The key sequence did not clear OPTLOCK.
-    #[error("unlock failed: FLASH_OPTCR.OPTLOCK is still set after the key sequence (FLASH_OPTKEYR refuses keys until the next reset); {state}")]
-    UnlockFailed {
-        /// State left.
-        state: LeftState,
-    },
-    /// The programmed option values no longer match the plan.
-    #[error("the option bytes changed since the plan was made (planned from OPTCR {:#010x} OPTCR1 {:#010x}, chip has OPTCR {:#010x} OPTCR1 {:#010x}); {state}", .planned.optcr, .planned.optcr1, .found.optcr, .found.optcr1)]
-    StalePlan {
-        /// Words the plan was made from.
-        planned: OptionWords,
-        /// Words on the chip.
-        found: OptionWords,
-        /// State left.
-        state: LeftState,
-    },
-    /// FLASH_SR raised error flags during option programming (families whose flag names differ
-    /// from F7's).
+    /// FLASH_SR raised error flags during option programming.
     #[error("option programming failed: FLASH_SR = {sr:#010x} ({}); {state}", .flags.join(", "))]
     FlashSr {
         /// FLASH_SR as read.
@@ -204,7 +228,7 @@ pub enum Error {
         /// State left.
         state: LeftState,
     },
-    /// The stored option values no longer match the plan (families other than F7).
+    /// The stored option values no longer match the plan.
     #[error("the option bytes changed since the plan was made (planned from {planned}, chip has {found}); {state}")]
     StaleOptions {
         /// What the plan was made from.
@@ -240,18 +264,16 @@ impl Error {
     /// Exit-code category.
     pub fn category(&self) -> ErrorCategory {
         match self {
-            Error::Parse(_) | Error::G4Parse(_) => ErrorCategory::Usage,
-            Error::Plan(_)
-            | Error::G4Plan(_)
-            | Error::Unconfirmed { .. }
-            | Error::UnsupportedChip { .. }
-            | Error::WrongChip { .. } => ErrorCategory::Refused,
+            Error::Family(e) => match e.kind() {
+                FamilyErrorKind::Input => ErrorCategory::Usage,
+                FamilyErrorKind::Refused => ErrorCategory::Refused,
+            },
+            Error::Unconfirmed { .. } | Error::UnsupportedChip { .. } | Error::WrongChip { .. } => {
+                ErrorCategory::Refused
+            }
             Error::Attach(_)
             | Error::Probe { .. }
             | Error::BusyTimeout { .. }
-            | Error::FlashFlags { .. }
-            | Error::UnlockFailed { .. }
-            | Error::StalePlan { .. }
             | Error::FlashSr { .. }
             | Error::LockStuck { .. }
             | Error::StaleOptions { .. }
@@ -263,19 +285,13 @@ impl Error {
     /// The state the chip is left in, if the error carries one.
     pub fn left_state(&self) -> Option<LeftState> {
         match self {
-            Error::Parse(_)
-            | Error::G4Parse(_)
-            | Error::Plan(_)
-            | Error::G4Plan(_)
-            | Error::Unconfirmed { .. }
-            | Error::Attach(_) => Some(LeftState::UNTOUCHED),
+            Error::Family(_) | Error::Unconfirmed { .. } | Error::Attach(_) => {
+                Some(LeftState::UNTOUCHED)
+            }
             Error::UnsupportedChip { state, .. }
             | Error::WrongChip { state, .. }
             | Error::Probe { state, .. }
             | Error::BusyTimeout { state, .. }
-            | Error::FlashFlags { state, .. }
-            | Error::UnlockFailed { state }
-            | Error::StalePlan { state, .. }
             | Error::FlashSr { state, .. }
             | Error::LockStuck { state, .. }
             | Error::StaleOptions { state, .. }
@@ -312,19 +328,11 @@ impl Error {
 
     fn state_mut(&mut self) -> Option<&mut LeftState> {
         match self {
-            Error::Parse(_)
-            | Error::G4Parse(_)
-            | Error::Plan(_)
-            | Error::G4Plan(_)
-            | Error::Unconfirmed { .. }
-            | Error::Attach(_) => None,
+            Error::Family(_) | Error::Unconfirmed { .. } | Error::Attach(_) => None,
             Error::UnsupportedChip { state, .. }
             | Error::WrongChip { state, .. }
             | Error::Probe { state, .. }
             | Error::BusyTimeout { state, .. }
-            | Error::FlashFlags { state, .. }
-            | Error::UnlockFailed { state }
-            | Error::StalePlan { state, .. }
             | Error::FlashSr { state, .. }
             | Error::LockStuck { state, .. }
             | Error::StaleOptions { state, .. }
@@ -393,8 +401,9 @@ mod tests {
 
     #[test]
     fn messages_and_categories() {
-        let e = Error::FlashFlags {
+        let e = Error::FlashSr {
             sr: 0x10,
+            flags: vec!["WRPERR"],
             state: LeftState::UNCHANGED_LOCKED,
         };
         assert_eq!(

@@ -12,9 +12,8 @@ use sim_core::{Core, HaltReason, Stop};
 
 use super::bus::{Bus, BusError, ChipEvent};
 use super::dap::Dap;
-use super::family::{core_config, Model};
+use super::family::FamilyModel;
 use super::faults::Faults;
-use super::flash::{Flash, OptionStore};
 use super::variant::Variant;
 
 /// Core cycles run between two looks at the debugger's requests while the core runs.
@@ -57,17 +56,12 @@ pub struct Chip {
 }
 
 impl Chip {
-    /// An F7 chip whose option store holds `store`.
-    pub fn new(variant: Variant, store: OptionStore) -> Self {
-        Self::with_model(variant, Model::F7(Flash::new(variant, store)))
-    }
-
     /// A chip of `variant`'s family around its family model, as after power-on.
-    pub fn with_model(variant: Variant, model: Model) -> Self {
+    pub fn with_model(variant: Variant, model: Box<dyn FamilyModel>) -> Self {
         let mut chip = Chip {
             variant,
             bus: Bus::new(variant, model),
-            core: Core::new(core_config(variant.family)),
+            core: Core::new(variant.family.core_config()),
             dap: Dap::new(),
             faults: Faults::default(),
             in_reset: false,
@@ -104,13 +98,13 @@ impl Chip {
     /// Where the core finds its vector table after a reset (F7: FLASH_OPTCR1.BOOT_ADD0, BOOT0
     /// pin low; G4: main flash through the boot alias).
     fn boot_address(&self) -> u32 {
-        self.bus.flash.boot_address()
+        self.bus.model.boot_address()
     }
 
     /// Power-on: the FLASH interface loads its options, the peripherals and the whole core
     /// (debug registers included) reset.
     fn power_on_reset(&mut self) {
-        self.bus.flash.system_reset(Instant::now());
+        self.bus.model.power_on(Instant::now());
         self.bus.reset_peripherals();
         self.bus.events.clear();
         let vtor = self.boot_address();
@@ -122,7 +116,7 @@ impl Chip {
     /// from the boot address and halts there if DEMCR.VC_CORERESET is set. Debug registers,
     /// FPB, DWT and RAM keep their contents, as on silicon.
     pub fn system_reset(&mut self) {
-        self.bus.flash.system_reset(Instant::now());
+        self.bus.model.system_reset(Instant::now());
         self.bus.reset_peripherals();
         self.bus.events.clear();
         let vtor = self.boot_address();
@@ -142,7 +136,6 @@ impl Chip {
     /// reconnect (reference §3 step 5, §12.2).
     fn option_load_reset(&mut self) {
         log::debug!("sim: OBL_LAUNCH: option load reset, the debug link drops");
-        self.bus.dbgmcu_cr = 0;
         self.bus.next_reset = super::periph::ResetCause::OptionLoad;
         self.power_on_reset();
         self.dap.drop_link();
@@ -227,7 +220,7 @@ impl Chip {
 
     /// RDP level 2 closes the debug port for good.
     pub fn debug_port_closed(&self) -> bool {
-        self.bus.flash.debug_port_closed()
+        self.bus.model.debug_port_closed()
     }
 
     /// NRST: held low, the core does not run; released, the chip comes out of reset.

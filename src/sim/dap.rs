@@ -2,7 +2,8 @@
 
 use super::chip::Chip;
 
-/// SW-DP DPIDR of the STM32F7 (designer ARM, DPv2).
+/// SW-DP DPIDR of the STM32F7 (designer ARM, DPv2), which the simulated G4 answers too: the
+/// default of [`super::family::SimFamily::dpidr`].
 pub const DPIDR: u32 = 0x5BA0_2477;
 /// AHB-AP IDR (MEM-AP, AMBA AHB).
 pub const AP_IDR: u32 = 0x7477_0001;
@@ -107,7 +108,7 @@ impl Chip {
             // SWD after a line reset: the first transfer must read DPIDR; it reconnects.
             if !ap && read && a == 0x0 {
                 self.dap.link_lost = false;
-                return Ack::Ok(DPIDR);
+                return Ack::Ok(self.variant.family.dpidr());
             }
             return Ack::NoResponse;
         }
@@ -144,7 +145,7 @@ impl Chip {
     fn dp_transfer(&mut self, read: bool, a: u8, value: u32) -> Ack {
         let dp_bank = self.dap.select & 0xF;
         match (read, a) {
-            (true, 0x0) => Ack::Ok(DPIDR),
+            (true, 0x0) => Ack::Ok(self.variant.family.dpidr()),
             (false, 0x0) => {
                 let mut clear = 0;
                 if value & abort::STKCMPCLR != 0 {

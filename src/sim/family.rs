@@ -1,120 +1,150 @@
-//! The seam between the common simulator (bus, debug block, CPU, DAP, probe, socket, state,
-//! faults) and the one model per chip family: which model answers the family's regions, and
-//! the parameters of the family's Cortex-M core.
+//! The seam between the common simulator (bus, Cortex-M core, debug port, probe, socket, state,
+//! faults) and the one model per chip family.
 //!
-//! The F7 model is [`Flash`] with the F7 memory map that [`super::bus`] has always held; the G4
-//! model is [`G4Model`], which owns everything below the private peripheral bus.
+//! A family registers one [`SimFamily`] in [`FAMILIES`] (the `families!` line of
+//! `sim/mod.rs`): which part names it simulates, its Cortex-M core and debug port, and how to
+//! make its [`FamilyModel`] — factory-fresh or from a state file. The model owns everything of
+//! the chip below the private peripheral bus (memories, FLASH controller and option store, boot
+//! peripherals) and the debug registers the core passes on (DBGMCU, wherever the family has
+//! it); the bus only hands it the accesses. Each family does this in its own folder
+//! (`sim/<family>/`), written from the reference facts.
 
-use std::ops::{Deref, DerefMut};
+use std::any::Any;
+use std::fmt;
 use std::time::Instant;
 
-use super::flash::{Flash, OptionStore, RdpLevel};
-use super::g4::G4Model;
-use super::g4_flash::G4OptionStore;
-use super::variant::{Family, Variant};
+use super::bus::{BusError, ChipEvent, Initiator};
+use super::periph::BootPeripherals;
+use super::variant::Variant;
 
-/// The family model of one simulated chip.
-pub enum Model {
-    F7(Flash),
-    G4(G4Model),
+/// The non-volatile state of a model, as the state file keeps it.
+pub struct SavedState<'a> {
+    /// The model's own fields, each a line `  "name": value,` (its option store).
+    pub fields: String,
+    /// The flash array as two physical halves (the file keeps their non-erased chunks).
+    pub halves: [&'a [u8]; 2],
+    /// Fields after the flash, each `,\n  "name": value` (the F7's OTP area).
+    pub tail: String,
 }
 
-impl Model {
-    /// A factory-fresh model for `variant`.
-    pub fn factory(variant: Variant) -> Self {
-        match variant.family {
-            Family::F7 => Model::F7(Flash::new(variant, OptionStore::factory(&variant))),
-            Family::G4 => Model::G4(G4Model::new(variant, G4OptionStore::factory())),
-        }
+/// Builds a family model on the simulator thread (a model holds the chip's serial lines, which
+/// stay on that thread): what a state file restores to.
+pub type ModelBuilder = Box<dyn FnOnce() -> Box<dyn FamilyModel> + Send>;
+
+/// One family's chip below the private peripheral bus. It lives on the simulator thread.
+pub trait FamilyModel {
+    /// Reads `size` bytes (1, 2 or 4, aligned) at `address`; the value is right-aligned. Every
+    /// address the core does not answer itself comes here.
+    fn read(
+        &mut self,
+        address: u32,
+        size: u32,
+        who: Initiator,
+        now: Instant,
+    ) -> Result<u32, BusError>;
+
+    /// Writes `size` bytes (1, 2 or 4, aligned) of `value` at `address`.
+    fn write(
+        &mut self,
+        address: u32,
+        value: u32,
+        size: u32,
+        who: Initiator,
+        now: Instant,
+    ) -> Result<(), BusError>;
+
+    /// What the chip must do after the last accesses (an option load that resets it).
+    fn take_events(&mut self) -> Vec<ChipEvent> {
+        Vec::new()
     }
 
-    pub fn f7(&self) -> Option<&Flash> {
-        match self {
-            Model::F7(f) => Some(f),
-            Model::G4(_) => None,
-        }
-    }
+    /// System reset (SYSRESETREQ, NRST): the FLASH interface resets; whether it loads the option
+    /// store is the family's.
+    fn system_reset(&mut self, now: Instant);
 
-    pub fn f7_mut(&mut self) -> Option<&mut Flash> {
-        match self {
-            Model::F7(f) => Some(f),
-            Model::G4(_) => None,
-        }
-    }
-
-    pub fn g4(&self) -> Option<&G4Model> {
-        match self {
-            Model::G4(g) => Some(g),
-            Model::F7(_) => None,
-        }
-    }
-
-    pub fn g4_mut(&mut self) -> Option<&mut G4Model> {
-        match self {
-            Model::G4(g) => Some(g),
-            Model::F7(_) => None,
-        }
-    }
-
-    /// System reset (SYSRESETREQ, NRST). The F7 loads its option store here; the G4 does not
-    /// (only OBL_LAUNCH or a power-on reset do).
-    pub fn system_reset(&mut self, now: Instant) {
-        match self {
-            Model::F7(f) => f.reset(now),
-            Model::G4(g) => g.system_reset(),
-        }
-    }
+    /// Power-on (and the reset of an option load, which is one): the debug domain's DBGMCU_CR
+    /// clears, then as [`FamilyModel::system_reset`].
+    fn power_on(&mut self, now: Instant);
 
     /// Where the core finds its vector table after a reset.
-    pub fn boot_address(&self) -> u32 {
-        match self {
-            // FLASH_OPTCR1.BOOT_ADD0 (BOOT0 pin low) counts 16 KB units.
-            Model::F7(f) => (f.store().optcr1 & 0xFFFF) << 14,
-            Model::G4(g) => g.boot_address(),
-        }
-    }
+    fn boot_address(&self) -> u32;
 
-    /// RDP level 2: the debug port no longer answers.
-    pub fn debug_port_closed(&self) -> bool {
-        match self {
-            Model::F7(f) => f.rdp() == RdpLevel::Level2,
-            Model::G4(g) => g.debug_port_closed(),
-        }
-    }
+    /// RDP level 2 loaded: the debug port no longer answers.
+    fn debug_port_closed(&self) -> bool;
 
     /// Changes whenever the non-volatile content (array, OTP, option store) may have changed.
-    pub fn generation(&self) -> u64 {
-        match self {
-            Model::F7(f) => f.generation,
-            Model::G4(g) => g.generation,
-        }
+    fn generation(&self) -> u64;
+
+    /// The boot peripherals (RCC, PWR, GPIO, the virtual COM port UART).
+    fn peripherals(&self) -> &dyn BootPeripherals;
+
+    /// The same, to change.
+    fn peripherals_mut(&mut self) -> &mut dyn BootPeripherals;
+
+    /// The non-volatile state for the state file.
+    fn saved(&self) -> SavedState<'_>;
+
+    /// The model itself, for a test or a tool that knows its family.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// One family the simulator can be.
+pub trait SimFamily: Sync {
+    /// The family's short name, e.g. `STM32F7`.
+    fn name(&self) -> &'static str;
+
+    /// The part a probe-rs target name (upper case, package suffix allowed) is, if this family
+    /// simulates it.
+    fn variant(&self, upper: &str) -> Option<Variant>;
+
+    /// The parts it simulates, in words, for the refusal of another name.
+    fn parts(&self) -> &'static str;
+
+    /// The family's Cortex-M core.
+    fn core_config(&self) -> sim_core::Config;
+
+    /// A factory-fresh model of `variant`, as after power-on.
+    fn factory(&self, variant: Variant) -> Box<dyn FamilyModel>;
+
+    /// A model of `variant` from a state file (its JSON document and the flash halves), as
+    /// after power-on, built when the simulator starts; `Err` says what the file lacks.
+    fn restore(
+        &self,
+        variant: Variant,
+        file: &serde_json::Value,
+        halves: [Vec<u8>; 2],
+    ) -> Result<ModelBuilder, String>;
+
+    /// The UART a Nucleo board wires to its ST-LINK virtual COM port, e.g. `USART3`.
+    fn vcp_uart(&self) -> &'static str;
+
+    /// The SW-DP's DPIDR.
+    fn dpidr(&self) -> u32 {
+        super::dap::DPIDR
     }
 }
 
-/// The F7 model's own API, as the F7 tests and tools reach it (`chip.bus.borrow().flash.store()`).
-/// On a G4 chip this is a programming error: use [`Model::g4`].
-impl Deref for Model {
-    type Target = Flash;
-
-    fn deref(&self) -> &Flash {
-        self.f7()
-            .expect("the F7 FLASH model was asked for on a simulated G4 (use Model::g4)")
+impl fmt::Debug for dyn SimFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
-impl DerefMut for Model {
-    fn deref_mut(&mut self) -> &mut Flash {
-        self.f7_mut()
-            .expect("the F7 FLASH model was asked for on a simulated G4 (use Model::g4_mut)")
+impl PartialEq for dyn SimFamily {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
     }
 }
 
-/// The family's Cortex-M core: the F76x/F77x Cortex-M7 r1p0 with the double-precision FPv5
-/// FPU (FPBv2, 8 code comparators, 16 KB caches), the G4 Cortex-M4 r0p1 with FPv4-SP (FPBv1,
-/// 6 code comparators, bit-banding).
-pub fn core_config(family: Family) -> sim_core::Config {
-    match family {
-        Family::F7 => sim_core::Config::cortex_m7_dp(),
-        Family::G4 => sim_core::Config::cortex_m4f(),
+impl Eq for dyn SimFamily {}
+
+pub use super::FAMILIES;
+
+/// The parts every family simulates, in words.
+pub fn simulated_parts() -> String {
+    let parts: Vec<&str> = FAMILIES.iter().map(|f| f.parts()).collect();
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}, and {last}", rest.join(", ")),
+        _ => parts.join(""),
     }
 }

@@ -1,11 +1,11 @@
-//! A simulated STM32F76x/F77x or STM32G47x/G48x that probe-rs drives like a real board.
+//! A simulated STM32 (STM32F76x/F77x, STM32G47x/G48x) that probe-rs drives like a real board.
 //!
 //! The chip model (bus, FLASH controller and option store, boot peripherals, and the project's
-//! own Cortex-M7 or M4F core `sim_core` with its debug block) sits under probe-rs at the DAP
-//! level, so the code that drives hardware is the code every test runs. Common parts (bus,
-//! core, DAP, probe, socket, state, faults) plus one model per family ([`family`]: [`flash`] and the
-//! boot peripherals of [`f7`] for the F7, [`g4`] and [`g4_flash`] for the G4; the ST peripheral
-//! IP both share is in [`periph`]). See `docs/simulator.md`.
+//! own Cortex-M core `sim_core` with its debug block) sits under probe-rs at the DAP level, so
+//! the code that drives hardware is the code every test runs. Common parts (bus, core, DAP,
+//! probe, socket, state, faults) plus one model per family, each in its own folder ([`f7`],
+//! [`g4`]) and registered once in [`family::FAMILIES`]; the ST peripheral IP the families share
+//! is in [`periph`]. See `docs/simulator.md`.
 //!
 //! ```no_run
 //! use stm32_opts::sim::Simulator;
@@ -16,14 +16,10 @@
 pub mod bus;
 pub mod chip;
 pub mod dap;
-pub mod f7;
 pub mod family;
 pub mod faults;
-pub mod flash;
+// Models of families not wired in yet (their own folders, registered below once they are).
 pub mod g0;
-pub mod g4;
-pub mod g4_flash;
-pub mod geometry;
 pub mod glasgow;
 pub mod h7;
 pub mod periph;
@@ -32,18 +28,18 @@ pub mod state;
 pub mod variant;
 pub mod worker;
 
+families!(family::SimFamily: f7, g4);
+
 use std::path::Path;
 
 use probe_rs::probe::Probe;
 use probe_rs::{Permissions, Session};
 
 use chip::Chip;
-use family::Model;
-pub use flash::{FlashFaults, OptionStore, Timing};
-pub use g4_flash::{G4Faults, G4Flash, G4OptionStore, G4Timing};
+pub use family::{FamilyModel, SimFamily};
 pub use periph::uart_link::{Dropped, UartLink};
 pub use state::{StateError, StateFile};
-pub use variant::{Family, UnknownVariant, Variant};
+pub use variant::{UnknownVariant, Variant};
 pub use worker::{SimGone, SimHandle};
 
 /// Why a simulator could not be started.
@@ -59,6 +55,19 @@ pub enum SimError {
     Attach(#[from] probe_rs::Error),
 }
 
+/// Why a family's model could not be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(transparent)]
+    Gone(#[from] SimGone),
+    /// The chip is of another family than the model asked for.
+    #[error("{chip} is an {family} chip: it has no such model")]
+    OtherFamily {
+        chip: &'static str,
+        family: &'static str,
+    },
+}
+
 /// A running simulated chip. Cheap to clone; the chip lives until the last clone (and the last
 /// probe made from it) is dropped. With a state file, every change is saved before it is
 /// answered (see [`worker`]), and the file stays locked for this process until then.
@@ -71,8 +80,7 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// A factory-fresh chip (F7: OPTCR 0xFFFFAAFD, OPTCR1 0x00400080; G4: OPTR 0xFFEFF8AA;
-    /// erased flash).
+    /// A factory-fresh chip (erased flash, the family's factory option bytes).
     pub fn new(chip: &str) -> Result<Self, SimError> {
         Self::open(chip, None, None)
     }
@@ -83,8 +91,9 @@ impl Simulator {
         Self::open(chip, Some(path), None)
     }
 
-    /// A chip, persisted in `state` if given, whose virtual COM port UART (F7 USART3, G4
-    /// LPUART1) is connected to `uart` before its core runs its first instruction.
+    /// A chip, persisted in `state` if given, whose virtual COM port UART (the family's, see
+    /// [`SimFamily::vcp_uart`]) is connected to `uart` before its core runs its first
+    /// instruction.
     pub fn open(
         chip: &str,
         state: Option<&Path>,
@@ -116,8 +125,8 @@ impl Simulator {
                 // A new process is a power-on: the options load from the store, and the core
                 // boots from the restored flash.
                 let model = match saved {
-                    Some(saved) => saved.into_model(variant),
-                    None => Model::factory(variant),
+                    Some(saved) => saved(),
+                    None => variant.family.factory(variant),
                 };
                 let mut chip = Chip::with_model(variant, model);
                 if let Some(link) = link {
@@ -173,54 +182,18 @@ impl Simulator {
         self.handle.with(f)
     }
 
-    /// The F7 option store as programmed (what the next reset loads). Panics on a G4: use
-    /// [`Simulator::g4_option_store`].
-    pub fn option_store(&self) -> Result<OptionStore, SimGone> {
-        let store = self.with(|chip| chip.bus.flash.f7().map(|f| f.store()))?;
-        Ok(store.unwrap_or_else(|| panic!("{} has no F7 option store", self.variant.name)))
-    }
-
-    /// Sets how long BSY stays set for each FLASH operation (F7; panics on a G4: use
-    /// [`Simulator::with_g4_flash`]).
-    pub fn set_timing(&self, timing: Timing) -> Result<(), SimGone> {
-        self.with_f7_flash(move |flash| flash.timing = timing)
-    }
-
-    /// Injects FLASH-controller faults (stuck BSY, error flags on OPTSTRT) on an F7 (panics on
-    /// a G4: use [`Simulator::with_g4_flash`]).
-    pub fn inject_flash_faults(&self, faults: FlashFaults) -> Result<(), SimGone> {
-        self.with_f7_flash(move |flash| flash.faults = faults)
-    }
-
-    fn with_f7_flash(
+    /// Runs `f` on the chip's family model, if it is an `M` (tests and tools that know the
+    /// family: see each family's extension, e.g. `sim::f7::F7Sim`).
+    pub fn with_model<M: std::any::Any, R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut flash::Flash) + Send + 'static,
-    ) -> Result<(), SimGone> {
-        let done = self.with(move |chip| chip.bus.flash.f7_mut().map(f))?;
-        done.unwrap_or_else(|| panic!("{} has no F7 FLASH model", self.variant.name));
-        Ok(())
-    }
-
-    /// The G4 option store as programmed (what the next OBL_LAUNCH or power-on loads). Panics
-    /// on an F7: use [`Simulator::option_store`].
-    pub fn g4_option_store(&self) -> Result<G4OptionStore, SimGone> {
-        self.with_g4_flash(|flash| flash.store())
-    }
-
-    /// Runs `f` on a G4's FLASH model (timing, fault injection, inspection). Panics on an F7.
-    pub fn with_g4_flash<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut G4Flash) -> R + Send + 'static,
-    ) -> Result<R, SimGone> {
-        let result = self.with(move |chip| {
-            let bus = &mut chip.bus;
-            let g4 = bus.flash.g4_mut()?;
-            let result = f(&mut g4.flash);
-            // Whatever `f` changed is saved like any other change.
-            g4.generation += 1;
-            Some(result)
-        })?;
-        Ok(result.unwrap_or_else(|| panic!("{} has no G4 FLASH model", self.variant.name)))
+        f: impl FnOnce(&mut M) -> R + Send + 'static,
+    ) -> Result<R, ModelError> {
+        let variant = self.variant;
+        self.with(move |chip| chip.bus.model_mut::<M>().map(f))?
+            .ok_or(ModelError::OtherFamily {
+                chip: variant.name,
+                family: variant.family.name(),
+            })
     }
 
     /// Answers the `n`th DAP transfer from now with FAULT (n = 1 is the next one).

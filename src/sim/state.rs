@@ -1,10 +1,12 @@
 //! `--sim-state FILE`: the option store and the flash contents kept between runs, so that
 //! consecutive command-line runs behave like one board.
 //!
-//! The file is JSON: the chip variant, the option store, and the non-erased 1 KiB chunks of the
-//! physical flash array and the OTP area, in hex. An F7 file holds `optcr`/`optcr1` and `otp`;
-//! a G4 file holds `g4` (its option registers as stored) and no OTP (not modelled). Both keep
-//! the flash as two physical halves (on the G4: bank 1's and bank 2's half of the array).
+//! The file is JSON: the chip variant, the family model's option store (and whatever else it
+//! keeps: the F7's OTP area), and the non-erased 1 KiB chunks of the physical flash array, in
+//! hex, as two physical halves (on the G4: bank 1's and bank 2's half of the array). An F7 file
+//! holds `optcr`/`optcr1` and `otp`; a G4 file holds `g4` (its option registers as stored). The
+//! family reads and writes its own fields ([`super::family::FamilyModel::saved`],
+//! [`super::family::SimFamily::restore`]); this module the rest.
 //!
 //! A [`StateFile`] is the file in use by one simulated chip: it holds an exclusive lock for as
 //! long as the chip runs, and every save replaces the file atomically (a unique temporary file
@@ -27,11 +29,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::family::Model;
-use super::flash::{Flash, OptionStore, OTP_BYTES};
-use super::g4::G4Model;
-use super::g4_flash::G4OptionStore;
-use super::variant::{Family, Variant};
+use super::family::{FamilyModel, ModelBuilder};
+use super::variant::Variant;
 
 const FORMAT: &str = "stm32-opts simulated chip state";
 const VERSION: u32 = 1;
@@ -78,92 +77,22 @@ struct Chunk {
     hex: String,
 }
 
+/// What every state file holds, whatever the family: the family's own fields are read by the
+/// family from the whole document.
 #[derive(Deserialize)]
 struct Contents {
     format: String,
     version: u32,
     chip: String,
-    #[serde(default)]
-    optcr: Option<u32>,
-    #[serde(default)]
-    optcr1: Option<u32>,
-    #[serde(default)]
-    g4: Option<G4Options>,
     flash: Vec<Chunk>,
-    #[serde(default)]
-    otp: String,
 }
 
-/// The G4 option store as the file keeps it (the registers' stored values).
-#[derive(Deserialize)]
-struct G4Options {
-    optr: u32,
-    pcrop1sr: u32,
-    pcrop1er: u32,
-    wrp1ar: u32,
-    wrp1br: u32,
-    sec1r: u32,
-    pcrop2sr: u32,
-    pcrop2er: u32,
-    wrp2ar: u32,
-    wrp2br: u32,
-    sec2r: u32,
-}
-
-impl G4Options {
-    fn store(&self) -> G4OptionStore {
-        G4OptionStore {
-            optr: self.optr,
-            pcrop1sr: self.pcrop1sr,
-            pcrop1er: self.pcrop1er,
-            wrp1ar: self.wrp1ar,
-            wrp1br: self.wrp1br,
-            sec1r: self.sec1r,
-            pcrop2sr: self.pcrop2sr,
-            pcrop2er: self.pcrop2er,
-            wrp2ar: self.wrp2ar,
-            wrp2br: self.wrp2br,
-            sec2r: self.sec2r,
-            corrupt: [false; 12],
-        }
-    }
-}
-
-/// The option store of a saved chip.
-pub enum SavedOptions {
-    F7(OptionStore),
-    G4(G4OptionStore),
-}
-
-/// What a state file holds, ready to build a chip from.
-pub struct Saved {
-    pub options: SavedOptions,
-    pub halves: [Vec<u8>; 2],
-    /// The F7's OTP area (empty for a G4).
-    pub otp: Vec<u8>,
-}
-
-impl Saved {
-    /// The family model holding this state, as after a power-on.
-    pub fn into_model(self, variant: Variant) -> Model {
-        match self.options {
-            SavedOptions::F7(store) => {
-                let mut flash = Flash::new(variant, store);
-                flash.restore(self.halves, self.otp);
-                Model::F7(flash)
-            }
-            SavedOptions::G4(store) => {
-                let mut g4 = G4Model::new(variant, store);
-                g4.flash.restore_array(&self.halves.concat());
-                Model::G4(g4)
-            }
-        }
-    }
-}
+/// What a state file holds: the family model to build, as after a power-on.
+pub type Saved = ModelBuilder;
 
 /// Saves happen after every flash operation the debugger sees, so the encoding stays cheap even
 /// in an unoptimised build: one table lookup per byte, bulk copies, no per-byte formatting.
-fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     const PAIRS: [[u8; 2]; 256] = {
         let mut table = [[0u8; 2]; 256];
@@ -181,7 +110,7 @@ fn to_hex(bytes: &[u8]) -> String {
     String::from_utf8(out).expect("hex digits are ASCII")
 }
 
-fn from_hex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
@@ -208,7 +137,9 @@ fn load(path: &Path, variant: &Variant) -> Result<Option<Saved>, StateError> {
         path: path.into(),
         detail,
     };
-    let file: Contents = serde_json::from_str(&text).map_err(|e| foreign(e.to_string()))?;
+    let document: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| foreign(e.to_string()))?;
+    let file = Contents::deserialize(&document).map_err(|e| foreign(e.to_string()))?;
     if file.format != FORMAT || file.version != VERSION {
         return Err(foreign(format!(
             "format '{}' version {}",
@@ -237,28 +168,11 @@ fn load(path: &Path, variant: &Variant) -> Result<Option<Saved>, StateError> {
         let end = end.ok_or_else(|| foreign("flash chunk out of range".into()))?;
         target[chunk.offset..end].copy_from_slice(&data);
     }
-    let (options, otp) = match variant.family {
-        Family::F7 => {
-            let (Some(optcr), Some(optcr1)) = (file.optcr, file.optcr1) else {
-                return Err(foreign("no optcr/optcr1".into()));
-            };
-            let otp = from_hex(&file.otp)
-                .filter(|o| o.len() == OTP_BYTES)
-                .ok_or_else(|| foreign("bad OTP".into()))?;
-            (SavedOptions::F7(OptionStore { optcr, optcr1 }), otp)
-        }
-        Family::G4 => {
-            let g4 = file
-                .g4
-                .ok_or_else(|| foreign("no g4 option store".into()))?;
-            (SavedOptions::G4(g4.store()), Vec::new())
-        }
-    };
-    Ok(Some(Saved {
-        options,
-        halves,
-        otp,
-    }))
+    let model = variant
+        .family
+        .restore(*variant, &document, halves)
+        .map_err(foreign)?;
+    Ok(Some(model))
 }
 
 /// The state file of a running simulated chip, locked against every other user.
@@ -329,11 +243,8 @@ impl StateFile {
     /// Writes the chip's non-volatile state: to a unique temporary file beside the state file,
     /// flushed to disk, then renamed over it (and the directory flushed, so the rename itself
     /// survives a power cut). On any error the previous file is left as it was.
-    pub fn save(&mut self, variant: &Variant, model: &Model) -> Result<(), StateError> {
-        let text = match model {
-            Model::F7(flash) => serialize(variant, flash, &mut self.encoded),
-            Model::G4(g4) => serialize_g4(variant, g4, &mut self.encoded),
-        };
+    pub fn save(&mut self, variant: &Variant, model: &dyn FamilyModel) -> Result<(), StateError> {
+        let text = serialize(variant, model, &mut self.encoded);
         let write_err = |cause| StateError::Write {
             path: self.path.clone(),
             cause,
@@ -413,52 +324,21 @@ impl EncodedChunks {
 
 /// The file's JSON, written directly rather than through serde: the hex strings (up to 4 MiB)
 /// need no escaping, and serde's escaping scan costs more than the rest of a save.
-/// [`load`] reads it back with serde ([`Contents`]).
-fn serialize(variant: &Variant, flash: &Flash, encoded: &mut EncodedChunks) -> String {
+/// [`load`] reads it back with serde ([`Contents`], and the family its own fields).
+fn serialize(variant: &Variant, model: &dyn FamilyModel, encoded: &mut EncodedChunks) -> String {
     use std::fmt::Write as _;
-    let store = flash.store();
+    let saved = model.saved();
     let mut out = String::with_capacity(4096);
     let quoted = |text: &str| serde_json::to_string(text).expect("a string serializes");
     let _ = write!(
         out,
-        "{{\n  \"format\": {},\n  \"version\": {VERSION},\n  \"chip\": {},\n  \"optcr\": {},\n  \"optcr1\": {},\n  \"flash\": [",
+        "{{\n  \"format\": {},\n  \"version\": {VERSION},\n  \"chip\": {},\n{}  \"flash\": [",
         quoted(FORMAT),
         quoted(variant.name),
-        store.optcr,
-        store.optcr1,
+        saved.fields,
     );
-    let [low, high] = flash.halves();
-    write_chunks(&mut out, [low.as_slice(), high.as_slice()], encoded);
-    let _ = write!(out, ",\n  \"otp\": \"{}\"\n}}\n", to_hex(flash.otp()));
-    out
-}
-
-/// A G4's file: its option store under `g4`, the array as bank 1's and bank 2's halves.
-fn serialize_g4(variant: &Variant, g4: &G4Model, encoded: &mut EncodedChunks) -> String {
-    use std::fmt::Write as _;
-    let s = g4.store();
-    let mut out = String::with_capacity(4096);
-    let quoted = |text: &str| serde_json::to_string(text).expect("a string serializes");
-    let _ = write!(
-        out,
-        "{{\n  \"format\": {},\n  \"version\": {VERSION},\n  \"chip\": {},\n  \"g4\": {{ \"optr\": {}, \"pcrop1sr\": {}, \"pcrop1er\": {}, \"wrp1ar\": {}, \"wrp1br\": {}, \"sec1r\": {}, \"pcrop2sr\": {}, \"pcrop2er\": {}, \"wrp2ar\": {}, \"wrp2br\": {}, \"sec2r\": {} }},\n  \"flash\": [",
-        quoted(FORMAT),
-        quoted(variant.name),
-        s.optr,
-        s.pcrop1sr,
-        s.pcrop1er,
-        s.wrp1ar,
-        s.wrp1br,
-        s.sec1r,
-        s.pcrop2sr,
-        s.pcrop2er,
-        s.wrp2ar,
-        s.wrp2br,
-        s.sec2r,
-    );
-    let array = g4.flash.array();
-    let (low, high) = array.split_at(array.len() / 2);
-    write_chunks(&mut out, [low, high], encoded);
+    write_chunks(&mut out, saved.halves, encoded);
+    out.push_str(&saved.tail);
     out.push_str("\n}\n");
     out
 }

@@ -33,7 +33,7 @@ struct Board {
 
 struct Persistence {
     file: StateFile,
-    /// `Model::generation` as last written to the file.
+    /// `FamilyModel::generation` as last written to the file.
     saved_generation: u64,
     /// The save that failed; the board answers nothing after it.
     failed: Option<Arc<StateError>>,
@@ -49,7 +49,7 @@ impl Board {
         if let Some(e) = &p.failed {
             return Err(SimGone::NotSaved(e.clone()));
         }
-        let model = &self.chip.bus.flash;
+        let model = &*self.chip.bus.model;
         if !force && model.generation() == p.saved_generation {
             return Ok(());
         }
@@ -130,7 +130,7 @@ impl SimHandle {
                 let chip = make();
                 let persistence = state.map(|file| Persistence {
                     file,
-                    saved_generation: chip.bus.flash.generation(),
+                    saved_generation: chip.bus.model.generation(),
                     failed: None,
                 });
                 let mut board = Board { chip, persistence };

@@ -6,6 +6,7 @@ use crate::cli_support;
 
 use cli_support::{bin, Board, RUN_TIMEOUT};
 use serde_json::Value;
+use stm32_opts::sim::g4::G4Sim;
 use stm32_opts::sim::Simulator;
 
 /// FLASH_OPTR.DBANK (RM0440; bit 22, active high).

@@ -8,7 +8,9 @@ use std::path::Path;
 use cli_support::{bin, Board};
 use predicates::prelude::*;
 use serde_json::Value;
-use stm32_opts::sim::{OptionStore, Simulator};
+use stm32_opts::sim::f7::F7Sim;
+use stm32_opts::sim::f7::OptionStore;
+use stm32_opts::sim::Simulator;
 
 const OPTCR_NDBANK: u64 = 1 << 29;
 const OPTCR_NDBOOT: u64 = 1 << 28;

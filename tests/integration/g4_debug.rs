@@ -13,6 +13,7 @@ use gdb_support::*;
 use predicates::prelude::*;
 use probe_rs::MemoryInterface;
 use stm32_opts::gdb::Server;
+use stm32_opts::sim::g4::G4Sim;
 use stm32_opts::sim::Simulator;
 
 const G474: &str = "STM32G474RE";

@@ -9,7 +9,9 @@ use probe_rs::Session;
 use stm32_opts::chip::g4::OptrField;
 use stm32_opts::optbytes::g4::{self, G4Change, G4Report, G4Request};
 use stm32_opts::optbytes::{AttachError, Event, Link, LockState, OptionsState};
-use stm32_opts::sim::{G4OptionStore, Simulator};
+use stm32_opts::sim::g4::G4OptionStore;
+use stm32_opts::sim::g4::G4Sim;
+use stm32_opts::sim::Simulator;
 
 const G474: &str = "STM32G474RE";
 /// FLASH_CR offset, LOCK and OPTLOCK (RM0440).

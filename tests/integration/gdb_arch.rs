@@ -13,9 +13,10 @@ use gdbstub::target::ext::base::singlethread::{
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::memory_map::{MemoryMap, MemoryMapOps};
 use gdbstub::target::{Target, TargetResult};
-use stm32_opts::chip::{BankMode, FlashLayout};
+use stm32_opts::chip::f7::FlashLayout;
+use stm32_opts::chip::BankMode;
 use stm32_opts::gdb::arch::{CortexM7, CortexM7Regs};
-use stm32_opts::gdb::memory_map::memory_map_xml;
+use stm32_opts::gdb::f7::memory_map::memory_map_xml;
 
 use gdb_support::*;
 

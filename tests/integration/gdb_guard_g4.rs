@@ -12,6 +12,7 @@ use crate::gdb_support;
 
 use gdb_support::*;
 use stm32_opts::gdb::{Server, ServerHandle};
+use stm32_opts::sim::g4::G4Sim;
 use stm32_opts::sim::Simulator;
 
 const G474RE: &str = "STM32G474RE";

@@ -10,6 +10,7 @@ mod cli_erase_fault;
 mod cli_g4;
 mod cli_input;
 mod cli_optbytes;
+mod detection;
 mod edges_agree;
 mod firmware_build;
 mod firmware_runs;

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use stm32_opts::optbytes::{self, ApplyOptions, LockState, OptionsState};
 use stm32_opts::sim::chip::CoreState;
-use stm32_opts::sim::{FlashFaults, OptionStore, Simulator};
+use stm32_opts::sim::f7::F7Sim;
+use stm32_opts::sim::f7::{F7Model, FlashFaults, OptionStore};
+use stm32_opts::sim::Simulator;
 
 /// FLASH_OPTCR, as an offset in the FLASH register block.
 const FLASH_OPTCR_OFFSET: u32 = 0x14;
@@ -17,7 +19,7 @@ const FLASH_SR_PGPERR: u32 = 1 << 6;
 
 /// FLASH_OPTCR as the chip holds it now (including OPTLOCK), read from the model directly.
 fn live_optcr(sim: &Simulator) -> u32 {
-    sim.with(|chip| chip.bus.flash.read_reg(FLASH_OPTCR_OFFSET, Instant::now()))
+    sim.with_model(|m: &mut F7Model| m.flash.read_reg(FLASH_OPTCR_OFFSET, Instant::now()))
         .unwrap()
 }
 
@@ -30,13 +32,13 @@ fn switch_to_dual_bank(
     sim: &Simulator,
     opts: &ApplyOptions,
     before_apply: impl FnOnce(&Simulator),
-) -> (Result<optbytes::Outcome, optbytes::Error>, Vec<String>) {
+) -> (Result<optbytes::f7::Outcome, optbytes::Error>, Vec<String>) {
     let mut session = sim.attach().expect("attach");
-    let changes = optbytes::parse_changes(["nDBANK=0"]).unwrap();
-    let prepared = optbytes::prepare(&mut session, &changes).expect("plan");
+    let changes = optbytes::f7::parse_changes(["nDBANK=0"]).unwrap();
+    let prepared = optbytes::f7::prepare(&mut session, &changes).expect("plan");
     before_apply(sim);
     let mut lines = Vec::new();
-    let result = optbytes::apply(&mut session, &prepared.plan, opts, &mut |l| {
+    let result = optbytes::f7::apply(&mut session, &prepared.plan, opts, &mut |l| {
         lines.push(l.to_string())
     });
     (result, lines)

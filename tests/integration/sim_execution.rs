@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use probe_rs::{CoreStatus, HaltReason, MemoryInterface, RegisterId};
 use sim_support::{flash_firmware, symbol};
+use stm32_opts::sim::f7::{F7Model, F7Sim};
 use stm32_opts::sim::Simulator;
 
 const TIMEOUT: Duration = Duration::from_millis(500);
@@ -91,10 +92,10 @@ fn halts_a_running_core_and_block_memory_round_trips() {
 fn dual_bank_chip_flashes_with_the_dual_algorithm() {
     let sim = Simulator::new("STM32F767ZI").unwrap();
     // Put the store in dual-bank mode as if programmed earlier, then reset to load it.
-    sim.with(|chip| {
-        let mut store = chip.bus.flash.store();
+    sim.with_model(|m: &mut F7Model| {
+        let mut store = m.flash.store();
         store.optcr &= !(1 << 29);
-        chip.bus.flash.set_store(store, std::time::Instant::now());
+        m.flash.set_store(store, std::time::Instant::now());
     })
     .unwrap();
     let mut session = sim.attach().unwrap();
@@ -142,10 +143,10 @@ fn an_instruction_the_simulator_cannot_model_locks_the_core_up_without_harming_t
 }
 
 fn dual_bank_store(sim: &Simulator) {
-    sim.with(|chip| {
-        let mut store = chip.bus.flash.store();
+    sim.with_model(|m: &mut F7Model| {
+        let mut store = m.flash.store();
         store.optcr &= !(1 << 29);
-        chip.bus.flash.set_store(store, std::time::Instant::now());
+        m.flash.set_store(store, std::time::Instant::now());
     })
     .unwrap();
 }

@@ -6,7 +6,9 @@ use crate::sim_support;
 use std::time::{Duration, Instant};
 
 use probe_rs::{Core, MemoryInterface};
-use stm32_opts::sim::{FlashFaults, Simulator, Timing};
+use stm32_opts::sim::f7::F7Sim;
+use stm32_opts::sim::f7::{FlashFaults, Timing};
+use stm32_opts::sim::Simulator;
 
 const KEYR: u64 = 0x4002_3C04;
 const OPTKEYR: u64 = 0x4002_3C08;

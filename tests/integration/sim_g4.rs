@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use probe_rs::probe::list::Lister;
 use probe_rs::{MemoryInterface, Permissions, Session};
+use stm32_opts::sim::g4::G4OptionStore;
+use stm32_opts::sim::g4::G4Sim;
 use stm32_opts::sim::glasgow::GlasgowServer;
-use stm32_opts::sim::{G4OptionStore, Simulator};
+use stm32_opts::sim::Simulator;
 
 use sim_support::g4::*;
 

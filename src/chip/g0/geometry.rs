@@ -21,7 +21,7 @@
 
 use serde::Serialize;
 
-use crate::chip::geometry::{hex32, size_text};
+use crate::chip::notation::{hex32, size_text};
 pub use crate::chip::BankMode;
 
 use super::part::has_bank_mode;

@@ -25,7 +25,7 @@
 
 use serde::Serialize;
 
-use crate::chip::geometry::size_text;
+use crate::chip::notation::size_text;
 
 /// DEV_ID of STM32G0B0/G0B1/G0C1 (DBG_IDCODE bits 11:0 at 0x4001_5800).
 pub const DEV_ID_G0B_G0C: u16 = 0x467;

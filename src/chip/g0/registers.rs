@@ -221,7 +221,7 @@ impl std::fmt::Display for FlashRegister {
 }
 
 /// The keys are the same in every STM32 family (reference §0).
-pub use crate::chip::registers::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
+pub use crate::chip::keys::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
 
 // ---------------------------------------------------------------------------------------------
 // FLASH_ACR (CMSIS `FLASH_ACR_*_Pos`).

@@ -9,8 +9,8 @@
 
 use serde::Serialize;
 
-use crate::chip::geometry::{hex32, size_text};
-pub use crate::chip::BankMode;
+pub use crate::chip::bank::BankMode;
+use crate::chip::notation::{hex32, size_text};
 
 use super::registers::page_erase_bits;
 

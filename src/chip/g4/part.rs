@@ -23,7 +23,7 @@
 
 use serde::Serialize;
 
-use crate::chip::geometry::size_text;
+use crate::chip::notation::size_text;
 
 /// DEV_ID of G43x/G44x (category 2): single bank, no DBANK.
 pub const DEV_ID_G43X: u16 = 0x468;

@@ -133,8 +133,24 @@ impl FlashRegister {
     }
 }
 
+/// The option registers: the values OPTSTRT commits and an option load loads, in register
+/// order.
+pub const OPTION_REGISTERS: [FlashRegister; 11] = [
+    FlashRegister::Optr,
+    FlashRegister::Pcrop1sr,
+    FlashRegister::Pcrop1er,
+    FlashRegister::Wrp1ar,
+    FlashRegister::Wrp1br,
+    FlashRegister::Pcrop2sr,
+    FlashRegister::Pcrop2er,
+    FlashRegister::Wrp2ar,
+    FlashRegister::Wrp2br,
+    FlashRegister::Sec1r,
+    FlashRegister::Sec2r,
+];
+
 /// The keys are the same in every STM32 family (reference §0).
-pub use crate::chip::registers::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
+pub use crate::chip::keys::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
 
 // ---------------------------------------------------------------------------------------------
 // FLASH_SR (CMSIS `FLASH_SR_*_Pos`).

@@ -23,7 +23,7 @@
 
 use serde::Serialize;
 
-use crate::chip::geometry::{hex32, size_text};
+use crate::chip::notation::{hex32, size_text};
 
 use super::registers::{
     sector_erase_bits, BankRegisters, BANK1_REGISTERS, BANK2_REGISTERS, BANK_ERASE_BITS,

@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use crate::chip::geometry::size_text;
+use crate::chip::notation::size_text;
 
 use super::identity::DEV_ID_H74X;
 

@@ -377,7 +377,7 @@ pub const BANK2_REGISTERS: BankRegisters = BankRegisters {
 };
 
 /// The keys are the same in every STM32 family (reference §0).
-pub use crate::chip::registers::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
+pub use crate::chip::keys::{FLASH_KEY1, FLASH_KEY2, FLASH_OPTKEY1, FLASH_OPTKEY2};
 
 // ---------------------------------------------------------------------------------------------
 // FLASH_CRx (CMSIS `FLASH_CR_*_Pos`). Note LOCK is bit 0 here (bit 31 on F7/G4).

@@ -1,26 +1,30 @@
 //! The STM32G47x/G48x family behind the change path: the facts of [`crate::chip::g4`] plus the
-//! OPTR controller's sequence, in the same steps as F76x/F77x ([`crate::optbytes::F7`]):
+//! OPTR controller's sequence ([`crate::optbytes::optr`]), in the same steps as every family:
 //!
 //! - [`parse`]: `FIELD=VALUE` for the FLASH_OPTR fields (pure);
 //! - [`read`](mod@read): identity, the option registers and the stored image at 0x1FFF_7800/0x1FFF_F800;
+//! - [`live`]: the flash layout the chip runs with now, for erase, the GDB server and `load`;
 //! - [`plan`](mod@plan): old → new words with diffs, confirmations, refusals and warnings (pure);
 //! - [`sequence`]: unlock KEYR/OPTKEYR only when locked, write, OPTSTRT, OBL_LAUNCH, re-attach,
 //!   verify, relock on every path;
-//! - [`report`]: the table, the JSON document and the plan in words.
+//! - [`report`]: the table, the JSON document and the plan in words;
+//! - [`words`]: the family's command (`bank`) and report words for the edges.
 
+pub mod live;
 pub mod parse;
 pub mod plan;
 pub mod read;
 pub mod report;
 pub mod sequence;
+pub mod words;
 
 use probe_rs::Session;
 
 use crate::chip::g4::{G4Part, OptrField};
 
+use super::apply::ApplyOptions;
 use super::change::{FamilySteps, Link};
 use super::error::Error;
-use super::program::ApplyOptions;
 
 pub use parse::{parse_g4_change, parse_g4_changes, G4Change};
 pub use plan::{plan_g4, G4FieldDiff, G4Plan, G4PlanError};
@@ -31,6 +35,9 @@ pub use sequence::G4Outcome;
 /// changed, but never DBANK): FLASH_OPTR and the WRP/PCROP/SEC words, OPTSTRT, OBL_LAUNCH.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct G4;
+
+/// The family's object, registered in [`crate::optbytes::FAMILIES`].
+pub static FAMILY: G4 = G4;
 
 impl FamilySteps for G4 {
     type Field = OptrField;

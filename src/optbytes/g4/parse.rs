@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::chip::g4::fields::{OptrField, FACTORY_OPTR};
-use crate::optbytes::parse::{parse_bool, parse_number};
+use crate::optbytes::values::{parse_bool, parse_number};
 
 /// RDP byte written for level 1 (HAL-G4 `OB_RDP_LEVEL_1`); any byte but 0xAA/0xCC is level 1.
 pub const RDP_LEVEL_1: u8 = 0xBB;
@@ -195,6 +195,12 @@ pub fn format_g4_value(field: OptrField, value: u32) -> String {
 /// The factory value of `field`.
 pub fn factory_value(field: OptrField) -> u32 {
     field.get(FACTORY_OPTR)
+}
+
+impl From<G4ParseError> for crate::optbytes::Error {
+    fn from(e: G4ParseError) -> Self {
+        crate::optbytes::error::FamilyError::input(e).into()
+    }
 }
 
 #[cfg(test)]

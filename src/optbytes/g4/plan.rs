@@ -9,9 +9,10 @@ use serde::Serialize;
 use crate::chip::g4::dangers::{assess, Danger, Refusal};
 use crate::chip::g4::{G4Layout, G4Options, G4Part, OptrField};
 use crate::chip::BankMode;
+use crate::optbytes::apply::{BUSY_TIMEOUT, BUSY_TIMEOUT_MASS_ERASE};
 use crate::optbytes::change::FamilyPlan;
+use crate::optbytes::confirm::{Confirmation, Consents};
 use crate::optbytes::error::Error;
-use crate::optbytes::plan::{Confirmation, Consents, BUSY_TIMEOUT, BUSY_TIMEOUT_MASS_ERASE};
 
 use super::parse::G4Change;
 use super::read::G4Snapshot;
@@ -276,12 +277,18 @@ pub fn algorithm_advice(part: &G4Part, mode: BankMode) -> String {
     }
 }
 
+impl From<G4PlanError> for crate::optbytes::Error {
+    fn from(e: G4PlanError) -> Self {
+        crate::optbytes::error::FamilyError::refused(e).into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::chip::g4::{G4Line, Refusal};
+    use crate::optbytes::confirm::Consent;
     use crate::optbytes::g4::parse::parse_g4_changes;
-    use crate::optbytes::plan::Consent;
 
     fn mk(current: G4Options, args: &[&str], part: G4Part) -> Result<G4Plan, G4PlanError> {
         plan_g4(current, &parse_g4_changes(args).unwrap(), &part)

@@ -8,26 +8,13 @@ use crate::chip::g4::registers::{
     FlashRegister, DBGMCU_IDCODE, FLASHSIZE_BASE, FLASH_CR_LOCK, FLASH_CR_OPTLOCK,
     OPTION_BYTES_BANK1_BASE, OPTION_BYTES_BANK2_BASE,
 };
-use crate::chip::g4::{G4Layout, G4Line, G4OptionImage, G4Options, G4Part};
-use crate::chip::part::PartError;
+use crate::chip::g4::{G4Layout, G4Line, G4OptionImage, G4Options, G4Part, G4PartError};
 
 use crate::optbytes::error::{Error, LeftState};
 use crate::optbytes::target::Target;
 
 /// The option registers in register order, as the snapshot reads them.
-pub const OPTION_REGISTERS: [FlashRegister; 11] = [
-    FlashRegister::Optr,
-    FlashRegister::Pcrop1sr,
-    FlashRegister::Pcrop1er,
-    FlashRegister::Wrp1ar,
-    FlashRegister::Wrp1br,
-    FlashRegister::Pcrop2sr,
-    FlashRegister::Pcrop2er,
-    FlashRegister::Wrp2ar,
-    FlashRegister::Wrp2br,
-    FlashRegister::Sec1r,
-    FlashRegister::Sec2r,
-];
+pub use crate::chip::g4::registers::OPTION_REGISTERS;
 
 /// What a G4 says it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -50,8 +37,8 @@ impl G4Identity {
     }
 
     /// The part.
-    pub fn part(&self) -> Result<G4Part, PartError> {
-        G4Part::from_ids(self.dev_id(), self.flash_size_kb).map_err(PartError::from)
+    pub fn part(&self) -> Result<G4Part, G4PartError> {
+        G4Part::from_ids(self.dev_id(), self.flash_size_kb)
     }
 
     /// e.g. "STM32G47x/G48x (DEV_ID 0x469, REV_ID 0x2000), 512 KB flash".
@@ -138,7 +125,7 @@ pub(crate) fn read_identity<T: Target + ?Sized>(t: &mut T) -> Result<G4Identity,
     let dev_id = (idcode & 0xFFF) as u16;
     if G4Line::from_dev_id(dev_id).is_none() {
         return Err(Error::UnsupportedChip {
-            source: crate::chip::g4::G4PartError::UnknownDevId { dev_id }.into(),
+            source: G4PartError::UnknownDevId { dev_id }.into(),
             state,
         });
     }
@@ -214,12 +201,12 @@ pub(crate) fn read_from<T: Target + ?Sized>(t: &mut T) -> Result<G4Snapshot, Err
 
 /// The part of the chip in `snapshot`, checked against the part named by `target_name`.
 pub fn identify(snapshot: &G4Snapshot, target_name: &str) -> Result<G4Part, Error> {
-    let unsupported = |source: PartError| Error::UnsupportedChip {
-        source,
+    let unsupported = |source: G4PartError| Error::UnsupportedChip {
+        source: source.into(),
         state: LeftState::UNTOUCHED,
     };
     let chip = snapshot.identity.part().map_err(unsupported)?;
-    let named = G4Part::from_name(target_name).map_err(|e| unsupported(e.into()))?;
+    let named = G4Part::from_name(target_name).map_err(unsupported)?;
     if named != chip {
         return Err(Error::WrongChip {
             detail: format!(

@@ -25,10 +25,10 @@ use crate::chip::g4::fields::{
 use crate::chip::g4::{
     AlgorithmFit, G4Layout, G4Options, G4Part, Meaning, OptrField, PcropArea, WrpVerdict,
 };
-use crate::chip::geometry::hex32;
+use crate::chip::notation::hex32;
 use crate::chip::{BankMode, RdpLevel};
-use crate::optbytes::plan::Confirmation;
-use crate::optbytes::report::{
+use crate::optbytes::confirm::Confirmation;
+use crate::optbytes::words::{
     write_field_change, write_no_change, write_plan_end, ConfirmWords, PlanFieldChange,
 };
 
@@ -36,8 +36,8 @@ use super::parse::format_g4_value;
 use super::plan::G4Plan;
 use super::read::{G4Snapshot, OPTION_REGISTERS};
 use super::sequence::G4Outcome;
+use crate::optbytes::apply::CoreAfter;
 use crate::optbytes::change::FamilyPlan;
-use crate::optbytes::program::CoreAfter;
 
 /// The layout of `part` in `mode`, in words (or why there is none).
 pub fn layout_text(part: &G4Part, mode: BankMode) -> String {

@@ -5,9 +5,10 @@
 use super::*;
 use crate::chip::g4::registers::*;
 use crate::chip::g4::{G4OptionImage, G4Part, OptrField};
+use crate::optbytes::apply::{ApplyOptions, CoreAfter};
+use crate::optbytes::error::{LockState, OptionsState};
 use crate::optbytes::g4::parse::parse_g4_changes;
 use crate::optbytes::g4::plan::plan_g4;
-use crate::optbytes::program::ApplyOptions;
 
 #[derive(Debug)]
 struct Fake {
@@ -232,11 +233,11 @@ fn single_bank_plan() -> G4Plan {
 fn run(fake: &mut Fake, plan: &G4Plan, opts: &ApplyOptions) -> Result<G4Outcome, Error> {
     let mut lines = Vec::new();
     let mut progress = |l: &str| lines.push(l.to_string());
-    if let Some(done) = program(fake, plan, opts, &mut progress)? {
+    if let Some(done) = sequence::program(&G4Optr, fake, plan, opts, &mut progress)? {
         return Ok(done);
     }
-    launch(fake, &mut progress);
-    verify_loaded(fake, plan, opts, &mut progress)
+    sequence::launch(&CONTROLLER, fake, &mut progress);
+    sequence::verify_loaded(&G4Optr, fake, plan, opts, &mut progress)
 }
 
 #[test]
@@ -358,12 +359,23 @@ fn a_lost_obl_launch_is_reported_and_relocked() {
     let mut fake = Fake::new();
     let plan = single_bank_plan();
     let mut progress = |_: &str| {};
-    assert!(
-        program(&mut fake, &plan, &ApplyOptions::default(), &mut progress)
-            .unwrap()
-            .is_none()
-    );
-    let e = verify_loaded(&mut fake, &plan, &ApplyOptions::default(), &mut progress).unwrap_err();
+    assert!(sequence::program(
+        &G4Optr,
+        &mut fake,
+        &plan,
+        &ApplyOptions::default(),
+        &mut progress
+    )
+    .unwrap()
+    .is_none());
+    let e = sequence::verify_loaded(
+        &G4Optr,
+        &mut fake,
+        &plan,
+        &ApplyOptions::default(),
+        &mut progress,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("did not reset"), "{e}");
     assert_eq!(e.left_state().unwrap().lock, LockState::Locked);
     assert_eq!(

@@ -12,7 +12,7 @@ use super::syscfg::Syscfg;
 use crate::sim::periph::gpio::{Gpio, PortReset};
 use crate::sim::periph::uart_link::UartLink;
 use crate::sim::periph::usart::{Usart, UsartKind};
-use crate::sim::periph::{set_irq_line, IrqLines, IrqTracker, ResetCause};
+use crate::sim::periph::{set_irq_line, BootPeripherals, IrqLines, IrqTracker, ResetCause};
 
 /// Addresses (DF7 `stm32f767xx.h`).
 pub mod map {
@@ -113,22 +113,6 @@ impl F7Peripherals {
         }
     }
 
-    /// A reset of `cause`: every block to its reset values (RCC keeps the backup domain and
-    /// records the cause).
-    pub fn reset(&mut self, cause: ResetCause) {
-        self.rcc.reset(cause);
-        self.pwr.reset();
-        self.syscfg.reset();
-        self.gpio.iter_mut().for_each(Gpio::reset);
-        self.usart3.reset();
-    }
-
-    /// Connects USART3 (the virtual COM port) to `link`.
-    pub fn attach_vcp(&mut self, link: UartLink) {
-        link.set_uart_name(self.usart3.kind().name);
-        self.usart3.attach(Box::new(link));
-    }
-
     /// Whether `block` is clocked and out of reset.
     fn clocked(&self, block: Block) -> bool {
         let bit = |enr: u32, rstr: u32, mask: u32| {
@@ -203,8 +187,27 @@ impl F7Peripherals {
         }
     }
 
+}
+
+impl BootPeripherals for F7Peripherals {
+    /// A reset of `cause`: every block to its reset values (RCC keeps the backup domain and
+    /// records the cause).
+    fn reset(&mut self, cause: ResetCause) {
+        self.rcc.reset(cause);
+        self.pwr.reset();
+        self.syscfg.reset();
+        self.gpio.iter_mut().for_each(Gpio::reset);
+        self.usart3.reset();
+    }
+
+    /// Connects USART3 (the virtual COM port) to `link`.
+    fn attach_vcp(&mut self, link: UartLink) {
+        link.set_uart_name(self.usart3.kind().name);
+        self.usart3.attach(Box::new(link));
+    }
+
     /// The interrupt lines now.
-    pub fn irq_lines(&self) -> IrqLines {
+    fn irq_lines(&self) -> IrqLines {
         let mut lines = IrqLines::default();
         let usart3 = self.clocked(Block::Usart3) && self.usart3.irq();
         set_irq_line(&mut lines, map::USART3_IRQ, usart3);
@@ -213,7 +216,7 @@ impl F7Peripherals {
 
     /// One step of the peripherals' time (a UART character), then whether a line may have
     /// changed since the last call.
-    pub fn irq_lines_changed(&mut self) -> bool {
+    fn irq_lines_changed(&mut self) -> bool {
         if self.clocked(Block::Usart3) {
             self.usart3.step();
         }
@@ -223,7 +226,7 @@ impl F7Peripherals {
     }
 
     /// HCLK, the core clock (16 MHz HSI at reset).
-    pub fn core_clock_hz(&self) -> u32 {
+    fn core_clock_hz(&self) -> u32 {
         self.rcc.hclk_hz()
     }
 }

@@ -11,7 +11,7 @@ use super::rcc::{self, Rcc};
 use crate::sim::periph::gpio::{Gpio, PortReset};
 use crate::sim::periph::uart_link::UartLink;
 use crate::sim::periph::usart::{Usart, UsartKind};
-use crate::sim::periph::{set_irq_line, IrqLines, IrqTracker, ResetCause};
+use crate::sim::periph::{set_irq_line, BootPeripherals, IrqLines, IrqTracker, ResetCause};
 
 /// Addresses (DG4 `stm32g474xx.h`).
 pub mod map {
@@ -109,21 +109,6 @@ impl G4Peripherals {
         }
     }
 
-    /// A reset of `cause`: every block to its reset values (RCC keeps the backup domain and
-    /// records the cause).
-    pub fn reset(&mut self, cause: ResetCause) {
-        self.rcc.reset(cause);
-        self.pwr.reset();
-        self.gpio.iter_mut().for_each(Gpio::reset);
-        self.lpuart1.reset();
-    }
-
-    /// Connects LPUART1 (the virtual COM port) to `link`.
-    pub fn attach_vcp(&mut self, link: UartLink) {
-        link.set_uart_name(self.lpuart1.kind().name);
-        self.lpuart1.attach(Box::new(link));
-    }
-
     /// Whether `block` is clocked and out of reset.
     fn clocked(&self, block: Block) -> bool {
         let bit = |enr: u32, rstr: u32, mask: u32| {
@@ -193,8 +178,26 @@ impl G4Peripherals {
         }
     }
 
+}
+
+impl BootPeripherals for G4Peripherals {
+    /// A reset of `cause`: every block to its reset values (RCC keeps the backup domain and
+    /// records the cause).
+    fn reset(&mut self, cause: ResetCause) {
+        self.rcc.reset(cause);
+        self.pwr.reset();
+        self.gpio.iter_mut().for_each(Gpio::reset);
+        self.lpuart1.reset();
+    }
+
+    /// Connects LPUART1 (the virtual COM port) to `link`.
+    fn attach_vcp(&mut self, link: UartLink) {
+        link.set_uart_name(self.lpuart1.kind().name);
+        self.lpuart1.attach(Box::new(link));
+    }
+
     /// The interrupt lines now.
-    pub fn irq_lines(&self) -> IrqLines {
+    fn irq_lines(&self) -> IrqLines {
         let mut lines = IrqLines::default();
         let lpuart1 = self.clocked(Block::Lpuart1) && self.lpuart1.irq();
         set_irq_line(&mut lines, map::LPUART1_IRQ, lpuart1);
@@ -203,7 +206,7 @@ impl G4Peripherals {
 
     /// One step of the peripherals' time (a UART character), then whether a line may have
     /// changed since the last call.
-    pub fn irq_lines_changed(&mut self) -> bool {
+    fn irq_lines_changed(&mut self) -> bool {
         if self.clocked(Block::Lpuart1) {
             self.lpuart1.step();
         }
@@ -213,7 +216,7 @@ impl G4Peripherals {
     }
 
     /// HCLK, the core clock (16 MHz HSI16 at reset).
-    pub fn core_clock_hz(&self) -> u32 {
+    fn core_clock_hz(&self) -> u32 {
         self.rcc.hclk_hz()
     }
 }

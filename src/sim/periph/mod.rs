@@ -1,5 +1,6 @@
 //! ST peripheral IP shared by the simulated families: the GPIO port ([`gpio`]), the USART /
-//! LPUART ([`usart`]) and the host side of the Nucleo virtual COM port ([`uart_link`]).
+//! LPUART ([`usart`]), the DBGMCU block ([`dbgmcu`]) and the host side of the Nucleo virtual COM
+//! port ([`uart_link`]).
 //!
 //! The family folders (`sim/f7/`, `sim/g4/`) hold what differs per family (RCC, PWR) and map
 //! the blocks at their addresses. Written from `real-firmware-on-the-sim.md` §3 and the register
@@ -8,6 +9,7 @@
 //! A register access reaches a model as a word offset, a value already shifted into its byte
 //! lanes and the mask of the lanes written: a byte write changes only its byte.
 
+pub mod dbgmcu;
 pub mod gpio;
 pub mod uart_link;
 pub mod usart;
@@ -28,6 +30,22 @@ pub enum ResetCause {
 
 /// The interrupt lines of a chip's peripherals: bit `n % 32` of word `n / 32` is IRQ `n`.
 pub type IrqLines = [u32; 8];
+
+/// A family's boot peripherals (RCC, PWR, GPIO, the virtual COM port UART, …) as the chip
+/// drives them, whatever the family.
+pub trait BootPeripherals {
+    /// A reset of `cause`: every block to its reset values (the RCC records the cause).
+    fn reset(&mut self, cause: ResetCause);
+    /// Connects the Nucleo virtual COM port UART to `link`.
+    fn attach_vcp(&mut self, link: uart_link::UartLink);
+    /// The interrupt lines now.
+    fn irq_lines(&self) -> IrqLines;
+    /// One step of the peripherals' time (a UART character), then whether a line may have
+    /// changed since the last call.
+    fn irq_lines_changed(&mut self) -> bool;
+    /// HCLK, the core clock.
+    fn core_clock_hz(&self) -> u32;
+}
 
 /// A family's RCC_CSR reset flags: which flags each reset cause sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
