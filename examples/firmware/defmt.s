@@ -16,6 +16,9 @@
 @ its size), rzCOBS-encoded (encode_frame below) and followed by a 0x00, written to up channel 0
 @ "defmt" (1024 bytes, blocking mode: the program waits while the ring is full) of the
 @ statically initialised control block `_SEGGER_RTT` (in .data, as defmt-rtt's).
+@ Each log statement also has the debug information a defmt build gives it (end of file): a DWARF
+@ variable DEFMT_LOG_STATEMENT whose linkage name is the statement's symbol, declared at the line
+@ of its call site here, so that a decoder can print `defmt.s:LINE` after the message.
 @ Rebuild with `examples/firmware/build.sh`.
 
     .syntax unified
@@ -57,6 +60,7 @@ vector_table:
     .endr
 
     .text
+.Ltext_start:
     .thumb_func
     .global reset_handler
     .type reset_handler, %function
@@ -82,20 +86,20 @@ clear_bss:
     str r3, [r0], #4
     b clear_bss
 bss_done:
-    ldr r0, =.Lboot
+    ldr r0, =.Lboot             @ log statement: boot
     movs r1, #1
     movs r2, #1
     bl log_frame
     movs r10, #0
 main_loop:
-    ldr r0, =.Lline
+    ldr r0, =.Lline             @ log statement: line
     mov r1, r10
     movs r2, #4
     bl log_frame
     and r3, r10, #3
     cmp r3, #3
     bne no_warning
-    ldr r0, =.Lfour
+    ldr r0, =.Lfour             @ log statement: four
     mov r1, r10
     movs r2, #4
     bl log_frame
@@ -260,6 +264,7 @@ default_handler:
 channel_name:
     .asciz "defmt"
     .align 2
+.Ltext_end:
 
 @ The control block, as defmt-rtt's: one up channel, no down channel.
     .data
@@ -285,3 +290,67 @@ frame:
     .space 16
 up_buffer:
     .space UP_SIZE
+
+@ Debug information for the log statements (DWARF 4, written here because the assembler only
+@ makes the line table): one compile unit covering .text, and per statement a variable
+@ DEFMT_LOG_STATEMENT with the statement's symbol as its linkage name, its address as its
+@ location, and the line marked "log statement" above as its declaration. The decl_line values
+@ must follow those marks (tests/integration/gdb_defmt.rs checks them against this file).
+    .section .debug_abbrev, "", %progbits
+.Labbrev:
+    .uleb128 1              @ abbreviation 1: the compile unit
+    .uleb128 0x11           @ DW_TAG_compile_unit
+    .byte 1                 @ DW_CHILDREN_yes
+    .uleb128 0x10, 0x17     @ DW_AT_stmt_list, DW_FORM_sec_offset
+    .uleb128 0x03, 0x08     @ DW_AT_name, DW_FORM_string
+    .uleb128 0x11, 0x01     @ DW_AT_low_pc, DW_FORM_addr
+    .uleb128 0x12, 0x06     @ DW_AT_high_pc, DW_FORM_data4 (a length)
+    .byte 0, 0
+    .uleb128 2              @ abbreviation 2: a log statement
+    .uleb128 0x34           @ DW_TAG_variable
+    .byte 0                 @ DW_CHILDREN_no
+    .uleb128 0x03, 0x0e     @ DW_AT_name, DW_FORM_strp
+    .uleb128 0x6e, 0x0e     @ DW_AT_linkage_name, DW_FORM_strp
+    .uleb128 0x3a, 0x0b     @ DW_AT_decl_file, DW_FORM_data1
+    .uleb128 0x3b, 0x05     @ DW_AT_decl_line, DW_FORM_data2
+    .uleb128 0x02, 0x18     @ DW_AT_location, DW_FORM_exprloc
+    .byte 0, 0
+    .byte 0
+
+    .section .debug_str, "MS", %progbits, 1
+.Lstatement_name:
+    .asciz "DEFMT_LOG_STATEMENT"
+.Lboot_symbol:
+    .asciz "{\"package\":\"stm32-opts-firmware\",\"tag\":\"defmt_error\",\"data\":\"boot: {=u8} up channel(s)\",\"disambiguator\":\"2\",\"crate_name\":\"defmt_s\"}"
+.Lline_symbol:
+    .asciz "{\"package\":\"stm32-opts-firmware\",\"tag\":\"defmt_info\",\"data\":\"line {=u32}\",\"disambiguator\":\"3\",\"crate_name\":\"defmt_s\"}"
+.Lfour_symbol:
+    .asciz "{\"package\":\"stm32-opts-firmware\",\"tag\":\"defmt_warn\",\"data\":\"four lines, the last {=u32}\",\"disambiguator\":\"4\",\"crate_name\":\"defmt_s\"}"
+
+    .macro log_statement symbol_name, line, address
+    .uleb128 2
+    .4byte .Lstatement_name
+    .4byte \symbol_name
+    .byte 1                 @ file 1 of the line table: this file
+    .2byte \line
+    .uleb128 5              @ DW_OP_addr and the address
+    .byte 0x03
+    .4byte \address
+    .endm
+
+    .section .debug_info, "", %progbits
+    .4byte .Linfo_end - .Linfo_start
+.Linfo_start:
+    .2byte 4                @ DWARF version
+    .4byte .Labbrev
+    .byte 4                 @ address size
+    .uleb128 1
+    .4byte 0                @ the line table the assembler makes for this file (the only one)
+    .asciz "defmt.s"
+    .4byte .Ltext_start
+    .4byte .Ltext_end - .Ltext_start
+    log_statement .Lboot_symbol, 89, .Lboot
+    log_statement .Lline_symbol, 95, .Lline
+    log_statement .Lfour_symbol, 102, .Lfour
+    .byte 0
+.Linfo_end:

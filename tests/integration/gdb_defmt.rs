@@ -4,7 +4,8 @@
 //! lines reach a TCP client of `monitor rtt server start 0 defmt` in order, GDB's console at a
 //! stop (`monitor rtt defmt gdb on`), and, with `stm32-opts gdb --defmt ELF` in its own process,
 //! the server's console, also after the ELF file changed. A frame the table does not know is
-//! reported once and decoding goes on.
+//! reported once and decoding goes on. Every decoded line ends with the log statement's
+//! `defmt.s:LINE`, read from the ELF's DWARF, checked against the marked lines of the source.
 
 use crate::cli_support::ServerProcess;
 use crate::gdb_rtt::{continue_running, monitor_text, wait_stopped, RttClient, RTT_TIMEOUT};
@@ -33,9 +34,32 @@ const FAMILIES: [Family; 2] = [
     },
 ];
 
-/// The first two frames the firmware sends.
-const BOOT: &str = "0.000000 ERROR boot: 1 up channel(s)";
-const LINE_0: &str = "0.000125 INFO line 0";
+/// The line of `examples/firmware/defmt.s` marked `@ log statement: TAG` (the call site a
+/// decoded line names).
+fn statement_line(tag: &str) -> usize {
+    let source = std::fs::read_to_string(example("defmt.s")).unwrap();
+    let mark = format!("@ log statement: {tag}");
+    let index = source
+        .lines()
+        .position(|l| l.trim_end().ends_with(&mark))
+        .unwrap_or_else(|| panic!("defmt.s has no line marked {mark:?}"));
+    index + 1
+}
+
+/// ` (defmt.s:LINE)`: the location a decoded line of the statement `tag` ends with.
+fn at(tag: &str) -> String {
+    format!(" (defmt.s:{})", statement_line(tag))
+}
+
+/// The first frame the firmware sends, decoded.
+fn boot() -> String {
+    format!("0.000000 ERROR boot: 1 up channel(s){}", at("boot"))
+}
+
+/// The second frame, decoded.
+fn line_0() -> String {
+    format!("0.000125 INFO line 0{}", at("line"))
+}
 
 fn ok(r: &[String]) {
     let last = r.last().unwrap();
@@ -49,11 +73,23 @@ fn ok(r: &[String]) {
 /// WARN line, the unknown frame reported once.
 fn check_lines(family: &str, text: &str) -> usize {
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.first(), Some(&BOOT), "{family}: {text}");
-    assert_eq!(lines.get(1), Some(&LINE_0), "{family}: {text}");
+    assert_eq!(
+        lines.first().copied(),
+        Some(boot().as_str()),
+        "{family}: {text}"
+    );
+    assert_eq!(
+        lines.get(1).copied(),
+        Some(line_0().as_str()),
+        "{family}: {text}"
+    );
+    let (at_line, at_four) = (at("line"), at("four"));
     let mut expected = 0u32;
     for (i, line) in lines.iter().enumerate() {
-        if let Some(n) = line.split(" INFO line ").nth(1) {
+        if let Some(rest) = line.split(" INFO line ").nth(1) {
+            let n = rest
+                .strip_suffix(&at_line)
+                .unwrap_or_else(|| panic!("{family}: no{at_line} on line {i}: {line}"));
             assert_eq!(
                 n.parse::<u32>().unwrap(),
                 expected,
@@ -61,7 +97,10 @@ fn check_lines(family: &str, text: &str) -> usize {
             );
             expected += 1;
         }
-        if let Some(n) = line.split(" WARN four lines, the last ").nth(1) {
+        if let Some(rest) = line.split(" WARN four lines, the last ").nth(1) {
+            let n = rest
+                .strip_suffix(&at_four)
+                .unwrap_or_else(|| panic!("{family}: no{at_four} on line {i}: {line}"));
             let n: u32 = n.parse().unwrap();
             assert_eq!(n % 4, 3, "{family}: {line}");
             assert_eq!(
@@ -149,7 +188,7 @@ fn decoded_lines_reach_a_tcp_client_and_gdb_on_both_families() {
         let r = mi.wait_for(|l| l.starts_with("*stopped"), MI_TIMEOUT);
         let at_stop = stream_text(&r, '@');
         assert!(
-            at_stop.contains(BOOT) && at_stop.contains(LINE_0),
+            at_stop.contains(&boot()) && at_stop.contains(&line_0()),
             "{}: GDB's console at the stop: {r:?}",
             family.name
         );
@@ -157,7 +196,7 @@ fn decoded_lines_reach_a_tcp_client_and_gdb_on_both_families() {
         // Running freely: the client gets every line, in order.
         ok(&mi.cmd("-break-delete"));
         continue_running(&mut mi);
-        wait_text(&client, "40 lines", |t| t.contains(" INFO line 40\n"));
+        wait_text(&client, "40 lines", |t| t.contains(" INFO line 40 ("));
         let r = mi.cmd("-exec-interrupt");
         ok(&r);
         wait_stopped(&mut mi, "SIGINT");
@@ -206,11 +245,12 @@ fn gdb_defmt_option_decodes_on_the_console_and_follows_the_elf_on_both_families(
             &cmds(&["load", "monitor reset halt", "detach"]),
         );
         assert!(run.success, "{}", run.text);
-        server.wait_line(BOOT);
-        let lines = server.stdout_through("0.002750 INFO line 16");
+        let boot = boot();
+        server.wait_line(&boot);
+        let lines = server.stdout_through(&format!("0.002750 INFO line 16{}", at("line")));
         let text: String = lines
             .iter()
-            .skip_while(|l| l.as_str() != BOOT)
+            .skip_while(|l| **l != boot)
             .map(|l| format!("{l}\n"))
             .collect();
         check_lines(family.name, &text);
