@@ -1,0 +1,4 @@
+//! The STM32H74x/H75x family end to end: the simulated STM32H743 through the real probe-rs stack
+//! (its DBGMCU through access port 2).
+
+mod sim;
