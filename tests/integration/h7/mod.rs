@@ -5,4 +5,5 @@
 mod cli;
 mod firmware;
 mod gdb;
+mod guard;
 mod sim;
