@@ -89,9 +89,17 @@ impl H7Plan {
     }
 }
 
+impl H7Plan {
+    /// Nothing to program, but the swap programmed earlier is not in force yet: only the reset
+    /// is missing (a run with `--no-reset`, or one whose reset failed).
+    pub fn only_reset_missing(&self) -> bool {
+        self.diffs.is_empty() && self.changes_swap()
+    }
+}
+
 impl FamilyPlan for H7Plan {
     fn is_noop(&self) -> bool {
-        self.diffs.is_empty()
+        self.diffs.is_empty() && !self.changes_swap()
     }
 
     fn unconfirmed(&self, consents: Consents) -> Vec<Confirmation> {
@@ -167,11 +175,18 @@ pub fn plan_h7(
     } else {
         OPT_BUSY_TIMEOUT
     };
-    let warnings = if diffs.is_empty() {
+    let mut warnings = if diffs.is_empty() {
         Vec::new()
     } else {
         warnings(&current, &new, &dangers)
     };
+    if current.swap() != swap_in_force {
+        warnings.push(format!(
+            "SWAP_BANK_OPT = {} is programmed but not in force yet (the chip has not been reset since): the next reset puts {} in force",
+            u8::from(current.swap().bit()),
+            mapping_text(current.swap())
+        ));
+    }
     Ok(H7Plan {
         part: *part,
         old: current,
@@ -295,6 +310,20 @@ mod tests {
         assert!(mk(p.new, &["SWAP_BANK_OPT=1"], H7Part::H743ZI)
             .unwrap()
             .is_noop());
+    }
+
+    #[test]
+    fn a_programmed_swap_not_in_force_still_needs_the_reset() {
+        let swapped = H7Options {
+            optsr: H7Options::FACTORY.optsr | 0x8000_0000,
+            ..H7Options::FACTORY
+        };
+        let changes = parse_h7_changes(["SWAP_BANK_OPT=1"]).unwrap();
+        let p = plan_h7(swapped, BankSwap::NotSwapped, &changes, &H7Part::H743ZI).unwrap();
+        assert!(p.diffs.is_empty() && !p.is_noop() && p.only_reset_missing());
+        assert!(p.warnings.join("\n").contains("not in force yet"), "{:?}", p.warnings);
+        let p = plan_h7(swapped, BankSwap::Swapped, &changes, &H7Part::H743ZI).unwrap();
+        assert!(p.is_noop());
     }
 
     #[test]

@@ -10,7 +10,6 @@ use crate::chip::h7::fields::{LowPowerMode, Meaning, OptsrField, Watchdog, Watch
 use crate::chip::h7::{BankSwap, H7Layout, H7Options, H7Part, PhysicalBank};
 use crate::chip::notation::hex32;
 use crate::optbytes::apply::CoreAfter;
-use crate::optbytes::change::FamilyPlan;
 use crate::optbytes::words::{
     write_field_change, write_no_change, write_plan_end, ConfirmWords, PlanFieldChange,
 };
@@ -227,8 +226,11 @@ pub fn swap_json(snapshot: &H7Snapshot) -> Value {
 pub fn plan_text(plan: &H7Plan, confirm: ConfirmWords) -> String {
     let mut out = String::new();
     let already_set: Vec<&str> = plan.already_set.iter().map(|f| f.name()).collect();
-    if plan.is_noop() {
+    if plan.diffs.is_empty() {
         write_no_change(&mut out, &already_set);
+        if plan.only_reset_missing() {
+            write_plan_end(&mut out, &[], &plan.warnings, &[], confirm);
+        }
         return out;
     }
     let _ = writeln!(
@@ -280,7 +282,14 @@ pub fn outcome_line(plan: &H7Plan, outcome: &H7Outcome) -> String {
         CoreAfter::Halted => "; core halted",
         CoreAfter::Unreachable => "; debug access closed (RDP level 2)",
     };
-    let what = if !outcome.written {
+    let what = if !outcome.written && outcome.reset {
+        format!(
+            "nothing written (the values were already programmed); the chip reset and {} is in force",
+            mapping_text(outcome.swap_in_force)
+        )
+    } else if !outcome.written && outcome.pending_reset {
+        "nothing written: the values were already programmed; the bank swap takes effect at the next reset".to_string()
+    } else if !outcome.written {
         "nothing written: the values were already set".to_string()
     } else if outcome.pending_reset && plan.changes_swap() {
         format!(

@@ -105,6 +105,9 @@ pub(crate) fn execute<T: Target + ?Sized>(
     progress: &mut dyn FnMut(&str),
 ) -> Result<H7Outcome, Error> {
     plan.check_confirmations(opts.consents)?;
+    if plan.only_reset_missing() {
+        return reset_only(t, plan, opts, progress);
+    }
     let was_halted = halt(t, opts, progress)?;
 
     if let Err(e) =
@@ -163,6 +166,37 @@ pub(crate) fn execute<T: Target + ?Sized>(
     let core = finish_run_state(t, opts, progress)?;
     Ok(H7Outcome {
         written: true,
+        reset: true,
+        pending_reset: false,
+        options: loaded,
+        swap_in_force: swap,
+        core,
+    })
+}
+
+/// Nothing to program: the swap already programmed only waits for the reset, which follows
+/// unless `--no-reset`.
+fn reset_only<T: Target + ?Sized>(
+    t: &mut T,
+    plan: &H7Plan,
+    opts: &ApplyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<H7Outcome, Error> {
+    progress(&format!(
+        "SWAP_BANK_OPT = {} is already programmed; nothing to write, only the reset is missing",
+        u8::from(plan.new.swap().bit())
+    ));
+    if !opts.reset {
+        return Ok(H7Outcome {
+            pending_reset: true,
+            ..H7Outcome::nothing_written(plan)
+        });
+    }
+    halt(t, opts, progress)?;
+    let (loaded, swap) = reset_and_verify(t, plan, progress)?;
+    let core = finish_run_state(t, opts, progress)?;
+    Ok(H7Outcome {
+        written: false,
         reset: true,
         pending_reset: false,
         options: loaded,

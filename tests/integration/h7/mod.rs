@@ -3,6 +3,7 @@
 //! with gdb-multiarch.
 
 mod cli;
+mod faults;
 mod firmware;
 mod gdb;
 mod guard;
