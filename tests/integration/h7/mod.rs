@@ -3,6 +3,7 @@
 //! with gdb-multiarch.
 
 mod cli;
+mod detection;
 mod faults;
 mod firmware;
 mod gdb;
