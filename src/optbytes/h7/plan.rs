@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::chip::h7::dangers::{assess, AreaKind, Danger, Refusal};
-use crate::chip::h7::fields::OptsrField;
+use crate::chip::h7::fields::{FieldRefusal, OptsrField};
 use crate::chip::h7::sequence::{OPT_BUSY_TIMEOUT, OPT_BUSY_TIMEOUT_MASS_ERASE};
 use crate::chip::h7::{BankSwap, H7Options, H7Part, LogicalBank};
 use crate::optbytes::change::FamilyPlan;
@@ -36,7 +36,18 @@ pub struct H7FieldDiff {
 /// Why an H7 request cannot be planned.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum H7PlanError {
-    /// Refused by the family's rules (a field the part lacks, RDP level 2 in force).
+    /// A field the part does not have (the dual-core fields, the H750's SWAP_BANK_OPT) or a
+    /// status bit.
+    #[error("{field} does not exist on {} as an option to program: {why}", .part.describe())]
+    FieldNotOnPart {
+        /// The field.
+        field: OptsrField,
+        /// The part.
+        part: H7Part,
+        /// Why.
+        why: FieldRefusal,
+    },
+    /// Refused by the family's rules (RDP level 2 in force, reserved bits).
     #[error("{}: {why}", .part.describe())]
     Refused {
         /// The part.
@@ -118,9 +129,10 @@ pub fn check_field(part: &H7Part, field: OptsrField) -> Result<(), H7PlanError> 
     }
     field
         .check(part.line)
-        .map_err(|refusal| H7PlanError::Refused {
+        .map_err(|why| H7PlanError::FieldNotOnPart {
+            field,
             part: *part,
-            why: refusal.into(),
+            why,
         })
 }
 
@@ -136,7 +148,13 @@ pub fn plan_h7(
         why,
     };
     for c in changes {
-        c.field.check(part.line).map_err(|r| refused(r.into()))?;
+        c.field
+            .check(part.line)
+            .map_err(|why| H7PlanError::FieldNotOnPart {
+                field: c.field,
+                part: *part,
+                why,
+            })?;
     }
     let mut new = current;
     let mut already_set = Vec::new();

@@ -108,12 +108,12 @@ pub fn table(snapshot: &H7Snapshot, part: &H7Part, chip_name: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "FLASH_OPTCR     {:#010x} (OPTLOCK {}, SWAP_BANK {})",
+        "FLASH_OPTCR  = {:#010x} (OPTLOCK {}, SWAP_BANK {})",
         snapshot.optcr,
         u8::from(snapshot.optlock()),
         u8::from(snapshot.swap_in_force().bit())
     );
-    let _ = writeln!(out, "FLASH_OPTSR_CUR {:#010x}", snapshot.optsr_cur);
+    let _ = writeln!(out, "FLASH_OPTSR_CUR = {:#010x}", snapshot.optsr_cur);
     for field in shown_fields(part) {
         let raw = field.get(snapshot.optsr_cur);
         let _ = writeln!(
