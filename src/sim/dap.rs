@@ -199,8 +199,13 @@ impl Chip {
         let bank = self.dap.select & 0xF0;
         let reg = bank | u32::from(a);
         if apsel != 0 {
-            // Only AP 0 exists.
-            return Ack::Ok(0);
+            // The core's AP is AP 0; any other is the family model's (an absent one reads as
+            // zero).
+            let answer = self.bus.model.access_port(apsel, read, reg, value);
+            if answer == Some(Ack::Fault) {
+                self.dap.ctrl_stat |= ctrl_stat::STICKYERR;
+            }
+            return answer.unwrap_or(Ack::Ok(0));
         }
         match (reg, read) {
             (0x00, true) => Ack::Ok(self.dap.csw),

@@ -14,6 +14,7 @@ use std::fmt;
 use std::time::Instant;
 
 use super::bus::{BusError, ChipEvent, Initiator};
+use super::dap::Ack;
 use super::periph::BootPeripherals;
 use super::variant::Variant;
 
@@ -83,6 +84,19 @@ pub trait FamilyModel {
 
     /// The non-volatile state for the state file.
     fn saved(&self) -> SavedState<'_>;
+
+    /// One transfer to access port `apsel` (not 0, the core's AHB-AP), `register` being the AP
+    /// register address (APBANKSEL << 4 | A[3:2]); `None` when the chip has no such access port
+    /// (it reads as zero and ignores writes, as an absent AP does).
+    fn access_port(
+        &mut self,
+        _apsel: u32,
+        _read: bool,
+        _register: u32,
+        _value: u32,
+    ) -> Option<Ack> {
+        None
+    }
 
     /// The model itself, for a test or a tool that knows its family.
     fn as_any_mut(&mut self) -> &mut dyn Any;

@@ -21,14 +21,13 @@ pub mod faults;
 // Models of families not wired in yet (their own folders, registered below once they are).
 pub mod g0;
 pub mod glasgow;
-pub mod h7;
 pub mod periph;
 pub mod probe;
 pub mod state;
 pub mod variant;
 pub mod worker;
 
-families!(family::SimFamily: f7, g4);
+families!(family::SimFamily: f7, g4, h7);
 
 use std::path::Path;
 

@@ -70,6 +70,7 @@ struct Case {
 const F767: &str = "STM32F767ZI";
 const F746: &str = "STM32F746ZG";
 const G474: &str = "STM32G474RE";
+const H743: &str = "STM32H743ZI";
 
 fn cases() -> Vec<Case> {
     use Seen::*;
@@ -303,6 +304,88 @@ fn g4_cases() -> Vec<Case> {
     ]
 }
 
+/// The same kinds of request on an STM32H743ZI: the swap loaded by the reset, pending without
+/// it, and the fields the single-core part does not have.
+fn h7_cases() -> Vec<Case> {
+    use Seen::*;
+    let case = |what, cli, monitor, expect| Case {
+        what,
+        chip: H743,
+        cli,
+        monitor,
+        expect,
+    };
+    vec![
+        case("h7 show", &["optbytes"], "optbytes", Shown),
+        case(
+            "h7 swap on with the reset",
+            &["swap", "on"],
+            "swap on",
+            Written,
+        ),
+        case(
+            "h7 swap on pending",
+            &["swap", "on", "--no-reset"],
+            "swap on no-reset",
+            Written,
+        ),
+        case(
+            "h7 no-op",
+            &["swap", "off", "--no-reset"],
+            "swap off no-reset",
+            NothingToChange,
+        ),
+        case(
+            "h7 dry run",
+            &["optbytes", "set", "SWAP_BANK_OPT=1", "--dry-run"],
+            "optbytes set SWAP_BANK_OPT=1 dry-run",
+            DryRun { needs: None },
+        ),
+        case(
+            "h7 bad field",
+            &["optbytes", "set", "nSWAP_BANK=0"],
+            "optbytes set nSWAP_BANK=0",
+            BadInput,
+        ),
+        case(
+            "h7 bad value",
+            &["optbytes", "set", "BOR_LEV=9"],
+            "optbytes set BOR_LEV=9",
+            BadInput,
+        ),
+        case(
+            "h7 dual-core field",
+            &["optbytes", "set", "BCM4=1"],
+            "optbytes set BCM4=1",
+            FieldNotOnPart,
+        ),
+        case(
+            "h7 RDP 1 without confirmation",
+            &["optbytes", "set", "RDP=1", "--no-reset"],
+            "optbytes set RDP=1 no-reset",
+            Unconfirmed(Needs::Yes),
+        ),
+        case(
+            "h7 SECURITY with yes only",
+            &["optbytes", "set", "SECURITY=1", "--yes", "--no-reset"],
+            "optbytes set SECURITY=1 yes no-reset",
+            Unconfirmed(Needs::YesAndPermanent),
+        ),
+        case(
+            "h7 several fields pending",
+            &["optbytes", "set", "IWDG1_SW=0", "BOR_LEV=2", "--no-reset"],
+            "optbytes set IWDG1_SW=0 BOR_LEV=2 no-reset",
+            Written,
+        ),
+        case(
+            "h7 ndbank",
+            &["ndbank", "false"],
+            "ndbank false",
+            OtherFamily,
+        ),
+    ]
+}
+
 /// The confirmation a text asks for, in the CLI's or the monitor's words.
 fn needs_in(text: &str) -> Option<Needs> {
     if text.contains("--yes and --i-understand-rdp2-is-permanent")
@@ -418,6 +501,11 @@ fn cli_and_monitor_agree_on_every_request() {
 #[test]
 fn cli_and_monitor_agree_on_every_g4_request() {
     agree(g4_cases());
+}
+
+#[test]
+fn cli_and_monitor_agree_on_every_h7_request() {
+    agree(h7_cases());
 }
 
 fn agree(cases: Vec<Case>) {

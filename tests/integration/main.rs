@@ -37,6 +37,7 @@ mod gdb_semihosting_files;
 mod gdb_semihosting_stall;
 mod gdb_session;
 mod gdb_sessions;
+mod h7;
 mod optbytes_faults;
 mod semihosting_service;
 mod sim_attach;

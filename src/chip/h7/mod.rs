@@ -36,3 +36,78 @@ pub use geometry::{
 pub use options::{H7Options, ProtectedArea};
 pub use part::{H7Line, H7Part, H7PartError};
 pub use sequence::{option_sequence, OptionLoad, OptionStep, OPTION_LOAD};
+
+use super::family::ChipFamily;
+use identity::{DBGMCU_BASE_CPU, DEV_ID_H72X, DEV_ID_H74X, DEV_ID_H7AX, FLASHSIZE_BASE};
+
+/// The STM32H7 family as detection and target names know it (the single-core H74x/H75x).
+pub struct H7Facts;
+
+/// The family's facts object, registered in [`crate::chip::family::FAMILIES`].
+pub static FAMILY: H7Facts = H7Facts;
+
+impl ChipFamily for H7Facts {
+    fn name(&self) -> &'static str {
+        "STM32H7"
+    }
+
+    /// Every STM32H7 name: the lines this tool does not support (dual-core H745/H747/H755/H757,
+    /// H7A/H7B, H72x/H73x) are then refused by the family's own words, which say which are.
+    fn claims_target(&self, target: &str) -> bool {
+        target.trim().to_ascii_uppercase().starts_with("STM32H7")
+    }
+
+    /// DBGMCU_IDCODE as the core sees it (0x5C00_1000). The debugger's own view is 0xE00E_1000
+    /// through access port 2; detection reads through the core, where the other families' DBGMCU
+    /// address holds nothing on an H7 and this one holds nothing on theirs.
+    fn idcode_address(&self) -> u32 {
+        DBGMCU_BASE_CPU
+    }
+
+    fn flash_size_address(&self) -> u32 {
+        FLASHSIZE_BASE
+    }
+
+    fn class(&self, dev_id: u16) -> Option<&'static str> {
+        (dev_id == DEV_ID_H74X).then_some("STM32H74x/H75x")
+    }
+
+    fn known_unsupported(&self, dev_id: u16) -> Option<&'static str> {
+        match dev_id {
+            DEV_ID_H7AX => Some("STM32H7A3/H7B3/H7B0 (not supported)"),
+            DEV_ID_H72X => Some("STM32H72x/H73x (not supported)"),
+            _ => None,
+        }
+    }
+
+    fn target_for(&self, dev_id: u16, flash_kb: u32) -> Option<&'static str> {
+        match H7Part::from_ids(dev_id, flash_kb.try_into().ok()?).ok()? {
+            H7Part::H743ZI => Some("STM32H743ZI"),
+            H7Part::H743ZG => Some("STM32H743ZG"),
+            H7Part::H750VB => Some("STM32H750VB"),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod family_tests {
+    use super::*;
+
+    #[test]
+    fn every_detected_size_has_a_target_of_that_part() {
+        for kb in [128, 1024, 2048] {
+            let name = FAMILY.target_for(0x450, kb).unwrap();
+            assert_eq!(
+                H7Part::from_name(name).map(|p| p.flash_kb),
+                Ok(kb),
+                "{name}"
+            );
+            assert!(FAMILY.claims_target(name));
+        }
+        assert_eq!(FAMILY.target_for(0x450, 512), None);
+        assert_eq!(FAMILY.class(0x451), None);
+        assert_eq!(FAMILY.class(0x450), Some("STM32H74x/H75x"));
+        assert!(FAMILY.known_unsupported(0x480).is_some());
+    }
+}

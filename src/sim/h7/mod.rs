@@ -5,8 +5,7 @@
 //!
 //! Written from the reference facts (`stm32-families.md` §0, §9, §12, §13), not from the
 //! engine's `src/chip/h7`: a misunderstanding shared with the engine then fails a test instead
-//! of hiding. Not yet registered as a family model; its API follows the G4 model's so the chip
-//! glue can plug it in:
+//! of hiding. Registered as the simulator's STM32H7 family in [`family`]; its API:
 //! - [`H7Model::read`]/[`H7Model::write`] with the initiator and the time of the access;
 //! - [`H7Model::take_events`], [`H7Model::generation`] (persistence), [`H7Model::store`] and
 //!   [`H7OptionStore`] (serde, for `--sim-state`), [`H7Flash::array`]/`restore_array`;
@@ -24,6 +23,7 @@
 pub mod ap2;
 pub mod bank;
 pub mod dbgmcu;
+pub mod family;
 pub mod flash;
 pub mod map;
 pub mod options;
@@ -37,6 +37,7 @@ use sim_core::{BusError, Initiator};
 pub use ap2::{Ap2, Ap2Ack, SystemDebugBus};
 pub use bank::H7BusFault;
 pub use dbgmcu::Dbgmcu;
+pub use family::{H7Sim, NoPeripherals, FAMILY, H7};
 pub use flash::{H7Event, H7Faults, H7Flash, H7Timing, UnsupportedFlashSize};
 pub use store::H7OptionStore;
 
@@ -48,6 +49,8 @@ pub struct H7Model {
     pub dbgmcu: Dbgmcu,
     /// Access port 2 (its CSW and TAR).
     pub ap2: Ap2,
+    /// RCC, PWR, GPIO, UARTs: not modelled.
+    peripherals: NoPeripherals,
     flash_kb: u32,
     rams: Vec<Vec<u8>>,
     system_memory: Vec<u8>,
@@ -61,6 +64,7 @@ impl H7Model {
             flash: H7Flash::new(flash_kb, store)?,
             dbgmcu: Dbgmcu::default(),
             ap2: Ap2::new(),
+            peripherals: NoPeripherals,
             flash_kb,
             rams: Ram::ALL
                 .iter()
