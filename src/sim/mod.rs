@@ -18,9 +18,8 @@ pub mod chip;
 pub mod dap;
 pub mod family;
 pub mod faults;
-// Models of families not wired in yet (their own folders, registered below once they are).
-pub mod g0;
 pub mod glasgow;
+// Models of families not wired in yet (their own folders, registered below once they are).
 pub mod h7;
 pub mod periph;
 pub mod probe;
@@ -28,7 +27,7 @@ pub mod state;
 pub mod variant;
 pub mod worker;
 
-families!(family::SimFamily: f7, g4);
+families!(family::SimFamily: f7, g4, g0);
 
 use std::path::Path;
 

@@ -43,6 +43,7 @@ mod sim_attach;
 mod sim_execution;
 mod sim_faults;
 mod sim_flash_controller;
+mod sim_g0;
 mod sim_g4;
 mod sim_glasgow;
 mod sim_peripherals;
