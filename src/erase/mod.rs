@@ -11,7 +11,7 @@
 
 pub mod controller;
 
-families!(EraseFamily: f7, g4);
+families!(EraseFamily: f7, g4, g0);
 
 use probe_rs::Core;
 

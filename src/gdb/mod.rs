@@ -37,7 +37,7 @@ pub mod symbols;
 pub mod target;
 pub mod watchpoints;
 
-families!(family::GdbFamily: f7, g4);
+families!(family::GdbFamily: f7, g4, g0);
 
 use std::io::Write;
 use std::net::SocketAddr;

@@ -7,6 +7,7 @@ mod gdb_support;
 mod sim_support;
 
 mod cli_erase_fault;
+mod cli_g0;
 mod cli_g4;
 mod cli_input;
 mod cli_optbytes;
