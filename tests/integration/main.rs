@@ -23,6 +23,7 @@ mod gdb_bad_input;
 mod gdb_defmt;
 mod gdb_erase;
 mod gdb_faults;
+mod gdb_g0;
 mod gdb_g4;
 mod gdb_guard;
 mod gdb_guard_g4;
