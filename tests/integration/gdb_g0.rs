@@ -33,7 +33,7 @@ const REFUSED: &str = "E0d";
 static BUILDING: Mutex<()> = Mutex::new(());
 
 /// tests/firmware/g0_bank.S built for the Cortex-M0+ as image `n` (1 or 2).
-fn image(n: u32) -> PathBuf {
+pub fn image(n: u32) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("firmware");
     std::fs::create_dir_all(&out).unwrap();

@@ -76,3 +76,17 @@ impl FamilySteps for G0 {
         sequence::apply(link, plan, opts, progress)
     }
 }
+
+/// Run `request` against the G0 chip behind `link` (see [`crate::optbytes::change`]).
+pub fn change(
+    link: &mut dyn Link,
+    request: &G0Request,
+    events: &mut dyn FnMut(super::Event<'_, G0Plan>),
+) -> Result<G0Report, Error> {
+    super::change_with(&G0, link, request, events)
+}
+
+/// A request for the G0 family.
+pub type G0Request = super::Request<G0Change, OptrField>;
+/// A report of the G0 family.
+pub type G0Report = super::Report<G0>;
