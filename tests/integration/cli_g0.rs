@@ -199,9 +199,38 @@ fn rejections_leave_the_option_store_untouched() {
         assert!(err.contains(says), "{args:?}: {err}");
         assert_eq!(board.g0_optr(), FACTORY_OPTR, "{args:?} changed the store");
     }
+    // A bank-mode or swap change is loaded at once or not made: left pending, FLASH_OPTR
+    // would name a mapping the chip does not run.
+    for args in [
+        &["swap", "on", "--no-reset"][..],
+        &["bank", "single", "--no-reset"],
+    ] {
+        let a = board.run(args).code(3);
+        assert!(
+            stderr(&a).contains("wrong physical bank"),
+            "{args:?}: {}",
+            stderr(&a)
+        );
+        assert_eq!(board.g0_optr(), FACTORY_OPTR, "{args:?} changed the store");
+        let v = board.json();
+        assert_eq!(
+            (v["optlock"].clone(), v["lock"].clone()),
+            (true.into(), true.into())
+        );
+    }
     let a = board.run(&["swap", "on", "--dry-run"]).success();
     assert!(stdout(&a).contains("Dry run: nothing was written."));
     assert_eq!(board.g0_optr(), FACTORY_OPTR);
+    // Other fields may stay pending.
+    let a = board
+        .run(&["optbytes", "set", "IWDG_STOP=0", "--no-reset"])
+        .success();
+    assert!(
+        stdout(&a).contains("pending until the next option load"),
+        "{}",
+        stdout(&a)
+    );
+    assert_eq!(board.g0_optr(), FACTORY_OPTR & !(1 << 17));
 }
 
 #[test]

@@ -325,10 +325,10 @@ fn g0_cases() -> Vec<Case> {
             expect: Written,
         },
         Case {
-            what: "g0 bank single pending",
+            what: "g0 pending change",
             chip: G0B1,
-            cli: &["bank", "single", "--no-reset"],
-            monitor: "bank single no-reset",
+            cli: &["optbytes", "set", "IWDG_STOP=0", "--no-reset"],
+            monitor: "optbytes set IWDG_STOP=0 no-reset",
             expect: Written,
         },
         Case {

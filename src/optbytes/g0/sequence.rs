@@ -20,7 +20,9 @@ use crate::optbytes::optr::{
 use crate::optbytes::target::Target;
 use crate::optbytes::watchdogs::FreezeRegister;
 
-use super::plan::G0Plan;
+use super::plan::{G0Plan, G0PlanError};
+use crate::chip::g0::Refusal;
+use crate::optbytes::change::FamilyPlan;
 use super::read::{identify_chip, read_image, read_registers};
 
 /// How a G0 change ended.
@@ -168,12 +170,20 @@ impl OptrFamily for G0Optr {
 }
 
 /// Program, load (OBL_LAUNCH, re-attach) unless `opts.reset` is false, verify.
+///
+/// A change of DUAL_BANK or nSWAP_BANK is refused without the load, before anything is
+/// touched: FLASH_OPTR reads the written value at once while the chip keeps the mapping it
+/// loaded, so until the next option load erase and `load` — which learn the mapping from
+/// FLASH_OPTR — would address the physical bank of the pending mapping, not of the live one.
 pub(crate) fn apply(
     link: &mut dyn Link,
     plan: &G0Plan,
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<G0Outcome, Error> {
+    if !opts.reset && plan.changes_layout() && !plan.is_noop() {
+        return Err(G0PlanError::Refused(Refusal::MappingLeftPending).into());
+    }
     let family = G0Optr {
         line: plan.part.line,
     };
