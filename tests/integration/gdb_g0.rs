@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use gdb_support::*;
 use stm32_opts::gdb::{Server, ServerHandle};
-use stm32_opts::sim::g0::G0Sim;
+use stm32_opts::sim::g0::{G0Model, G0Sim};
 use stm32_opts::sim::Simulator;
 
 const G0B1: &str = "STM32G0B1RE";
@@ -64,6 +64,15 @@ pub fn image(n: u32) -> PathBuf {
     );
     std::fs::rename(&partial, &elf).unwrap();
     elf
+}
+
+/// A factory G0B1RE whose empty check acts: with FLASH_ACR.PROGEMPTY set (erased flash at the
+/// last option load) it boots the system memory, so a `load` that leaves it set would not run.
+fn chip() -> Simulator {
+    let sim = Simulator::new(G0B1).expect("simulated G0B1RE");
+    sim.with_model(|m: &mut G0Model| m.empty_check_boot = true)
+        .unwrap();
+    sim
 }
 
 fn serve(sim: &Simulator) -> ServerHandle {
@@ -122,7 +131,7 @@ fn bank_heads(sim: &Simulator) -> (u32, u32) {
 
 #[test]
 fn load_and_compare_in_every_bank_and_swap_mode_and_the_image_reports_its_bank() {
-    let sim = Simulator::new(G0B1).expect("simulated G0B1RE");
+    let sim = chip();
     let server = serve(&sim);
 
     // Factory: dual bank, no swap. Image 1 goes to physical bank 1.
@@ -191,7 +200,7 @@ fn load_and_compare_in_every_bank_and_swap_mode_and_the_image_reports_its_bank()
 
 #[test]
 fn monitor_erase_of_logical_bank_2_with_the_swap_on_erases_physical_bank_1() {
-    let sim = Simulator::new(G0B1).expect("simulated G0B1RE");
+    let sim = chip();
     let server = serve(&sim);
     let t = monitor_batch(&server, &["monitor swap on"]);
     assert!(t.contains("loaded by OBL_LAUNCH"), "{t}");
@@ -222,7 +231,7 @@ fn monitor_erase_of_logical_bank_2_with_the_swap_on_erases_physical_bank_1() {
 
 #[test]
 fn the_guard_refuses_raw_writes_into_flash_otp_and_the_option_registers() {
-    let sim = Simulator::new(G0B1).expect("simulated G0B1RE");
+    let sim = chip();
     let server = serve(&sim);
     let mut c = connect_client(server.local_addr());
     // Flash packets outside the live main flash.
@@ -288,7 +297,7 @@ fn the_guard_refuses_raw_writes_into_flash_otp_and_the_option_registers() {
 
 #[test]
 fn the_cortex_m0plus_debug_and_fault_model() {
-    let sim = Simulator::new(G0B1).expect("simulated G0B1RE");
+    let sim = chip();
     let server = serve(&sim);
     load_and_run(&server, 1);
     let run = batch(

@@ -16,9 +16,11 @@ use std::time::Duration;
 use probe_rs::{Core, MemoryInterface};
 
 use crate::chip::g0::registers::{
-    flash_sr_flag_names, FlashRegister, FLASH_ACR_ICEN, FLASH_ACR_ICRST, FLASH_CR_PG,
+    flash_sr_flag_names, FlashRegister, FLASH_ACR_ICEN, FLASH_ACR_ICRST, FLASH_ACR_PROGEMPTY,
+    FLASH_CR_PG,
     FLASH_SR_PROGRAM_ERRORS,
 };
+use crate::chip::g0::geometry::FLASH_BASE;
 use crate::chip::g0::{G0Layout, Page};
 use crate::chip::notation::hex32;
 use crate::erase::controller::StepError;
@@ -197,7 +199,31 @@ pub fn program(
         report.verified_bytes,
         pages.len()
     ));
+    if boots_programmed_flash(&pages) && clear_prog_empty(core)? {
+        progress("FLASH_ACR.PROGEMPTY cleared: a reset boots the new firmware".into());
+    }
     Ok(report)
+}
+
+/// Whether the image put a word at 0x0800_0000, the first word the chip boots from.
+fn boots_programmed_flash(pages: &BTreeMap<u32, (Page, Vec<u8>)>) -> bool {
+    pages
+        .get(&FLASH_BASE)
+        .is_some_and(|(_, image)| image[..4] != [0xFF; 4])
+}
+
+/// FLASH_ACR.PROGEMPTY records that main flash was empty at the last option load, and makes the
+/// chip boot the system memory instead of main flash until the next one: cleared after
+/// programming the first word, as BMP does, so that a reset runs what `load` wrote (a write of
+/// 0 clears it: UNVERIFIED, the reference does not describe the bit). Whether it was set.
+fn clear_prog_empty(core: &mut Core<'_>) -> Result<bool, probe_rs::Error> {
+    let acr = read(core, FlashRegister::Acr)?;
+    if acr & FLASH_ACR_PROGEMPTY == 0 {
+        return Ok(false);
+    }
+    write(core, FlashRegister::Acr, acr & !FLASH_ACR_PROGEMPTY)?;
+    core.flush()?;
+    Ok(true)
 }
 
 fn program_pages(
