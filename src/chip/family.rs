@@ -226,6 +226,7 @@ mod tests {
         );
         assert_eq!(for_target("stm32g474re").map(|f| f.name()), Some("STM32G4"));
         assert!(for_target("nRF52840_xxAA").is_none());
+        // Registration order; every later family follows the first two.
         assert!(names().starts_with("STM32F7, STM32G4"), "{}", names());
     }
 

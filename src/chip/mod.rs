@@ -10,14 +10,12 @@
 pub mod bank;
 pub mod bitband;
 pub mod family;
-// Facts of families not wired in yet (their own folders, registered below once they are).
-pub mod g0;
 pub mod keys;
 pub mod notation;
 pub mod program_pages;
 pub mod rdp;
 
-families!(family::ChipFamily: f7, g4, h7);
+families!(family::ChipFamily: f7, g4, g0, h7);
 
 pub use bank::BankMode;
 pub use family::{ChipFamily, DetectError, Detected};

@@ -11,7 +11,7 @@
 
 pub mod controller;
 
-families!(EraseFamily: f7, g4, h7);
+families!(EraseFamily: f7, g4, g0, h7);
 
 use probe_rs::Core;
 

@@ -8,6 +8,8 @@ use super::registers::{
 /// The fault status registers as read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FaultRegisters {
+    /// The core's fault model: on ARMv6-M only DFSR exists of these, the others read as 0.
+    pub profile: super::profile::Profile,
     pub cfsr: u32,
     pub hfsr: u32,
     pub dfsr: u32,

@@ -1,9 +1,10 @@
-//! Fault triage for the Cortex-M cores (M7, M4): the fault status registers (addresses and bits named as in the
+//! Fault triage for the Cortex-M cores (M7, M4, and the M0+'s ARMv6-M model, see [`profile`]): the fault status registers (addresses and bits named as in the
 //! ARMv7-M ARM), a pure decoding into a typed diagnosis, reading them from a chip, and the
 //! report in words that the CLI and the GDB monitor both print.
 
 pub mod decode;
 pub mod lockup;
+pub mod profile;
 pub mod read;
 pub mod registers;
 pub mod report;
@@ -11,4 +12,5 @@ pub mod vector_catch;
 
 pub use decode::{diagnose, Diagnosis, FaultClass, FaultRegisters};
 pub use lockup::Lockup;
+pub use profile::Profile;
 pub use read::{read, FaultSnapshot, FrameMissing};

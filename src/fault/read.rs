@@ -4,6 +4,7 @@
 use probe_rs::{Core, MemoryInterface, RegisterId};
 
 use super::decode::{frame_location, CoreContext, FaultRegisters, FrameLocation, StackedFrame};
+use super::profile::Profile;
 use super::registers::{regsel, BFAR, CFSR, DFSR, HFSR, MMFAR};
 
 /// Why there is no stacked frame to show.
@@ -41,12 +42,22 @@ impl FaultSnapshot {
 /// Reads the fault status registers and, when the core is halted, the registers and the
 /// stacked exception frame.
 pub fn read(core: &mut Core<'_>) -> Result<FaultSnapshot, probe_rs::Error> {
-    let regs = FaultRegisters {
-        cfsr: core.read_word_32(CFSR.into())?,
-        hfsr: core.read_word_32(HFSR.into())?,
-        dfsr: core.read_word_32(DFSR.into())?,
-        mmfar: core.read_word_32(MMFAR.into())?,
-        bfar: core.read_word_32(BFAR.into())?,
+    let profile = Profile::read(core)?;
+    let regs = match profile {
+        // ARMv6-M has DFSR only; the configurable-fault registers' addresses are reserved.
+        Profile::V6M => FaultRegisters {
+            profile,
+            dfsr: core.read_word_32(DFSR.into())?,
+            ..FaultRegisters::default()
+        },
+        Profile::V7M => FaultRegisters {
+            profile,
+            cfsr: core.read_word_32(CFSR.into())?,
+            hfsr: core.read_word_32(HFSR.into())?,
+            dfsr: core.read_word_32(DFSR.into())?,
+            mmfar: core.read_word_32(MMFAR.into())?,
+            bfar: core.read_word_32(BFAR.into())?,
+        },
     };
     if !core.core_halted()? {
         return Ok(FaultSnapshot {

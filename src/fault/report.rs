@@ -1,12 +1,16 @@
 //! The fault report in words, shared by the CLI (`stm32-opts fault`) and GDB (`monitor fault`).
 
 use super::decode::{diagnose, exc_return_words, exception_name, ipsr, Diagnosis};
+use super::profile::Profile;
 use super::read::{FaultSnapshot, FrameMissing};
 use super::registers::StatusBit;
 
 /// One line naming the fault, e.g.
 /// "UsageFault: undefined instruction (UFSR.UNDEFINSTR) at pc 0x0800006a".
 pub fn headline(snapshot: &FaultSnapshot) -> String {
+    if snapshot.regs.profile == Profile::V6M {
+        return v6m_headline(snapshot);
+    }
     let d = diagnose(&snapshot.regs);
     let Some(exception) = d.exception else {
         return "no fault recorded (CFSR and HFSR are 0)".into();
@@ -32,6 +36,30 @@ pub fn headline(snapshot: &FaultSnapshot) -> String {
     }
     if let Some(address) = d.mmfar {
         line.push_str(&format!(", address {address:#010x} (MMFAR)"));
+    }
+    line
+}
+
+/// HardFault exception number (every ARMv6-M fault).
+const HARD_FAULT: u32 = 3;
+
+/// ARMv6-M: nothing records a fault, so one shows only while the HardFault handler is active
+/// (or as the lockup the core was halted out of).
+fn v6m_headline(snapshot: &FaultSnapshot) -> String {
+    let in_hard_fault = snapshot
+        .core
+        .as_ref()
+        .is_some_and(|c| ipsr(c.xpsr) == HARD_FAULT);
+    if !in_hard_fault && snapshot.lockup.is_none() {
+        return match snapshot.core {
+            Some(_) => "no fault active: the HardFault handler is not running (an ARMv6-M core records no fault status to read afterwards)".into(),
+            None => "the core is running: halt it to see whether the HardFault handler is active (an ARMv6-M core records no fault status)".into(),
+        };
+    }
+    let mut line = "HardFault: cause not recorded (ARMv6-M has no CFSR/HFSR)".to_string();
+    match snapshot.faulting_pc() {
+        Some(pc) => line.push_str(&format!(" at pc {pc:#010x}")),
+        None => line.push_str(" (faulting pc unknown: no exception frame)"),
     }
     line
 }
@@ -63,6 +91,12 @@ pub fn render(snapshot: &FaultSnapshot) -> Vec<String> {
         lines.push(lockup.line(r));
     }
     lines.push(headline(snapshot));
+    if let Some(limits) = r.profile.limits() {
+        lines.push(format!("  {limits}"));
+        lines.push(format!("  DFSR  {:#010x}  {}", r.dfsr, names(&d.dfsr)));
+        core_and_frame(snapshot, &mut lines);
+        return lines;
+    }
     lines.push(format!("  CFSR  {:#010x}  {}", r.cfsr, cfsr_names(&d)));
     for (part, bit) in &d.cfsr {
         lines.push(format!(
@@ -85,6 +119,12 @@ pub fn render(snapshot: &FaultSnapshot) -> Vec<String> {
         Some(a) => lines.push(format!("  BFAR  {a:#010x}  the faulting address")),
         None => lines.push("  BFAR  not valid (BFSR.BFARVALID clear)".into()),
     }
+    core_and_frame(snapshot, &mut lines);
+    lines
+}
+
+/// Where the core is halted, and the stacked frame.
+fn core_and_frame(snapshot: &FaultSnapshot, lines: &mut Vec<String>) {
     if let Some(core) = &snapshot.core {
         let active = ipsr(core.xpsr);
         let mut line = format!(
@@ -123,7 +163,6 @@ pub fn render(snapshot: &FaultSnapshot) -> Vec<String> {
         }
         Err(missing) => lines.push(format!("  stacked frame: {}", missing_words(*missing))),
     }
-    lines
 }
 
 fn missing_words(missing: FrameMissing) -> String {
@@ -197,6 +236,37 @@ mod tests {
         let text = render(&s).join("\n");
         assert!(text.contains("HFSR.FORCED"), "{text}");
         assert!(text.contains("BFAR  0x30000000"), "{text}");
+    }
+
+    #[test]
+    fn an_armv6m_hard_fault_says_what_the_core_cannot_tell() {
+        let mut s = in_handler(FaultRegisters {
+            profile: Profile::V6M,
+            ..Default::default()
+        });
+        if let Some(core) = s.core.as_mut() {
+            core.xpsr = 0x0100_0003;
+        }
+        assert_eq!(
+            headline(&s),
+            "HardFault: cause not recorded (ARMv6-M has no CFSR/HFSR) at pc 0x0800006a"
+        );
+        let text = render(&s).join("\n");
+        assert!(
+            text.contains("CFSR, HFSR, MMFAR and BFAR do not exist"),
+            "{text}"
+        );
+        assert!(!text.contains("  CFSR  "), "{text}");
+        assert!(text.contains("the HardFault handler (IPSR 3)"), "{text}");
+        assert!(text.contains("pc  0x0800006a"), "{text}");
+        if let Some(core) = s.core.as_mut() {
+            core.xpsr = 0x0100_0000;
+        }
+        assert!(
+            headline(&s).starts_with("no fault active"),
+            "{}",
+            headline(&s)
+        );
     }
 
     #[test]

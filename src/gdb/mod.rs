@@ -37,7 +37,7 @@ pub mod symbols;
 pub mod target;
 pub mod watchpoints;
 
-families!(family::GdbFamily: f7, g4, h7);
+families!(family::GdbFamily: f7, g4, g0, h7);
 
 use std::io::Write;
 use std::net::SocketAddr;

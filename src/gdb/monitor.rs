@@ -443,12 +443,9 @@ impl ChipTarget<'_> {
             }
             Command::VectorCatch(mask) => {
                 let mut core = self.core().map_err(|e| format!("vector_catch: {e}"))?;
-                let demcr = match mask {
-                    None => vector_catch::current(&mut core),
-                    Some(mask) => vector_catch::apply(&mut core, mask),
-                }
-                .map_err(|e| format!("vector_catch: DEMCR: {e}"))?;
-                print(out, &vector_catch::describe(demcr).join("\n"));
+                let lines =
+                    vector_catch::run(&mut core, mask).map_err(|e| format!("vector_catch: {e}"))?;
+                print(out, &lines.join("\n"));
             }
             Command::Fault => {
                 let lockup = self.last_lockup.clone();

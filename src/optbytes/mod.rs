@@ -24,7 +24,7 @@ pub mod values;
 pub(crate) mod watchdogs;
 pub mod words;
 
-families!(family::OptionFamily: f7, g4, h7);
+families!(family::OptionFamily: f7, g4, g0, h7);
 
 pub use apply::{ApplyOptions, CoreAfter};
 pub use change::{

@@ -18,8 +18,6 @@ pub mod chip;
 pub mod dap;
 pub mod family;
 pub mod faults;
-// Models of families not wired in yet (their own folders, registered below once they are).
-pub mod g0;
 pub mod glasgow;
 pub mod periph;
 pub mod probe;
@@ -27,7 +25,7 @@ pub mod state;
 pub mod variant;
 pub mod worker;
 
-families!(family::SimFamily: f7, g4, h7);
+families!(family::SimFamily: f7, g4, g0, h7);
 
 use std::path::Path;
 

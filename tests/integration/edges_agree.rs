@@ -71,6 +71,8 @@ const F767: &str = "STM32F767ZI";
 const F746: &str = "STM32F746ZG";
 const G474: &str = "STM32G474RE";
 const H743: &str = "STM32H743ZI";
+const G0B1: &str = "STM32G0B1RE";
+const G0B0: &str = "STM32G0B0RE";
 
 fn cases() -> Vec<Case> {
     use Seen::*;
@@ -386,6 +388,77 @@ fn h7_cases() -> Vec<Case> {
     ]
 }
 
+/// The same kinds of request on an STM32G0B1RE (and the G0B0's missing fields): `swap` and
+/// `bank`, loaded (OBL_LAUNCH, the link drops, each edge attaches again) and pending.
+fn g0_cases() -> Vec<Case> {
+    use Seen::*;
+    vec![
+        Case {
+            what: "g0 show",
+            chip: G0B1,
+            cli: &["optbytes"],
+            monitor: "optbytes",
+            expect: Shown,
+        },
+        Case {
+            what: "g0 swap on loaded",
+            chip: G0B1,
+            cli: &["swap", "on"],
+            monitor: "swap on",
+            expect: Written,
+        },
+        Case {
+            what: "g0 pending change",
+            chip: G0B1,
+            cli: &["optbytes", "set", "IWDG_STOP=0", "--no-reset"],
+            monitor: "optbytes set IWDG_STOP=0 no-reset",
+            expect: Written,
+        },
+        Case {
+            what: "g0 no-op",
+            chip: G0B1,
+            cli: &["swap", "off", "--no-reset"],
+            monitor: "swap off no-reset",
+            expect: NothingToChange,
+        },
+        Case {
+            what: "g0 dry run",
+            chip: G0B1,
+            cli: &["optbytes", "set", "nSWAP_BANK=0", "--dry-run"],
+            monitor: "optbytes set nSWAP_BANK=0 dry-run",
+            expect: DryRun { needs: None },
+        },
+        Case {
+            what: "g0 bad field",
+            chip: G0B1,
+            cli: &["optbytes", "set", "DBANK=0"],
+            monitor: "optbytes set DBANK=0",
+            expect: BadInput,
+        },
+        Case {
+            what: "g0 RDP 2 with yes only",
+            chip: G0B1,
+            cli: &["optbytes", "set", "RDP=2", "--yes", "--no-reset"],
+            monitor: "optbytes set RDP=2 yes no-reset",
+            expect: Unconfirmed(Needs::YesAndPermanent),
+        },
+        Case {
+            what: "g0b0 NRST_MODE",
+            chip: G0B0,
+            cli: &["optbytes", "set", "NRST_MODE=2", "--no-reset"],
+            monitor: "optbytes set NRST_MODE=2 no-reset",
+            expect: FieldNotOnPart,
+        },
+        Case {
+            what: "g0 ndbank",
+            chip: G0B1,
+            cli: &["ndbank", "false"],
+            monitor: "ndbank false",
+            expect: OtherFamily,
+        },
+    ]
+}
+
 /// The confirmation a text asks for, in the CLI's or the monitor's words.
 fn needs_in(text: &str) -> Option<Needs> {
     if text.contains("--yes and --i-understand-rdp2-is-permanent")
@@ -506,6 +579,11 @@ fn cli_and_monitor_agree_on_every_g4_request() {
 #[test]
 fn cli_and_monitor_agree_on_every_h7_request() {
     agree(h7_cases());
+}
+
+#[test]
+fn cli_and_monitor_agree_on_every_g0_request() {
+    agree(g0_cases());
 }
 
 fn agree(cases: Vec<Case>) {

@@ -73,6 +73,10 @@ pub enum Refusal {
     /// A swap asked for where it cannot act.
     #[error("nSWAP_BANK = 0 swaps the two banks of dual-bank mode; with DUAL_BANK = 0 (or on a 128 KB part) there is nothing to swap")]
     SwapNeedsDualBank,
+    /// A bank-mode or swap change without the option load: FLASH_OPTR would read a mapping the
+    /// chip does not run until the next option load.
+    #[error("DUAL_BANK and nSWAP_BANK changes are loaded at once (OBL_LAUNCH): left pending, FLASH_OPTR would read a flash mapping the chip does not run until the next option load, and erase and load would address the wrong physical bank; change them with the load (without --no-reset)")]
+    MappingLeftPending,
 }
 
 /// The dangers of going from `old` to `new` on `part`, or why the change is refused.

@@ -4,10 +4,8 @@
 //! `STM32G0_Series.yaml` memory map). The Cortex-M0+ debug block above 0xE000_0000 is the common
 //! one of the simulator.
 //!
-//! Written from the reference facts, not from the engine's code (`src/chip/g0`). Not yet wired
-//! into the simulator's family seam: the shape follows [`super::g4::G4Model`] — read/write of an
-//! address with an initiator and a time, [`G0Event`]s, a generation counter for persistence,
-//! [`G0OptionStore`] with serde for `--sim-state` — so that it plugs in as a family model.
+//! Written from the reference facts, not from the engine's code (`src/chip/g0`). The family as
+//! the simulator registers it, and the model behind the family seam, are in [`family`].
 //!
 //! Memory map of a G0B1xE (512 KB):
 //! - 0x0000_0000: the boot space (main flash at 0x0800_0000 as the swap maps it, system memory
@@ -20,6 +18,7 @@
 //! - 0x4000_0000–0x5FFF_FFFF: peripherals ([`peripherals`]), FLASH registers at 0x4002_2000.
 
 pub mod banks;
+pub mod family;
 pub mod flash;
 pub mod peripherals;
 pub mod rcc;
@@ -30,6 +29,7 @@ use std::time::Instant;
 use super::bus::{BusError, Initiator};
 use super::periph::uart_link::UartLink;
 use super::periph::{IrqLines, ResetCause};
+pub use family::{G0Sim, FAMILY, G0};
 pub use flash::{G0BusFault, G0Event, G0Faults, G0Flash, G0Timing};
 pub use peripherals::G0Peripherals;
 pub use store::{G0OptionStore, G0SimLine};
