@@ -260,6 +260,11 @@ impl Mi {
             log: Vec::new(),
         };
         mi.wait_for(|l| l.starts_with("(gdb)"), MI_TIMEOUT);
+        // As the batch sessions do: the tests run in parallel on a loaded machine, where a reply
+        // can take longer than GDB's 2 s default; a late reply to `qSupported` would then be
+        // taken as the reply to `vMustReplyEmpty` and GDB would give up the connection.
+        let r = mi.cmd("-gdb-set remotetimeout 30");
+        assert!(r.last().is_some_and(|l| l.contains("^done")), "{r:?}");
         mi
     }
 
