@@ -426,6 +426,16 @@ pub enum RawRefusal {
         /// Its value as read.
         value: u32,
     },
+    /// The write would stage, or start programming, a protection the family treats as
+    /// permanent besides RDP level 2 (`what`, e.g. the STM32H7's SECURITY = 1).
+    Permanent {
+        /// The register written.
+        register: GuardedRegister,
+        /// The value it would hold.
+        value: u32,
+        /// What it sets, in the family's words.
+        what: &'static str,
+    },
     /// Into flash (any alias).
     Flash {
         /// First byte of the write inside flash.
@@ -531,6 +541,16 @@ impl fmt::Display for RawRefusal {
                 hex32(alias),
                 register.name,
                 register.name
+            ),
+            RawRefusal::Permanent {
+                register,
+                value,
+                what,
+            } => write!(
+                f,
+                "memory write to {} refused: with {} it would set {what}, treated as permanent; it is set only through `monitor optbytes set` with `yes permanent-rdp2`",
+                register.name,
+                hex32(value)
             ),
             RawRefusal::StraddlesBitBand { addr } => write!(
                 f,

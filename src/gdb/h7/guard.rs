@@ -7,7 +7,7 @@
 
 use crate::chip::h7::fields::OptsrField;
 use crate::chip::h7::registers::{
-    FlashRegister, FLASH_BASE, FLASH_CR_LOCK, FLASH_CR_PSIZE, FLASH_OPTCR_OPTCHANGEERRIE,
+    FlashRegister, FLASH_CR_LOCK, FLASH_CR_PSIZE, FLASH_OPTCR_OPTCHANGEERRIE,
     FLASH_OPTCR_OPTLOCK, FLASH_OPTCR_OPTSTART,
 };
 use crate::chip::h7::H7Layout;
@@ -134,8 +134,6 @@ pub mod h7_map {
     pub const FLASH_WINDOW: (u32, u32) = (0x0800_0000, 0x0820_0000);
     /// System memory: the ST bootloader, the unique ID and the flash size register (read only).
     pub const SYSTEM_MEMORY: (u32, u32) = (0x1FF0_0000, 0x1FF2_0000);
-    /// The FLASH register block.
-    pub const FLASH_REGISTERS: (u32, u32) = (super::FLASH_BASE, super::FLASH_BASE + 0x400);
 }
 
 /// The area at `addr` of an H7 whose live flash is `flash`.
@@ -185,8 +183,19 @@ fn rdp(optsr: u32) -> u8 {
     OptsrField::Rdp.get(optsr) as u8
 }
 
+/// SECURITY in `optsr` turned on where FLASH_OPTSR_CUR has it off: treated as permanent
+/// (chip::h7::dangers), so never through raw writes.
+fn turns_security_on(optsr: u32, current: u32) -> bool {
+    let security = OptsrField::Security;
+    security.get(optsr) == 1 && security.get(current) == 0
+}
+
+/// What [`RawRefusal::Permanent`] says SECURITY = 1 sets.
+const SECURITY_WORDS: &str = "FLASH_OPTSR.SECURITY = 1 (secure access mode)";
+
 /// Judges a plain memory write of `data` at `start` on an H7. `read` reads a FLASH register; it
-/// is called only for FLASH_OPTSR_PRG and FLASH_OPTCR when the write touches them.
+/// is called only for FLASH_OPTSR_PRG, FLASH_OPTSR_CUR and FLASH_OPTCR when the write touches
+/// FLASH_OPTSR_PRG or FLASH_OPTCR.
 pub fn check_raw_write_h7(
     start: u32,
     data: &[u8],
@@ -212,6 +221,15 @@ pub fn check_raw_write_h7(
                 value: after,
             });
         }
+        let cur = FlashRegister::OptsrCur;
+        let in_force = read(cur).ok_or(RawRefusal::Unreadable(guarded(cur)))?;
+        if turns_security_on(after, in_force) {
+            return Err(RawRefusal::Permanent {
+                register: guarded(prg),
+                value: after,
+                what: SECURITY_WORDS,
+            });
+        }
         Some(after)
     } else {
         None
@@ -231,6 +249,15 @@ pub fn check_raw_write_h7(
                     starts: COMMIT_BITS,
                     holder: guarded(prg),
                     value: staged,
+                });
+            }
+            let cur = FlashRegister::OptsrCur;
+            let in_force = read(cur).ok_or(RawRefusal::Unreadable(guarded(cur)))?;
+            if turns_security_on(staged, in_force) {
+                return Err(RawRefusal::Permanent {
+                    register: guarded(optcr),
+                    value: after,
+                    what: SECURITY_WORDS,
                 });
             }
         }
@@ -272,7 +299,7 @@ mod tests {
 
     fn read_factory(r: FlashRegister) -> Option<u32> {
         match r {
-            FlashRegister::OptsrPrg => Some(0x0006_AAD0),
+            FlashRegister::OptsrPrg | FlashRegister::OptsrCur => Some(0x0006_AAD0),
             FlashRegister::Optcr => Some(FLASH_OPTCR_OPTLOCK),
             _ => Some(0),
         }
@@ -319,6 +346,18 @@ mod tests {
         assert!(matches!(e, RawRefusal::CommitRdp2 { .. }), "{e:?}");
         let ok = check_raw_write_h7(optcr, &2u32.to_le_bytes(), allow, read_factory).unwrap();
         assert!(ok.starts_option_programming());
+        // SECURITY = 1 (treated as permanent) neither staged nor started.
+        let e = check_raw_write_h7(prg, &0x0026_AAD0u32.to_le_bytes(), allow, read_factory)
+            .unwrap_err();
+        assert!(matches!(e, RawRefusal::Permanent { .. }), "{e:?}");
+        assert!(e.to_string().contains("SECURITY = 1"), "{e}");
+        let staged_security = |r: FlashRegister| match r {
+            FlashRegister::OptsrPrg => Some(0x0026_AAD0),
+            _ => Some(0),
+        };
+        let e = check_raw_write_h7(optcr, &2u32.to_le_bytes(), allow, staged_security)
+            .unwrap_err();
+        assert!(matches!(e, RawRefusal::Permanent { .. }), "{e:?}");
         let keyr2 = FlashRegister::Keyr2.address();
         assert!(check_raw_write_h7(keyr2, &[0; 4], deny, read_factory).is_err());
         assert!(check_raw_write_h7(keyr2, &[0; 4], allow, read_factory).unwrap().unlocks_flash);

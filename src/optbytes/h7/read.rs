@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::chip::h7::identity::{dev_id, rev_id, DBGMCU_BASE_CPU, FLASHSIZE_BASE};
+use crate::chip::h7::identity::{dev_id, rev_id, DBGMCU_BASE_CPU, DEV_ID_H74X, FLASHSIZE_BASE};
 use crate::chip::h7::registers::{FlashRegister, FLASH_OPTCR_OPTLOCK};
 pub use crate::chip::h7::registers::FLASH_OPTCR_SWAP_BANK;
 use crate::chip::h7::{BankSwap, H7Layout, H7Options, H7Part, H7PartError};
@@ -40,7 +40,7 @@ impl H7Identity {
     pub fn describe(&self) -> String {
         format!(
             "{} (DEV_ID {:#05x}, REV_ID {:#06x}), {} KB flash",
-            if self.dev_id() == 0x450 {
+            if self.dev_id() == DEV_ID_H74X {
                 "STM32H74x/H75x"
             } else {
                 "unknown device"
@@ -103,7 +103,7 @@ pub(crate) fn read_identity<T: Target + ?Sized>(t: &mut T) -> Result<H7Identity,
     let state = LeftState::UNTOUCHED;
     let idcode = read_retrying(t, DBGMCU_BASE_CPU)
         .map_err(|e| Error::probe("reading DBGMCU_IDCODE", e, state))?;
-    if dev_id(idcode) != 0x450 {
+    if dev_id(idcode) != DEV_ID_H74X {
         return Err(Error::UnsupportedChip {
             source: H7PartError::UnknownDevId {
                 dev_id: dev_id(idcode),

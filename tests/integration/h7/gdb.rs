@@ -151,3 +151,47 @@ fn load_and_run_in_both_mappings_and_erase_the_bank_the_user_means() {
     assert_eq!(two_kept, two_after, "physical bank 2 kept");
     server.shutdown().unwrap();
 }
+
+#[test]
+fn a_swap_left_pending_by_no_reset_gets_its_reset_later() {
+    let sim = Simulator::new("STM32H743ZI").expect("simulated H743ZI");
+    let session = sim.attach().expect("attach");
+    let server = Server::bind(session, "127.0.0.1:0".parse().unwrap())
+        .expect("binding")
+        .spawn()
+        .expect("starting the server");
+    let run = batch(
+        server.local_addr(),
+        None,
+        &cmds(&[
+            "echo @@PENDING\\n",
+            "monitor swap on no-reset",
+            "echo @@SHOW\\n",
+            "monitor swap",
+            "echo @@RESET\\n",
+            "monitor swap on",
+            "echo @@END\\n",
+            "detach",
+        ]),
+    );
+    let t = &run.text;
+    let s = section(t, "@@PENDING", "@@SHOW");
+    assert!(
+        s.contains("the bank swap takes effect at the next reset"),
+        "{t}"
+    );
+    let s = section(t, "@@SHOW", "@@RESET");
+    assert!(s.contains("bank swap: off"), "{t}");
+    assert!(
+        s.contains("SWAP_BANK_OPT = 1 is programmed and takes effect at the next reset"),
+        "{t}"
+    );
+    let s = section(t, "@@RESET", "@@END");
+    assert!(s.contains("only the reset is missing"), "{t}");
+    assert!(
+        s.contains("the chip reset and logical 0x0800_0000 = physical bank 2"),
+        "{t}"
+    );
+    assert!(sim.h7_swap_in_force().unwrap());
+    server.shutdown().unwrap();
+}

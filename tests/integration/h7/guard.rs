@@ -2,8 +2,8 @@
 //! the chip checked afterwards from a new client or from the simulator. Flash packets outside the
 //! main flash of the mapping in force (the hole of a 1 MB part, system memory) and memory writes
 //! into flash or the FLASH option registers are refused with nothing written; allowed raw writes
-//! never stage RDP = 0xCC in FLASH_OPTSR_PRG nor start OPTSTART with it staged, and OPTLOCK and
-//! LOCK they left clear are set again at disconnect.
+//! never stage RDP = 0xCC or SECURITY = 1 in FLASH_OPTSR_PRG nor start OPTSTART with them
+//! staged, and OPTLOCK and LOCK they left clear are set again at disconnect.
 
 use crate::gdb_support::*;
 use stm32_opts::gdb::{Server, ServerHandle};
@@ -127,6 +127,12 @@ fn allowed_raw_option_writes_never_reach_rdp_level_2_and_the_locks_are_set_again
         write_mem(&mut c, FLASH_OPTSR_PRG + 1, &[0xCC]).as_deref(),
         Some(REFUSED)
     );
+    // SECURITY = 1, treated as permanent like RDP level 2.
+    let security = FACTORY_OPTSR | 1 << 21;
+    assert_eq!(
+        write_mem(&mut c, FLASH_OPTSR_PRG, &security.to_le_bytes()).as_deref(),
+        Some(REFUSED)
+    );
     assert_eq!(
         read_word(&mut c, FLASH_OPTSR_PRG),
         FACTORY_OPTSR,
@@ -134,7 +140,9 @@ fn allowed_raw_option_writes_never_reach_rdp_level_2_and_the_locks_are_set_again
     );
     let text = monitor(&mut c, "help").0;
     assert!(
-        text.contains("memory write to FLASH_OPTSR_PRG refused") && text.contains("RDP = 0xCC"),
+        text.contains("memory write to FLASH_OPTSR_PRG refused")
+            && text.contains("RDP = 0xCC")
+            && text.contains("SECURITY = 1 (secure access mode), treated as permanent"),
         "{text}"
     );
     drop(c);
