@@ -147,6 +147,12 @@ fn the_option_store_and_flash_persist_in_a_state_file() {
             let mut store = f.store();
             store.optr &= !OPTR_NSWAP_BANK;
             *f.store_mut() = store;
+            let mut otp = f.otp().to_vec();
+            otp[..4].copy_from_slice(&[1, 2, 3, 4]);
+            f.restore_otp(&otp);
+            let mut array = f.array().to_vec();
+            array[256 * 1024] = 0x42;
+            f.restore_array(&array);
         })
         .unwrap();
     }
@@ -155,8 +161,13 @@ fn the_option_store_and_flash_persist_in_a_state_file() {
         sim.g0_option_store().unwrap().optr,
         FACTORY_OPTR & !OPTR_NSWAP_BANK
     );
-    // Restored as after a power-on: the swap is loaded.
+    // Restored as after a power-on: the swap is loaded; OTP and both halves kept.
     assert!(sim.with_g0_flash(|f| f.swapped()).unwrap());
+    assert_eq!(
+        sim.with_g0_flash(|f| f.otp()[..4].to_vec()).unwrap(),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(sim.with_g0_flash(|f| f.array()[256 * 1024]).unwrap(), 0x42);
 }
 
 /// A G0B1RE whose physical bank 1 page 0 holds 0x11 bytes, loaded with nSWAP_BANK = `nswap`.
