@@ -383,3 +383,56 @@ fn a_256_kb_part_splits_at_0x0802_0000_and_follows_the_swap() {
     assert!(array.iter().all(|&b| b == 0xFF));
     server.shutdown().unwrap();
 }
+
+#[test]
+fn the_cortex_m0plus_has_four_breakpoints_and_two_watchpoints() {
+    let sim = chip();
+    let server = serve(&sim);
+    load_and_run(&server, 1);
+    let mut list = cmds(&["monitor reset halt"]);
+    for address in [
+        "0x08000014",
+        "0x08000016",
+        "0x08000018",
+        "0x0800001a",
+        "0x0800001c",
+    ] {
+        list.push(format!("hbreak *{address}"));
+    }
+    list.push("continue".into());
+    let run = batch(server.local_addr(), Some(&image(1)), &list);
+    assert!(
+        run.text.contains("Cannot insert hardware breakpoint 5"),
+        "{}",
+        run.text
+    );
+    assert!(
+        !run.text.contains("Cannot insert hardware breakpoint 4"),
+        "{}",
+        run.text
+    );
+    // Two DWT comparators: two watchpoints work together, a third cannot be inserted.
+    let run = batch(
+        server.local_addr(),
+        Some(&image(1)),
+        &cmds(&[
+            "monitor reset halt",
+            "set var *(unsigned int *)&report_pc = 0",
+            "watch *(unsigned int *)&counter",
+            "watch *(unsigned int *)&report_pc",
+            "continue",
+            "echo @@THIRD\\n",
+            "watch *(unsigned int *)&report_optr",
+            "continue",
+        ]),
+    );
+    let t = &run.text;
+    let (two, three) = t.split_at(t.find("@@THIRD").unwrap_or_else(|| panic!("{t}")));
+    assert!(two.contains("New value"), "{t}");
+    assert!(!two.contains("Could not insert"), "{t}");
+    assert!(
+        three.contains("Could not insert hardware watchpoint"),
+        "{t}"
+    );
+    server.shutdown().unwrap();
+}
