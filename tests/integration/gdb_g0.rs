@@ -335,6 +335,10 @@ fn the_cortex_m0plus_debug_and_fault_model() {
     assert!(s.contains("New value"), "{t}");
     let s = section(t, "@@FAULT", "@@END");
     assert!(
+        s.contains("vector catch: HardFault: cause not recorded"),
+        "the stop names the fault: {t}"
+    );
+    assert!(
         s.contains("HardFault: cause not recorded (ARMv6-M has no CFSR/HFSR) at pc 0x08000030"),
         "{t}"
     );
