@@ -1,6 +1,7 @@
-//! Fault triage for the Cortex-M cores (M7, M4, and the M0+'s ARMv6-M model, see [`profile`]): the fault status registers (addresses and bits named as in the
-//! ARMv7-M ARM), a pure decoding into a typed diagnosis, reading them from a chip, and the
-//! report in words that the CLI and the GDB monitor both print.
+//! Fault triage for the Cortex-M cores (M7, M4; the M0+'s ARMv6-M model by [`profile`]): the
+//! fault status registers (addresses and bits named as in the ARMv7-M ARM), a pure decoding into
+//! a typed diagnosis, reading them from a chip, and the report in words that the CLI and the GDB
+//! monitor both print.
 
 pub mod decode;
 pub mod lockup;

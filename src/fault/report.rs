@@ -43,14 +43,20 @@ pub fn headline(snapshot: &FaultSnapshot) -> String {
 /// HardFault exception number (every ARMv6-M fault).
 const HARD_FAULT: u32 = 3;
 
+/// Whether the core is in the HardFault handler of an ARMv6-M core, whose cause nothing records
+/// (a fault without a diagnosis, which a vector-catch stop still names).
+pub fn uncaused_hard_fault(snapshot: &FaultSnapshot) -> bool {
+    snapshot.regs.profile == Profile::V6M
+        && snapshot
+            .core
+            .as_ref()
+            .is_some_and(|c| ipsr(c.xpsr) == HARD_FAULT)
+}
+
 /// ARMv6-M: nothing records a fault, so one shows only while the HardFault handler is active
 /// (or as the lockup the core was halted out of).
 fn v6m_headline(snapshot: &FaultSnapshot) -> String {
-    let in_hard_fault = snapshot
-        .core
-        .as_ref()
-        .is_some_and(|c| ipsr(c.xpsr) == HARD_FAULT);
-    if !in_hard_fault && snapshot.lockup.is_none() {
+    if !uncaused_hard_fault(snapshot) && snapshot.lockup.is_none() {
         return match snapshot.core {
             Some(_) => "no fault active: the HardFault handler is not running (an ARMv6-M core records no fault status to read afterwards)".into(),
             None => "the core is running: halt it to see whether the HardFault handler is active (an ARMv6-M core records no fault status)".into(),

@@ -473,7 +473,7 @@ impl ChipTarget<'_> {
             match fault::read(&mut core) {
                 Ok(snapshot) => {
                     let class = fault::diagnose(&snapshot.regs).class;
-                    if class != FaultClass::None {
+                    if class != FaultClass::None || fault::report::uncaused_hard_fault(&snapshot) {
                         let line = vector_catch_line(&fault::report::headline(&snapshot));
                         log::warn!("{line} (`monitor fault` for details)");
                         fault_line = Some(line);

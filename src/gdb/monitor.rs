@@ -42,11 +42,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("halt", "halt the core"),
     (
         "vector_catch [WORD...|all|none]",
-        "halt on these exceptions (DEMCR VC_*), WORD among hard_err int_err bus_err state_err chk_err nocp_err mm_err reset; no argument: show",
+        "halt on these exceptions (DEMCR VC_*), WORD among hard_err int_err bus_err state_err chk_err nocp_err mm_err reset (an ARMv6-M core such as the Cortex-M0+: hard_err and reset only); no argument: show",
     ),
     (
         "fault",
-        "decode CFSR/HFSR/DFSR, MMFAR/BFAR and the stacked exception frame",
+        "decode CFSR/HFSR/DFSR, MMFAR/BFAR and the stacked exception frame (an ARMv6-M core records no fault cause: HardFault and its frame only)",
     ),
     (
         "erase all|bank1|bank2|sector N|page N",

@@ -335,9 +335,108 @@ fn the_cortex_m0plus_debug_and_fault_model() {
     assert!(s.contains("New value"), "{t}");
     let s = section(t, "@@FAULT", "@@END");
     assert!(
+        s.contains("vector catch: HardFault: cause not recorded"),
+        "the stop names the fault: {t}"
+    );
+    assert!(
         s.contains("HardFault: cause not recorded (ARMv6-M has no CFSR/HFSR) at pc 0x08000030"),
         "{t}"
     );
     assert!(s.contains("CFSR, HFSR, MMFAR and BFAR do not exist"), "{t}");
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_256_kb_part_splits_at_0x0802_0000_and_follows_the_swap() {
+    let sim = Simulator::new("STM32G0B1RC").expect("simulated G0B1RC");
+    sim.with_model(|m: &mut G0Model| m.empty_check_boot = true)
+        .unwrap();
+    let server = serve(&sim);
+    let t = monitor_batch(&server, &["monitor swap on", "monitor swap"]);
+    assert!(
+        t.contains("swap: on (nSWAP_BANK = 0): physical bank 2 at 0x0800_0000, physical bank 1 at 0x0802_0000"),
+        "{t}"
+    );
+    let t = load_and_run(&server, 2);
+    let s = section(&t, "@@MEM", "@@LOAD");
+    assert!(
+        s.contains("0x08000000 0x08020000 flash blocksize 0x800"),
+        "{t}"
+    );
+    assert!(
+        s.contains("0x08020000 0x08040000 flash blocksize 0x800"),
+        "{t}"
+    );
+    assert_eq!(word_of(&t, "IMAGE"), 0xB0B0_0002, "{t}");
+    let half = 128 * 1024;
+    let array = sim.with_g0_flash(|f| f.array().to_vec()).unwrap();
+    assert_eq!(
+        array[half + 16..half + 20],
+        0xB0B0_0002u32.to_le_bytes(),
+        "in physical bank 2"
+    );
+    assert_eq!(array[16..20], [0xFF; 4], "physical bank 1 untouched");
+    let t = monitor_batch(&server, &["monitor erase bank1"]);
+    assert!(
+        t.contains(
+            "erased logical bank 1 (128 KB at 0x0800_0000) = physical bank 2 (mass erase MER2)"
+        ),
+        "{t}"
+    );
+    let array = sim.with_g0_flash(|f| f.array().to_vec()).unwrap();
+    assert!(array.iter().all(|&b| b == 0xFF));
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn the_cortex_m0plus_has_four_breakpoints_and_two_watchpoints() {
+    let sim = chip();
+    let server = serve(&sim);
+    load_and_run(&server, 1);
+    let mut list = cmds(&["monitor reset halt"]);
+    for address in [
+        "0x08000014",
+        "0x08000016",
+        "0x08000018",
+        "0x0800001a",
+        "0x0800001c",
+    ] {
+        list.push(format!("hbreak *{address}"));
+    }
+    list.push("continue".into());
+    let run = batch(server.local_addr(), Some(&image(1)), &list);
+    assert!(
+        run.text.contains("Cannot insert hardware breakpoint 5"),
+        "{}",
+        run.text
+    );
+    assert!(
+        !run.text.contains("Cannot insert hardware breakpoint 4"),
+        "{}",
+        run.text
+    );
+    // Two DWT comparators: two watchpoints work together, a third cannot be inserted.
+    let run = batch(
+        server.local_addr(),
+        Some(&image(1)),
+        &cmds(&[
+            "monitor reset halt",
+            "set var *(unsigned int *)&report_pc = 0",
+            "watch *(unsigned int *)&counter",
+            "watch *(unsigned int *)&report_pc",
+            "continue",
+            "echo @@THIRD\\n",
+            "watch *(unsigned int *)&report_optr",
+            "continue",
+        ]),
+    );
+    let t = &run.text;
+    let (two, three) = t.split_at(t.find("@@THIRD").unwrap_or_else(|| panic!("{t}")));
+    assert!(two.contains("New value"), "{t}");
+    assert!(!two.contains("Could not insert"), "{t}");
+    assert!(
+        three.contains("Could not insert hardware watchpoint"),
+        "{t}"
+    );
     server.shutdown().unwrap();
 }

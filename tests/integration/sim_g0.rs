@@ -147,6 +147,12 @@ fn the_option_store_and_flash_persist_in_a_state_file() {
             let mut store = f.store();
             store.optr &= !OPTR_NSWAP_BANK;
             *f.store_mut() = store;
+            let mut otp = f.otp().to_vec();
+            otp[..4].copy_from_slice(&[1, 2, 3, 4]);
+            f.restore_otp(&otp);
+            let mut array = f.array().to_vec();
+            array[256 * 1024] = 0x42;
+            f.restore_array(&array);
         })
         .unwrap();
     }
@@ -155,6 +161,77 @@ fn the_option_store_and_flash_persist_in_a_state_file() {
         sim.g0_option_store().unwrap().optr,
         FACTORY_OPTR & !OPTR_NSWAP_BANK
     );
-    // Restored as after a power-on: the swap is loaded.
+    // Restored as after a power-on: the swap is loaded; OTP and both halves kept.
     assert!(sim.with_g0_flash(|f| f.swapped()).unwrap());
+    assert_eq!(
+        sim.with_g0_flash(|f| f.otp()[..4].to_vec()).unwrap(),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(sim.with_g0_flash(|f| f.array()[256 * 1024]).unwrap(), 0x42);
+}
+
+/// A G0B1RE whose physical bank 1 page 0 holds 0x11 bytes, loaded with nSWAP_BANK = `nswap`.
+fn planted(nswap: bool) -> Simulator {
+    let sim = Simulator::new("STM32G0B1RE").unwrap();
+    sim.with_g0_flash(move |f| {
+        let mut store = f.store();
+        if !nswap {
+            store.optr &= !OPTR_NSWAP_BANK;
+        }
+        *f.store_mut() = store;
+        let mut array = f.array().to_vec();
+        array[..2048].fill(0x11);
+        f.restore_array(&array);
+        f.power_on_reset();
+    })
+    .unwrap();
+    sim
+}
+
+/// probe-rs's loader with `stm32g0bx_512` writing 2 KB at `address`.
+fn algorithm_load(sim: &Simulator, address: u64, data: &[u8]) -> Result<(), String> {
+    let mut session = sim.attach().unwrap();
+    let mut loader = session.target().flash_loader();
+    loader.add_data(address, data).unwrap();
+    let mut options = probe_rs::flashing::DownloadOptions::default();
+    options.verify = true;
+    options.preferred_algos = vec!["stm32g0bx_512".to_string()];
+    loader
+        .commit(&mut session, options)
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// What probe-rs 0.32's own G0B/G0C algorithm (`stm32g0bx_512`, unmodified, run on the simulated
+/// core) does, which is why `load` on a G0 is host-driven: with the swap on it erases the page of
+/// the physical bank the address names *without* the swap — physical bank 1 page 0 for
+/// 0x0800_0000, which is physical bank 2's now — and programs the right one, destroying a page
+/// the user did not mean (the wolfBoot 821 bug). On this model it also cannot erase bank 2
+/// (0x0804_0000) without the swap: its erase routine reports an error (which of the model's and
+/// the algorithm's bank-2 page numbering is right is UNVERIFIED on silicon).
+#[test]
+fn probe_rs_g0_algorithm_erases_the_bank_the_user_did_not_mean_with_the_swap_on() {
+    let data: Vec<u8> = (0..2048u32).map(|i| (i * 7) as u8).collect();
+    let half = 256 * 1024;
+
+    let plain = planted(true);
+    algorithm_load(&plain, 0x0800_0000, &data).unwrap();
+    let array = plain.with_g0_flash(|f| f.array().to_vec()).unwrap();
+    assert_eq!(array[..2048], data[..], "no swap: physical bank 1");
+
+    let swapped = planted(false);
+    algorithm_load(&swapped, 0x0800_0000, &data).unwrap();
+    let array = swapped.with_g0_flash(|f| f.array().to_vec()).unwrap();
+    assert_eq!(
+        array[half..half + 2048],
+        data[..],
+        "swap on: physical bank 2 programmed"
+    );
+    assert!(
+        array[..2048].iter().all(|&b| b == 0xFF),
+        "swap on: physical bank 1 page 0 erased though the image is not there"
+    );
+
+    let bank2 = planted(true);
+    let err = algorithm_load(&bank2, 0x0804_0000, &data).unwrap_err();
+    assert!(err.contains("erase_sector"), "{err}");
 }

@@ -2,9 +2,9 @@
 //! memory map ([`memory_map`]), and `load`.
 //!
 //! `load` is host-driven through the FLASH registers ([`crate::erase::g0::program`]) in every
-//! mode: whether probe-rs's `stm32g0bx_512` algorithm follows nSWAP_BANK, DUAL_BANK = 0 or the
-//! 256 KB bank split is not known (reference §7, UNVERIFIED), and an algorithm that selects BKER
-//! from the address alone would erase the other physical bank with the swap on. The host-driven
+//! mode: probe-rs 0.32's `stm32g0bx_512`, run on the simulated chip, erases the physical bank
+//! an address names without the swap (with the swap on, a page of the bank the user did not
+//! mean), and fails to erase bank 2 on the model (tests/integration/sim_g0.rs). The host-driven
 //! path erases and programs each page by the physical bank the live layout maps at its address.
 
 pub mod guard;

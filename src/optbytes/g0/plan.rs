@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::chip::g0::dangers::{assess, Danger, Refusal};
-use crate::chip::g0::{G0Options, G0Part, OptrField};
+use crate::chip::g0::{G0Line, G0Options, G0Part, OptrField};
 use crate::chip::BankMode;
 use crate::optbytes::apply::{BUSY_TIMEOUT, BUSY_TIMEOUT_MASS_ERASE};
 use crate::optbytes::change::FamilyPlan;
@@ -266,6 +266,18 @@ fn warnings(part: &G0Part, old: &G0Options, new: &G0Options, dangers: &[Danger])
             out.push(format!("{field} = 0: entering {mode} mode resets the chip."));
         }
     }
+    // The chip cannot tell a G0B0 from a G0B1/G0C1 of 512 KB (one DEV_ID, one size).
+    let g0b0_lacks: Vec<&str> = OptrField::ALL
+        .into_iter()
+        .filter(|&f| changed(f) && !f.exists_on(G0Line::G0B0))
+        .map(|f| f.name())
+        .collect();
+    if part.line != G0Line::G0B0 && part.flash_kb == 512 && !g0b0_lacks.is_empty() {
+        out.push(format!(
+            "{} exist on the STM32G0B1/G0C1 only: an STM32G0B0 reports the same DEV_ID and flash size, and these bits are reserved there — make sure the chip is a G0B1/G0C1 (name a G0B0 with --chip STM32G0B0xE to have them refused).",
+            g0b0_lacks.join(", ")
+        ));
+    }
     if changed(OptrField::BorEn) || changed(OptrField::BorrLev) || changed(OptrField::BorfLev) {
         out.push(
             "BOR: while the supply is below the brown-out threshold the chip is held in reset."
@@ -318,6 +330,10 @@ mod tests {
         let single = p.new;
         let e = mk(single, &["nSWAP_BANK=0"], G0Part::G0B1RE).unwrap_err();
         assert_eq!(e, G0PlanError::Refused(Refusal::SwapNeedsDualBank));
+        let p = mk(factory(), &["NRST_MODE=1"], G0Part::G0B1RE).unwrap();
+        assert!(p.warnings.join("\n").contains("an STM32G0B0 reports the same DEV_ID"));
+        let p = mk(factory(), &["NRST_MODE=1"], G0Part::G0B1RC).unwrap();
+        assert!(!p.warnings.join("\n").contains("STM32G0B0"), "no 256 KB G0B0");
         let b0 = G0Part::from_name("STM32G0B0RE").unwrap();
         let e = mk(G0Options::factory(G0Line::G0B0), &["NRST_MODE=2"], b0).unwrap_err();
         assert!(e.to_string().contains("does not exist on STM32G0B0"), "{e}");
