@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use probe_rs::probe::WireProtocol;
 
 use stm32_opts::optbytes::family::command_value;
@@ -22,9 +22,11 @@ Exit codes:
   4  verify failed: the values read back differ from the values written";
 
 const LONG_ABOUT: &str = "\
-Read and set the option bytes of STM32F76x/F77x and STM32G47x/G48x microcontrollers through a
-debug probe (probe-rs): the flash bank mode (F7 nDBANK, G4 DBANK), boot options, watchdog and reset
-bits, write protection and read protection.
+Read and set the option bytes of STM32F76x/F77x, STM32G47x/G48x, STM32G0B0/G0B1/G0C1 and
+STM32H74x/H75x microcontrollers through a debug probe (probe-rs): the flash bank mode and the bank
+swap (F7 nDBANK, G4 DBANK, G0 DUAL_BANK and nSWAP_BANK, H7 SWAP_BANK_OPT), boot options, watchdog
+and reset bits, write protection and read protection. Without --chip the tool attaches
+generically, reads DEV_ID and the flash size and names the family and part.
 
 Without a board, add --sim (a fresh simulated STM32F767ZI) or --sim-state FILE (a simulated chip
 whose option bytes and flash persist in FILE between runs); --sim-uart PORT serves its Nucleo
@@ -41,14 +43,41 @@ Examples:
   stm32-opts --chip STM32G474RE bank                   show the G4 bank mode (DBANK)
   stm32-opts --chip STM32G474RE erase page 130         erase one 2 KB page (dual bank: bank 2, PNB 2)
   stm32-opts --chip STM32G474RE bank single            one bank of 4 KB pages (OBL_LAUNCH, re-attach)
-  stm32-opts --chip STM32G474RE optbytes set nSWBOOT0=0 nBOOT0=1 --dry-run";
+  stm32-opts --chip STM32G474RE optbytes set nSWBOOT0=0 nBOOT0=1 --dry-run
+  stm32-opts --chip STM32G0B1RE swap on                map physical bank 2 at 0x0800_0000
+  stm32-opts --chip STM32H743ZI swap on --no-reset     program SWAP_BANK_OPT, in force at the next reset
+  stm32-opts optbytes                                  detect the chip (no --chip) and show its fields";
 
-/// stm32-opts: option bytes of STM32F76x/F77x through a debug probe.
+/// Parses the command line. `--help` lists each registered family's own commands (`bank`,
+/// `swap`, …), which clap sees only as "another word".
+pub fn parse_command_line() -> Cli {
+    let help = format!("{}\n{EXIT_CODES}", family_commands_help());
+    let matches = Cli::command().after_long_help(help).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The commands each registered family adds, from the families' own words.
+fn family_commands_help() -> String {
+    let mut text =
+        String::from("Commands of each family (NAME [VALUE] [--dry-run] [--no-reset] [--json]):\n");
+    for family in stm32_opts::optbytes::FAMILIES {
+        text.push_str(&format!("  {}:\n", family.chip().name()));
+        for command in family.commands() {
+            text.push_str(&format!(
+                "    {} [{}]\n        shows: {}\n        sets: {}\n",
+                command.name, command.usage, command.show_help, command.set_help
+            ));
+        }
+    }
+    text
+}
+
+/// stm32-opts: option bytes of STM32 microcontrollers through a debug probe.
 #[derive(Debug, Parser)]
 #[command(
     name = "stm32-opts",
     version,
-    about = "Read and set the option bytes (bank mode and the rest) of STM32F76x/F77x and STM32G47x/G48x through a debug probe",
+    about = "Read and set the option bytes (bank mode, swap and the rest) of STM32F7, STM32G4, STM32G0B/G0C and STM32H74x/H75x through a debug probe",
     long_about = LONG_ABOUT,
     after_long_help = EXIT_CODES,
 )]
@@ -117,9 +146,10 @@ pub struct GlobalArgs {
     /// Use a simulated chip whose state persists in FILE between runs (implies --sim).
     #[arg(long, global = true, value_name = "FILE")]
     pub sim_state: Option<PathBuf>,
-    /// Serve the simulated chip's virtual COM port UART (F7 USART3, G4 LPUART1) on PORT or
-    /// ADDR:PORT (loopback when only a port is given), one TCP client at a time; what the
-    /// firmware transmits is also copied to stdout. Only with --sim, --sim-state or sim-probe.
+    /// Serve the simulated chip's virtual COM port UART (F7 USART3, G4 LPUART1, G0 USART2; the
+    /// simulated H7 has none) on PORT or ADDR:PORT (loopback when only a port is given), one TCP
+    /// client at a time; what the firmware transmits is also copied to stdout. Only with --sim,
+    /// --sim-state or sim-probe.
     #[arg(long, global = true, value_name = "[ADDR:]PORT", value_parser = uart_address)]
     pub sim_uart: Option<SocketAddr>,
 }
@@ -182,9 +212,10 @@ pub enum Command {
     /// Show the flash bank mode of any supported part, or set it: single or dual.
     ///
     /// F76x/F77x: FLASH_OPTCR.nDBANK (1 = single). STM32G47x/G48x: FLASH_OPTR.DBANK (1 = dual,
-    /// 2 KB pages in two banks; 0 = single, 4 KB pages); the chip loads the new mode with
-    /// OBL_LAUNCH, which resets it, and the tool attaches again to verify. Either way the flash
-    /// content is invalid afterwards: erase it and flash it again.
+    /// 2 KB pages in two banks; 0 = single, 4 KB pages). STM32G0B0/G0B1/G0C1: FLASH_OPTR.DUAL_BANK
+    /// (1 = dual). The G4 and G0 load the new mode with OBL_LAUNCH, which resets the chip, and the
+    /// tool attaches again to verify. Either way the flash content is invalid afterwards: erase it
+    /// and flash it again. The H7 is always dual bank (see `swap`).
     #[command(after_long_help = EXIT_CODES)]
     Bank(BankArgs),
     /// List the attached debug probes.
@@ -196,8 +227,10 @@ pub enum Command {
     /// `monitor ndbank` (F7), `monitor optbytes`, `monitor reset`, `monitor halt`, `monitor vector_catch`,
     /// `monitor fault`, `monitor erase` and `monitor help`.
     Gdb(GdbArgs),
-    /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode), sector N (STM32F7)
-    /// or page N (STM32G4, numbered across both banks).
+    /// Erase flash in the live layout: all, bank1, bank2 (dual-bank mode), sector N (STM32F7,
+    /// STM32H7) or page N (STM32G4, STM32G0; numbered across both banks). With a bank swap in
+    /// force (G0, H7) bank N and the numbers are logical (the address window); the tool erases the
+    /// physical bank mapped there and says both.
     ///
     /// The core is halted for the erase and left halted. `all` and the banks erase more than
     /// one sector or page and need --yes; `sector N` and `page N` do not.
@@ -264,7 +297,7 @@ impl FamilyCommandArgs {
 /// `erase all|bank1|bank2|sector N|page N [--yes]`.
 #[derive(Debug, Args)]
 pub struct EraseArgs {
-    /// What to erase: all, bank1, bank2, sector N (STM32F7) or page N (STM32G4).
+    /// What to erase: all, bank1, bank2, sector N (STM32F7, STM32H7) or page N (STM32G4, STM32G0).
     #[arg(required = true, num_args = 1..=2, value_name = "TARGET")]
     pub target: Vec<String>,
     /// Confirm an erase of more than one sector or page (all, bank1, bank2).

@@ -6,7 +6,6 @@ mod cli;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 
 use cli::{
     BankModeArg, Cli, Command, EraseArgs, FamilyCommandArgs, FaultArgs, GlobalArgs, OptbytesAction,
@@ -33,7 +32,7 @@ mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse_command_line();
     if cli.global.sim_uart.is_some()
         && !cli.global.simulated()
         && !matches!(cli.command, Command::SimProbe(_))

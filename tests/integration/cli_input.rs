@@ -75,6 +75,31 @@ fn help_documents_the_exit_codes() {
         .success()
         .stdout(predicate::str::contains("Exit codes:"))
         .stdout(predicate::str::contains("3  refused"));
+    // The commands clap sees only as "another word" are listed per family, from the family.
+    let help = bin().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let families = help
+        .split("Commands of each family")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no family commands in --help:\n{help}"));
+    for (family, commands) in [
+        ("STM32F7", &["ndbank", "bank"][..]),
+        ("STM32G4", &["bank"][..]),
+        ("STM32G0", &["bank", "swap"][..]),
+        ("STM32H7", &["swap"][..]),
+    ] {
+        let section = families
+            .split(&format!("  {family}:\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{family} missing:\n{families}"));
+        let listed: Vec<&str> = section
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .filter(|l| !l.starts_with("     "))
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(listed, commands, "{family}:\n{section}");
+    }
     bin()
         .args(["optbytes", "set", "--help"])
         .assert()
