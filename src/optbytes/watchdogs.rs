@@ -1,6 +1,7 @@
 //! Freezing the independent and window watchdogs while the core is halted, so that neither
 //! resets the chip in the middle of an option change. Family-free: the caller names its DBGMCU
-//! freeze register and the two bits (DBGMCU_APB1_FZ on the F7, DBGMCU_APB1FZR1 on the G4).
+//! freeze register and its bits (DBGMCU_APB1_FZ on the F7, DBGMCU_APB1FZR1 on the G4, one
+//! register per watchdog on the H7).
 
 use super::error::{Error, LeftState};
 use super::target::Target;
@@ -10,8 +11,10 @@ use super::target::Target;
 pub(crate) struct FreezeRegister {
     pub address: u32,
     pub name: &'static str,
-    /// DBG_IWDG_STOP | DBG_WWDG_STOP.
+    /// The freeze bits (DBG_IWDG_STOP | DBG_WWDG_STOP on most families).
     pub bits: u32,
+    /// Their names as the reference manual gives them, for the progress line.
+    pub bit_names: &'static str,
 }
 
 impl FreezeRegister {
@@ -35,7 +38,8 @@ impl FreezeRegister {
             })?;
         }
         progress(&format!(
-            "watchdogs frozen while the core is halted ({name}.DBG_IWDG_STOP/DBG_WWDG_STOP)"
+            "watchdog freeze set while the core is halted ({name}.{})",
+            self.bit_names
         ));
         Ok(())
     }

@@ -248,6 +248,7 @@ fn check_chip<T: Target + ?Sized>(
         address: DBGMCU_APB1_FZ,
         name: "DBGMCU_APB1_FZ",
         bits: DBGMCU_APB1_FZ_DBG_WWDG_STOP | DBGMCU_APB1_FZ_DBG_IWDG_STOP,
+        bit_names: "DBG_IWDG_STOP/DBG_WWDG_STOP",
     }
     .freeze(t, progress)?;
     let identity = read_identity(t)?;

@@ -264,7 +264,7 @@ fn switches_to_dual_bank_with_the_full_sequence() {
     let text = lines.join("\n");
     for expected in [
         "halting the core",
-        "watchdogs frozen",
+        "watchdog freeze set while the core is halted (DBGMCU_APB1_FZ.DBG_IWDG_STOP/DBG_WWDG_STOP)",
         "chip checked: STM32F76x/F77x (DEV_ID 0x451, rev Z), 2048 KB flash",
         "option registers unlocked",
         "writing FLASH_OPTCR1 = 0x00400080, FLASH_OPTCR = 0xdfffaafc",

@@ -63,6 +63,7 @@ pub(crate) static CONTROLLER: Controller = Controller {
         address: DBG_APB_FZ1,
         name: "DBG_APB_FZ1",
         bits: DBG_APB_FZ1_DBG_IWDG_STOP | DBG_APB_FZ1_DBG_WWDG_STOP,
+        bit_names: "DBG_IWDG_STOP/DBG_WWDG_STOP",
     },
     image: "0x1FFF_7800",
 };

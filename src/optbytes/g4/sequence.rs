@@ -61,6 +61,7 @@ pub(crate) static CONTROLLER: Controller = Controller {
         address: DBGMCU_APB1FZR1,
         name: "DBGMCU_APB1FZR1",
         bits: DBGMCU_APB1FZR1_DBG_IWDG_STOP | DBGMCU_APB1FZR1_DBG_WWDG_STOP,
+        bit_names: "DBG_IWDG_STOP/DBG_WWDG_STOP",
     },
     image: "0x1FFF_7800/0x1FFF_F800",
 };

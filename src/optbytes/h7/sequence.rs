@@ -237,14 +237,15 @@ fn check_chip<T: Target + ?Sized>(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), Error> {
     // IWDG1 and WWDG1 freeze in two registers of the H7's DBGMCU (CPU view).
-    for (register, bits) in [
-        (DbgmcuRegister::Apb4fz1, DBGMCU_APB4FZ1_DBG_IWDG1),
-        (DbgmcuRegister::Apb3fz1, DBGMCU_APB3FZ1_DBG_WWDG1),
+    for (register, bits, bit_names) in [
+        (DbgmcuRegister::Apb4fz1, DBGMCU_APB4FZ1_DBG_IWDG1, "DBG_IWDG1"),
+        (DbgmcuRegister::Apb3fz1, DBGMCU_APB3FZ1_DBG_WWDG1, "DBG_WWDG1"),
     ] {
         FreezeRegister {
             address: register.cpu_address(),
             name: register.name(),
             bits,
+            bit_names,
         }
         .freeze(t, progress)?;
     }

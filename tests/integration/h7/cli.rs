@@ -70,6 +70,8 @@ fn swap_on_without_reset_is_pending_then_in_force_after_the_reset() {
     );
     assert!(out.contains("reset the chip to apply it"), "{out}");
     for step in [
+        "watchdog freeze set while the core is halted (DBGMCU_APB4FZ1.DBG_IWDG1)",
+        "watchdog freeze set while the core is halted (DBGMCU_APB3FZ1.DBG_WWDG1)",
         "option registers unlocked (FLASH_OPTKEYR)",
         "writing FLASH_OPTSR_PRG = 0x8006aad0",
         "OPTSTART",
