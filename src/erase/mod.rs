@@ -5,11 +5,12 @@
 //! its live layout and write protection (pure: a refusal names what was wrong and nothing is
 //! touched) and carries the plan out through its FLASH registers on a halted core, on the
 //! shared steps of [`controller`]. Each family does this — and, where probe-rs has no flash
-//! algorithm for a layout, host-driven programming on the same steps (`g4/program.rs`) — in its
+//! algorithm for a layout, host-driven programming on the same steps ([`double_words`]) — in its
 //! own folder (`erase/<family>/`), registered once, in [`FAMILIES`] (the `families!` line
 //! below); the CLI and the GDB monitor both go through it, neither repeats a step.
 
 pub mod controller;
+pub mod double_words;
 
 families!(EraseFamily: f7, g4, g0, h7);
 

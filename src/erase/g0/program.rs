@@ -2,116 +2,119 @@
 //! §7), in the live layout — bank mode and swap — so that every byte lands in the silicon its
 //! address names now.
 //!
-//! The pages the image touches are erased by the G0 erase sequence ([`erase_units`]: each page
-//! by its physical bank's BKER and PNB); then, on the same FLASH-controller steps, each page is
-//! programmed with PG in 64-bit double words (two 32-bit writes to the same double word, one
-//! block transfer), with a bounded wait for BSY1/BSY2/CFGBSY after each, as ST's HAL does;
-//! all-0xFF double words are left erased. The programming error flags are checked after each
-//! page, LOCK is set again on every path, the instruction cache is reset if it is on, and
-//! everything written is read back and compared. The caller keeps the core halted throughout.
-
-use std::collections::BTreeMap;
-use std::time::Duration;
+//! The double-word sequence is the shared one ([`crate::erase::double_words`]); the G0 gives it
+//! its live pages, its page erase ([`erase_units`]: each page by its physical bank's BKER and
+//! PNB), busy as BSY1/BSY2/CFGBSY, and the instruction cache reset. After programming the first
+//! word of main flash it clears FLASH_ACR.PROGEMPTY, so that a reset boots what was written.
 
 use probe_rs::{Core, MemoryInterface};
 
+use crate::chip::g0::geometry::FLASH_BASE;
 use crate::chip::g0::registers::{
     flash_sr_flag_names, FlashRegister, FLASH_ACR_ICEN, FLASH_ACR_ICRST, FLASH_ACR_PROGEMPTY,
-    FLASH_CR_PG,
-    FLASH_SR_PROGRAM_ERRORS,
+    FLASH_CR_PG, FLASH_SR_PROGRAM_ERRORS,
 };
-use crate::chip::g0::geometry::FLASH_BASE;
 use crate::chip::g0::{G0Layout, Page};
 use crate::chip::notation::hex32;
-use crate::erase::controller::StepError;
+use crate::erase::controller::Controller;
+use crate::erase::double_words::{
+    self, DoubleWordFlash, FlashPage, PageImages, ProgramError, ProgramReport,
+};
 
 use super::{erase_units, page_number, G0EraseError, Unit, CONTROLLER};
 
-/// How long an operation already running may take to end before programming starts.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
-/// One double word programs in tens of microseconds; allow far more before giving up.
-const PROGRAM_TIMEOUT: Duration = Duration::from_secs(1);
-/// The width the controller programs in.
-const DOUBLE_WORD: usize = 8;
+impl FlashPage for Page {
+    fn address(&self) -> u32 {
+        self.address
+    }
 
-/// Why programming failed; what was erased may be gone.
-#[derive(Debug, thiserror::Error)]
-pub enum G0ProgramError {
-    #[error("probe: {0}")]
-    Probe(#[from] probe_rs::Error),
-    #[error(transparent)]
-    Erase(#[from] G0EraseError),
-    #[error("{address} is not in a flash page of the live layout ({layout}); nothing was erased or written")]
-    OutsideFlash { address: String, layout: String },
-    #[error("FLASH_CR stayed locked after the KEYR key sequence; a wrong key locks it until the next reset")]
-    Locked,
-    #[error("FLASH_SR.BSY1/BSY2/CFGBSY still set after {timeout:?} {what}")]
-    Busy { what: String, timeout: Duration },
-    #[error("{what}: FLASH_SR = {sr:#010x} ({flags})")]
-    Flash {
-        what: String,
-        sr: u32,
-        flags: String,
-    },
-    #[error("verify failed at {address}: wrote {expected:#04x}, read {found:#04x}")]
-    Verify {
-        address: String,
-        expected: u8,
-        found: u8,
-    },
+    fn size(&self) -> u32 {
+        self.size
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} = physical bank {} page {}",
+            hex32(self.address),
+            self.bank.number(),
+            self.page
+        )
+    }
 }
 
-/// What a programming run did.
+/// The G0's flash in a live layout (bank mode and swap), as the double-word programmer sees it.
+struct G0Flash<'a>(&'a G0Layout);
+
+impl DoubleWordFlash for G0Flash<'_> {
+    type Page = Page;
+    type EraseError = G0EraseError;
+
+    fn page_at(&self, address: u32) -> Option<Page> {
+        self.0.page_at(address)
+    }
+
+    fn summary(&self) -> String {
+        self.0.summary()
+    }
+
+    fn erase_pages(
+        &self,
+        core: &mut Core<'_>,
+        pages: &[Page],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(), G0EraseError> {
+        let units: Vec<Unit> = pages
+            .iter()
+            .map(|page| Unit::Page {
+                number: page_number(page),
+                page: *page,
+            })
+            .collect();
+        erase_units(core, &units, |_, done, total| progress(done, total))
+    }
+
+    fn controller(&self) -> &'static Controller {
+        &CONTROLLER
+    }
+
+    fn pg(&self) -> u32 {
+        FLASH_CR_PG
+    }
+
+    fn program_errors(&self) -> u32 {
+        FLASH_SR_PROGRAM_ERRORS
+    }
+
+    fn flag_names(&self, flags: u32) -> Vec<&'static str> {
+        flash_sr_flag_names(flags)
+    }
+
+    fn busy_name(&self) -> &'static str {
+        "FLASH_SR.BSY1/BSY2/CFGBSY"
+    }
+
+    /// The instruction cache, so the core does not run stale code from the erased pages (a
+    /// cache may only be reset while disabled).
+    fn reset_caches(&self, core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
+        let acr = read(core, FlashRegister::Acr)?;
+        if acr & FLASH_ACR_ICEN == 0 {
+            return Ok(());
+        }
+        let off = acr & !FLASH_ACR_ICEN;
+        for value in [off, off | FLASH_ACR_ICRST, off, acr] {
+            write(core, FlashRegister::Acr, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a programming run did, and where.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct G0ProgramReport {
-    /// Pages erased.
-    pub pages_erased: usize,
-    /// Double words programmed (all-0xFF ones are left erased).
-    pub double_words: usize,
-    /// Bytes read back and compared.
-    pub verified_bytes: usize,
+    /// Pages, double words and bytes.
+    pub counts: ProgramReport,
     /// The physical banks written to, in words ("physical bank 2 (at 0x0800_0000)").
     pub banks: Vec<String>,
-}
-
-/// The content of every page the image touches: 0xFF where the image has no byte.
-fn page_images(
-    layout: &G0Layout,
-    chunks: &[(u32, Vec<u8>)],
-) -> Result<BTreeMap<u32, (Page, Vec<u8>)>, G0ProgramError> {
-    let mut pages: BTreeMap<u32, (Page, Vec<u8>)> = BTreeMap::new();
-    for (start, data) in chunks {
-        for (i, &byte) in data.iter().enumerate() {
-            let address = start + i as u32;
-            let page = match pages.range(..=address).next_back() {
-                Some((_, (page, _))) if page.contains(address) => *page,
-                _ => layout
-                    .page_at(address)
-                    .ok_or_else(|| G0ProgramError::OutsideFlash {
-                        address: hex32(address),
-                        layout: layout.summary(),
-                    })?,
-            };
-            let (_, image) = pages
-                .entry(page.address)
-                .or_insert_with(|| (page, vec![0xFF; page.size as usize]));
-            image[(address - page.address) as usize] = byte;
-        }
-    }
-    Ok(pages)
-}
-
-impl From<StepError> for G0ProgramError {
-    fn from(error: StepError) -> Self {
-        match error {
-            StepError::StillLocked => G0ProgramError::Locked,
-            StepError::Busy { timeout, during } => G0ProgramError::Busy {
-                what: during,
-                timeout,
-            },
-            StepError::Probe { source, .. } => G0ProgramError::Probe(source),
-        }
-    }
 }
 
 fn read(core: &mut Core<'_>, register: FlashRegister) -> Result<u32, probe_rs::Error> {
@@ -122,19 +125,6 @@ fn write(core: &mut Core<'_>, register: FlashRegister, value: u32) -> Result<(),
     core.write_word_32(u64::from(register.address()), value)
 }
 
-fn check(core: &mut Core<'_>, sr: u32, what: &str) -> Result<(), G0ProgramError> {
-    let errors = sr & FLASH_SR_PROGRAM_ERRORS;
-    if errors == 0 {
-        return Ok(());
-    }
-    write(core, FlashRegister::Sr, errors)?;
-    Err(G0ProgramError::Flash {
-        what: what.into(),
-        sr,
-        flags: flash_sr_flag_names(errors).join(", "),
-    })
-}
-
 /// Programs `chunks` (bus addresses in main flash) into the pages of `layout`, which must be the
 /// live one; `progress` gets a line per step worth logging.
 pub fn program(
@@ -142,19 +132,10 @@ pub fn program(
     layout: &G0Layout,
     chunks: &[(u32, Vec<u8>)],
     progress: &mut dyn FnMut(String),
-) -> Result<G0ProgramReport, G0ProgramError> {
+) -> Result<G0ProgramReport, ProgramError> {
+    let flash = G0Flash(layout);
     // Every address is checked against the layout before anything is touched.
-    let pages = page_images(layout, chunks)?;
-    if pages.is_empty() {
-        return Ok(G0ProgramReport::default());
-    }
-    let units: Vec<Unit> = pages
-        .values()
-        .map(|(page, _)| Unit::Page {
-            number: page_number(page),
-            page: *page,
-        })
-        .collect();
+    let pages = double_words::page_images(&flash, chunks)?;
     let mut banks: Vec<String> = Vec::new();
     for (page, _) in pages.values() {
         let base = layout.base_of(page.bank).unwrap_or(page.address);
@@ -163,50 +144,15 @@ pub fn program(
             banks.push(text);
         }
     }
-    erase_units(core, &units, |_, done, total| {
-        if done % 16 == 0 || done == total {
-            progress(format!("erased {done} of {total} pages"));
-        }
-    })?;
-    let mut report = G0ProgramReport {
-        pages_erased: units.len(),
-        banks,
-        ..G0ProgramReport::default()
-    };
-    let result = CONTROLLER
-        .unlock(core, IDLE_TIMEOUT)
-        .map_err(G0ProgramError::from)
-        .and_then(|()| program_pages(core, &pages, &mut report, progress));
-    // LOCK on every path, also after a failure.
-    let relock = CONTROLLER.lock(core);
-    result?;
-    relock?;
-    reset_instruction_cache(core)?;
-    for (address, (_, image)) in &pages {
-        let mut back = vec![0u8; image.len()];
-        core.read_8(u64::from(*address), &mut back)?;
-        if let Some(i) = (0..image.len()).find(|&i| back[i] != image[i]) {
-            return Err(G0ProgramError::Verify {
-                address: hex32(address + i as u32),
-                expected: image[i],
-                found: back[i],
-            });
-        }
-        report.verified_bytes += image.len();
-    }
-    progress(format!(
-        "verified {} bytes in {} pages",
-        report.verified_bytes,
-        pages.len()
-    ));
+    let counts = double_words::program(core, &flash, &pages, progress)?;
     if boots_programmed_flash(&pages) && clear_prog_empty(core)? {
         progress("FLASH_ACR.PROGEMPTY cleared: a reset boots the new firmware".into());
     }
-    Ok(report)
+    Ok(G0ProgramReport { counts, banks })
 }
 
 /// Whether the image put a word at 0x0800_0000, the first word the chip boots from.
-fn boots_programmed_flash(pages: &BTreeMap<u32, (Page, Vec<u8>)>) -> bool {
+fn boots_programmed_flash(pages: &PageImages<Page>) -> bool {
     pages
         .get(&FLASH_BASE)
         .is_some_and(|(_, image)| image[..4] != [0xFF; 4])
@@ -226,75 +172,6 @@ fn clear_prog_empty(core: &mut Core<'_>) -> Result<bool, probe_rs::Error> {
     Ok(true)
 }
 
-fn program_pages(
-    core: &mut Core<'_>,
-    pages: &BTreeMap<u32, (Page, Vec<u8>)>,
-    report: &mut G0ProgramReport,
-    progress: &mut dyn FnMut(String),
-) -> Result<(), G0ProgramError> {
-    let total = pages.len();
-    for (n, (page, image)) in pages.values().enumerate() {
-        let what = format!(
-            "programming {} = physical bank {} page {}",
-            hex32(page.address),
-            page.bank.number(),
-            page.page
-        );
-        write(core, FlashRegister::Cr, FLASH_CR_PG)?;
-        let programmed = program_page(core, page.address, image, &what);
-        write(core, FlashRegister::Cr, 0)?;
-        let (count, sr) = programmed?;
-        report.double_words += count;
-        check(core, sr, &what)?;
-        if (n + 1) % 16 == 0 || n + 1 == total {
-            progress(format!("programmed {} of {total} pages", n + 1));
-        }
-    }
-    Ok(())
-}
-
-fn program_page(
-    core: &mut Core<'_>,
-    address: u32,
-    image: &[u8],
-    what: &str,
-) -> Result<(usize, u32), G0ProgramError> {
-    let mut count = 0;
-    let mut sr = 0;
-    for (i, dw) in image.chunks(DOUBLE_WORD).enumerate() {
-        if dw.iter().all(|&b| b == 0xFF) {
-            continue;
-        }
-        let words: Vec<u32> = dw
-            .chunks(4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-            .collect();
-        let at = address + (i * DOUBLE_WORD) as u32;
-        core.write_32(u64::from(at), &words)?;
-        core.flush()?;
-        count += 1;
-        sr = CONTROLLER.wait_idle(core, PROGRAM_TIMEOUT, what)?;
-        if sr & FLASH_SR_PROGRAM_ERRORS != 0 {
-            break;
-        }
-    }
-    Ok((count, sr))
-}
-
-/// Resets the instruction cache if it is on, so the core does not run stale code from the
-/// erased pages (a cache may only be reset while disabled).
-fn reset_instruction_cache(core: &mut Core<'_>) -> Result<(), probe_rs::Error> {
-    let acr = read(core, FlashRegister::Acr)?;
-    if acr & FLASH_ACR_ICEN == 0 {
-        return Ok(());
-    }
-    let off = acr & !FLASH_ACR_ICEN;
-    write(core, FlashRegister::Acr, off)?;
-    write(core, FlashRegister::Acr, off | FLASH_ACR_ICRST)?;
-    write(core, FlashRegister::Acr, off)?;
-    write(core, FlashRegister::Acr, acr)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,8 +181,8 @@ mod tests {
     #[test]
     fn pages_follow_the_swap() {
         let swapped = G0Layout::new(512, BankMode::Dual, Swap::On).unwrap();
-        let pages = page_images(
-            &swapped,
+        let pages = double_words::page_images(
+            &G0Flash(&swapped),
             &[(0x0800_07FC, vec![1, 2, 3, 4, 5, 6]), (0x0804_0000, vec![9])],
         )
         .unwrap();
@@ -314,7 +191,8 @@ mod tests {
         assert_eq!(pages[&0x0800_0000].0.bank, PhysicalBank::Bank2);
         assert_eq!(pages[&0x0804_0000].0.bank, PhysicalBank::Bank1);
         assert_eq!(pages[&0x0800_0800].1[..3], [5, 6, 0xFF]);
-        let err = page_images(&swapped, &[(0x0808_0000, vec![0])]).unwrap_err();
+        let err = double_words::page_images(&G0Flash(&swapped), &[(0x0808_0000, vec![0])])
+            .unwrap_err();
         assert!(err.to_string().contains("0x0808_0000"), "{err}");
     }
 }

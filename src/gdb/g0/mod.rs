@@ -77,9 +77,9 @@ impl GdbFamily for G0 {
             .map_err(|e| format!("programming {}: {e}", layout.summary()))?;
         Ok(format!(
             "{} pages erased, {} double words programmed, {} bytes verified; written to {}",
-            report.pages_erased,
-            report.double_words,
-            report.verified_bytes,
+            report.counts.pages_erased,
+            report.counts.double_words,
+            report.counts.verified_bytes,
             report.banks.join(" and ")
         ))
     }
