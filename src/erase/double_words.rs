@@ -40,6 +40,21 @@ pub trait FlashPage: Copy {
     fn describe(&self) -> String;
 }
 
+/// A family's FLASH facts for programming double words.
+#[derive(Clone, Copy, Debug)]
+pub struct DoubleWordFacts {
+    /// The FLASH controller (keys, lock, busy bits).
+    pub controller: &'static Controller,
+    /// FLASH_CR.PG.
+    pub pg: u32,
+    /// The FLASH_SR flags a programming step can raise (write 1 to clear).
+    pub program_errors: u32,
+    /// The names of the FLASH_SR flags set in a value.
+    pub flag_names: fn(u32) -> Vec<&'static str>,
+    /// The busy bits by name, for a timeout ("FLASH_SR.BSY").
+    pub busy_name: &'static str,
+}
+
 /// What a family gives the host programmer: its live pages, its erase, its controller facts.
 pub trait DoubleWordFlash {
     /// A page of its layout.
@@ -58,16 +73,8 @@ pub trait DoubleWordFlash {
         pages: &[Self::Page],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<(), Self::EraseError>;
-    /// The FLASH controller's facts (keys, lock, busy bits).
-    fn controller(&self) -> &'static Controller;
-    /// FLASH_CR.PG.
-    fn pg(&self) -> u32;
-    /// The FLASH_SR flags a programming step can raise (write 1 to clear).
-    fn program_errors(&self) -> u32;
-    /// The names of the FLASH_SR flags set in `flags`.
-    fn flag_names(&self, flags: u32) -> Vec<&'static str>;
-    /// The busy bits by name, for a timeout ("FLASH_SR.BSY").
-    fn busy_name(&self) -> &'static str;
+    /// Its controller and programming facts.
+    fn facts(&self) -> &'static DoubleWordFacts;
     /// Resets the caches that may hold the erased pages' old content, if they are on.
     fn reset_caches(&self, core: &mut Core<'_>) -> Result<(), probe_rs::Error>;
 }
@@ -190,7 +197,7 @@ pub fn program<F: DoubleWordFlash>(
         ..ProgramReport::default()
     };
 
-    let controller = flash.controller();
+    let controller = flash.facts().controller;
     let step_error = |e| step_error(flash, e);
     let result = controller
         .unlock(core, IDLE_TIMEOUT)
@@ -227,7 +234,7 @@ fn step_error<F: DoubleWordFlash>(flash: &F, error: StepError) -> ProgramError {
     match error {
         StepError::StillLocked => ProgramError::Locked,
         StepError::Busy { timeout, during } => ProgramError::Busy {
-            busy: flash.busy_name(),
+            busy: flash.facts().busy_name,
             what: during,
             timeout,
         },
@@ -243,11 +250,11 @@ fn program_pages<F: DoubleWordFlash>(
     report: &mut ProgramReport,
     progress: &mut dyn FnMut(String),
 ) -> Result<(), ProgramError> {
-    let cr = u64::from(flash.controller().cr);
+    let cr = u64::from(flash.facts().controller.cr);
     let total = pages.len();
     for (n, (page, image)) in pages.values().enumerate() {
         let what = format!("programming {}", page.describe());
-        core.write_word_32(cr, flash.pg())?;
+        core.write_word_32(cr, flash.facts().pg)?;
         let programmed = program_page(core, flash, page.address(), image, &what);
         core.write_word_32(cr, 0)?;
         let (count, sr) = programmed?;
@@ -267,15 +274,15 @@ fn check<F: DoubleWordFlash>(
     sr: u32,
     what: &str,
 ) -> Result<(), ProgramError> {
-    let errors = sr & flash.program_errors();
+    let errors = sr & flash.facts().program_errors;
     if errors == 0 {
         return Ok(());
     }
-    core.write_word_32(u64::from(flash.controller().sr), errors)?;
+    core.write_word_32(u64::from(flash.facts().controller.sr), errors)?;
     Err(ProgramError::Flash {
         what: what.into(),
         sr,
-        flags: flash.flag_names(errors).join(", "),
+        flags: (flash.facts().flag_names)(errors).join(", "),
     })
 }
 
@@ -289,7 +296,7 @@ fn program_page<F: DoubleWordFlash>(
     image: &[u8],
     what: &str,
 ) -> Result<(usize, u32), ProgramError> {
-    let controller = flash.controller();
+    let controller = flash.facts().controller;
     let mut count = 0;
     let mut sr = 0;
     for (i, dw) in image.chunks(DOUBLE_WORD).enumerate() {
@@ -309,7 +316,7 @@ fn program_page<F: DoubleWordFlash>(
         sr = controller
             .wait_idle(core, PROGRAM_TIMEOUT, what)
             .map_err(|e| step_error(flash, e))?;
-        if sr & flash.program_errors() != 0 {
+        if sr & flash.facts().program_errors != 0 {
             break;
         }
     }

@@ -16,9 +16,8 @@ use crate::chip::g0::registers::{
 };
 use crate::chip::g0::{G0Layout, Page};
 use crate::chip::notation::hex32;
-use crate::erase::controller::Controller;
 use crate::erase::double_words::{
-    self, DoubleWordFlash, FlashPage, PageImages, ProgramError, ProgramReport,
+    self, DoubleWordFacts, DoubleWordFlash, FlashPage, PageImages, ProgramError, ProgramReport,
 };
 
 use super::{erase_units, page_number, G0EraseError, Unit, CONTROLLER};
@@ -41,6 +40,15 @@ impl FlashPage for Page {
         )
     }
 }
+
+/// Programming facts: FLASH_CR.PG, the programming error flags of FLASH_SR.
+static FACTS: DoubleWordFacts = DoubleWordFacts {
+    controller: &CONTROLLER,
+    pg: FLASH_CR_PG,
+    program_errors: FLASH_SR_PROGRAM_ERRORS,
+    flag_names: flash_sr_flag_names,
+    busy_name: "FLASH_SR.BSY1/BSY2/CFGBSY",
+};
 
 /// The G0's flash in a live layout (bank mode and swap), as the double-word programmer sees it.
 struct G0Flash<'a>(&'a G0Layout);
@@ -73,24 +81,8 @@ impl DoubleWordFlash for G0Flash<'_> {
         erase_units(core, &units, |_, done, total| progress(done, total))
     }
 
-    fn controller(&self) -> &'static Controller {
-        &CONTROLLER
-    }
-
-    fn pg(&self) -> u32 {
-        FLASH_CR_PG
-    }
-
-    fn program_errors(&self) -> u32 {
-        FLASH_SR_PROGRAM_ERRORS
-    }
-
-    fn flag_names(&self, flags: u32) -> Vec<&'static str> {
-        flash_sr_flag_names(flags)
-    }
-
-    fn busy_name(&self) -> &'static str {
-        "FLASH_SR.BSY1/BSY2/CFGBSY"
+    fn facts(&self) -> &'static DoubleWordFacts {
+        &FACTS
     }
 
     /// The instruction cache, so the core does not run stale code from the erased pages (a

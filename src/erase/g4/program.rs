@@ -13,8 +13,7 @@ use crate::chip::g4::registers::{
 };
 use crate::chip::g4::{G4Layout, Page};
 use crate::chip::notation::hex32;
-use crate::erase::controller::Controller;
-use crate::erase::double_words::{self, DoubleWordFlash, FlashPage, ProgramError, ProgramReport};
+use crate::erase::double_words::{self, DoubleWordFacts, DoubleWordFlash, FlashPage, ProgramError, ProgramReport};
 use crate::erase::g4::{erase_units, page_number, G4EraseError, Unit, CONTROLLER};
 
 /// FLASH_ACR.ICEN: instruction cache enable (bit 9).
@@ -39,6 +38,15 @@ impl FlashPage for Page {
         format!("bank {} page {} at {}", self.bank, self.pnb, hex32(self.address))
     }
 }
+
+/// Programming facts: FLASH_CR.PG, the programming error flags of FLASH_SR.
+static FACTS: DoubleWordFacts = DoubleWordFacts {
+    controller: &CONTROLLER,
+    pg: FLASH_CR_PG,
+    program_errors: FLASH_SR_PROGRAM_ERRORS,
+    flag_names: flash_sr_flag_names,
+    busy_name: "FLASH_SR.BSY",
+};
 
 /// The G4's flash in a live layout, as the double-word programmer sees it.
 struct G4Flash<'a>(&'a G4Layout);
@@ -71,24 +79,8 @@ impl DoubleWordFlash for G4Flash<'_> {
         erase_units(core, &units, |_, done, total| progress(done, total))
     }
 
-    fn controller(&self) -> &'static Controller {
-        &CONTROLLER
-    }
-
-    fn pg(&self) -> u32 {
-        FLASH_CR_PG
-    }
-
-    fn program_errors(&self) -> u32 {
-        FLASH_SR_PROGRAM_ERRORS
-    }
-
-    fn flag_names(&self, flags: u32) -> Vec<&'static str> {
-        flash_sr_flag_names(flags)
-    }
-
-    fn busy_name(&self) -> &'static str {
-        "FLASH_SR.BSY"
+    fn facts(&self) -> &'static DoubleWordFacts {
+        &FACTS
     }
 
     /// Both caches, so the core does not run stale code from the erased pages (RM0440: a cache
