@@ -127,6 +127,10 @@ pub(crate) fn execute<T: Target + ?Sized>(
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
+    // Also for a caller that runs a plan without the change path: never leave nDBANK pending.
+    if !opts.reset && !plan.is_noop() {
+        plan.check_left_pending()?;
+    }
     plan.check_confirmations(opts.consents)?;
     let untouched = |step: &str| {
         let step = step.to_string();

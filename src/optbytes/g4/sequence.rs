@@ -12,7 +12,7 @@ use crate::chip::g4::registers::{
 };
 use crate::chip::g4::{G4OptionImage, G4Options, G4Part};
 use crate::optbytes::apply::ApplyOptions;
-use crate::optbytes::change::Link;
+use crate::optbytes::change::{FamilyPlan, Link};
 use crate::optbytes::error::{Error, LeftState};
 use crate::optbytes::optr::{
     sequence, Controller, ImageMismatch, OptrFamily, OptrOutcome, Register,
@@ -170,13 +170,18 @@ impl OptrFamily for G4Optr {
     }
 }
 
-/// Program, load (OBL_LAUNCH, re-attach) unless `opts.reset` is false, verify.
+/// Program, load (OBL_LAUNCH, re-attach) unless `opts.reset` is false, verify. A DBANK change
+/// is refused without the load (the change path refuses it earlier, before the confirmations;
+/// this is for a caller that runs a plan on its own).
 pub(crate) fn apply(
     link: &mut dyn Link,
     plan: &G4Plan,
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<G4Outcome, Error> {
+    if !opts.reset && !plan.is_noop() {
+        plan.check_left_pending()?;
+    }
     sequence::apply(&G4Optr, link, plan, opts, progress)
 }
 
