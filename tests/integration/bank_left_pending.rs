@@ -202,3 +202,59 @@ fn g4_dbank_left_pending_is_refused_and_erase_names_the_page_the_chip_erases() {
     assert!(erased.contains("2 KB at 0x08000800"), "{seen}");
     assert_eq!((at_2k, at_4k), (0xFFFF_FFFF, 0), "{seen}");
 }
+
+/// A bank switch whose OPTSTRT fails (error flags injected) leaves the staged bank bit in the
+/// option register and the store unchanged: the tool cannot tell which layout the chip runs from
+/// the register, sees it differ from the stored option bytes, and refuses to erase or program
+/// until a reset / option load settles it.
+fn refused_after_a_failed_switch(sim: &Simulator, switch: &str, erase: &str, says: &str) {
+    let (server, mut client) = serve(sim);
+    let (failed, reply) = monitor(&mut client, switch);
+    assert_eq!(reply, "OK");
+    assert!(failed.contains("error: "), "{failed}");
+    let (refused, reply) = monitor(&mut client, erase);
+    assert_eq!(reply, "OK");
+    let flash_erase = client.ask("vFlashErase:08000000,800").unwrap_or_default();
+    client.send(&packet("D"));
+    drop(client);
+    server.shutdown().unwrap();
+    let seen = format!("switch: {failed}\nerase: {refused}\nvFlashErase: {flash_erase}");
+    assert!(refused.contains(says), "{seen}");
+    assert!(refused.contains("nothing was erased or written"), "{seen}");
+    assert!(flash_erase.starts_with('E'), "{seen}");
+}
+
+#[test]
+fn f7_erase_and_load_refuse_a_bank_mode_left_staged_by_a_failed_switch() {
+    let sim = Simulator::new(F767).expect("simulated F767ZI");
+    let factory = sim.option_store().unwrap();
+    sim.inject_flash_faults(stm32_opts::sim::f7::FlashFaults {
+        optstrt_error_flags: 1 << 6,
+        ..Default::default()
+    })
+    .unwrap();
+    refused_after_a_failed_switch(
+        &sim,
+        "ndbank false",
+        "erase sector 4",
+        "FLASH_OPTCR.nDBANK = 0 differs from the option bytes at 0x1FFF_0000 (nDBANK = 1)",
+    );
+    assert_eq!(sim.option_store().unwrap(), factory);
+    assert!(!f7_loaded_dual(&sim));
+}
+
+#[test]
+fn g4_erase_and_load_refuse_a_bank_mode_left_staged_by_a_failed_switch() {
+    let sim = Simulator::new(G474).expect("simulated G474RE");
+    let factory = sim.g4_option_store().unwrap();
+    sim.with_g4_flash(|f| f.faults.optstrt_error_flags = 1 << 4)
+        .unwrap();
+    refused_after_a_failed_switch(
+        &sim,
+        "bank single",
+        "erase page 1",
+        "FLASH_OPTR.DBANK = 0 differs from the option bytes at 0x1FFF_7800 (DBANK = 1)",
+    );
+    assert_eq!(sim.g4_option_store().unwrap(), factory);
+    assert!(sim.with_g4_flash(|f| f.dual_bank()).unwrap());
+}
