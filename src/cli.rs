@@ -354,7 +354,9 @@ pub struct NdbankArgs {
     /// Show what would change, without touching the chip.
     #[arg(long)]
     pub dry_run: bool,
-    /// Program without resetting: the new mode loads at the next reset.
+    /// Refused for a change of the bank mode: nDBANK is loaded at once (until the reset,
+    /// FLASH_OPTCR would name a bank mode the chip does not run, and erase and load would use
+    /// the wrong sectors).
     #[arg(long)]
     pub no_reset: bool,
     /// Machine-readable output.
@@ -379,8 +381,9 @@ pub struct BankArgs {
     /// Show what would change, without touching the chip.
     #[arg(long)]
     pub dry_run: bool,
-    /// Program without loading: the new mode loads at the next reset (F7) or option load (G4:
-    /// OBL_LAUNCH or power-on).
+    /// Refused for a change of the bank mode: it is loaded at once (F7: reset; G4, G0:
+    /// OBL_LAUNCH), since until then the option register would name a layout the chip does not
+    /// run and erase and load would use the wrong sectors or pages.
     #[arg(long)]
     pub no_reset: bool,
     /// Machine-readable output.
@@ -446,7 +449,9 @@ pub struct SetArgs {
     /// With --yes: confirm RDP level 2, which disables debug access FOREVER.
     #[arg(long = "i-understand-rdp2-is-permanent")]
     pub permanent_rdp2: bool,
-    /// Program without resetting: the new values load at the next reset.
+    /// Program without resetting: the new values load at the next reset (F7) or option load
+    /// (G4, G0). Refused for a bank bit (nDBANK, DBANK, DUAL_BANK, nSWAP_BANK), which is loaded
+    /// at once.
     #[arg(long)]
     pub no_reset: bool,
 }

@@ -6,7 +6,10 @@
 //!
 //! 1. attach ([`Link::session`]), read, identify the part against the target name;
 //! 2. `Show`: refuse a field the part does not have, else report the snapshot;
-//! 3. plan, shown to the caller as [`Event::Planned`] before anything else happens;
+//! 3. plan, shown to the caller as [`Event::Planned`] before anything else happens; without the
+//!    load (`reset: false`), refuse a change the family will not leave pending
+//!    ([`FamilyPlan::check_left_pending`]: a bank bit whose register would name a flash layout
+//!    the chip does not run until the load);
 //! 4. dry run: report the plan and the confirmations a real run would still need — never write;
 //! 5. nothing to change: report it, touch nothing;
 //! 6. refuse if a confirmation is missing;
@@ -194,6 +197,15 @@ pub trait FamilyPlan {
     fn is_noop(&self) -> bool;
     /// The confirmations still missing with `consents`.
     fn unconfirmed(&self, consents: Consents) -> Vec<Confirmation>;
+    /// Refuse this change when it is not loaded at once (`reset: false`): the family's words for
+    /// a field whose register would read the written value while the chip keeps running the
+    /// one it loaded (a bank bit: erase, `load`, the memory map and the write guard learn the
+    /// layout from that register). Checked before the dry run and the confirmations, so a
+    /// request refused for it is never first asked to be confirmed. Default: anything may be
+    /// left pending.
+    fn check_left_pending(&self) -> Result<(), Error> {
+        Ok(())
+    }
     /// `Err(Error::Unconfirmed)` when a confirmation is missing.
     fn check_confirmations(&self, consents: Consents) -> Result<(), Error> {
         let missing = self.unconfirmed(consents);
@@ -278,6 +290,9 @@ pub fn change_with<S: FamilySteps>(
     // 3. Plan.
     let plan = family.plan(&snapshot, &part, changes)?;
     events(Event::Planned(&plan));
+    if !request.reset && !plan.is_noop() {
+        plan.check_left_pending()?;
+    }
 
     // 4. Dry run.
     if request.dry_run {

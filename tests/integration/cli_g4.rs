@@ -94,13 +94,20 @@ fn a_256_kb_part_has_the_gap_and_no_algorithm_in_either_mode() {
 #[test]
 fn no_reset_leaves_the_change_pending_and_locked() {
     let board = Board::new("STM32G474RE");
-    let a = board.run(&["bank", "single", "--no-reset"]).success();
+    let a = board
+        .run(&["optbytes", "set", "BOR_LEV=2", "--no-reset"])
+        .success();
     assert!(
         stdout(&a).contains("pending until the next option load"),
         "{}",
         stdout(&a)
     );
-    assert_eq!(board.stored_optr() & DBANK, 0, "committed to the store");
+    assert_eq!(
+        (board.stored_optr() >> 8) & 7,
+        2,
+        "BOR_LEV committed to the store"
+    );
+    assert_eq!(board.stored_optr() & DBANK, DBANK, "DBANK untouched");
     let v = board.json();
     assert_eq!(v["optlock"], true);
     assert_eq!(v["lock"], true);
@@ -109,7 +116,24 @@ fn no_reset_leaves_the_change_pending_and_locked() {
 #[test]
 fn rejections_leave_the_option_store_untouched() {
     let board = Board::new("STM32G474RE");
-    let cases: [(&[&str], i32, &str); 8] = [
+    let cases: [(&[&str], i32, &str); 11] = [
+        // DBANK is never left pending: FLASH_OPTR would name a bank mode the chip does not run.
+        // Refused before the confirmation RDP 1 would need, and in a dry run too.
+        (
+            &["bank", "single", "--no-reset"],
+            3,
+            "DBANK is loaded at once (OBL_LAUNCH)",
+        ),
+        (
+            &["optbytes", "set", "DBANK=0", "RDP=1", "--no-reset"],
+            3,
+            "change DBANK without `no-reset`",
+        ),
+        (
+            &["bank", "single", "--dry-run", "--no-reset"],
+            3,
+            "would erase and program the wrong pages",
+        ),
         (&["erase", "sector", "1"], 3, "use `erase page N`"),
         (&["optbytes", "set", "RDP=2"], 3, "PERMANENT"),
         (

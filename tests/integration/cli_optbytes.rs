@@ -168,7 +168,7 @@ fn dry_run_shows_the_change_and_writes_nothing() {
 fn no_reset_reports_pending_until_reset() {
     let board = Board::new("STM32F767ZI");
     board
-        .run(&["ndbank", "false", "--no-reset"])
+        .run(&["optbytes", "set", "nDBOOT=0", "--no-reset"])
         .success()
         .stdout(predicate::str::contains("pending until reset"))
         .stderr(predicate::str::contains("resetting").not());
@@ -211,6 +211,23 @@ fn rejections_leave_the_option_store_untouched() {
             ],
             3,
             "PERMANENT",
+        ),
+        // nDBANK is never left pending: FLASH_OPTCR would name a bank mode the chip does not
+        // run. Refused before the confirmation RDP 1 would need, and in a dry run too.
+        (
+            vec!["ndbank", "false", "--no-reset"],
+            3,
+            "nDBANK is loaded at once",
+        ),
+        (
+            vec!["optbytes", "set", "nDBANK=0", "RDP=1", "--no-reset"],
+            3,
+            "change nDBANK without `no-reset`",
+        ),
+        (
+            vec!["bank", "dual", "--no-reset", "--dry-run"],
+            3,
+            "would erase and program the wrong sectors",
         ),
     ];
     for (args, code, needle) in cases {
@@ -379,18 +396,18 @@ fn a_corrupt_state_file_is_refused_and_left_untouched() {
 #[test]
 fn values_reload_after_a_reset_in_a_later_process() {
     let board = Board::new("STM32F767ZI");
-    board.run(&["ndbank", "false", "--no-reset"]).success();
+    board
+        .run(&["optbytes", "set", "nDBOOT=0", "--no-reset"])
+        .success();
     let sim = Simulator::with_state_file(board.chip, &board.state).unwrap();
     assert_eq!(
-        sim.option_store().unwrap().optcr & OPTCR_NDBANK as u32,
+        sim.option_store().unwrap().optcr & OPTCR_NDBOOT as u32,
         0,
         "programmed into the option store"
     );
     drop(sim);
     // A later run attaches to a board that has been reset (or power-cycled) since.
-    board
-        .run(&["ndbank"])
-        .success()
-        .stdout(predicate::str::starts_with("nDBANK = false (dual bank"));
-    assert_eq!(board.json()["flash"]["bank_mode"], "dual");
+    let optcr = board.json()["optcr"].as_u64().unwrap();
+    assert_eq!(optcr & OPTCR_NDBOOT, 0, "{optcr:#x}");
+    assert_eq!(optcr & OPTCR_NDBANK, OPTCR_NDBANK, "{optcr:#x}");
 }

@@ -55,6 +55,9 @@ enum Seen {
     FieldNotOnPart,
     /// Refused: the command belongs to the other family (`ndbank` on a G4).
     OtherFamily,
+    /// Refused: a bank bit left pending (`no-reset`) would make the option register name a
+    /// flash layout the chip does not run.
+    LayoutLeftPending,
     /// Anything else, with the text, so a failure shows it.
     Other(String),
 }
@@ -177,9 +180,50 @@ fn cases() -> Vec<Case> {
         Case {
             what: "no reset",
             chip: F767,
+            cli: &[
+                "optbytes",
+                "set",
+                "nDBOOT=0",
+                "BOOT_ADD1=0x2040",
+                "--no-reset",
+            ],
+            monitor: "optbytes set nDBOOT=0 BOOT_ADD1=0x2040 no-reset",
+            expect: Written,
+        },
+        Case {
+            what: "nDBANK left pending",
+            chip: F767,
             cli: &["optbytes", "set", "nDBANK=0", "--no-reset"],
             monitor: "optbytes set nDBANK=0 no-reset",
-            expect: Written,
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "bank left pending",
+            chip: F767,
+            cli: &["bank", "dual", "--no-reset"],
+            monitor: "bank dual no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "nDBANK left pending is refused before its confirmation",
+            chip: F767,
+            cli: &["optbytes", "set", "nDBANK=0", "RDP=1", "--no-reset"],
+            monitor: "optbytes set nDBANK=0 RDP=1 no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "dry run of nDBANK left pending",
+            chip: F767,
+            cli: &["ndbank", "false", "--dry-run", "--no-reset"],
+            monitor: "ndbank false dry-run no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "nDBANK already set, no reset",
+            chip: F767,
+            cli: &["ndbank", "true", "--no-reset"],
+            monitor: "ndbank true no-reset",
+            expect: NothingToChange,
         },
         Case {
             what: "show nDBANK on a part without it",
@@ -232,11 +276,25 @@ fn g4_cases() -> Vec<Case> {
             expect: Written,
         },
         Case {
-            what: "g4 bank single pending",
+            what: "g4 bank single left pending",
             chip: G474,
             cli: &["bank", "single", "--no-reset"],
             monitor: "bank single no-reset",
-            expect: Written,
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "g4 DBANK left pending is refused before its confirmation",
+            chip: G474,
+            cli: &["optbytes", "set", "DBANK=0", "RDP=1", "--no-reset"],
+            monitor: "optbytes set DBANK=0 RDP=1 no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "g4 dry run of DBANK left pending",
+            chip: G474,
+            cli: &["optbytes", "set", "DBANK=0", "--dry-run", "--no-reset"],
+            monitor: "optbytes set DBANK=0 dry-run no-reset",
+            expect: LayoutLeftPending,
         },
         Case {
             what: "g4 no-op",
@@ -415,6 +473,13 @@ fn g0_cases() -> Vec<Case> {
             expect: Written,
         },
         Case {
+            what: "g0 swap left pending",
+            chip: G0B1,
+            cli: &["swap", "on", "--no-reset"],
+            monitor: "swap on no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
             what: "g0 no-op",
             chip: G0B1,
             cli: &["swap", "off", "--no-reset"],
@@ -474,7 +539,9 @@ fn needs_in(text: &str) -> Option<Needs> {
 
 /// A refusal or an error, from its text.
 fn refusal(text: &str) -> Seen {
-    if text.contains("to confirm") {
+    if text.contains("without `no-reset`") && text.contains("does not run") {
+        Seen::LayoutLeftPending
+    } else if text.contains("to confirm") {
         match needs_in(text) {
             Some(needs) => Seen::Unconfirmed(needs),
             None => Seen::Other(text.to_string()),

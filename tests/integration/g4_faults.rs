@@ -48,6 +48,27 @@ fn store(sim: &Simulator) -> G4OptionStore {
     sim.g4_option_store().unwrap()
 }
 
+/// What erase, `load` and the GDB server learn from the chip now (FLASH_OPTR and the stored
+/// image, read through probe-rs without a reset) either names the bank mode the chip runs, or
+/// refuses because FLASH_OPTR.DBANK names one that is not loaded.
+fn layout_is_the_loaded_one_or_refused(sim: &Simulator, when: &str) {
+    let loaded_dual = sim.with_g4_flash(|f| f.dual_bank()).unwrap();
+    let mut session = sim.attach().expect("attach");
+    let mut core = session.core(0).unwrap();
+    let live = g4::live::read_live(&mut core).unwrap();
+    if live.unsettled().is_some() {
+        return;
+    }
+    let dual = OptrField::Dbank.get(live.optr) != 0;
+    assert_eq!(
+        dual,
+        loaded_dual,
+        "{when}: the tool reads DBANK = {} (FLASH_OPTR {:#010x}) while the chip runs the other",
+        u8::from(dual),
+        live.optr
+    );
+}
+
 /// `DBANK=0`, with a transfer FAULT armed at the `n`th transfer after the plan is made.
 fn single_bank(
     sim: &Simulator,
@@ -121,6 +142,7 @@ fn a_transfer_fault_anywhere_in_a_bank_switch_leaves_flash_cr_locked() {
                 }
             }
         }
+        layout_is_the_loaded_one_or_refused(&sim, &format!("FAULT at transfer {n}: {result:?}"));
         // The board stays usable: a clean run ends in single-bank mode.
         single_bank(&sim, None)
             .unwrap_or_else(|e| panic!("FAULT at transfer {n}: the retry failed: {e}"));

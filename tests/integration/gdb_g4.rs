@@ -171,7 +171,7 @@ fn monitor_bank_single_then_4_kb_pages_and_load_is_host_driven() {
 }
 
 #[test]
-fn monitor_bank_no_reset_leaves_the_change_pending() {
+fn monitor_bank_no_reset_is_refused_other_fields_stay_pending() {
     let sim = Simulator::new(G474).expect("simulated G474RE");
     let session = sim.attach().expect("attach");
     let server = Server::bind(session, "127.0.0.1:0".parse().unwrap())
@@ -182,7 +182,10 @@ fn monitor_bank_no_reset_leaves_the_change_pending() {
         server.local_addr(),
         None,
         &cmds(&[
+            "echo @@BANK\\n",
             "monitor bank single no-reset",
+            "echo @@BOR\\n",
+            "monitor optbytes set BOR_LEV=2 no-reset",
             "echo @@MEM\\n",
             "info mem",
             "echo @@END\\n",
@@ -190,7 +193,18 @@ fn monitor_bank_no_reset_leaves_the_change_pending() {
         ]),
     );
     let t = &run.text;
-    assert!(t.contains("pending until the next option load"), "{t}");
+    let s = section(t, "@@BANK", "@@BOR");
+    assert!(s.contains("DBANK is loaded at once (OBL_LAUNCH)"), "{t}");
+    assert!(s.contains("change DBANK without `no-reset`"), "{t}");
+    let s = section(t, "@@BOR", "@@MEM");
+    assert!(s.contains("pending until the next option load"), "{t}");
+    let s = section(t, "@@MEM", "@@END");
+    assert!(
+        s.contains("0x08040000 0x08080000 flash blocksize 0x800"),
+        "{t}"
+    );
     server.shutdown().unwrap();
-    assert_eq!(sim.g4_option_store().unwrap().optr & DBANK, 0);
+    let optr = sim.g4_option_store().unwrap().optr;
+    assert_eq!(optr & DBANK, DBANK, "DBANK untouched: {optr:#010x}");
+    assert_eq!((optr >> 8) & 7, 2, "BOR_LEV pending: {optr:#010x}");
 }

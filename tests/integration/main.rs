@@ -6,6 +6,7 @@ mod cli_support;
 mod gdb_support;
 mod sim_support;
 
+mod bank_left_pending;
 mod cli_erase_fault;
 mod cli_g0;
 mod cli_g4;

@@ -44,6 +44,29 @@ fn switch_to_dual_bank(
     (result, lines)
 }
 
+/// What erase, `load` and the GDB server learn from the chip now (FLASH_OPTCR and the stored
+/// option bytes, read through probe-rs without a reset) either names the bank mode the chip
+/// runs, or refuses because FLASH_OPTCR.nDBANK names one that is not loaded.
+fn layout_is_the_loaded_one_or_refused(sim: &Simulator, when: &str) {
+    let loaded_dual = sim
+        .with_model(|m: &mut F7Model| m.flash.dual_bank())
+        .unwrap();
+    let mut session = sim.attach().expect("attach");
+    let mut core = session.core(0).unwrap();
+    let live = optbytes::f7::live::read_live_flash(&mut core, "STM32F767ZI").unwrap();
+    if live.unsettled().is_some() {
+        return;
+    }
+    let dual = live.layout.unwrap().bank_mode == stm32_opts::chip::BankMode::Dual;
+    assert_eq!(
+        dual,
+        loaded_dual,
+        "{when}: the tool reads {} bank (FLASH_OPTCR {:#010x}) while the chip runs the other",
+        if dual { "dual" } else { "single" },
+        live.optcr
+    );
+}
+
 fn core_state(sim: &Simulator) -> CoreState {
     sim.with(|chip| chip.core_state()).unwrap()
 }
@@ -100,6 +123,14 @@ fn optstrt_error_flags_are_reported_by_name_with_optlock_set() {
     assert!(message.contains("OPTLOCK set"), "{message}");
     assert_ne!(live_optcr(&sim) & FLASH_OPTCR_OPTLOCK, 0, "OPTLOCK set");
     assert_eq!(store(&sim), factory);
+    // FLASH_OPTCR keeps the staged nDBANK = 0 while the chip runs single bank: erase and `load`
+    // must see that and refuse, not take the staged layout.
+    assert_eq!(
+        live_optcr(&sim) & FLASH_OPTCR_NDBANK,
+        0,
+        "staged nDBANK kept"
+    );
+    layout_is_the_loaded_one_or_refused(&sim, "after the OPTSTRT error");
     assert_ne!(
         core_state(&sim),
         CoreState::Halted,
@@ -152,6 +183,7 @@ fn a_transfer_fault_anywhere_in_the_sequence_leaves_optlock_set() {
                 now, programmed,
                 "FAULT at transfer {n}: success reported, store old"
             );
+            layout_is_the_loaded_one_or_refused(&sim, &format!("FAULT at transfer {n}"));
             continue;
         };
         failures += 1;
@@ -189,6 +221,7 @@ fn a_transfer_fault_anywhere_in_the_sequence_leaves_optlock_set() {
             }
             OptionsState::Unknown => {}
         }
+        layout_is_the_loaded_one_or_refused(&sim, &format!("FAULT at transfer {n}: {message}"));
         // The board is still usable: the next run, without faults, does the job.
         let (retry, _) = switch_to_dual_bank(&sim, &ApplyOptions::default(), |_| {});
         if now == factory {

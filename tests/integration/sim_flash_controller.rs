@@ -207,6 +207,13 @@ fn write_protected_sectors_refuse_erase() {
     let mut core = s.core(0).unwrap();
     unlock_options(&mut core);
     program_optcr(&mut core, 0xFFFE_AAFC); // nWRP0 = 0: sector 0 protected
+                                           // Programmed, not loaded: the chip still applies the protection it loaded at the last reset
+                                           // (values are applied at the next reset), while FLASH_OPTCR already reads the new nWRP.
+    assert_eq!(core.read_word_32(OPTCR).unwrap() & (1 << 16), 0);
+    unlock_flash(&mut core);
+    core.write_word_32(CR, 2 | (2 << 8) | (1 << 16)).unwrap();
+    wait_not_busy(&mut core);
+    assert_eq!(core.read_word_32(SR).unwrap() & WRPERR, 0);
     system_reset(&mut core);
     unlock_flash(&mut core);
     core.write_word_32(CR, 2 | (2 << 8) | (1 << 16)).unwrap();

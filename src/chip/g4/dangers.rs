@@ -45,6 +45,12 @@ pub enum Refusal {
         /// The first active area.
         active: PcropRange,
     },
+    /// A DBANK change without the option load. FLASH_OPTR keeps the written value after OPTSTRT
+    /// while the chip runs the bank mode it loaded until the next OBL_LAUNCH or power-on
+    /// (reference §12 notes 2 and 3); erase, `load`, the memory map and the write guard learn
+    /// the page layout from FLASH_OPTR.DBANK.
+    #[error("DBANK is loaded at once (OBL_LAUNCH): left pending, FLASH_OPTR would read a bank mode the chip does not run until the next option load (OBL_LAUNCH or power-on; it keeps the one it loaded), and erase, `load`, GDB's memory map and the write guard, which learn the page layout from FLASH_OPTR, would erase and program the wrong pages; change DBANK without `no-reset` (other fields may be left pending)")]
+    LayoutLeftPending,
 }
 
 /// The dangers of going from `old` to `new` on `part`, or why the change is refused.

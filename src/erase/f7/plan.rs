@@ -20,6 +20,10 @@ pub enum Refusal {
     WriteProtected(Vec<u8>),
     #[error("STM32F7 flash is erased in sectors, not pages: use `erase sector N` (valid sectors: {valid}); nothing erased")]
     PageOnSectorFlash { valid: String },
+    /// FLASH_OPTCR.nDBANK differs from the stored option bytes: the sector layout the chip runs
+    /// is not known (the words of [`crate::optbytes::f7::live::unsettled`]).
+    #[error("{0}")]
+    BankModeUnsettled(String),
 }
 
 fn list(sectors: &[u8]) -> String {

@@ -70,6 +70,12 @@ pub struct LiveFlash {
 pub fn live_flash(core: &mut Core<'_>, target_name: &str) -> Result<LiveFlash, EraseError> {
     let snapshot = optbytes::read(core).map_err(EraseError::Inspect)?;
     let part = optbytes::identify(&snapshot, target_name).map_err(EraseError::Inspect)?;
+    if Field::NDBank.exists_on(&part) {
+        let stored = snapshot.pending().map(|programmed| programmed.ndbank());
+        if let Some(why) = optbytes::live::unsettled(snapshot.words.ndbank(), stored) {
+            return Err(Refusal::BankModeUnsettled(why).into());
+        }
+    }
     let layout = part.layout_for_ndbank(snapshot.words.ndbank());
     let nwrp = snapshot.words.get(Field::NWrp) as u16;
     let protected = layout.protected_sectors(nwrp, part.family.nwrp_bits());

@@ -156,6 +156,10 @@ pub enum G4EraseError {
     Inspect(#[source] probe_rs::Error),
     #[error("not an STM32G47x/G48x with a known flash size (DBGMCU_IDCODE {idcode:#010x}, flash size register {flash_kb} KB); nothing erased")]
     UnknownPart { idcode: u32, flash_kb: u16 },
+    /// FLASH_OPTR.DBANK differs from the stored image: the page layout the chip runs is not
+    /// known (the words of [`crate::optbytes::g4::live::G4Live::unsettled`]).
+    #[error("{0}")]
+    BankModeUnsettled(String),
     #[error("FLASH_CR stays locked after the FLASH_KEYR sequence (keys refused until reset); nothing erased")]
     StillLocked,
     #[error("FLASH_SR.BSY still set after {timeout:?} {during}; {state}")]
@@ -198,6 +202,9 @@ pub fn live_flash(core: &mut Core<'_>) -> Result<LiveG4Flash, G4EraseError> {
         flash_kb: live.flash_kb,
     };
     let part = live.part.ok_or_else(unknown)?;
+    if let Some(why) = live.unsettled() {
+        return Err(G4EraseError::BankModeUnsettled(why));
+    }
     let protected = live.protected();
     let layout = live.layout.ok_or_else(unknown)?;
     Ok(LiveG4Flash {
@@ -418,6 +425,7 @@ impl From<G4EraseError> for Error {
     fn from(e: G4EraseError) -> Self {
         match e {
             G4EraseError::Refused(r) => Error::Refused(Box::new(r)),
+            unsettled @ G4EraseError::BankModeUnsettled(_) => Error::Refused(Box::new(unsettled)),
             other => Error::Failed(Box::new(other)),
         }
     }

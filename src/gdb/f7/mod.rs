@@ -36,12 +36,18 @@ impl GdbFamily for F7 {
         let live = read_live_flash(core, target_name)?;
         let fallback_kb = Part::from_name(target_name).map_or(2048, |p| p.flash_kb);
         let layout = live.layout.as_ref();
+        // A bank mode written and not loaded: which sectors the chip has is not known, so no
+        // flash packet is accepted and `load` is refused until a reset loads one mode.
+        let unsettled = live.unsettled();
         Ok(LiveFlash {
-            main: layout.map(guard::main_flash),
+            main: layout
+                .filter(|_| unsettled.is_none())
+                .map(guard::main_flash),
             memory_map: memory_map::memory_map_xml(layout, fallback_kb),
-            load: match layout {
-                Some(layout) => Load::Algorithm(layout.probe_rs_algorithm()),
-                None => Load::Refused(
+            load: match (layout, unsettled) {
+                (_, Some(why)) => Load::Refused(why),
+                (Some(layout), None) => Load::Algorithm(layout.probe_rs_algorithm()),
+                (None, None) => Load::Refused(
                     "the flash size of this chip is unknown, refusing to program it".into(),
                 ),
             },

@@ -50,12 +50,16 @@ impl GdbFamily for G4 {
                 summary: "layout unknown".into(),
             });
         };
+        // A bank mode written and not loaded: which pages the chip has is not known, so no
+        // flash packet is accepted and `load` is refused until an option load settles one mode.
+        let unsettled = live.unsettled();
         let flash = G4Flash {
             optr: live.optr,
             part,
             layout: live.layout,
         };
         let load = match (&flash.layout, flash.algorithm()) {
+            _ if unsettled.is_some() => Load::Refused(unsettled.clone().unwrap_or_default()),
             (None, _) => Load::Refused(format!(
                 "no page layout is known for {}, refusing to program it",
                 part.describe()
@@ -64,7 +68,11 @@ impl GdbFamily for G4 {
             (Some(_), Err(why)) => Load::HostDriven(why),
         };
         Ok(LiveFlash {
-            main: flash.layout.as_ref().map(guard::main_flash),
+            main: flash
+                .layout
+                .as_ref()
+                .filter(|_| unsettled.is_none())
+                .map(guard::main_flash),
             memory_map: memory_map::g4_memory_map_xml(&flash),
             load,
             summary: flash
@@ -81,6 +89,9 @@ impl GdbFamily for G4 {
         progress: &mut dyn FnMut(&str),
     ) -> Result<String, String> {
         let live = read_live(core).map_err(|e| format!("reading the flash configuration: {e}"))?;
+        if let Some(why) = live.unsettled() {
+            return Err(why);
+        }
         let layout = live
             .layout
             .ok_or("no page layout is known for this chip, refusing to program it")?;

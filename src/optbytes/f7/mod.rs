@@ -71,6 +71,9 @@ impl FamilyPlan for Plan {
     fn check_confirmations(&self, consents: Consents) -> Result<(), Error> {
         Plan::check_confirmations(self, consents)
     }
+    fn check_left_pending(&self) -> Result<(), Error> {
+        Plan::check_left_pending(self)
+    }
 }
 
 impl FamilySteps for F7 {

@@ -55,6 +55,12 @@ pub enum PlanError {
     /// The chip is at RDP level 2 already.
     #[error("the chip is at RDP level 2: its option bytes can no longer be changed")]
     Level2,
+    /// An nDBANK change without the reset that loads it. FLASH_OPTCR keeps the written value
+    /// after OPTSTRT while the chip runs the bank mode it loaded until the next reset (reference
+    /// `stm32f76x-flash.md` §4, `stm32-families.md` §12 note 3); erase, `load`, the memory map
+    /// and the write guard learn the sector layout from FLASH_OPTCR.nDBANK.
+    #[error("nDBANK is loaded at once (the tool resets the chip): left pending, FLASH_OPTCR would read a bank mode the chip does not run until the next reset (it keeps the one it loaded), and erase, `load`, GDB's memory map and the write guard, which learn the sector layout from FLASH_OPTCR, would erase and program the wrong sectors; change nDBANK without `no-reset` (other fields may be left pending)")]
+    LayoutLeftPending,
 }
 
 fn fields_on(part: &Part) -> String {
@@ -92,6 +98,19 @@ impl Plan {
     /// Nothing to write: every requested field already has its value.
     pub fn is_noop(&self) -> bool {
         self.diffs.is_empty()
+    }
+
+    /// Whether nDBANK changes: the sector layout the chip runs with after the reset.
+    pub fn changes_layout(&self) -> bool {
+        self.diffs.iter().any(|d| d.field == Field::NDBank)
+    }
+
+    /// Refuse an nDBANK change left pending (see [`PlanError::LayoutLeftPending`]).
+    pub fn check_left_pending(&self) -> Result<(), Error> {
+        if self.changes_layout() {
+            return Err(PlanError::LayoutLeftPending.into());
+        }
+        Ok(())
     }
 
     /// Whether RDP goes from level 1 to level 0 (mass erase).
@@ -400,6 +419,19 @@ mod tests {
         assert!(w.contains("--prefer-flash-algorithm"), "{w}");
         assert!(w.contains("0x0810_0000"), "{w}");
         p.check_confirmations(Consents::NONE).unwrap();
+    }
+
+    #[test]
+    fn ndbank_is_never_left_pending_other_fields_may_be() {
+        let p = mk(OptionWords::FACTORY, &["nDBANK=0", "nDBOOT=0"], zi());
+        assert!(p.changes_layout());
+        let text = p.check_left_pending().unwrap_err().to_string();
+        assert!(text.contains("nDBANK is loaded at once"), "{text}");
+        assert!(text.contains("without `no-reset`"), "{text}");
+        assert!(text.ends_with("option bytes unchanged"), "{text}");
+        let boot = mk(OptionWords::FACTORY, &["nDBOOT=0", "nWRP=0xFFE"], zi());
+        assert!(!boot.changes_layout());
+        assert!(boot.check_left_pending().is_ok());
     }
 
     #[test]

@@ -127,6 +127,10 @@ pub(crate) fn execute<T: Target + ?Sized>(
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, Error> {
+    // Also for a caller that runs a plan without the change path: never leave nDBANK pending.
+    if !opts.reset && !plan.is_noop() {
+        plan.check_left_pending()?;
+    }
     plan.check_confirmations(opts.consents)?;
     let untouched = |step: &str| {
         let step = step.to_string();
@@ -162,11 +166,12 @@ pub(crate) fn execute<T: Target + ?Sized>(
                 log::warn!("could not resume the core after the error: {run_err}");
             }
         }
-        return Err(e);
+        return Err(load_layout_after_error(t, plan, opts, e, progress));
     }
 
     // 9. Verify what was programmed, before the reset.
-    let after = verify_programmed(t, plan, progress)?;
+    let after = verify_programmed(t, plan, progress)
+        .map_err(|e| load_layout_after_error(t, plan, opts, e, progress))?;
 
     // 10. Reset so the values load, and verify them.
     if !opts.reset {
@@ -198,13 +203,22 @@ pub(crate) fn execute<T: Target + ?Sized>(
         options: OptionsState::Programmed,
         lock: LockState::Locked,
     };
-    t.reset_halted(RESET_TIMEOUT).map_err(|e| {
-        Error::probe(
-            "resetting the chip (the new values load at the next reset)",
-            e,
-            programmed_locked,
-        )
-    })?;
+    // Tried twice: until the reset, FLASH_OPTCR names the new values while the chip runs the
+    // old ones (for nDBANK: erase and `load` would use the wrong sectors). A second reset is
+    // harmless: the store is programmed and BSY is clear.
+    t.reset_halted(RESET_TIMEOUT)
+        .or_else(|e| {
+            log::warn!("the reset after programming failed ({e}); resetting once more");
+            t.reset_halted(RESET_TIMEOUT)
+        })
+        .map_err(|e| {
+            let mut step =
+                "resetting the chip (the new values load at the next reset)".to_string();
+            if plan.changes_layout() {
+                step.push_str("; until then FLASH_OPTCR names a bank mode the chip does not run: reset or power-cycle the chip before erasing or loading");
+            }
+            Error::probe(step, e, programmed_locked)
+        })?;
     let loaded = read_words(
         t,
         "reading the option registers after the reset",
@@ -235,6 +249,50 @@ pub(crate) fn execute<T: Target + ?Sized>(
         words: loaded,
         core,
     })
+}
+
+/// An error after the new values may have reached the option store, for a plan that changes
+/// nDBANK and asked for the reset: FLASH_OPTCR keeps the new nDBANK while the chip runs the bank
+/// mode it loaded, and the store holds the same new value, so nothing on the chip would tell
+/// erase and `load` that the layout they read is not the one in force. When the store is known
+/// to hold the new values and BSY is clear, the chip still gets its reset, so that the two
+/// agree again; otherwise (BSY set, store unknown or unchanged) nothing more is done.
+fn load_layout_after_error<T: Target + ?Sized>(
+    t: &mut T,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    error: Error,
+    progress: &mut dyn FnMut(&str),
+) -> Error {
+    if !opts.reset || !plan.changes_layout() || plan.sets_rdp2() {
+        return error;
+    }
+    let programmed = match error.left_state().map(|s| s.options) {
+        Some(OptionsState::Programmed) => true,
+        Some(OptionsState::Unknown) => {
+            let idle = t.read32(FLASH_SR).is_ok_and(|sr| sr & FLASH_SR_BSY == 0);
+            idle && stored_state(t, plan) == OptionsState::Programmed
+        }
+        _ => false,
+    };
+    if !programmed {
+        return error;
+    }
+    progress("the new nDBANK is in the option store: resetting the chip anyway so that the bank mode it runs is the one FLASH_OPTCR names (SYSRESETREQ)");
+    match t.reset_halted(RESET_TIMEOUT) {
+        Ok(()) => {
+            progress("reset: the new bank mode is loaded; read the option bytes back (`optbytes`) to check the rest");
+            error.with_state(LeftState {
+                options: OptionsState::Programmed,
+                lock: LockState::Locked,
+            })
+        }
+        Err(e) => {
+            log::warn!("the reset after the error failed too: {e}");
+            progress("the reset failed: until the chip is reset, FLASH_OPTCR names a bank mode it does not run; reset or power-cycle it before erasing or loading");
+            error
+        }
+    }
 }
 
 /// Steps 2–3: freeze the watchdogs, then check that the chip is the part the plan was made for

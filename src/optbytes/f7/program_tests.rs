@@ -298,7 +298,7 @@ fn never_writes_keys_to_an_unlocked_register() {
 #[test]
 fn no_reset_reports_pending_and_restores_run_state() {
     let mut fake = Fake::new();
-    let p = plan_for(&fake, &["nDBANK=0", "nDBOOT=0"]);
+    let p = plan_for(&fake, &["nDBOOT=0"]);
     let opts = ApplyOptions {
         reset: false,
         ..ApplyOptions::default()
@@ -307,10 +307,30 @@ fn no_reset_reports_pending_and_restores_run_state() {
     let outcome = result.unwrap();
     assert!(outcome.pending_reset && !outcome.reset);
     assert!(!fake.events.contains(&"reset".to_string()));
-    assert_eq!(fake.store.optcr, 0xCFFF_AAFC);
+    assert_eq!(fake.store.optcr, 0xEFFF_AAFC);
     assert!(fake.locked());
     assert!(!fake.halted);
     assert!(lines.iter().any(|l| l.contains("pending until reset")));
+}
+
+#[test]
+fn ndbank_is_never_left_pending_and_nothing_is_touched() {
+    let mut fake = Fake::new();
+    let before = fake.store;
+    let p = plan_for(&fake, &["nDBANK=0", "nDBOOT=0"]);
+    let opts = ApplyOptions {
+        reset: false,
+        ..ApplyOptions::default()
+    };
+    let (result, lines) = run(&mut fake, &p, opts);
+    let e = result.unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("nDBANK is loaded at once"), "{text}");
+    assert!(text.contains("option bytes unchanged"), "{text}");
+    assert_eq!(e.left_state(), Some(LeftState::UNTOUCHED));
+    assert!(fake.events.is_empty(), "{:?}", fake.events);
+    assert!(lines.is_empty(), "{lines:?}");
+    assert_eq!(fake.store, before);
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub static COMMANDS: [FamilyCommand; 2] = [
         usage: "true|false",
         value: |word| parse_ndbank(word).map(u32::from),
         show_help: "show FLASH_OPTCR.nDBANK and the flash layout it selects",
-        set_help: "set single (true) or dual (false) bank, verify, reset and halt",
+        set_help: "set single (true) or dual (false) bank, verify, reset and halt (loaded at once: no-reset is refused)",
     },
     FamilyCommand {
         name: BANK,
@@ -38,7 +38,7 @@ pub static COMMANDS: [FamilyCommand; 2] = [
             _ => None,
         },
         show_help: "show the flash bank mode (FLASH_OPTCR.nDBANK)",
-        set_help: "set the flash bank mode (nDBANK), verify, reset and halt",
+        set_help: "set the flash bank mode (nDBANK), verify, reset and halt (loaded at once: no-reset is refused)",
     },
 ];
 

@@ -99,6 +99,14 @@ impl FamilyPlan for G4Plan {
             .filter(|c| !c.given(consents))
             .collect()
     }
+
+    /// A DBANK change is never left pending (see [`Refusal::LayoutLeftPending`]).
+    fn check_left_pending(&self) -> Result<(), Error> {
+        if self.changes_bank_mode() {
+            return Err(G4PlanError::Refused(Refusal::LayoutLeftPending).into());
+        }
+        Ok(())
+    }
 }
 
 /// Refuse a field `part` does not have, saying why.
@@ -292,6 +300,17 @@ mod tests {
 
     fn mk(current: G4Options, args: &[&str], part: G4Part) -> Result<G4Plan, G4PlanError> {
         plan_g4(current, &parse_g4_changes(args).unwrap(), &part)
+    }
+
+    #[test]
+    fn dbank_is_never_left_pending_other_fields_may_be() {
+        let p = mk(G4Options::FACTORY, &["DBANK=0", "BOR_LEV=2"], G4Part::G474RE).unwrap();
+        let text = p.check_left_pending().unwrap_err().to_string();
+        assert!(text.contains("DBANK is loaded at once (OBL_LAUNCH)"), "{text}");
+        assert!(text.contains("without `no-reset`"), "{text}");
+        assert!(text.ends_with("option bytes unchanged"), "{text}");
+        let bor = mk(G4Options::FACTORY, &["BOR_LEV=2"], G4Part::G474RE).unwrap();
+        assert!(bor.check_left_pending().is_ok());
     }
 
     #[test]

@@ -289,7 +289,12 @@ fn no_keys_are_written_to_an_unlocked_register() {
 #[test]
 fn no_reset_relocks_and_reports_pending() {
     let mut fake = Fake::new();
-    let plan = single_bank_plan();
+    let plan = plan_g4(
+        G4Options::FACTORY,
+        &parse_g4_changes(["BOR_LEV=2"]).unwrap(),
+        &G4Part::G474RE,
+    )
+    .unwrap();
     let opts = ApplyOptions {
         reset: false,
         leave_halted: true,
@@ -299,7 +304,7 @@ fn no_reset_relocks_and_reports_pending() {
     assert!(out.pending_reset && !out.reset);
     assert_eq!(out.core, CoreAfter::Halted);
     assert_eq!(fake.resets, 0);
-    assert_eq!(fake.store.optr, 0xFFAF_F8AA);
+    assert_eq!(fake.store.optr, 0xFFEF_FAAA);
     assert_eq!(
         fake.cr & (FLASH_CR_LOCK | FLASH_CR_OPTLOCK),
         FLASH_CR_LOCK | FLASH_CR_OPTLOCK

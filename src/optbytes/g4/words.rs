@@ -29,7 +29,7 @@ pub static COMMANDS: [FamilyCommand; 1] = [FamilyCommand {
         _ => None,
     },
     show_help: "show the flash bank mode (FLASH_OPTR.DBANK)",
-    set_help: "set the flash bank mode (DBANK), OBL_LAUNCH, re-attach and verify",
+    set_help: "set the flash bank mode (DBANK), OBL_LAUNCH, re-attach and verify (loaded at once: no-reset is refused)",
 }];
 
 impl FamilyWords for G4 {

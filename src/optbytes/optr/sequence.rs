@@ -190,7 +190,7 @@ fn check_chip<F: OptrFamily, T: Target + ?Sized>(
     Ok(())
 }
 
-fn store_state<F: OptrFamily, T: Target + ?Sized>(
+pub(crate) fn store_state<F: OptrFamily, T: Target + ?Sized>(
     family: &F,
     t: &mut T,
     plan: &F::Plan,
@@ -382,7 +382,7 @@ fn verify_image<F: OptrFamily, T: Target + ?Sized>(
 }
 
 /// KEYR only if LOCK, OPTKEYR only if OPTLOCK: a key on an unlocked register locks it until reset.
-fn unlock<T: Target + ?Sized>(
+pub(crate) fn unlock<T: Target + ?Sized>(
     c: &Controller,
     t: &mut T,
     unchanged: LeftState,

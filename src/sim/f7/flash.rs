@@ -246,9 +246,13 @@ pub struct Flash {
     keyr_state: KeyState,
     optkeyr_state: KeyState,
     busy: Option<Busy>,
-    /// Bank mode and protection loaded at the last reset.
+    /// Bank mode and protection loaded at the last reset: OPTSTRT changes the store, and
+    /// FLASH_OPTCR keeps the written value, but the chip applies the values only at the next
+    /// reset (reference `stm32f76x-flash.md` §4).
     loaded_dual: bool,
     loaded_rdp: RdpLevel,
+    /// FLASH_OPTCR as loaded at the last reset (nWRP is enforced from it).
+    loaded_optcr: u32,
     store: OptionStore,
     /// Two physical halves of the array (see [`geometry::physical`]).
     halves: [Vec<u8>; 2],
@@ -279,6 +283,7 @@ impl Flash {
             busy: None,
             loaded_dual: false,
             loaded_rdp: RdpLevel::Level0,
+            loaded_optcr: 0,
             store,
             halves: [vec![0xFF; half], vec![0xFF; half]],
             otp: vec![0xFF; OTP_BYTES],
@@ -318,6 +323,7 @@ impl Flash {
         self.optcr1 = self.store.optcr1;
         self.loaded_dual = self.store.dual_bank(&self.variant);
         self.loaded_rdp = rdp_level(self.store.rdp());
+        self.loaded_optcr = self.store.optcr;
     }
 
     pub fn store(&self) -> OptionStore {
@@ -574,7 +580,7 @@ impl Flash {
     }
 
     fn optcr_loaded(&self) -> u32 {
-        self.store.optcr
+        self.loaded_optcr
     }
 
     fn write_optcr(&mut self, new: u32, now: Instant) {
