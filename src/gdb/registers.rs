@@ -12,6 +12,7 @@ use probe_rs::{Core, CoreType, MemoryInterface, RegisterId};
 
 use super::arch::{CortexMRegId, CortexMRegs};
 use super::description::{RegisterSet, CPUID, MVFR0};
+use crate::fault::Profile;
 
 /// DCRSR REGSEL of xPSR.
 pub const REGSEL_XPSR: u16 = 16;
@@ -39,11 +40,10 @@ fn write32(core: &mut Core, regsel: u16, value: u32) -> Result<(), probe_rs::Err
 pub fn register_set(core: &mut Core) -> RegisterSet {
     let read = |core: &mut Core| -> Result<RegisterSet, probe_rs::Error> {
         let cpuid = core.read_word_32(CPUID.into())?;
-        let v7 = RegisterSet::from_ids(cpuid, None) != RegisterSet::V6M;
-        let mvfr0 = if v7 {
-            Some(core.read_word_32(MVFR0.into())?)
-        } else {
-            None
+        // MVFR0 is reserved on ARMv6-M: read only where it exists.
+        let mvfr0 = match Profile::from_cpuid(cpuid) {
+            Profile::V7M => Some(core.read_word_32(MVFR0.into())?),
+            Profile::V6M => None,
         };
         Ok(RegisterSet::from_ids(cpuid, mvfr0))
     };
