@@ -1,13 +1,20 @@
-//! The Cortex-M7 architecture as GDB sees it: the target description (m-profile, m-system and
-//! VFP features), the `g`-packet register block and the remote register numbers.
+//! The Cortex-M core as GDB sees it: the gdbstub architecture, the `g`-packet register block
+//! and the remote register numbers. Which registers a core has is its [`RegisterSet`]
+//! ([`super::description`]); the block carries its set, so that it is packed as the
+//! description the client was given says.
 //!
-//! Register numbering (remote numbers, as used by `p`/`P`): r0–r15 = 0–15, xpsr = 25 (the gap
-//! 16–24 is the historic FPA block), msp = 26, psp = 27, d0–d15 = 28–43, fpscr = 44. The `g`
-//! packet carries them contiguously in that order: 16 × 4 + 3 × 4 + 16 × 8 + 4 = 208 bytes.
+//! Remote register numbers (`p`/`P`), one per register on every core: r0–r15 = 0–15,
+//! xpsr = 25 (16–24 is the historic FPA block), msp = 26, psp = 27, d0–d15 = 28–43, fpscr = 44,
+//! primask = 45, basepri = 46, faultmask = 47, control = 48. A core lacks some of them (an
+//! ARMv6-M core has no d registers, fpscr, basepri or faultmask); the `g` packet carries the
+//! registers of the core's set in ascending number, without gaps (GDB packs it by remote
+//! number).
 
 use std::num::NonZeroUsize;
 
 use gdbstub::arch::{Arch, RegId, Registers};
+
+pub use super::description::RegisterSet;
 
 /// Remote register number of xPSR.
 pub const XPSR_REGNUM: usize = 25;
@@ -19,76 +26,37 @@ pub const PSP_REGNUM: usize = 27;
 pub const D0_REGNUM: usize = 28;
 /// Remote register number of FPSCR.
 pub const FPSCR_REGNUM: usize = 44;
-/// Size of the `g` packet payload in bytes.
-pub const G_PACKET_LEN: usize = 16 * 4 + 3 * 4 + 16 * 8 + 4;
+/// Remote register number of PRIMASK.
+pub const PRIMASK_REGNUM: usize = 45;
+/// Remote register number of BASEPRI.
+pub const BASEPRI_REGNUM: usize = 46;
+/// Remote register number of FAULTMASK.
+pub const FAULTMASK_REGNUM: usize = 47;
+/// Remote register number of CONTROL.
+pub const CONTROL_REGNUM: usize = 48;
 
-/// The target description sent for `qXfer:features:read:target.xml`.
-pub const TARGET_XML: &str = r#"<?xml version="1.0"?>
-<!DOCTYPE target SYSTEM "gdb-target.dtd">
-<target version="1.0">
-  <architecture>arm</architecture>
-  <feature name="org.gnu.gdb.arm.m-profile">
-    <reg name="r0" bitsize="32" regnum="0"/>
-    <reg name="r1" bitsize="32"/>
-    <reg name="r2" bitsize="32"/>
-    <reg name="r3" bitsize="32"/>
-    <reg name="r4" bitsize="32"/>
-    <reg name="r5" bitsize="32"/>
-    <reg name="r6" bitsize="32"/>
-    <reg name="r7" bitsize="32"/>
-    <reg name="r8" bitsize="32"/>
-    <reg name="r9" bitsize="32"/>
-    <reg name="r10" bitsize="32"/>
-    <reg name="r11" bitsize="32"/>
-    <reg name="r12" bitsize="32"/>
-    <reg name="sp" bitsize="32" type="data_ptr"/>
-    <reg name="lr" bitsize="32"/>
-    <reg name="pc" bitsize="32" type="code_ptr"/>
-    <reg name="xpsr" bitsize="32" regnum="25"/>
-  </feature>
-  <feature name="org.gnu.gdb.arm.m-system">
-    <reg name="msp" bitsize="32" type="data_ptr"/>
-    <reg name="psp" bitsize="32" type="data_ptr"/>
-  </feature>
-  <feature name="org.gnu.gdb.arm.vfp">
-    <reg name="d0" bitsize="64" type="ieee_double"/>
-    <reg name="d1" bitsize="64" type="ieee_double"/>
-    <reg name="d2" bitsize="64" type="ieee_double"/>
-    <reg name="d3" bitsize="64" type="ieee_double"/>
-    <reg name="d4" bitsize="64" type="ieee_double"/>
-    <reg name="d5" bitsize="64" type="ieee_double"/>
-    <reg name="d6" bitsize="64" type="ieee_double"/>
-    <reg name="d7" bitsize="64" type="ieee_double"/>
-    <reg name="d8" bitsize="64" type="ieee_double"/>
-    <reg name="d9" bitsize="64" type="ieee_double"/>
-    <reg name="d10" bitsize="64" type="ieee_double"/>
-    <reg name="d11" bitsize="64" type="ieee_double"/>
-    <reg name="d12" bitsize="64" type="ieee_double"/>
-    <reg name="d13" bitsize="64" type="ieee_double"/>
-    <reg name="d14" bitsize="64" type="ieee_double"/>
-    <reg name="d15" bitsize="64" type="ieee_double"/>
-    <reg name="fpscr" bitsize="32" type="int" group="float"/>
-  </feature>
-</target>
-"#;
+/// Any supported Cortex-M core (ARMv6-M, ARMv7-M, ARMv7E-M with or without FPU) as a gdbstub
+/// architecture. Its static description is the one of an ARMv7E-M core with FPU; the server
+/// sends each client the description of the core it serves instead
+/// ([`RegisterSet::target_xml`]).
+pub enum CortexM {}
 
-/// The Cortex-M7 (ARMv7E-M with double-precision FPU) as a gdbstub architecture.
-pub enum CortexM7 {}
-
-impl Arch for CortexM7 {
+impl Arch for CortexM {
     type Usize = u32;
-    type Registers = CortexM7Regs;
+    type Registers = CortexMRegs;
     type BreakpointKind = gdbstub_arch::arm::ArmBreakpointKind;
-    type RegId = CortexM7RegId;
+    type RegId = CortexMRegId;
 
     fn target_description_xml() -> Option<&'static str> {
-        Some(TARGET_XML)
+        Some(RegisterSet::V7MFp.target_xml())
     }
 }
 
-/// Every register of the `g` packet.
+/// Every register of the `g` packet, and which of them the core has.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct CortexM7Regs {
+pub struct CortexMRegs {
+    /// The registers the core has: only these are packed, read and written.
+    pub set: RegisterSet,
     /// r0–r12, sp (r13), lr (r14), pc (r15).
     pub r: [u32; 16],
     /// Combined program status register.
@@ -101,48 +69,91 @@ pub struct CortexM7Regs {
     pub d: [u64; 16],
     /// Floating-point status and control register.
     pub fpscr: u32,
+    /// PRIMASK (bit 0).
+    pub primask: u8,
+    /// BASEPRI (ARMv7-M only).
+    pub basepri: u8,
+    /// FAULTMASK (bit 0; ARMv7-M only).
+    pub faultmask: u8,
+    /// CONTROL (nPRIV, SPSEL, and FPCA with an FPU).
+    pub control: u8,
 }
 
-impl CortexM7Regs {
-    /// The register block as the `g` packet carries it (little endian, 208 bytes).
+impl CortexMRegs {
+    /// All zero, for a core with the registers of `set`.
+    pub fn of(set: RegisterSet) -> CortexMRegs {
+        CortexMRegs {
+            set,
+            ..CortexMRegs::default()
+        }
+    }
+
+    /// The value of one register, little endian, in its size.
+    pub fn get(&self, reg: CortexMRegId) -> Vec<u8> {
+        match reg {
+            CortexMRegId::Core(n) => self.r[usize::from(n) % 16].to_le_bytes().to_vec(),
+            CortexMRegId::Xpsr => self.xpsr.to_le_bytes().to_vec(),
+            CortexMRegId::Msp => self.msp.to_le_bytes().to_vec(),
+            CortexMRegId::Psp => self.psp.to_le_bytes().to_vec(),
+            CortexMRegId::D(n) => self.d[usize::from(n) % 16].to_le_bytes().to_vec(),
+            CortexMRegId::Fpscr => self.fpscr.to_le_bytes().to_vec(),
+            CortexMRegId::Primask => vec![self.primask],
+            CortexMRegId::Basepri => vec![self.basepri],
+            CortexMRegId::Faultmask => vec![self.faultmask],
+            CortexMRegId::Control => vec![self.control],
+        }
+    }
+
+    /// Sets one register from its little-endian bytes; false (nothing changed) unless `val`
+    /// has the register's size.
+    pub fn set(&mut self, reg: CortexMRegId, val: &[u8]) -> bool {
+        if val.len() != reg.size() {
+            return false;
+        }
+        let word = || u32::from_le_bytes(val.try_into().expect("size checked"));
+        match reg {
+            CortexMRegId::Core(n) if n < 16 => self.r[usize::from(n)] = word(),
+            CortexMRegId::Xpsr => self.xpsr = word(),
+            CortexMRegId::Msp => self.msp = word(),
+            CortexMRegId::Psp => self.psp = word(),
+            CortexMRegId::D(n) if n < 16 => {
+                self.d[usize::from(n)] = u64::from_le_bytes(val.try_into().expect("size checked"))
+            }
+            CortexMRegId::Fpscr => self.fpscr = word(),
+            CortexMRegId::Primask => self.primask = val[0],
+            CortexMRegId::Basepri => self.basepri = val[0],
+            CortexMRegId::Faultmask => self.faultmask = val[0],
+            CortexMRegId::Control => self.control = val[0],
+            CortexMRegId::Core(_) | CortexMRegId::D(_) => return false,
+        }
+        true
+    }
+
+    /// The register block as the `g` packet carries it for its set (little endian).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(G_PACKET_LEN);
-        for r in self.r {
-            out.extend_from_slice(&r.to_le_bytes());
+        let mut out = Vec::with_capacity(self.set.g_len());
+        for reg in self.set.registers() {
+            out.extend_from_slice(&self.get(reg));
         }
-        for w in [self.xpsr, self.msp, self.psp] {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        for d in self.d {
-            out.extend_from_slice(&d.to_le_bytes());
-        }
-        out.extend_from_slice(&self.fpscr.to_le_bytes());
         out
     }
 
-    /// Parses a `G` payload; `None` unless it is exactly [`G_PACKET_LEN`] bytes.
+    /// Parses a `G` payload: the set is the one whose `g` packet has this length (the sets'
+    /// lengths differ); `None` if none has.
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() != G_PACKET_LEN {
-            return None;
+        let set = RegisterSet::from_g_len(bytes.len())?;
+        let mut regs = CortexMRegs::of(set);
+        let mut at = 0;
+        for reg in set.registers() {
+            let size = reg.size();
+            regs.set(reg, &bytes[at..at + size]);
+            at += size;
         }
-        let word = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
-        let dword = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
-        let mut regs = CortexM7Regs::default();
-        for (n, r) in regs.r.iter_mut().enumerate() {
-            *r = word(4 * n);
-        }
-        regs.xpsr = word(64);
-        regs.msp = word(68);
-        regs.psp = word(72);
-        for (n, d) in regs.d.iter_mut().enumerate() {
-            *d = dword(76 + 8 * n);
-        }
-        regs.fpscr = word(204);
         Some(regs)
     }
 }
 
-impl Registers for CortexM7Regs {
+impl Registers for CortexMRegs {
     type ProgramCounter = u32;
 
     fn pc(&self) -> u32 {
@@ -156,14 +167,14 @@ impl Registers for CortexM7Regs {
     }
 
     fn gdb_deserialize(&mut self, bytes: &[u8]) -> Result<(), ()> {
-        *self = CortexM7Regs::from_bytes(bytes).ok_or(())?;
+        *self = CortexMRegs::from_bytes(bytes).ok_or(())?;
         Ok(())
     }
 }
 
 /// One register, by remote register number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CortexM7RegId {
+pub enum CortexMRegId {
     /// r0–r15 (13 = sp, 14 = lr, 15 = pc).
     Core(u8),
     /// xPSR.
@@ -176,39 +187,79 @@ pub enum CortexM7RegId {
     D(u8),
     /// FPSCR.
     Fpscr,
+    /// PRIMASK.
+    Primask,
+    /// BASEPRI.
+    Basepri,
+    /// FAULTMASK.
+    Faultmask,
+    /// CONTROL.
+    Control,
 }
 
-impl CortexM7RegId {
+impl CortexMRegId {
     /// The remote register number.
     pub fn regnum(self) -> usize {
         match self {
-            CortexM7RegId::Core(n) => n as usize,
-            CortexM7RegId::Xpsr => XPSR_REGNUM,
-            CortexM7RegId::Msp => MSP_REGNUM,
-            CortexM7RegId::Psp => PSP_REGNUM,
-            CortexM7RegId::D(n) => D0_REGNUM + n as usize,
-            CortexM7RegId::Fpscr => FPSCR_REGNUM,
+            CortexMRegId::Core(n) => n as usize,
+            CortexMRegId::Xpsr => XPSR_REGNUM,
+            CortexMRegId::Msp => MSP_REGNUM,
+            CortexMRegId::Psp => PSP_REGNUM,
+            CortexMRegId::D(n) => D0_REGNUM + n as usize,
+            CortexMRegId::Fpscr => FPSCR_REGNUM,
+            CortexMRegId::Primask => PRIMASK_REGNUM,
+            CortexMRegId::Basepri => BASEPRI_REGNUM,
+            CortexMRegId::Faultmask => FAULTMASK_REGNUM,
+            CortexMRegId::Control => CONTROL_REGNUM,
         }
     }
 
-    /// Size in bytes.
+    /// Size in bytes. The four special registers are one byte each: DCRSR's combined
+    /// CONTROL/FAULTMASK/BASEPRI/PRIMASK transfer gives each a byte lane.
     pub fn size(self) -> usize {
         match self {
-            CortexM7RegId::D(_) => 8,
+            CortexMRegId::D(_) => 8,
+            CortexMRegId::Primask
+            | CortexMRegId::Basepri
+            | CortexMRegId::Faultmask
+            | CortexMRegId::Control => 1,
             _ => 4,
+        }
+    }
+
+    /// The register's name in the target description (and in GDB).
+    pub fn name(self) -> String {
+        match self {
+            CortexMRegId::Core(13) => "sp".into(),
+            CortexMRegId::Core(14) => "lr".into(),
+            CortexMRegId::Core(15) => "pc".into(),
+            CortexMRegId::Core(n) => format!("r{n}"),
+            CortexMRegId::Xpsr => "xpsr".into(),
+            CortexMRegId::Msp => "msp".into(),
+            CortexMRegId::Psp => "psp".into(),
+            CortexMRegId::D(n) => format!("d{n}"),
+            CortexMRegId::Fpscr => "fpscr".into(),
+            CortexMRegId::Primask => "primask".into(),
+            CortexMRegId::Basepri => "basepri".into(),
+            CortexMRegId::Faultmask => "faultmask".into(),
+            CortexMRegId::Control => "control".into(),
         }
     }
 }
 
-impl RegId for CortexM7RegId {
+impl RegId for CortexMRegId {
     fn from_raw_id(id: usize) -> Option<(Self, Option<NonZeroUsize>)> {
         let reg = match id {
-            0..=15 => CortexM7RegId::Core(id as u8),
-            XPSR_REGNUM => CortexM7RegId::Xpsr,
-            MSP_REGNUM => CortexM7RegId::Msp,
-            PSP_REGNUM => CortexM7RegId::Psp,
-            D0_REGNUM..=43 => CortexM7RegId::D((id - D0_REGNUM) as u8),
-            FPSCR_REGNUM => CortexM7RegId::Fpscr,
+            0..=15 => CortexMRegId::Core(id as u8),
+            XPSR_REGNUM => CortexMRegId::Xpsr,
+            MSP_REGNUM => CortexMRegId::Msp,
+            PSP_REGNUM => CortexMRegId::Psp,
+            D0_REGNUM..=43 => CortexMRegId::D((id - D0_REGNUM) as u8),
+            FPSCR_REGNUM => CortexMRegId::Fpscr,
+            PRIMASK_REGNUM => CortexMRegId::Primask,
+            BASEPRI_REGNUM => CortexMRegId::Basepri,
+            FAULTMASK_REGNUM => CortexMRegId::Faultmask,
+            CONTROL_REGNUM => CortexMRegId::Control,
             _ => return None,
         };
         Some((reg, NonZeroUsize::new(reg.size())))
@@ -223,20 +274,33 @@ impl RegId for CortexM7RegId {
 mod tests {
     use super::*;
 
-    #[test]
-    fn g_packet_layout_matches_gdb_numbering() {
-        let mut regs = CortexM7Regs::default();
+    fn sample(set: RegisterSet) -> CortexMRegs {
+        let mut regs = CortexMRegs::of(set);
         for (n, r) in regs.r.iter_mut().enumerate() {
             *r = 0x1000_0000 + n as u32;
         }
         regs.xpsr = 0x0100_0000;
         regs.msp = 0x2002_0000;
         regs.psp = 0x2001_0000;
-        regs.d[0] = 0x1111_2222_3333_4444;
-        regs.d[15] = 0x5555_6666_7777_8888;
-        regs.fpscr = 0x0300_0000;
+        regs.primask = 1;
+        regs.control = 2;
+        if set != RegisterSet::V6M {
+            regs.basepri = 0x40;
+            regs.faultmask = 1;
+        }
+        if set == RegisterSet::V7MFp {
+            regs.d[0] = 0x1111_2222_3333_4444;
+            regs.d[15] = 0x5555_6666_7777_8888;
+            regs.fpscr = 0x0300_0000;
+        }
+        regs
+    }
+
+    #[test]
+    fn g_packet_layout_matches_gdb_numbering_with_an_fpu() {
+        let regs = sample(RegisterSet::V7MFp);
         let bytes = regs.to_bytes();
-        assert_eq!(bytes.len(), 208);
+        assert_eq!(bytes.len(), 212);
         assert_eq!(&bytes[0..4], &0x1000_0000u32.to_le_bytes());
         assert_eq!(&bytes[60..64], &0x1000_000Fu32.to_le_bytes());
         assert_eq!(&bytes[64..68], &0x0100_0000u32.to_le_bytes());
@@ -247,42 +311,76 @@ mod tests {
         assert_eq!(&bytes[80..84], &0x1111_2222u32.to_le_bytes());
         assert_eq!(&bytes[196..204], &0x5555_6666_7777_8888u64.to_le_bytes());
         assert_eq!(&bytes[204..208], &0x0300_0000u32.to_le_bytes());
-        assert_eq!(CortexM7Regs::from_bytes(&bytes), Some(regs.clone()));
+        // primask 45, basepri 46, faultmask 47, control 48.
+        assert_eq!(&bytes[208..212], &[1, 0x40, 1, 2]);
+        assert_eq!(CortexMRegs::from_bytes(&bytes), Some(regs.clone()));
 
-        let mut parsed = CortexM7Regs::default();
+        let mut parsed = CortexMRegs::default();
         assert!(parsed.gdb_deserialize(&bytes).is_ok());
         assert_eq!(parsed, regs);
         assert!(parsed.gdb_deserialize(&bytes[..200]).is_err());
+        // The 208-byte block of a description without the special registers fits no core.
+        assert!(parsed.gdb_deserialize(&bytes[..208]).is_err());
+    }
+
+    #[test]
+    fn g_packet_layout_of_an_armv6m_core_has_no_fp_basepri_or_faultmask() {
+        let regs = sample(RegisterSet::V6M);
+        let bytes = regs.to_bytes();
+        assert_eq!(bytes.len(), 16 * 4 + 3 * 4 + 2);
+        assert_eq!(&bytes[72..76], &0x2001_0000u32.to_le_bytes());
+        assert_eq!(&bytes[76..78], &[1, 2], "primask, control");
+        let parsed = CortexMRegs::from_bytes(&bytes).unwrap();
+        assert_eq!(parsed.set, RegisterSet::V6M);
+        assert_eq!(parsed, regs);
+
+        let v7 = sample(RegisterSet::V7M).to_bytes();
+        assert_eq!(v7.len(), 16 * 4 + 3 * 4 + 4);
+        assert_eq!(&v7[76..80], &[1, 0x40, 1, 2]);
+        assert_eq!(
+            CortexMRegs::from_bytes(&v7).unwrap(),
+            sample(RegisterSet::V7M)
+        );
     }
 
     #[test]
     fn register_numbers() {
-        let id = |n| CortexM7RegId::from_raw_id(n).map(|(r, s)| (r, s.map(|s| s.get())));
-        assert_eq!(id(0), Some((CortexM7RegId::Core(0), Some(4))));
-        assert_eq!(id(15), Some((CortexM7RegId::Core(15), Some(4))));
+        let id = |n| CortexMRegId::from_raw_id(n).map(|(r, s)| (r, s.map(|s| s.get())));
+        assert_eq!(id(0), Some((CortexMRegId::Core(0), Some(4))));
+        assert_eq!(id(15), Some((CortexMRegId::Core(15), Some(4))));
         for gap in 16..25 {
             assert_eq!(id(gap), None);
         }
-        assert_eq!(id(25), Some((CortexM7RegId::Xpsr, Some(4))));
-        assert_eq!(id(26), Some((CortexM7RegId::Msp, Some(4))));
-        assert_eq!(id(27), Some((CortexM7RegId::Psp, Some(4))));
-        assert_eq!(id(28), Some((CortexM7RegId::D(0), Some(8))));
-        assert_eq!(id(43), Some((CortexM7RegId::D(15), Some(8))));
-        assert_eq!(id(44), Some((CortexM7RegId::Fpscr, Some(4))));
-        assert_eq!(id(45), None);
-        for n in (0..16).chain(25..45) {
-            assert_eq!(CortexM7RegId::from_raw_id(n).unwrap().0.regnum(), n);
+        assert_eq!(id(25), Some((CortexMRegId::Xpsr, Some(4))));
+        assert_eq!(id(26), Some((CortexMRegId::Msp, Some(4))));
+        assert_eq!(id(27), Some((CortexMRegId::Psp, Some(4))));
+        assert_eq!(id(28), Some((CortexMRegId::D(0), Some(8))));
+        assert_eq!(id(43), Some((CortexMRegId::D(15), Some(8))));
+        assert_eq!(id(44), Some((CortexMRegId::Fpscr, Some(4))));
+        assert_eq!(id(45), Some((CortexMRegId::Primask, Some(1))));
+        assert_eq!(id(46), Some((CortexMRegId::Basepri, Some(1))));
+        assert_eq!(id(47), Some((CortexMRegId::Faultmask, Some(1))));
+        assert_eq!(id(48), Some((CortexMRegId::Control, Some(1))));
+        assert_eq!(id(49), None);
+        for n in (0..16).chain(25..49) {
+            assert_eq!(CortexMRegId::from_raw_id(n).unwrap().0.regnum(), n);
         }
     }
 
     #[test]
-    fn target_xml_declares_the_features_in_order() {
-        let m = TARGET_XML.find("org.gnu.gdb.arm.m-profile").unwrap();
-        let s = TARGET_XML.find("org.gnu.gdb.arm.m-system").unwrap();
-        let v = TARGET_XML.find("org.gnu.gdb.arm.vfp").unwrap();
-        assert!(m < s && s < v);
-        assert!(TARGET_XML.contains(r#"<reg name="xpsr" bitsize="32" regnum="25"/>"#));
-        assert_eq!(TARGET_XML.matches("<reg ").count(), 16 + 1 + 2 + 16 + 1);
-        assert_eq!(TARGET_XML.matches("bitsize=\"64\"").count(), 16);
+    fn one_register_at_a_time() {
+        let mut regs = CortexMRegs::of(RegisterSet::V6M);
+        assert!(regs.set(CortexMRegId::Core(15), &0x0800_0040u32.to_le_bytes()));
+        assert!(regs.set(CortexMRegId::Control, &[3]));
+        assert!(
+            !regs.set(CortexMRegId::Control, &[3, 0, 0, 0]),
+            "wrong size"
+        );
+        assert!(!regs.set(CortexMRegId::Core(16), &[0; 4]));
+        assert_eq!(
+            regs.get(CortexMRegId::Core(15)),
+            0x0800_0040u32.to_le_bytes()
+        );
+        assert_eq!(regs.get(CortexMRegId::Control), [3]);
     }
 }

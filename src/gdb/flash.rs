@@ -390,10 +390,10 @@ impl ChipTarget<'_> {
 
         // The flash algorithm runs on the core: keep the registers GDB knows.
         clock.begin("save registers");
-        let fpu = self.fpu();
+        let set = self.register_set();
         let saved = self
             .core()
-            .and_then(|mut core| registers::read_all(&mut core, fpu))
+            .and_then(|mut core| registers::read_all(&mut core, set))
             .map_err(|e| format!("saving registers: {e}"))?;
 
         let session = self.session().map_err(|e| format!("the chip: {e}"))?;
@@ -420,7 +420,7 @@ impl ChipTarget<'_> {
         self.forget_registers();
         if let Err(e) = self
             .core()
-            .and_then(|mut core| registers::write_all(&mut core, &saved, None, fpu))
+            .and_then(|mut core| registers::write_all(&mut core, &saved, None))
         {
             log::warn!("restoring registers after flashing: {e}");
         }

@@ -5,7 +5,8 @@
 //! - [`shared`]: the probe-rs session shared by clients and services, one operation at a time.
 //! - [`observer`]: what a client may do while another one controls the chip.
 //! - [`target`]: the gdbstub target over a probe-rs session (registers, memory).
-//! - [`arch`]: the Cortex-M7 target description and register block.
+//! - [`arch`]: the Cortex-M register block and register numbers; [`description`]: which
+//!   registers the core has (read from the chip) and the target description that says so.
 //! - [`execution`], [`breakpoints`], [`watchpoints`], [`memory_map`], [`flash`], [`monitor`],
 //!   [`extended`]: one protocol extension each; [`rtt`]: the `monitor rtt` words;
 //!   [`symbols`]: GDB's `qSymbol` lookup of `_SEGGER_RTT`.
@@ -20,6 +21,7 @@ pub mod arch;
 pub mod breakpoints;
 pub mod conn;
 pub mod console_width;
+pub mod description;
 pub mod execution;
 pub mod extended;
 pub mod family;

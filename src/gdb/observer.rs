@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use gdbstub::target::{TargetError, TargetResult};
 
-use super::arch::{CortexM7RegId, CortexM7Regs};
+use super::arch::{CortexMRegId, CortexMRegs};
 use super::monitor::Command;
 use super::registers;
 use super::target::{soft, ChipTarget};
@@ -48,35 +48,25 @@ impl Role {
 
 /// The registers of the controlling session's last stop (what GDB read when the core stopped).
 #[derive(Debug, Default)]
-pub struct LastStop(Mutex<Option<CortexM7Regs>>);
+pub struct LastStop(Mutex<Option<CortexMRegs>>);
 
 impl LastStop {
     /// Records the registers the controlling client read.
-    pub fn publish(&self, regs: &CortexM7Regs) {
+    pub fn publish(&self, regs: &CortexMRegs) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(regs.clone());
     }
 
     /// Follows a register the controlling client wrote (GDB sets the pc after `load` this
     /// way), so that observers see what the core will run from.
-    pub fn patch(&self, reg: CortexM7RegId, val: &[u8]) {
+    pub fn patch(&self, reg: CortexMRegId, val: &[u8]) {
         let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let Some(regs) = last.as_mut() else {
             return;
         };
-        let word = <[u8; 4]>::try_from(val).map(u32::from_le_bytes);
-        match (reg, word) {
-            (CortexM7RegId::Core(n), Ok(w)) if n < 16 => regs.r[usize::from(n)] = w,
-            (CortexM7RegId::Xpsr, Ok(w)) => regs.xpsr = w,
-            (CortexM7RegId::Msp, Ok(w)) => regs.msp = w,
-            (CortexM7RegId::Psp, Ok(w)) => regs.psp = w,
-            (CortexM7RegId::Fpscr, Ok(w)) => regs.fpscr = w,
-            (CortexM7RegId::D(n), _) if n < 16 => {
-                if let Ok(b) = <[u8; 8]>::try_from(val) {
-                    regs.d[usize::from(n)] = u64::from_le_bytes(b);
-                }
-            }
-            // Not a register value GDB would send: the record can no longer be trusted.
-            _ => *last = None,
+        // Not a register of the recorded core, or not a value GDB would send: the record can
+        // no longer be trusted.
+        if !regs.set.has(reg) || !regs.set(reg, val) {
+            *last = None;
         }
     }
 
@@ -86,7 +76,7 @@ impl LastStop {
     }
 
     /// The registers of the last stop, if any.
-    pub fn get(&self) -> Option<CortexM7Regs> {
+    pub fn get(&self) -> Option<CortexMRegs> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
@@ -176,17 +166,17 @@ impl ChipTarget<'_> {
     /// The registers an observer sees: those of the controlling session's last stop; with
     /// none, those of a halted core (reading them does not disturb it); a running core with no
     /// stop yet gives an error.
-    pub(crate) fn observed_registers(&mut self) -> TargetResult<CortexM7Regs, Self> {
+    pub(crate) fn observed_registers(&mut self) -> TargetResult<CortexMRegs, Self> {
         if let Some(regs) = self.last_stop_registers() {
             return Ok(regs);
         }
-        let fpu = self.fpu();
+        let set = self.register_set();
         let mut core = soft("core", self.core())?;
         if !soft("core status", core.core_halted())? {
             log::info!("observer: no stop recorded and the core runs: no registers to show");
             return Err(TargetError::NonFatal);
         }
-        soft("reading registers", registers::read_all(&mut core, fpu))
+        soft("reading registers", registers::read_all(&mut core, set))
     }
 
     /// A monitor command for an observer: `Some(text)` to print instead of running it.
@@ -301,6 +291,7 @@ impl Drop for ObserverSeat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gdb::description::RegisterSet;
 
     #[test]
     fn observers_may_read_but_not_change() {
@@ -361,14 +352,25 @@ mod tests {
     #[test]
     fn a_register_write_updates_the_last_stop() {
         let last = LastStop::default();
-        last.patch(CortexM7RegId::Core(15), &0x0800_0040u32.to_le_bytes());
+        last.patch(CortexMRegId::Core(15), &0x0800_0040u32.to_le_bytes());
         assert!(last.get().is_none(), "nothing recorded, nothing patched");
-        last.publish(&CortexM7Regs::default());
-        last.patch(CortexM7RegId::Core(15), &0x0800_0040u32.to_le_bytes());
-        last.patch(CortexM7RegId::D(1), &7u64.to_le_bytes());
+        last.publish(&CortexMRegs::default());
+        last.patch(CortexMRegId::Core(15), &0x0800_0040u32.to_le_bytes());
+        last.patch(CortexMRegId::D(1), &7u64.to_le_bytes());
+        last.patch(CortexMRegId::Basepri, &[0x40]);
         let regs = last.get().unwrap();
-        assert_eq!((regs.r[15], regs.d[1]), (0x0800_0040, 7));
-        last.patch(CortexM7RegId::Xpsr, &[1, 2]);
+        assert_eq!(
+            (regs.r[15], regs.d[1], regs.basepri),
+            (0x0800_0040, 7, 0x40)
+        );
+        last.patch(CortexMRegId::Xpsr, &[1, 2]);
+        assert!(last.get().is_none());
+
+        // An ARMv6-M core's record: its registers follow, one it lacks ends the record.
+        last.publish(&CortexMRegs::of(RegisterSet::V6M));
+        last.patch(CortexMRegId::Control, &[2]);
+        assert_eq!(last.get().unwrap().control, 2);
+        last.patch(CortexMRegId::D(0), &7u64.to_le_bytes());
         assert!(last.get().is_none());
     }
 

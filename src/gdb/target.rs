@@ -1,4 +1,4 @@
-//! The gdbstub target: one Cortex-M7 core of a probe-rs `Session`, as a single-thread target.
+//! The gdbstub target: one Cortex-M core of a probe-rs `Session`, as a single-thread target.
 //!
 //! The session is shared ([`SharedChip`]): the target takes the chip the first time a packet
 //! needs it and the server gives it back ([`ChipTarget::release`]) once the packet is answered,
@@ -25,14 +25,18 @@ use gdbstub::target::ext::extended_mode::ExtendedModeOps;
 use gdbstub::target::ext::flash::FlashOps;
 use gdbstub::target::ext::memory_map::{MemoryMap, MemoryMapOps};
 use gdbstub::target::ext::monitor_cmd::MonitorCmdOps;
+use gdbstub::target::ext::target_description_xml_override::{
+    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
+};
 use gdbstub::target::{Target, TargetError, TargetResult};
 use probe_rs::{Core, MemoryInterface, Session};
 
 use super::observer::{LastStop, Role};
 use super::shared::{ChipGuard, SharedChip};
 
-use super::arch::{CortexM7, CortexM7RegId, CortexM7Regs};
+use super::arch::{CortexM, CortexMRegId, CortexMRegs};
 use super::breakpoints::BreakpointTable;
+use super::description::RegisterSet;
 use super::family::LiveFlash;
 use super::flash::PendingFlash;
 use super::guard::{GuardSession, LockRegister, RawWriteOk};
@@ -93,7 +97,8 @@ pub struct ChipTarget<'s> {
     target_name: String,
     /// The chip's family, decided once for the server.
     family: Family,
-    fpu: bool,
+    /// The registers the core has (read from the chip when a client connects).
+    register_set: RegisterSet,
     pub(crate) exec: Exec,
     pub(crate) breakpoints: BreakpointTable,
     pub(crate) watchpoints: WatchTable,
@@ -101,7 +106,7 @@ pub struct ChipTarget<'s> {
     /// The write guard's state for this client (raw option-write policy, queued refusals).
     pub(crate) guard: GuardSession,
     map_doc: RefCell<Vec<u8>>,
-    last_regs: Option<CortexM7Regs>,
+    last_regs: Option<CortexMRegs>,
     rtt: Option<crate::rtt::RttService>,
     /// `monitor arm semihosting`: off until enabled, for this client's session.
     pub(crate) semihosting: Semihosting,
@@ -131,7 +136,7 @@ impl<'s> ChipTarget<'s> {
             last_stop,
             target_name,
             family: chip.family(),
-            fpu: true,
+            register_set: RegisterSet::default(),
             exec: Exec::Halted,
             breakpoints: BreakpointTable::default(),
             watchpoints: WatchTable::default(),
@@ -174,8 +179,9 @@ impl<'s> ChipTarget<'s> {
     }
 
     /// The registers of the controlling session's last stop.
-    pub(crate) fn last_stop_registers(&self) -> Option<CortexM7Regs> {
-        self.last_stop.get()
+    pub(crate) fn last_stop_registers(&self) -> Option<CortexMRegs> {
+        // A record of another core's registers (none is expected) is not shown.
+        self.last_stop.get().filter(|r| r.set == self.register_set)
     }
 
     /// Gives the chip back (between two packets). The next use takes it again.
@@ -242,9 +248,10 @@ impl<'s> ChipTarget<'s> {
         if !observer && !core.core_halted()? {
             core.halt(HALT_TIMEOUT)?;
         }
-        let fpu = registers::has_fpu(&mut core);
+        let set = registers::register_set(&mut core);
         drop(core);
-        self.fpu = fpu;
+        log::debug!("target description: {}", set.describe());
+        self.register_set = set;
         self.exec = Exec::Halted;
         self.last_regs = None;
         self.flash = PendingFlash::default();
@@ -298,9 +305,24 @@ impl<'s> ChipTarget<'s> {
         gdb.live_flash(&mut core, &name)
     }
 
-    /// Whether the FPU registers are read and written.
-    pub(crate) fn fpu(&self) -> bool {
-        self.fpu
+    /// The registers the core has: the only ones read, written and described to GDB.
+    pub(crate) fn register_set(&self) -> RegisterSet {
+        self.register_set
+    }
+
+    /// An `E` reply (and a log line) for a register the core does not have: GDB does not ask
+    /// for one (the description does not name it), a raw `p`/`P` packet can.
+    fn refuse_missing_register(&self, reg: CortexMRegId) -> TargetResult<(), Self> {
+        if self.register_set.has(reg) {
+            return Ok(());
+        }
+        log::info!(
+            "register {} (remote number {}) does not exist on this core ({})",
+            reg.name(),
+            reg.regnum(),
+            self.register_set.describe()
+        );
+        Err(TargetError::NonFatal)
     }
 
     /// Reset the chip and halt at the reset vector.
@@ -477,7 +499,7 @@ impl ChipTarget<'_> {
 }
 
 impl Target for ChipTarget<'_> {
-    type Arch = CortexM7;
+    type Arch = CortexM;
     type Error = TargetFault;
 
     fn base_ops(&mut self) -> BaseOps<'_, Self::Arch, Self::Error> {
@@ -503,31 +525,45 @@ impl Target for ChipTarget<'_> {
     fn support_flash_operations(&mut self) -> Option<FlashOps<'_, Self>> {
         Some(self)
     }
+
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
+        Some(self)
+    }
 }
 
 impl SingleThreadBase for ChipTarget<'_> {
-    fn read_registers(&mut self, regs: &mut CortexM7Regs) -> TargetResult<(), Self> {
+    fn read_registers(&mut self, regs: &mut CortexMRegs) -> TargetResult<(), Self> {
         if self.is_observer() {
             *regs = self.observed_registers()?;
             return Ok(());
         }
-        let fpu = self.fpu;
+        let set = self.register_set;
         let mut core = soft("core", self.core())?;
-        *regs = soft("reading registers", registers::read_all(&mut core, fpu))?;
+        *regs = soft("reading registers", registers::read_all(&mut core, set))?;
         drop(core);
         self.last_regs = Some(regs.clone());
         self.last_stop.publish(regs);
         Ok(())
     }
 
-    fn write_registers(&mut self, regs: &CortexM7Regs) -> TargetResult<(), Self> {
+    fn write_registers(&mut self, regs: &CortexMRegs) -> TargetResult<(), Self> {
         self.refuse_if_observer("writing registers")?;
-        let fpu = self.fpu;
+        if regs.set != self.register_set {
+            log::info!(
+                "a `G` packet of {} bytes does not fit this core ({}: {} bytes): nothing written",
+                regs.set.g_len(),
+                self.register_set.describe(),
+                self.register_set.g_len()
+            );
+            return Err(TargetError::NonFatal);
+        }
         let old = self.last_regs.take();
         let mut core = soft("core", self.core())?;
         soft(
             "writing registers",
-            registers::write_all(&mut core, regs, old.as_ref(), fpu),
+            registers::write_all(&mut core, regs, old.as_ref()),
         )?;
         drop(core);
         self.last_regs = Some(regs.clone());
@@ -600,12 +636,10 @@ impl SingleRegisterAccess<()> for ChipTarget<'_> {
     fn read_register(
         &mut self,
         _tid: (),
-        reg_id: CortexM7RegId,
+        reg_id: CortexMRegId,
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
-        if matches!(reg_id, CortexM7RegId::D(_) | CortexM7RegId::Fpscr) && !self.fpu {
-            return Err(TargetError::NonFatal);
-        }
+        self.refuse_missing_register(reg_id)?;
         let mut core = soft("core", self.core())?;
         soft(
             &format!("reading {reg_id:?}"),
@@ -616,15 +650,17 @@ impl SingleRegisterAccess<()> for ChipTarget<'_> {
     fn write_register(
         &mut self,
         _tid: (),
-        reg_id: CortexM7RegId,
+        reg_id: CortexMRegId,
         val: &[u8],
     ) -> TargetResult<(), Self> {
         self.refuse_if_observer("writing a register")?;
+        self.refuse_missing_register(reg_id)?;
         self.last_regs = None;
+        let set = self.register_set;
         let mut core = soft("core", self.core())?;
         let written = soft(
             &format!("writing {reg_id:?}"),
-            registers::write_one(&mut core, reg_id, val),
+            registers::write_one(&mut core, set, reg_id, val),
         )?;
         drop(core);
         match written {
@@ -634,6 +670,29 @@ impl SingleRegisterAccess<()> for ChipTarget<'_> {
             }
             false => Err(TargetError::NonFatal),
         }
+    }
+}
+
+/// The description of the core this client is served: its registers, read from the chip when
+/// the client connected ([`ChipTarget::on_connect`]).
+impl TargetDescriptionXmlOverride for ChipTarget<'_> {
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            log::info!(
+                "no target description document {:?} (only target.xml)",
+                String::from_utf8_lossy(annex)
+            );
+            return Err(TargetError::NonFatal);
+        }
+        let doc = self.register_set.target_xml().as_bytes();
+        let len = length.min(buf.len());
+        Ok(copy_chunk(doc, offset, &mut buf[..len]))
     }
 }
 

@@ -1,5 +1,7 @@
-//! The Cortex-M7 target description, register block and memory-map XML as gdb-multiarch
-//! understands them, checked against a tiny in-memory target (no chip, no probe).
+//! The target description of a Cortex-M core with FPU (the architecture's static one), its
+//! register block and the memory-map XML as gdb-multiarch understands them, checked against a
+//! tiny in-memory target (no chip, no probe). The descriptions of the other cores are checked
+//! on the simulated chips (gdb_registers.rs).
 
 use crate::gdb_support;
 
@@ -15,20 +17,20 @@ use gdbstub::target::ext::memory_map::{MemoryMap, MemoryMapOps};
 use gdbstub::target::{Target, TargetResult};
 use stm32_opts::chip::f7::FlashLayout;
 use stm32_opts::chip::BankMode;
-use stm32_opts::gdb::arch::{CortexM7, CortexM7Regs};
+use stm32_opts::gdb::arch::{CortexM, CortexMRegs};
 use stm32_opts::gdb::f7::memory_map::memory_map_xml;
 
 use gdb_support::*;
 
 struct Fake {
-    regs: CortexM7Regs,
+    regs: CortexMRegs,
     map: String,
 }
 
 impl Target for Fake {
-    type Arch = CortexM7;
+    type Arch = CortexM;
     type Error = ();
-    fn base_ops(&mut self) -> BaseOps<'_, CortexM7, ()> {
+    fn base_ops(&mut self) -> BaseOps<'_, CortexM, ()> {
         BaseOps::SingleThread(self)
     }
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
@@ -40,11 +42,11 @@ impl Target for Fake {
 }
 
 impl SingleThreadBase for Fake {
-    fn read_registers(&mut self, regs: &mut CortexM7Regs) -> TargetResult<(), Self> {
+    fn read_registers(&mut self, regs: &mut CortexMRegs) -> TargetResult<(), Self> {
         *regs = self.regs.clone();
         Ok(())
     }
-    fn write_registers(&mut self, regs: &CortexM7Regs) -> TargetResult<(), Self> {
+    fn write_registers(&mut self, regs: &CortexMRegs) -> TargetResult<(), Self> {
         self.regs = regs.clone();
         Ok(())
     }
@@ -121,8 +123,8 @@ fn session(fake: Fake, commands: &[&str]) -> String {
     run.text
 }
 
-fn regs() -> CortexM7Regs {
-    let mut r = CortexM7Regs::default();
+fn regs() -> CortexMRegs {
+    let mut r = CortexMRegs::default();
     for (n, v) in r.r.iter_mut().enumerate() {
         *v = 0x1000 + n as u32;
     }

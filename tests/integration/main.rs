@@ -34,6 +34,7 @@ mod gdb_mi;
 mod gdb_mi_g4;
 mod gdb_monitor_width;
 mod gdb_observers;
+mod gdb_registers;
 mod gdb_rtt;
 mod gdb_rtt_boot;
 mod gdb_rtt_g4;
