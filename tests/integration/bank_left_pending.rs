@@ -1,5 +1,5 @@
 //! A bank bit left pending: after OPTSTRT without the load, the option register (F7
-//! FLASH_OPTCR, G4 FLASH_OPTR) reads the written value while the chip keeps the flash layout it
+//! FLASH_OPTCR, G4 and G0 FLASH_OPTR) reads the written value while the chip keeps the flash layout it
 //! loaded (reference `stm32f76x-flash.md` §4, `stm32-families.md` §12 notes 2 and 3). The
 //! simulators model that, checked here through the real probe-rs stack; erase, `load`, the memory
 //! map and the write guard learn the layout from that register, so the engine refuses to leave
@@ -14,11 +14,13 @@ use gdb_support::{monitor, packet, read_bytes, RawClient};
 use probe_rs::MemoryInterface;
 use stm32_opts::gdb::Server;
 use stm32_opts::sim::f7::{F7Model, F7Sim};
+use stm32_opts::sim::g0::G0Sim;
 use stm32_opts::sim::g4::G4Sim;
 use stm32_opts::sim::Simulator;
 
 const F767: &str = "STM32F767ZI";
 const G474: &str = "STM32G474RE";
+const G0B1: &str = "STM32G0B1RE";
 
 /// F7 FLASH registers (RM0410 §3.7).
 const F7_OPTKEYR: u64 = 0x4002_3C08;
@@ -257,4 +259,20 @@ fn g4_erase_and_load_refuse_a_bank_mode_left_staged_by_a_failed_switch() {
     );
     assert_eq!(sim.g4_option_store().unwrap(), factory);
     assert!(sim.with_g4_flash(|f| f.dual_bank()).unwrap());
+}
+
+#[test]
+fn g0_erase_and_load_refuse_a_mapping_left_staged_by_a_failed_swap() {
+    let sim = Simulator::new(G0B1).expect("simulated G0B1RE");
+    let factory = sim.g0_option_store().unwrap();
+    sim.with_g0_flash(|f| f.faults.optstrt_error_flags = 1 << 4)
+        .unwrap();
+    refused_after_a_failed_switch(
+        &sim,
+        "swap on",
+        "erase page 1",
+        "FLASH_OPTR (DUAL_BANK = 1, nSWAP_BANK = 0) differs from the option bytes at 0x1FFF_7800 (DUAL_BANK = 1, nSWAP_BANK = 1)",
+    );
+    assert_eq!(sim.g0_option_store().unwrap(), factory);
+    assert!(!sim.with_g0_flash(|f| f.swapped()).unwrap());
 }

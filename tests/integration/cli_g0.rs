@@ -200,17 +200,20 @@ fn rejections_leave_the_option_store_untouched() {
         assert_eq!(board.g0_optr(), FACTORY_OPTR, "{args:?} changed the store");
     }
     // A bank-mode or swap change is loaded at once or not made: left pending, FLASH_OPTR
-    // would name a mapping the chip does not run.
+    // would name a mapping the chip does not run. Refused before the dry run and before the
+    // confirmation RDP 1 would need.
     for args in [
         &["swap", "on", "--no-reset"][..],
         &["bank", "single", "--no-reset"],
+        &["swap", "on", "--no-reset", "--dry-run"],
+        &["optbytes", "set", "nSWAP_BANK=0", "RDP=1", "--no-reset"],
     ] {
         let a = board.run(args).code(3);
-        assert!(
-            stderr(&a).contains("wrong physical bank"),
-            "{args:?}: {}",
-            stderr(&a)
-        );
+        let err = stderr(&a);
+        assert!(err.contains("wrong physical bank"), "{args:?}: {err}");
+        assert!(err.contains("without `no-reset`"), "{args:?}: {err}");
+        assert!(!err.contains("--yes"), "{args:?}: asked to confirm: {err}");
+        assert!(!stdout(&a).contains("Dry run"), "{args:?}: {}", stdout(&a));
         assert_eq!(board.g0_optr(), FACTORY_OPTR, "{args:?} changed the store");
         let v = board.json();
         assert_eq!(

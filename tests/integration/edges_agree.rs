@@ -480,6 +480,27 @@ fn g0_cases() -> Vec<Case> {
             expect: LayoutLeftPending,
         },
         Case {
+            what: "g0 bank single left pending",
+            chip: G0B1,
+            cli: &["bank", "single", "--no-reset"],
+            monitor: "bank single no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "g0 dry run of a swap left pending",
+            chip: G0B1,
+            cli: &["swap", "on", "--no-reset", "--dry-run"],
+            monitor: "swap on no-reset dry-run",
+            expect: LayoutLeftPending,
+        },
+        Case {
+            what: "g0 swap left pending is refused before its confirmation",
+            chip: G0B1,
+            cli: &["optbytes", "set", "nSWAP_BANK=0", "RDP=1", "--no-reset"],
+            monitor: "optbytes set nSWAP_BANK=0 RDP=1 no-reset",
+            expect: LayoutLeftPending,
+        },
+        Case {
             what: "g0 no-op",
             chip: G0B1,
             cli: &["swap", "off", "--no-reset"],

@@ -2,12 +2,14 @@
 //! transfer FAULT at every DAP access in turn, through probe-rs on the simulated STM32G0B1RE:
 //! once over a bank switch (DUAL_BANK 1 → 0) and once over a swap (nSWAP_BANK 1 → 0). Whatever
 //! fails, FLASH_CR ends with LOCK and OPTLOCK set, the option store is either the old or the new
-//! one, the error says which, and a clean retry finishes the job.
+//! one, the error says which, the layout the tool reads is the one the chip runs (or it
+//! refuses), and a clean retry finishes the job.
 
 use std::time::Instant;
 
 use probe_rs::Session;
-use stm32_opts::chip::g0::OptrField;
+use stm32_opts::chip::g0::{OptrField, Swap};
+use stm32_opts::chip::BankMode;
 use stm32_opts::optbytes::g0::{self, G0Change, G0Report, G0Request};
 use stm32_opts::optbytes::{AttachError, Event, Link, LockState, OptionsState};
 use stm32_opts::sim::g0::{G0OptionStore, G0Sim};
@@ -46,6 +48,26 @@ fn live_cr(sim: &Simulator) -> u32 {
 
 fn store(sim: &Simulator) -> G0OptionStore {
     sim.g0_option_store().unwrap()
+}
+
+/// What erase, `load` and the GDB server learn from the chip now (FLASH_OPTR and the stored
+/// image, read through probe-rs without a reset) either names the bank mode and swap the chip
+/// runs, or refuses because FLASH_OPTR names a mapping that is not loaded.
+fn layout_is_the_loaded_one_or_refused(sim: &Simulator, when: &str) {
+    let loaded = sim.with_g0_flash(|f| (f.dual_bank(), f.swapped())).unwrap();
+    let mut session = sim.attach().expect("attach");
+    let mut core = session.core(0).unwrap();
+    let live = g0::live::read_live(&mut core).unwrap();
+    if live.unsettled().is_some() {
+        return;
+    }
+    let layout = live.layout.expect("a known G0B1RE layout");
+    let read = (layout.bank_mode == BankMode::Dual, layout.swap == Swap::On);
+    assert_eq!(
+        read, loaded,
+        "{when}: the tool reads (dual, swapped) = {read:?} (FLASH_OPTR {:#010x}) while the chip runs {loaded:?}",
+        live.optr
+    );
 }
 
 /// `field=0`, with a transfer FAULT armed at the `n`th transfer after the plan is made.
@@ -115,6 +137,10 @@ fn sweep(field: OptrField) {
                 }
             }
         }
+        layout_is_the_loaded_one_or_refused(
+            &sim,
+            &format!("{field}: FAULT at transfer {n}: {result:?}"),
+        );
         // The board stays usable: a clean run finishes the change.
         clear(&sim, field, None)
             .unwrap_or_else(|e| panic!("{field}: FAULT at transfer {n}: the retry failed: {e}"));

@@ -75,7 +75,7 @@ pub enum Refusal {
     SwapNeedsDualBank,
     /// A bank-mode or swap change without the option load: FLASH_OPTR would read a mapping the
     /// chip does not run until the next option load.
-    #[error("DUAL_BANK and nSWAP_BANK changes are loaded at once (OBL_LAUNCH): left pending, FLASH_OPTR would read a flash mapping the chip does not run until the next option load, and erase and load would address the wrong physical bank; change them without `no-reset`")]
+    #[error("DUAL_BANK and nSWAP_BANK changes are loaded at once (OBL_LAUNCH): left pending, FLASH_OPTR would read a flash mapping the chip does not run until the next option load, and erase and load would address the wrong physical bank; change them without `no-reset` (other fields may be left pending)")]
     MappingLeftPending,
 }
 

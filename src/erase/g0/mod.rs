@@ -195,6 +195,10 @@ pub enum G0EraseError {
     Inspect(#[source] probe_rs::Error),
     #[error("not an STM32G0B0/G0B1/G0C1 with a known flash size (DBG_IDCODE {idcode:#010x}, flash size register {flash_kb} KB); nothing erased")]
     UnknownPart { idcode: u32, flash_kb: u16 },
+    /// FLASH_OPTR's DUAL_BANK/nSWAP_BANK name another layout than the stored image: the mapping
+    /// the chip runs is not known (the words of [`crate::optbytes::g0::live::G0Live::unsettled`]).
+    #[error("{0}")]
+    MappingUnsettled(String),
     #[error("FLASH_CR stays locked after the FLASH_KEYR sequence (keys refused until reset); nothing erased")]
     StillLocked,
     #[error("FLASH_SR.BSY1/BSY2/CFGBSY still set after {timeout:?} {during}; {state}")]
@@ -231,6 +235,9 @@ pub struct LiveG0Flash {
 /// Reads the flash size, the loaded DUAL_BANK and nSWAP_BANK, and the WRP areas.
 pub fn live_flash(core: &mut Core<'_>) -> Result<LiveG0Flash, G0EraseError> {
     let live = read_live(core).map_err(G0EraseError::Inspect)?;
+    if let Some(why) = live.unsettled() {
+        return Err(G0EraseError::MappingUnsettled(why));
+    }
     let protected = live.protected();
     let layout = live.layout.ok_or(G0EraseError::UnknownPart {
         idcode: live.idcode,
@@ -467,6 +474,7 @@ impl From<G0EraseError> for Error {
     fn from(e: G0EraseError) -> Self {
         match e {
             G0EraseError::Refused(r) => Error::Refused(Box::new(r)),
+            unsettled @ G0EraseError::MappingUnsettled(_) => Error::Refused(Box::new(unsettled)),
             other => Error::Failed(Box::new(other)),
         }
     }

@@ -52,13 +52,20 @@ impl GdbFamily for G0 {
                 summary: "layout unknown".into(),
             });
         };
-        Ok(LiveFlash {
-            main: Some(guard::main_flash(&layout)),
-            memory_map: memory_map::memory_map(Some(&layout), layout.flash_kb),
-            load: Load::HostDriven(format!(
+        // A mapping written and not loaded: which silicon answers at an address is not known,
+        // so no flash packet is accepted and `load` is refused until an option load settles it.
+        let unsettled = live.unsettled();
+        let load = match unsettled.clone() {
+            Some(why) => Load::Refused(why),
+            None => Load::HostDriven(format!(
                 "the chip is in {}; stm32-opts programs it through the FLASH registers, each page by the physical bank mapped at its address",
                 layout.summary()
             )),
+        };
+        Ok(LiveFlash {
+            main: unsettled.is_none().then(|| guard::main_flash(&layout)),
+            memory_map: memory_map::memory_map(Some(&layout), layout.flash_kb),
+            load,
             summary: layout.summary(),
         })
     }
@@ -70,6 +77,9 @@ impl GdbFamily for G0 {
         progress: &mut dyn FnMut(&str),
     ) -> Result<String, String> {
         let live = read_live(core).map_err(|e| format!("reading the flash configuration: {e}"))?;
+        if let Some(why) = live.unsettled() {
+            return Err(why);
+        }
         let layout = live
             .layout
             .ok_or("no page layout is known for this chip, refusing to program it")?;

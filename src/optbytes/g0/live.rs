@@ -2,12 +2,21 @@
 //! FLASH_OPTR (DUAL_BANK and nSWAP_BANK as loaded) and the WRP areas. The one place erase, the
 //! GDB server and `load` learn the layout from — the swap included, so that every address they
 //! use names the silicon the user meant.
+//!
+//! FLASH_OPTR reads what was written to it (committed by OPTSTRT or not) while the chip runs the
+//! mapping it loaded at the last option load (reference §7, §12). The engine never leaves
+//! DUAL_BANK or nSWAP_BANK so on purpose (it refuses `no-reset` for them, and loads them after an
+//! error once they are stored); a failed change can. Where that shows — the layout FLASH_OPTR
+//! names differs from the one the stored image at 0x1FFF_7800 names — [`G0Live::unsettled`] says
+//! so, and erase and `load` refuse until an option load settles one mapping. (Which of the two
+//! the chip runs cannot be told from the registers: the register is the written value after a
+//! write, and the loaded one after a system reset that did not load the options.)
 
 use probe_rs::{Core, MemoryInterface};
 
 use crate::chip::family::dev_id;
-use crate::chip::g0::registers::{FlashRegister, DBG_IDCODE, FLASHSIZE_BASE};
-use crate::chip::g0::{G0Detected, G0Layout, Page, WrpArea, WrpVerdict};
+use crate::chip::g0::registers::{FlashRegister, DBG_IDCODE, FLASHSIZE_BASE, OPTION_BYTES_BASE};
+use crate::chip::g0::{G0Detected, G0Layout, OptrField, Page, WrpArea, WrpVerdict};
 
 /// The WRP areas, in register order.
 pub const WRP_AREAS: [WrpArea; 4] = [
@@ -30,11 +39,37 @@ pub struct G0Live {
     pub wrp: [(WrpArea, u32); 4],
     /// The class and size, when DEV_ID and the flash size identify them.
     pub detected: Option<G0Detected>,
-    /// The pages in the mode and swap the chip runs with (`None`: not identified).
+    /// The pages in the mode and swap FLASH_OPTR names (`None`: not identified).
     pub layout: Option<G0Layout>,
+    /// FLASH_OPTR in the stored image at 0x1FFF_7800 (what the next option load brings), when it
+    /// could be read and its complement checks out.
+    pub stored_optr: Option<u32>,
 }
 
 impl G0Live {
+    /// Why the mapping the chip runs is not known, when the layout FLASH_OPTR's DUAL_BANK and
+    /// nSWAP_BANK name differs from the one the stored image names: a value written and not
+    /// loaded.
+    pub fn unsettled(&self) -> Option<String> {
+        let detected = self.detected?;
+        let stored = self.stored_optr?;
+        let layout = |optr: u32| layout_of(detected, optr);
+        (layout(stored) != self.layout).then(|| {
+            let bits = |optr: u32| {
+                format!(
+                    "DUAL_BANK = {}, nSWAP_BANK = {}",
+                    OptrField::DualBank.get(optr),
+                    OptrField::NSwapBank.get(optr)
+                )
+            };
+            format!(
+                "FLASH_OPTR ({}) differs from the option bytes at 0x1FFF_7800 ({}): a bank mode or swap written and not loaded, so the flash mapping the chip runs is not known; load the options (power-cycle the chip, or make an option change without `no-reset`: it ends with OBL_LAUNCH) and try again; nothing was erased or written",
+                bits(self.optr),
+                bits(stored),
+            )
+        })
+    }
+
     /// The pages a loaded FLASH_WRPxyR area covers in the live layout.
     pub fn protected(&self) -> Vec<Page> {
         match &self.layout {
@@ -53,14 +88,7 @@ impl G0Live {
 /// limit).
 pub fn from_registers(idcode: u32, flash_kb: u16, optr: u32, wrp: [(WrpArea, u32); 4]) -> G0Live {
     let detected = G0Detected::from_ids(dev_id(idcode), flash_kb).ok();
-    let layout = detected.and_then(|d| {
-        G0Layout::from_option_bits(
-            d.flash_kb,
-            crate::chip::g0::OptrField::DualBank.get(optr) != 0,
-            crate::chip::g0::OptrField::NSwapBank.get(optr) != 0,
-        )
-        .ok()
-    });
+    let layout = detected.and_then(|d| layout_of(d, optr));
     G0Live {
         idcode,
         flash_kb,
@@ -68,7 +96,18 @@ pub fn from_registers(idcode: u32, flash_kb: u16, optr: u32, wrp: [(WrpArea, u32
         wrp,
         detected,
         layout,
+        stored_optr: None,
     }
+}
+
+/// The pages DUAL_BANK and nSWAP_BANK in `optr` name on `detected`.
+fn layout_of(detected: G0Detected, optr: u32) -> Option<G0Layout> {
+    G0Layout::from_option_bits(
+        detected.flash_kb,
+        OptrField::DualBank.get(optr) != 0,
+        OptrField::NSwapBank.get(optr) != 0,
+    )
+    .ok()
 }
 
 /// Reads the identity, FLASH_OPTR and the WRP areas through the core.
@@ -82,7 +121,17 @@ pub fn read_live(core: &mut Core<'_>) -> Result<G0Live, probe_rs::Error> {
     for (area, value) in wrp.iter_mut() {
         *value = word(area.register().address())?;
     }
-    Ok(from_registers(idcode, flash_kb, optr, wrp))
+    let mut live = from_registers(idcode, flash_kb, optr, wrp);
+    // FLASH_OPTR's value/complement pair, the first of the image (the same on every line).
+    let mut pair = [0u32; 2];
+    live.stored_optr = match core.read_32(u64::from(OPTION_BYTES_BASE), &mut pair) {
+        Ok(()) => (pair[1] == !pair[0]).then_some(pair[0]),
+        Err(e) => {
+            log::warn!("could not read the option bytes at 0x1FFF_7800: {e}");
+            None
+        }
+    };
+    Ok(live)
 }
 
 /// The pages the WRP areas cover in `layout`.
@@ -125,5 +174,23 @@ mod tests {
         let protected = from_registers(0x1000_0467, 512, 0xFFEF_FEAA, wrp).protected();
         assert_eq!(protected[0].address, 0x0800_0000, "physical bank 2 page 0");
         assert_eq!(from_registers(0x1000_0469, 512, 0, off).layout, None);
+    }
+
+    #[test]
+    fn a_mapping_written_and_not_loaded_is_unsettled() {
+        let off = [(WrpArea::Bank1A, 0x7F); 4];
+        let mut live = from_registers(0x1000_0467, 512, 0xFFEF_FEAA, off);
+        assert_eq!(live.unsettled(), None, "no stored image read");
+        live.stored_optr = Some(0xFFEF_FEAA);
+        assert_eq!(live.unsettled(), None);
+        live.stored_optr = Some(0xFFFF_FEAA);
+        let why = live.unsettled().unwrap();
+        assert!(why.contains("FLASH_OPTR (DUAL_BANK = 1, nSWAP_BANK = 0)"), "{why}");
+        assert!(why.contains("0x1FFF_7800 (DUAL_BANK = 1, nSWAP_BANK = 1)"), "{why}");
+        assert!(why.contains("nothing was erased or written"), "{why}");
+        // A swap bit in single-bank mode moves nothing.
+        let mut single = from_registers(0x1000_0467, 512, 0xFFCF_FEAA, off);
+        single.stored_optr = Some(0xFFDF_FEAA);
+        assert_eq!(single.unsettled(), None);
     }
 }

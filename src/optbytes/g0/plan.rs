@@ -91,6 +91,21 @@ impl G0Plan {
     pub fn changes_layout(&self) -> bool {
         self.old.layout(self.part.flash_kb).ok() != self.new.layout(self.part.flash_kb).ok()
     }
+
+    /// The bank bits that change, in words, when the layout changes (`None` otherwise).
+    pub fn layout_bits(&self) -> Option<&'static str> {
+        if !self.changes_layout() {
+            return None;
+        }
+        let changed = |f: OptrField| self.diffs.iter().any(|d| d.field == f);
+        Some(
+            match (changed(OptrField::DualBank), changed(OptrField::NSwapBank)) {
+                (true, true) => "DUAL_BANK and nSWAP_BANK",
+                (true, false) => "DUAL_BANK",
+                _ => "nSWAP_BANK",
+            },
+        )
+    }
 }
 
 impl FamilyPlan for G0Plan {
@@ -104,6 +119,15 @@ impl FamilyPlan for G0Plan {
             .copied()
             .filter(|c| !c.given(consents))
             .collect()
+    }
+
+    /// A DUAL_BANK or nSWAP_BANK change that moves the layout is never left pending (see
+    /// [`Refusal::MappingLeftPending`]).
+    fn check_left_pending(&self) -> Result<(), Error> {
+        if self.changes_layout() {
+            return Err(G0PlanError::Refused(Refusal::MappingLeftPending).into());
+        }
+        Ok(())
     }
 }
 
@@ -359,6 +383,24 @@ mod tests {
         let p = mk(l1, &["RDP=0"], G0Part::G0B1RE).unwrap();
         assert_eq!(p.confirmations, vec![Confirmation::MassErase]);
         assert_eq!(p.busy_timeout, BUSY_TIMEOUT_MASS_ERASE);
+    }
+
+    #[test]
+    fn a_layout_change_is_never_left_pending_other_fields_may_be() {
+        for (args, bits) in [
+            (&["nSWAP_BANK=0", "BOR_EN=1"][..], "nSWAP_BANK"),
+            (&["DUAL_BANK=0"][..], "DUAL_BANK"),
+        ] {
+            let p = mk(factory(), args, G0Part::G0B1RE).unwrap();
+            assert_eq!(p.layout_bits(), Some(bits));
+            let text = p.check_left_pending().unwrap_err().to_string();
+            assert!(text.contains("loaded at once (OBL_LAUNCH)"), "{text}");
+            assert!(text.contains("without `no-reset`"), "{text}");
+            assert!(text.ends_with("option bytes unchanged"), "{text}");
+        }
+        let bor = mk(factory(), &["BOR_EN=1"], G0Part::G0B1RE).unwrap();
+        assert_eq!(bor.layout_bits(), None);
+        assert!(bor.check_left_pending().is_ok());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::chip::g0::registers::{
 };
 use crate::chip::g0::{G0Line, G0OptionImage, G0Options, G0Part};
 use crate::optbytes::apply::ApplyOptions;
-use crate::optbytes::change::Link;
+use crate::optbytes::change::{FamilyPlan, Link};
 use crate::optbytes::error::{Error, LeftState};
 use crate::optbytes::optr::{
     sequence, Controller, ImageMismatch, OptrFamily, OptrOutcome, Register,
@@ -20,9 +20,7 @@ use crate::optbytes::optr::{
 use crate::optbytes::target::Target;
 use crate::optbytes::watchdogs::FreezeRegister;
 
-use super::plan::{G0Plan, G0PlanError};
-use crate::chip::g0::Refusal;
-use crate::optbytes::change::FamilyPlan;
+use super::plan::G0Plan;
 use super::read::{identify_chip, read_image, read_registers};
 
 /// How a G0 change ended.
@@ -121,6 +119,10 @@ impl OptrFamily for G0Optr {
         plan.busy_timeout
     }
 
+    fn layout_change(&self, plan: &G0Plan) -> Option<&'static str> {
+        plan.layout_bits()
+    }
+
     fn sets_rdp2(&self, plan: &G0Plan) -> bool {
         plan.sets_rdp2()
     }
@@ -172,21 +174,26 @@ impl OptrFamily for G0Optr {
 
 /// Program, load (OBL_LAUNCH, re-attach) unless `opts.reset` is false, verify.
 ///
-/// A change of DUAL_BANK or nSWAP_BANK is refused without the load, before anything is
-/// touched: FLASH_OPTR reads the written value at once while the chip keeps the mapping it
-/// loaded, so until the next option load erase and `load` — which learn the mapping from
-/// FLASH_OPTR — would address the physical bank of the pending mapping, not of the live one.
+/// A change of DUAL_BANK or nSWAP_BANK that moves the layout is refused without the load, before
+/// anything is touched: FLASH_OPTR reads the written value at once while the chip keeps the
+/// mapping it loaded, so until the next option load erase and `load` — which learn the mapping
+/// from FLASH_OPTR — would address the physical bank of the pending mapping, not of the live one.
+/// The change path refuses it earlier, before the dry run and the confirmations
+/// ([`FamilyPlan::check_left_pending`]); this is for a caller that runs a plan on its own. After
+/// an error, such a change is still loaded once it is known to be stored
+/// ([`sequence::load_layout_after_error`]).
 pub(crate) fn apply(
     link: &mut dyn Link,
     plan: &G0Plan,
     opts: &ApplyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<G0Outcome, Error> {
-    if !opts.reset && plan.changes_layout() && !plan.is_noop() {
-        return Err(G0PlanError::Refused(Refusal::MappingLeftPending).into());
+    if !opts.reset && !plan.is_noop() {
+        plan.check_left_pending()?;
     }
     let family = G0Optr {
         line: plan.part.line,
     };
     sequence::apply(&family, link, plan, opts, progress)
+        .or_else(|error| sequence::load_layout_after_error(&family, link, plan, opts, error, progress))
 }

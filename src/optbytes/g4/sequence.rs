@@ -13,7 +13,7 @@ use crate::chip::g4::registers::{
 use crate::chip::g4::{G4OptionImage, G4Options, G4Part};
 use crate::optbytes::apply::ApplyOptions;
 use crate::optbytes::change::{FamilyPlan, Link};
-use crate::optbytes::error::{Error, LeftState, LockState, OptionsState};
+use crate::optbytes::error::{Error, LeftState};
 use crate::optbytes::optr::{
     sequence, Controller, ImageMismatch, OptrFamily, OptrOutcome, Register,
 };
@@ -115,6 +115,10 @@ impl OptrFamily for G4Optr {
         plan.busy_timeout
     }
 
+    fn layout_change(&self, plan: &G4Plan) -> Option<&'static str> {
+        plan.changes_bank_mode().then_some("DBANK")
+    }
+
     fn sets_rdp2(&self, plan: &G4Plan) -> bool {
         plan.sets_rdp2()
     }
@@ -173,7 +177,8 @@ impl OptrFamily for G4Optr {
 
 /// Program, load (OBL_LAUNCH, re-attach) unless `opts.reset` is false, verify. A DBANK change
 /// is refused without the load (the change path refuses it earlier, before the confirmations;
-/// this is for a caller that runs a plan on its own).
+/// this is for a caller that runs a plan on its own), and loaded after an error once it is
+/// known to be stored ([`sequence::load_layout_after_error`]).
 pub(crate) fn apply(
     link: &mut dyn Link,
     plan: &G4Plan,
@@ -183,71 +188,9 @@ pub(crate) fn apply(
     if !opts.reset && !plan.is_noop() {
         plan.check_left_pending()?;
     }
-    sequence::apply(&G4Optr, link, plan, opts, progress)
-        .or_else(|error| load_bank_mode_after_error(link, plan, opts, error, progress))
-}
-
-/// An error after the new DBANK may have reached the option store, when the load was asked for:
-/// FLASH_OPTR keeps the new DBANK while the chip runs the bank mode it loaded, and the stored
-/// image holds the same value, so nothing on the chip would tell erase and `load` that the layout
-/// they read is not the one in force — and a retry would find nothing to change. When the image
-/// is known to hold the new values and BSY is clear, the load still happens (keys only where
-/// locked, OBL_LAUNCH, re-attach) and is verified as after a clean run; otherwise (BSY set, image
-/// unknown or unchanged), or when that fails too, the first error stands.
-fn load_bank_mode_after_error(
-    link: &mut dyn Link,
-    plan: &G4Plan,
-    opts: &ApplyOptions,
-    error: Error,
-    progress: &mut dyn FnMut(&str),
-) -> Result<G4Outcome, Error> {
-    if !opts.reset || !plan.changes_bank_mode() || plan.sets_rdp2() {
-        return Err(error);
-    }
-    let options = error.left_state().map(|s| s.options);
-    if options == Some(OptionsState::Unchanged) || options.is_none() {
-        return Err(error);
-    }
-    let launched = (|| -> Option<()> {
-        let session = link.session().ok()?;
-        let mut core = session.core(0).ok()?;
-        let idle = core
-            .read32(CONTROLLER.sr.address)
-            .is_ok_and(|sr| sr & FLASH_SR_BSY == 0);
-        if !idle || sequence::store_state(&G4Optr, &mut core, plan) != OptionsState::Programmed {
-            return None;
-        }
-        progress("the new DBANK is in the option store: loading it anyway (OBL_LAUNCH) so that the bank mode the chip runs is the one FLASH_OPTR names");
-        let state = LeftState {
-            options: OptionsState::Programmed,
-            lock: LockState::NotRelocked,
-        };
-        if let Err(e) = sequence::unlock(&CONTROLLER, &mut core, state, progress) {
-            log::warn!("unlocking for the option load after the error failed: {e}");
-            let _ = sequence::ensure_locked(&CONTROLLER, &mut core);
-            return None;
-        }
-        sequence::launch(&CONTROLLER, &mut core, progress);
-        Some(())
-    })();
-    if launched.is_none() {
-        return Err(error);
-    }
-    let verified = (|| {
-        progress("re-attaching after the option load reset");
-        let session = link.reattach().ok()?;
-        let mut core = session.core(0).ok()?;
-        sequence::verify_loaded(&G4Optr, &mut core, plan, opts, progress)
-            .inspect_err(|e| log::warn!("the option load after the error: {e}"))
-            .ok()
-    })();
-    match verified {
-        Some(outcome) => {
-            log::info!("recovered from {error}: the new values are loaded and verified");
-            Ok(outcome)
-        }
-        None => Err(error),
-    }
+    sequence::apply(&G4Optr, link, plan, opts, progress).or_else(|error| {
+        sequence::load_layout_after_error(&G4Optr, link, plan, opts, error, progress)
+    })
 }
 
 #[cfg(test)]

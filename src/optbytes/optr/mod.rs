@@ -130,6 +130,11 @@ pub(crate) trait OptrFamily {
     fn busy_timeout(&self, plan: &Self::Plan) -> Duration;
     /// Whether the plan sets RDP level 2 (the load then closes the debug port for good).
     fn sets_rdp2(&self, plan: &Self::Plan) -> bool;
+    /// The bank bits the plan changes, in words for the progress line (e.g. "DBANK", "DUAL_BANK
+    /// and nSWAP_BANK"), when the change moves the flash layout the chip runs (bank mode or
+    /// mapping); `None` otherwise. Such a change is loaded even after an error once it is known
+    /// to be stored ([`sequence::load_layout_after_error`]).
+    fn layout_change(&self, plan: &Self::Plan) -> Option<&'static str>;
 
     /// The part in words, e.g. "STM32G47x/G48x, 512 KB flash".
     fn describe(&self, part: &Self::Part) -> String;

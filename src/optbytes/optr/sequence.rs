@@ -76,6 +76,69 @@ pub(crate) fn apply<F: OptrFamily>(
     verify_loaded(family, &mut core, plan, opts, progress)
 }
 
+/// Called with the error of [`apply`], when the load was asked for: FLASH_OPTR keeps the new bank
+/// bits while the chip runs the layout it loaded, and the stored image holds the same values, so
+/// nothing on the chip would tell erase and `load` that the layout they read is not the one in
+/// force — and a retry would find nothing to change. When the plan changes the layout
+/// ([`OptrFamily::layout_change`]), the image is known to hold the new values and the controller
+/// is idle, the load still happens (keys only where locked, OBL_LAUNCH, re-attach) and is
+/// verified as after a clean run; otherwise (busy, image unknown or unchanged, RDP level 2), or
+/// when that fails too, the first error stands.
+pub(crate) fn load_layout_after_error<F: OptrFamily>(
+    family: &F,
+    link: &mut dyn Link,
+    plan: &F::Plan,
+    opts: &ApplyOptions,
+    error: Error,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Outcome<F>, Error> {
+    let Some(bits) = family.layout_change(plan) else {
+        return Err(error);
+    };
+    if !opts.reset || family.sets_rdp2(plan) {
+        return Err(error);
+    }
+    let options = error.left_state().map(|s| s.options);
+    if options == Some(OptionsState::Unchanged) || options.is_none() {
+        return Err(error);
+    }
+    let c = family.controller();
+    let launched = (|| -> Option<()> {
+        let session = link.session().ok()?;
+        let mut core = session.core(0).ok()?;
+        let idle = core.read32(c.sr.address).is_ok_and(|sr| sr & c.busy == 0);
+        if !idle || store_state(family, &mut core, plan) != OptionsState::Programmed {
+            return None;
+        }
+        progress(&format!("the option store holds the new {bits}: loading it anyway (OBL_LAUNCH) so that the flash layout the chip runs is the one FLASH_OPTR names"));
+        if let Err(e) = unlock(c, &mut core, loaded_state(), progress) {
+            log::warn!("unlocking for the option load after the error failed: {e}");
+            let _ = ensure_locked(c, &mut core);
+            return None;
+        }
+        launch(c, &mut core, progress);
+        Some(())
+    })();
+    if launched.is_none() {
+        return Err(error);
+    }
+    let verified = (|| {
+        progress("re-attaching after the option load reset");
+        let session = link.reattach().ok()?;
+        let mut core = session.core(0).ok()?;
+        verify_loaded(family, &mut core, plan, opts, progress)
+            .inspect_err(|e| log::warn!("the option load after the error: {e}"))
+            .ok()
+    })();
+    match verified {
+        Some(outcome) => {
+            log::info!("recovered from {error}: the new values are loaded and verified");
+            Ok(outcome)
+        }
+        None => Err(error),
+    }
+}
+
 fn loaded_state() -> LeftState {
     LeftState {
         options: OptionsState::Programmed,
@@ -190,7 +253,7 @@ fn check_chip<F: OptrFamily, T: Target + ?Sized>(
     Ok(())
 }
 
-pub(crate) fn store_state<F: OptrFamily, T: Target + ?Sized>(
+fn store_state<F: OptrFamily, T: Target + ?Sized>(
     family: &F,
     t: &mut T,
     plan: &F::Plan,
@@ -382,7 +445,7 @@ fn verify_image<F: OptrFamily, T: Target + ?Sized>(
 }
 
 /// KEYR only if LOCK, OPTKEYR only if OPTLOCK: a key on an unlocked register locks it until reset.
-pub(crate) fn unlock<T: Target + ?Sized>(
+fn unlock<T: Target + ?Sized>(
     c: &Controller,
     t: &mut T,
     unchanged: LeftState,
